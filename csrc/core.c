@@ -1,0 +1,18 @@
+/* purecloud.core: the C core's single entry point.
+ * luaopen_purecloud_core may run many times per process (busted loads it per
+ * spec file; nginx creates several VMs); everything it builds is per Lua state
+ * and the only process-wide step (curl_global_init) is guarded in transport. */
+#include "pc.h"
+
+int luaopen_purecloud_core(lua_State *L) {
+    lua_newtable(L);
+    lua_pushliteral(L, PC_VERSION);
+    lua_setfield(L, -2, "_VERSION");
+    lua_pushinteger(L, LUA_VERSION_NUM);
+    lua_setfield(L, -2, "lua_version_num");
+    pc_open_transport(L);
+    pc_open_protocol(L);
+    pc_open_auth(L);
+    pc_open_models(L);
+    return 1;
+}

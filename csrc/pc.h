@@ -1,0 +1,15 @@
+/* Shared declarations of the purecloud C core.
+ * Each part adds its functions to the module table at the top of the stack. */
+#ifndef PC_H
+#define PC_H
+
+#include "compat.h"
+
+#define PC_VERSION "0.1.0"
+
+int pc_open_transport(lua_State *L); /* csrc/transport: libcurl easy + multi */
+int pc_open_protocol(lua_State *L);  /* csrc/protocol: requests, responses, errors, retries */
+int pc_open_auth(lua_State *L);      /* csrc/auth: token state machine */
+int pc_open_models(lua_State *L);    /* csrc/models: generated contract tables, encode, validate */
+
+#endif
