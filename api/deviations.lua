@@ -1,0 +1,34 @@
+-- Where the 2016 contract (api/users-api.json) disagrees with itself or with
+-- the real service, the emulator and the client follow the real service. This
+-- is the complete list; tools/apply-deviations.lua applies exactly these to a
+-- copy of the contract for the Prism conformance check (make contract), so a
+-- violation outside this list fails the check.
+return {
+  {
+    id = "relative-uris",
+    why = "Properties such as selfUri, firstUri, nextUri are declared format: uri, but the real service "
+       .. "returns paths relative to the API host (\"selfUri\": \"/api/v2/users/<id>\"); clients resolve them "
+       .. "against the base URL.",
+    apply = "drop format=uri from every definition property whose name ends in Uri",
+  },
+  {
+    id = "sort-order-asc-desc",
+    why = "The sortOrder query parameter declares enum ascending/descending but default \"ASC\"; the service "
+       .. "and the seed's documentation accept ASC/DESC too.",
+    apply = "add ASC and DESC to the enum of every sortOrder query parameter",
+  },
+  {
+    id = "user-queue-request",
+    why = "UserQueue lists response-only fields as required (acwSettings, mediaSettings, "
+       .. "skillEvaluationMethod) and marks id readOnly, yet clients join a queue with { id, joined }.",
+    apply = "request bodies of patchUserIdQueues and patchUserIdQueuesQueueId use UserQueue without "
+         .. "required and with a writable id",
+  },
+  {
+    id = "patch-user-409",
+    why = "PATCH /api/v2/users/{userId} answers 409 when version does not match the stored version "
+       .. "(\"The version number of the modified resource must match the version number in the database.\"); "
+       .. "the 2016 contract does not list 409.",
+    apply = "add a 409 ErrorBody response to patchUserId",
+  },
+}

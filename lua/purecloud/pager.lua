@@ -1,0 +1,224 @@
+--- Pagination: iterate every entity of a paged operation, in order, with
+-- bounded prefetch.
+--
+-- Two forms for every paged operation:
+--
+--  * entity iterators for a generic `for` (`users.each_user(opts)`): they
+--    raise the error object when a page finally fails (after its retries),
+--    because an error must never look like the end of the list;
+--  * pagers (`users.user_pages(opts)`): `pager:next()` returns the next page,
+--    `nil` at the end, or `nil, err`. A pager is also callable, so
+--    `for page, err in users.user_pages(opts) do … end` works: a failed page
+--    shows as `false, err` and ends the loop after it.
+--
+-- Page-number listings (`get_users`, `get_user_id_routingskills`,
+-- `get_user_id_queues`): once the first page tells `pageCount`, the following
+-- pages are fetched `opts.concurrency` at a time (default 4) over libcurl's
+-- multi interface and handed out in order; at most `concurrency + 1` pages
+-- are held. Search results follow the opaque `nextPage` value through
+-- `get_search(q64)`, one page after the other.
+-- @module purecloud.pager
+local scheduler = require "purecloud.scheduler"
+
+local M = {}
+
+M.DEFAULT_CONCURRENCY = 4
+
+local Pager = {}
+Pager.__index = Pager
+
+local function check_concurrency(opts)
+  local c = opts.concurrency
+  if c == nil then return M.DEFAULT_CONCURRENCY end
+  if math.type(c) ~= "integer" or c < 1 or c > 64 then
+    error("purecloud: opts.concurrency must be an integer from 1 to 64", 3)
+  end
+  return c
+end
+
+-- Copy opts without the pager's own keys: what is left goes to the operation.
+local function op_opts(opts, page_number)
+  local o = {}
+  for k, v in pairs(opts) do
+    if k ~= "concurrency" then o[k] = v end
+  end
+  o.page_number = page_number
+  return o
+end
+
+--- A pager over a page-number listing.
+-- @param client the client whose scheduler runs prefetches
+-- @param fetch function(page_opts) → page | nil, err (one operation call)
+-- @param opts operation options plus `concurrency`
+function M.numbered(client, fetch, opts)
+  opts = opts or {}
+  if type(opts) ~= "table" then error("purecloud: opts must be a table", 2) end
+  local concurrency = check_concurrency(opts)
+  local first = opts.page_number or 1
+  return setmetatable({
+    client = client,
+    fetch = fetch,
+    opts = opts,
+    concurrency = concurrency,
+    next_number = first,    -- the page next() hands out
+    page_count = nil,       -- known after the first page
+    slots = {},             -- page number -> { page = …, err = … } once done
+    spawned = {},           -- page number -> true once requested
+    finished = false,
+  }, Pager)
+end
+
+function Pager:_spawn(n)
+  if self.spawned[n] then return end
+  self.spawned[n] = true
+  local slots, fetch, o = self.slots, self.fetch, op_opts(self.opts, n)
+  self.sched:spawn(function() return fetch(o) end, function(ok, page, err)
+    if not ok then
+      slots[n] = { raised = page }
+    else
+      slots[n] = { page = page, err = err }
+    end
+  end)
+end
+
+-- Keep up to `concurrency` pages beyond the one being handed out requested.
+function Pager:_prefetch()
+  if not self.sched or not self.page_count then return end
+  local last = math.min(self.page_count, self.next_number + self.concurrency - 1)
+  for n = self.next_number, last do self:_spawn(n) end
+end
+
+--- Next page: `page`, or `nil` at the end, or `nil, err`.
+function Pager:next()
+  if self.finished then return nil end
+  local n = self.next_number
+  if self.page_count and n > self.page_count then
+    self.finished = true
+    return nil
+  end
+  local page, err
+  if self.sched and self.spawned[n] then
+    local slots = self.slots
+    self.sched:run_until(function() return slots[n] ~= nil end)
+    local slot = slots[n]
+    slots[n] = nil
+    if slot.raised ~= nil then
+      self.finished = true
+      error(slot.raised, 0)
+    end
+    page, err = slot.page, slot.err
+  else
+    page, err = self.fetch(op_opts(self.opts, n))
+  end
+  if not page then
+    self.finished = true
+    return nil, err
+  end
+  if type(page) ~= "table" or type(page.entities) ~= "table" then
+    self.finished = true
+    return nil, M.shape_error(page)
+  end
+  -- The latest page's count wins: a listing that grows while we iterate is
+  -- followed to its new end; one that shrinks ends at the empty page.
+  self.page_count = tonumber(page.pageCount) or n
+  self.next_number = n + 1
+  if #page.entities == 0 or page.nextUri == nil and self.next_number > self.page_count then
+    self.page_count = math.min(self.page_count, n)
+  end
+  if self.concurrency > 1 and not self.sched then
+    local s = scheduler.new(self.client)
+    if s:concurrent() then self.sched = s end
+  end
+  self:_prefetch()
+  return page
+end
+
+Pager.__call = function(self)
+  if self.failed then return nil end
+  local page, err = self:next()
+  if page == nil and err ~= nil then
+    self.failed = true
+    return false, err
+  end
+  return page
+end
+
+--- A pager over search results: post_search(body), then get_search(nextPage).
+-- @param post function(body) → page | nil, err
+-- @param follow function(q64) → page | nil, err
+function M.search(post, follow, body)
+  local state = { started = false, q64 = nil, finished = false }
+  local pager = {}
+  function pager.next()
+    if state.finished then return nil end
+    local page, err
+    if not state.started then
+      state.started = true
+      page, err = post(body)
+    elseif state.q64 then
+      page, err = follow(state.q64)
+    else
+      state.finished = true
+      return nil
+    end
+    if not page then
+      state.finished = true
+      return nil, err
+    end
+    if type(page) ~= "table" then
+      state.finished = true
+      return nil, M.shape_error(page)
+    end
+    page.results = page.results or {}
+    state.q64 = page.nextPage
+    if #page.results == 0 then state.q64 = nil end
+    return page
+  end
+  return setmetatable(pager, {
+    __index = { next = function(self) return self.next() end },
+    __call = function()
+      if state.failed then return nil end
+      local page, err = pager.next()
+      if page == nil and err ~= nil then
+        state.failed = true
+        return false, err
+      end
+      return page
+    end,
+  })
+end
+
+--- Generic-for iterator over the entities of every page of `pager`.
+-- Raises the error object when a page fails.
+-- @param pager a pager (from `numbered` or `search`)
+-- @param field the entity array's field name ("entities" or "results")
+function M.entities(pager, field)
+  local page, i = nil, 0
+  return function()
+    while true do
+      if page then
+        i = i + 1
+        local item = page[field][i]
+        if item ~= nil then return item end
+      end
+      local err
+      page, err = pager:next()
+      if page == nil then
+        if err ~= nil then error(err, 0) end
+        return nil
+      end
+      i = 0
+    end
+  end
+end
+
+--- The error for a listing that is not shaped like one.
+function M.shape_error(value)
+  local errors = require "purecloud.errors"
+  return errors.new{
+    kind = "decode",
+    message = "expected a paged listing, got " .. type(value),
+  }
+end
+
+return M

@@ -1,0 +1,178 @@
+--- Cooperative scheduler: runs many request loops at once over one client.
+--
+-- Each task is a coroutine running ordinary client code (`client:request`,
+-- any `purecloud.users` function). While a task runs, the client's request
+-- loop finds the task's I/O table through `client:_io_for()` and performs and
+-- sleeps by yielding to this scheduler, which drives libcurl's multi
+-- interface: so the same retry/auth/rate-limit logic serves the blocking,
+-- the embedded and the concurrent cases.
+--
+-- Without a multi-capable transport (a host transport, or libcurl disabled)
+-- tasks run one after another with the client's own I/O: slower, still right.
+-- @module purecloud.scheduler
+local M = {}
+
+local co_create, co_resume, co_status, co_yield = coroutine.create, coroutine.resume,
+  coroutine.status, coroutine.yield
+local unpack = table.unpack or unpack -- luacheck: ignore 143
+
+local Scheduler = {}
+Scheduler.__index = Scheduler
+
+local PERFORM, SLEEP = {}, {} -- unique yield tags
+
+--- Create a scheduler for `client`.
+-- @param client a purecloud client
+-- @return scheduler
+function M.new(client)
+  local multi = client:_multi()
+  local self = setmetatable({
+    client = client,
+    multi = multi,          -- libcurl handle with submit/poll, or nil (sequential)
+    waiting = {},           -- transfer id -> task
+    sleepers = {},          -- array of { wake = t, task = task }
+    ready = {},             -- tasks to resume, each { task, values… }
+    live = 0,               -- tasks not finished
+  }, Scheduler)
+  local base = client._io
+  self.io = {
+    now = base.now,
+    transport = function(req)
+      return co_yield(PERFORM, req)
+    end,
+    sleep = function(seconds)
+      return co_yield(SLEEP, seconds)
+    end,
+  }
+  return self
+end
+
+--- True when tasks really run concurrently (a multi transport is available).
+function Scheduler:concurrent()
+  return self.multi ~= nil
+end
+
+--- Start `fn(...)` as a task. `on_done(ok, …)` receives its results (ok is
+-- false and the second value the error value when `fn` raised).
+function Scheduler:spawn(fn, on_done, ...)
+  local client = self.client
+  local io = self.io
+  local task = { on_done = on_done }
+  if self.multi then
+    task.co = co_create(function(...)
+      client:_bind_io(io)
+      return fn(...)
+    end)
+  else
+    task.co = co_create(fn)
+  end
+  self.live = self.live + 1
+  self.ready[#self.ready + 1] = { task, n = select("#", ...) + 1, ... }
+  return task
+end
+
+local function finish(self, task, ok, ...)
+  self.live = self.live - 1
+  task.done = true
+  if task.on_done then task.on_done(ok, ...) end
+end
+
+-- Resume a task with values and route what it yields.
+function Scheduler:_step(task, ...)
+  local res = { co_resume(task.co, ...) }
+  local ok = res[1]
+  if not ok then
+    return finish(self, task, false, res[2])
+  end
+  if co_status(task.co) == "dead" then
+    return finish(self, task, true, unpack(res, 2, #res))
+  end
+  local tag, arg = res[2], res[3]
+  if tag == PERFORM then
+    local ok_submit, id = pcall(self.multi.submit, self.multi, arg)
+    if not ok_submit then
+      -- A bad request table is a programming error inside the loop: surface
+      -- it to the task the way a blocking transport would have raised.
+      self.ready[#self.ready + 1] = { task, n = 2, nil, id }
+      return
+    end
+    self.waiting[id] = task
+  elseif tag == SLEEP then
+    self.sleepers[#self.sleepers + 1] = { wake = self.io.now() + (tonumber(arg) or 0), task = task }
+  else
+    -- A task yielded for its own reasons (a nested coroutine library):
+    -- resume it again with what it yielded, as a plain coroutine host would.
+    self.ready[#self.ready + 1] = { task, n = #res - 1, unpack(res, 2, #res) }
+  end
+end
+
+-- Run every ready task once; wake due sleepers.
+function Scheduler:_drain()
+  while #self.ready > 0 do
+    local batch = self.ready
+    self.ready = {}
+    for i = 1, #batch do
+      local item = batch[i]
+      self:_step(item[1], unpack(item, 2, item.n))
+    end
+  end
+end
+
+function Scheduler:_wake_sleepers()
+  local now = self.io.now()
+  local soonest
+  local keep = {}
+  for i = 1, #self.sleepers do
+    local s = self.sleepers[i]
+    if s.wake <= now then
+      self.ready[#self.ready + 1] = { s.task, n = 0 }
+    else
+      keep[#keep + 1] = s
+      if not soonest or s.wake < soonest then soonest = s.wake end
+    end
+  end
+  self.sleepers = keep
+  return soonest
+end
+
+--- Run until `predicate()` is true or no task is left.
+function Scheduler:run_until(predicate)
+  while true do
+    self:_drain()
+    if predicate and predicate() then return end
+    if self.live == 0 then return end
+    local soonest = self:_wake_sleepers()
+    if #self.ready == 0 then
+      local pending = self.multi and self.multi:pending() or 0
+      if pending == 0 and not soonest then
+        -- Live tasks that neither wait for I/O nor sleep cannot exist: each
+        -- one is either ready, waiting or sleeping.
+        error("purecloud: scheduler stalled with " .. self.live .. " live task(s)")
+      end
+      local timeout = 1
+      if soonest then timeout = math.max(0, math.min(timeout, soonest - self.io.now())) end
+      if pending > 0 then
+        for _, done in ipairs(self.multi:poll(timeout)) do
+          local task = self.waiting[done.id]
+          self.waiting[done.id] = nil
+          if task then
+            if done.res then
+              self.ready[#self.ready + 1] = { task, n = 1, done.res }
+            else
+              self.ready[#self.ready + 1] = { task, n = 2, nil, done.err }
+            end
+          end
+        end
+      elseif timeout > 0 then
+        self.client._io.sleep(timeout)
+      end
+    end
+  end
+end
+
+--- Run every task to completion.
+function Scheduler:run()
+  return self:run_until(nil)
+end
+
+return M
