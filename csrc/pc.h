@@ -11,5 +11,9 @@ int pc_open_transport(lua_State *L); /* csrc/transport: libcurl easy + multi */
 int pc_open_protocol(lua_State *L);  /* csrc/protocol: requests, responses, errors, retries */
 int pc_open_auth(lua_State *L);      /* csrc/auth: token state machine */
 int pc_open_models(lua_State *L);    /* csrc/models: generated contract tables, encode, validate */
+void pc_open_clock(lua_State *L);    /* csrc/clock.c: monotonic now, blocking sleep */
+
+/* Percent-encode s (RFC 3986 unreserved kept) into b. */
+void pc_add_escaped(luaL_Buffer *b, const char *s, size_t n);
 
 #endif

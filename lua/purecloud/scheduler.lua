@@ -14,7 +14,7 @@ local M = {}
 
 local co_create, co_resume, co_status, co_yield = coroutine.create, coroutine.resume,
   coroutine.status, coroutine.yield
-local unpack = table.unpack or unpack -- luacheck: ignore 143
+local unpack = table.unpack or unpack -- luacheck: ignore 113
 
 local Scheduler = {}
 Scheduler.__index = Scheduler

@@ -1,0 +1,321 @@
+/* The OAuth token state machine. Secrets (client secret, access and refresh
+ * tokens) live in this userdata's C memory, not in Lua tables a script could
+ * print; they leave it only inside the Authorization header or form body of
+ * the request being sent, and are wiped when the object is collected.
+ *
+ * Sans-I/O: it says which token request to make and digests the answer; the
+ * Lua request loop does the sending.
+ *
+ * Generations: each accepted token gets a new generation number. A 401 on a
+ * request made with generation g invalidates the token only if g is still
+ * current, so many concurrent calls that hit the same 401 cause one refresh. */
+#include <stdlib.h>
+#include <string.h>
+#include "auth/auth.h"
+
+#define AUTH_MT "purecloud.auth"
+
+typedef struct {
+    char *client_id;
+    char *client_secret;
+    char *access;
+    char *refresh;
+    double expires_at;  /* 0: unknown (a fixed token) */
+    lua_Integer generation;
+    int fixed;          /* an access_token given by the caller: never refreshed */
+} pc_auth;
+
+static void wipe_free(char **p) {
+    if (*p) {
+        memset(*p, 0, strlen(*p));
+        free(*p);
+        *p = NULL;
+    }
+}
+
+static int dup_into(char **dst, const char *s, size_t n) {
+    char *c = malloc(n + 1);
+    if (!c) return 0;
+    memcpy(c, s, n);
+    c[n] = '\0';
+    wipe_free(dst);
+    *dst = c;
+    return 1;
+}
+
+static pc_auth *check(lua_State *L) {
+    return (pc_auth *)luaL_checkudata(L, 1, AUTH_MT);
+}
+
+static int opt_field(lua_State *L, int t, const char *k, char **dst) {
+    lua_getfield(L, t, k);
+    int ok = 1;
+    if (!lua_isnil(L, -1)) {
+        size_t n;
+        if (lua_type(L, -1) != LUA_TSTRING) {
+            lua_pop(L, 1);
+            return luaL_error(L, "purecloud: %s must be a string", k);
+        }
+        const char *s = lua_tolstring(L, -1, &n);
+        if (n == 0) {
+            lua_pop(L, 1);
+            return luaL_error(L, "purecloud: %s must not be empty", k);
+        }
+        ok = dup_into(dst, s, n);
+    }
+    lua_pop(L, 1);
+    if (!ok) return luaL_error(L, "purecloud: out of memory");
+    return 0;
+}
+
+/* core.auth_new{ client_id, client_secret, access_token, refresh_token } */
+static int l_new(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    /* Userdata first, in a consistent empty state, so a raise below cannot leak. */
+    pc_auth *a = lua_newuserdata(L, sizeof *a);
+    memset(a, 0, sizeof *a);
+    luaL_getmetatable(L, AUTH_MT);
+    lua_setmetatable(L, -2);
+    opt_field(L, 1, "client_id", &a->client_id);
+    opt_field(L, 1, "client_secret", &a->client_secret);
+    opt_field(L, 1, "access_token", &a->access);
+    opt_field(L, 1, "refresh_token", &a->refresh);
+    if (a->access && !a->refresh) a->fixed = 1;
+    if (a->access) a->generation = 1;
+    return 1;
+}
+
+static int l_gc(lua_State *L) {
+    pc_auth *a = check(L);
+    wipe_free(&a->client_id);
+    wipe_free(&a->client_secret);
+    wipe_free(&a->access);
+    wipe_free(&a->refresh);
+    return 0;
+}
+
+static const char *kind_of(const pc_auth *a) {
+    if (a->fixed) return "access_token";
+    if (a->refresh) return "refresh_token";
+    if (a->client_id && a->client_secret) return "client_credentials";
+    if (a->access) return "access_token";
+    return "none";
+}
+
+/* a:kind() */
+static int l_kind(lua_State *L) {
+    lua_pushstring(L, kind_of(check(L)));
+    return 1;
+}
+
+/* a:client_id() -> the (public) client id or nil */
+static int l_client_id(lua_State *L) {
+    pc_auth *a = check(L);
+    if (a->client_id) lua_pushstring(L, a->client_id); else lua_pushnil(L);
+    return 1;
+}
+
+/* a:current(now, margin) -> "Bearer <token>", generation | nil
+ * nil when there is no token or it expires within `margin` seconds. */
+static int l_current(lua_State *L) {
+    pc_auth *a = check(L);
+    double now = luaL_checknumber(L, 2);
+    double margin = luaL_optnumber(L, 3, 0);
+    if (!a->access || (a->expires_at > 0 && now + margin >= a->expires_at)) {
+        lua_pushnil(L);
+        return 1;
+    }
+    lua_pushliteral(L, "Bearer ");
+    lua_pushstring(L, a->access);
+    lua_concat(L, 2);
+    lua_pushinteger(L, a->generation);
+    return 2;
+}
+
+/* a:can_refresh() -> grant name usable to get a new token, or nil */
+static int l_can_refresh(lua_State *L) {
+    pc_auth *a = check(L);
+    if (a->fixed) lua_pushnil(L);
+    else if (a->refresh) lua_pushliteral(L, "refresh_token");
+    else if (a->client_id && a->client_secret) lua_pushliteral(L, "client_credentials");
+    else lua_pushnil(L);
+    return 1;
+}
+
+static void add_pair(luaL_Buffer *b, const char *k, const char *v, size_t vn, int first) {
+    if (!first) luaL_addchar(b, '&');
+    luaL_addstring(b, k);
+    luaL_addchar(b, '=');
+    pc_add_escaped(b, v, vn);
+}
+
+static void add_param(lua_State *L, luaL_Buffer *b, int params, const char *k, const char *name, int required) {
+    lua_getfield(L, params, k);
+    size_t n;
+    const char *v = lua_tolstring(L, -1, &n);
+    if (!v) {
+        lua_pop(L, 1);
+        if (required) luaL_error(L, "purecloud: %s is required", k);
+        return;
+    }
+    /* Copy out before the buffer grows: the value is popped right after. */
+    char *tmp = malloc(n + 1);
+    if (!tmp) {
+        lua_pop(L, 1);
+        luaL_error(L, "purecloud: out of memory");
+        return;
+    }
+    memcpy(tmp, v, n);
+    lua_pop(L, 1);
+    add_pair(b, name, tmp, n, 0);
+    memset(tmp, 0, n);
+    free(tmp);
+}
+
+/* a:grant_request(grant[, params]) -> form_body, authorization_header | nil, message
+ * grant: "client_credentials" | "refresh_token" | "authorization_code"
+ *        (params.code, params.redirect_uri, params.code_verifier) | "saml2"
+ *        (params.assertion, params.org_name). */
+static int l_grant_request(lua_State *L) {
+    pc_auth *a = check(L);
+    const char *grant = luaL_checkstring(L, 2);
+    int params = 3;
+    if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TTABLE);
+    if (!a->client_id || !a->client_secret) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "client_id and client_secret are needed to request a token");
+        return 2;
+    }
+    /* Validate before any luaL_Buffer is open, so raising here leaks nothing. */
+    if (!strcmp(grant, "refresh_token") && !a->refresh) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "no refresh token");
+        return 2;
+    }
+    int is_code = !strcmp(grant, "authorization_code"), is_saml = !strcmp(grant, "saml2");
+    if (!is_code && !is_saml && strcmp(grant, "client_credentials") && strcmp(grant, "refresh_token"))
+        return luaL_argerror(L, 2, "unknown grant");
+    if ((is_code || is_saml) && lua_type(L, params) != LUA_TTABLE)
+        return luaL_argerror(L, 3, "grant parameters expected");
+    if (is_code) {
+        lua_getfield(L, params, "code");
+        lua_getfield(L, params, "redirect_uri");
+        int ok = lua_isstring(L, -1) && lua_isstring(L, -2);
+        lua_pop(L, 2);
+        if (!ok) return luaL_argerror(L, 3, "code and redirect_uri are required");
+    }
+    if (is_saml) {
+        lua_getfield(L, params, "assertion");
+        int ok = lua_isstring(L, -1);
+        lua_pop(L, 1);
+        if (!ok) return luaL_argerror(L, 3, "assertion is required");
+    }
+
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    if (!strcmp(grant, "client_credentials")) {
+        luaL_addstring(&b, "grant_type=client_credentials");
+    } else if (!strcmp(grant, "refresh_token")) {
+        luaL_addstring(&b, "grant_type=refresh_token");
+        add_pair(&b, "refresh_token", a->refresh, strlen(a->refresh), 0);
+    } else if (is_code) {
+        luaL_addstring(&b, "grant_type=authorization_code");
+        add_param(L, &b, params, "code", "code", 1);
+        add_param(L, &b, params, "redirect_uri", "redirect_uri", 1);
+        add_param(L, &b, params, "code_verifier", "code_verifier", 0);
+    } else {
+        luaL_addstring(&b, "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Asaml2-bearer");
+        add_param(L, &b, params, "assertion", "assertion", 1);
+        add_param(L, &b, params, "org_name", "orgName", 0);
+    }
+    luaL_pushresult(&b);
+
+    size_t in = strlen(a->client_id), sn = strlen(a->client_secret);
+    unsigned char *cred = malloc(in + 1 + sn);
+    if (!cred) return luaL_error(L, "purecloud: out of memory");
+    memcpy(cred, a->client_id, in);
+    cred[in] = ':';
+    memcpy(cred + in + 1, a->client_secret, sn);
+    luaL_buffinit(L, &b);
+    luaL_addstring(&b, "Basic ");
+    pc_base64(&b, cred, in + 1 + sn, 0);
+    memset(cred, 0, in + 1 + sn);
+    free(cred);
+    luaL_pushresult(&b);
+    return 2;
+}
+
+/* a:accept(token_response_table, now) -> generation, expires_in | nil, message */
+static int l_accept(lua_State *L) {
+    pc_auth *a = check(L);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    double now = luaL_checknumber(L, 3);
+    lua_getfield(L, 2, "access_token");
+    size_t n;
+    const char *tok = lua_tolstring(L, -1, &n);
+    if (lua_type(L, -1) != LUA_TSTRING || n == 0) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "token response has no access_token");
+        return 2;
+    }
+    lua_getfield(L, 2, "expires_in");
+    double ttl = lua_isnumber(L, -1) ? (double)lua_tonumber(L, -1) : 0;
+    lua_getfield(L, 2, "refresh_token");
+    size_t rn;
+    const char *rt = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &rn) : NULL;
+    if (!dup_into(&a->access, tok, n)) return luaL_error(L, "purecloud: out of memory");
+    if (rt && rn > 0 && !dup_into(&a->refresh, rt, rn)) return luaL_error(L, "purecloud: out of memory");
+    a->expires_at = ttl > 0 ? now + ttl : 0;
+    a->fixed = 0;
+    a->generation++;
+    lua_pushinteger(L, a->generation);
+    lua_pushnumber(L, ttl);
+    return 2;
+}
+
+/* a:invalidate(generation) -> true if that generation was current (now dropped) */
+static int l_invalidate(lua_State *L) {
+    pc_auth *a = check(L);
+    lua_Integer g = luaL_checkinteger(L, 2);
+    int was = a->access && g == a->generation;
+    if (was) wipe_free(&a->access);
+    lua_pushboolean(L, was);
+    return 1;
+}
+
+/* a:generation() */
+static int l_generation(lua_State *L) {
+    lua_pushinteger(L, check(L)->generation);
+    return 1;
+}
+
+static int l_tostring(lua_State *L) {
+    pc_auth *a = check(L);
+    lua_pushfstring(L, "purecloud.auth(%s)", kind_of(a));
+    return 1;
+}
+
+int pc_open_auth(lua_State *L) {
+    static const luaL_Reg methods[] = {
+        {"kind", l_kind}, {"client_id", l_client_id}, {"current", l_current},
+        {"can_refresh", l_can_refresh}, {"grant_request", l_grant_request}, {"accept", l_accept},
+        {"invalidate", l_invalidate}, {"generation", l_generation}, {"close", l_gc}, {NULL, NULL}};
+    if (luaL_newmetatable(L, AUTH_MT)) {
+        lua_newtable(L);
+        luaL_setfuncs(L, methods, 0);
+        lua_setfield(L, -2, "__index");
+        lua_pushcfunction(L, l_gc);
+        lua_setfield(L, -2, "__gc");
+#if LUA_VERSION_NUM >= 504
+        lua_pushcfunction(L, l_gc);
+        lua_setfield(L, -2, "__close");
+#endif
+        lua_pushcfunction(L, l_tostring);
+        lua_setfield(L, -2, "__tostring");
+    }
+    lua_pop(L, 1);
+    lua_pushcfunction(L, l_new);
+    lua_setfield(L, -2, "auth_new");
+    pc_open_digest(L);
+    return 0;
+}

@@ -1,0 +1,62 @@
+--- purecloud: the PureCloud (Genesys Cloud) Platform API v2 Users API for Lua.
+--
+--     local purecloud = require "purecloud"
+--     local client = purecloud.new{ client_id = id, client_secret = secret, environment = "mypurecloud.ie" }
+--     local user = assert(client.users.get_user_id(user_id))
+--
+-- Argument mistakes raise; runtime failures return `nil, err` (see
+-- `purecloud.errors`).
+-- @module purecloud
+local core = require "purecloud.core"
+local client = require "purecloud.client"
+
+local M = {
+  _NAME = "purecloud",
+  _VERSION = core._VERSION,
+  --- Sends an explicit JSON null in a request body (the same value cjson uses).
+  null = core.null,
+}
+
+local default -- the client set by configure; per Lua state, like any module value
+
+--- Create a client (see the README for options).
+M.new = client.new
+
+--- Set the default client used by `require "purecloud.users"`.
+-- @tparam table opts the same options as `purecloud.new`
+-- @return the client
+function M.configure(opts)
+  local c = client.new(opts)
+  if default then default:close() end
+  default = c
+  return c
+end
+
+--- The default client, or an error telling how to set one.
+function M.default_client()
+  if not default then
+    error("purecloud: no default client: call purecloud.configure{ client_id = …, client_secret = … } first "
+      .. "(or use client.users on a client from purecloud.new)", 3)
+  end
+  return default
+end
+
+--- The seed SDK's entry point: get an access token with client credentials.
+-- @string id client id
+-- @string secret client secret
+-- @param environment a host suffix or region name, or a table of further options
+-- @return access token | nil, err
+function M.authenticate_with_client_credentials(id, secret, environment)
+  local opts = type(environment) == "table" and environment or { environment = environment }
+  local o = { client_id = id, client_secret = secret }
+  for k, v in pairs(opts) do o[k] = v end
+  local c = client.new(o)
+  local token, err = c:token()
+  c:close()
+  return token, err
+end
+
+--- A PKCE pair (RFC 7636, S256): verifier, challenge.
+M.pkce = core.pkce
+
+return M

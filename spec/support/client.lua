@@ -1,0 +1,21 @@
+-- A purecloud client pointed at the spec emulator with its test credentials.
+-- API traffic goes to emu.api_url (Prism's validating proxy under
+-- `make contract`, the emulator otherwise); OAuth always to the emulator.
+local emu = require "support.emulator"
+
+local M = {}
+
+function M.new(opts)
+  local purecloud = require "purecloud"
+  local o = {
+    base_url = emu.api_url or emu.url,
+    login_url = emu.url,
+    client_id = "emulator-client",
+    client_secret = "emulator-secret",
+    timeout = 20,
+  }
+  for k, v in pairs(opts or {}) do o[k] = v end
+  return purecloud.new(o)
+end
+
+return M
