@@ -1,0 +1,81 @@
+-- /__emulator/: reset, config, revoke, faults, stats, log (no auth; loopback only).
+local state = require "emu.state"
+local errors = require "emu.errors"
+local json = require "emu.json"
+
+local M = {}
+
+local function body(req)
+  ngx.req.read_body()
+  local raw = ngx.req.get_body_data()
+  if not raw or raw == "" then return {} end
+  local b = json.decode(raw)
+  if type(b) ~= "table" then errors.bad_request("bad.request", "admin body must be a JSON object") end
+  return b
+end
+
+local function reset(req)
+  local b = body(req)
+  state.reset{ users = b.users, seed = b.seed, revoke = b.revoke }
+  return 200, { users = state.live, seed = state.seed }
+end
+
+local function config(req)
+  local b = body(req)
+  for _, k in ipairs({ "latency_ms", "token_ttl", "rate_per_min" }) do
+    if b[k] ~= nil then
+      if type(b[k]) ~= "number" or b[k] < 0 then errors.bad_request("invalid.value", k .. " must be a number >= 0") end
+      state.config[k] = b[k]
+    end
+  end
+  return 200, state.config
+end
+
+local function revoke()
+  for _, t in pairs(state.tokens) do t.revoked = true end
+  return 200, { revoked = true }
+end
+
+local next_fault = 0
+local function add_fault(req)
+  local b = body(req)
+  if type(b.path) ~= "string" then errors.bad_request("bad.request", "fault needs a path (exact or Lua pattern)") end
+  local ok = pcall(string.match, "", b.path)
+  if not ok then errors.bad_request("bad.request", "fault path is not a valid Lua pattern") end
+  next_fault = next_fault + 1
+  local f = { id = next_fault, method = b.method, path = b.path, query = b.query, skip = tonumber(b.skip) or 0,
+              count = tonumber(b.count) or 1, status = tonumber(b.status), retry_after = b.retry_after,
+              body = b.body, delay_ms = tonumber(b.delay_ms), action = b.action, size_mb = tonumber(b.size_mb),
+              seen = 0, fired = 0 }
+  state.faults[#state.faults + 1] = f
+  return 200, { id = f.id }
+end
+
+local function clear_faults()
+  state.faults = {}
+  return 200, { cleared = true }
+end
+
+local function stats()
+  local s = state.stats
+  return 200, { requests = json.object(s.requests), tokens = json.object(s.tokens), users_created = s.users_created,
+                rate_limited = s.rate_limited, faults_fired = s.faults_fired, users = state.live }
+end
+
+local function log() return 200, json.array(state.log) end
+local function clear_log() state.log = {}; return 200, { cleared = true } end
+local function health() return 200, { ok = true, users = state.live } end
+
+function M.register(app)
+  app.add("GET", "/__emulator/health", health)
+  app.add("POST", "/__emulator/reset", reset)
+  app.add("POST", "/__emulator/config", config)
+  app.add("POST", "/__emulator/revoke", revoke)
+  app.add("POST", "/__emulator/faults", add_fault)
+  app.add("DELETE", "/__emulator/faults", clear_faults)
+  app.add("GET", "/__emulator/stats", stats)
+  app.add("GET", "/__emulator/log", log)
+  app.add("DELETE", "/__emulator/log", clear_log)
+end
+
+return M

@@ -1,0 +1,158 @@
+-- The emulator's whole state, in this worker's Lua tables (one worker).
+-- Deterministic: the same seed and user count give the same ids and data.
+local json = require "emu.json"
+
+local M = {}
+
+local FIRST = { "Ada", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hugo", "Ines", "Jonas", "Kira", "Liam",
+  "Maya", "Noah", "Olga", "Pavel", "Quinn", "Rosa", "Sami", "Tara", "Uma", "Victor", "Wen", "Xavi", "Yara", "Zane" }
+local LAST = { "Abbott", "Barros", "Chen", "Dubois", "Eriksen", "Fischer", "Garcia", "Haddad", "Ivanova", "Jensen",
+  "Kowalski", "Lopez", "Moreau", "Nakamura", "Okafor", "Petrov", "Quispe", "Rossi", "Silva", "Tanaka", "Usman",
+  "Varga", "Weber", "Xu", "Yilmaz", "Zhang", "Murphy", "Kelly", "Novak", "Costa", "Hughes" }
+local DEPARTMENTS = { "Sales", "Support", "Billing", "Engineering", "Operations", "Marketing", "Finance", "HR" }
+local TITLES = { "Agent", "Senior Agent", "Team Lead", "Supervisor", "Manager", "Analyst", "Specialist" }
+
+-- Park–Miller generator: exact in doubles, so LuaJIT and Lua agree.
+local function rng(seed)
+  local x = seed % 2147483647
+  if x <= 0 then x = x + 2147483646 end
+  return function()
+    x = (x * 48271) % 2147483647
+    return x
+  end
+end
+M.rng = rng
+
+function M.uuid(n, salt)
+  local r = rng((M.seed or 1) * 7919 + (salt or 0) * 104729 + n * 31 + 17)
+  local a, b, c, d, e = r(), r(), r(), r(), r()
+  return string.format("%08x-%04x-4%03x-%04x-%04x%08x", a % 4294967296, b % 65536, c % 4096,
+    32768 + d % 16384, e % 65536, (a * 31 + e) % 4294967296)
+end
+
+local ctx_counter = 0
+function M.context_id()
+  ctx_counter = ctx_counter + 1
+  return M.uuid(ctx_counter, 999983 + math.floor(ngx.now()) % 100000)
+end
+
+function M.now()
+  ngx.update_time()
+  return ngx.now()
+end
+
+function M.iso(t)
+  t = t or M.now()
+  local s = math.floor(t)
+  return os.date("!%Y-%m-%dT%H:%M:%S", s) .. string.format(".%03dZ", math.floor((t - s) * 1000))
+end
+
+local function make_user(i)
+  local r = rng(M.seed * 1000003 + i)
+  local first, last = FIRST[r() % #FIRST + 1], LAST[r() % #LAST + 1]
+  local id = M.uuid(i, 1)
+  local email = string.format("%s.%s.%d@example.com", first:lower(), last:lower(), i)
+  local phone = string.format("+1317555%04d", i % 10000)
+  return {
+    id = id,
+    name = first .. " " .. last,
+    chat = { jabberId = id .. "@emulator.example.com" },
+    department = DEPARTMENTS[r() % #DEPARTMENTS + 1],
+    email = email,
+    primaryContactInfo = { { address = email, mediaType = "EMAIL", type = "PRIMARY" } },
+    addresses = { { address = phone, display = phone, mediaType = "PHONE", type = "WORK" } },
+    state = "active",
+    title = TITLES[r() % #TITLES + 1],
+    username = email,
+    images = { { resolution = "x96", imageUri = "https://images.example.com/users/" .. id .. "/x96.png" } },
+    version = 1,
+    selfUri = "/api/v2/users/" .. id,
+    _index = i,
+  }
+end
+M.make_user = make_user
+
+function M.add_user(u)
+  M.users[#M.users + 1] = u
+  M.by_id[u.id] = u
+  M.by_email[u.email:lower()] = u
+  M.sorted = nil
+  M.live = (M.live or 0) + 1
+end
+
+function M.user(id)
+  local u = M.by_id[id]
+  if u and not u._deleted then return u end
+  return nil
+end
+
+function M.delete_user(u)
+  u._deleted = true
+  M.by_id[u.id] = nil
+  M.by_email[u.email:lower()] = nil
+  M.sorted = nil
+  M.live = M.live - 1
+end
+
+local function by_name(a, b)
+  if a.name ~= b.name then return a.name < b.name end
+  return a.id < b.id
+end
+
+-- Live users sorted by name then id; cached until a change.
+function M.users_sorted(order)
+  if not M.sorted then
+    local list = {}
+    for _, u in ipairs(M.users) do
+      if not u._deleted then list[#list + 1] = u end
+    end
+    table.sort(list, by_name)
+    M.sorted = list
+  end
+  if order == "descending" then
+    local list, n = {}, #M.sorted
+    for i = 1, n do list[i] = M.sorted[n - i + 1] end
+    return list
+  end
+  return M.sorted
+end
+
+function M.ext(user_id)
+  local e = M.exts[user_id]
+  if not e then
+    e = {}
+    M.exts[user_id] = e
+  end
+  return e
+end
+
+-- (Re)build everything from the startup options plus overrides.
+function M.reset(opts)
+  local o = {}
+  for k, v in pairs(M.startup) do o[k] = v end
+  for k, v in pairs(opts or {}) do o[k] = v end
+  M.seed = tonumber(o.seed) or 1
+  M.config = { latency_ms = o.latency_ms or 0, token_ttl = o.token_ttl or 86400, rate_per_min = o.rate_per_min or 0 }
+  M.users, M.by_id, M.by_email, M.exts, M.sorted = {}, {}, {}, {}, nil
+  local n = tonumber(o.users) or 250
+  M.live = 0
+  for i = 1, n do M.add_user(make_user(i)) end
+  M.next_index = n + 1
+  M.faults = {}
+  M.stats = { requests = {}, tokens = {}, users_created = 0, rate_limited = 0, faults_fired = 0 }
+  M.log = {}
+  M.rate = {}
+  M.catalog = {}
+  require("emu.catalog").seed(M)
+  if o.revoke or not M.tokens then
+    M.tokens, M.refresh_tokens, M.codes = {}, {}, {}
+  end
+end
+
+function M.init(opts)
+  M.startup = opts
+  M.contract = json.decode(assert(io.open(opts.contract)):read("*a"))
+  M.reset()
+end
+
+return M

@@ -1,0 +1,186 @@
+-- The sans-I/O protocol functions of the C core: no network needed.
+local core = require "purecloud.core"
+
+describe("core.build_url", function()
+  it("percent-encodes each path parameter as one opaque segment", function()
+    assert.are.equal("http://h/api/v2/users/..%2F..%2Foauth%2Ftoken",
+      core.build_url("http://h", "/api/v2/users/{userId}", { userId = "../../oauth/token" }))
+    assert.are.equal("http://h/api/v2/users/a%2Fb%3Fc%23d/roles",
+      core.build_url("http://h/", "/api/v2/users/{userId}/roles", { userId = "a/b?c#d" }))
+    assert.are.equal("http://h/api/v2/users/%2E%2E",
+      core.build_url("http://h", "/api/v2/users/{userId}", { userId = ".." }))
+  end)
+
+  it("encodes query arrays as repeated keys, booleans and integers plainly, in key order", function()
+    assert.are.equal("http://h/x?expand=a&expand=b%20c&joined=false&pageNumber=7&pageSize=25",
+      core.build_url("http://h", "/x", nil, { pageSize = 25, pageNumber = 7.0, expand = { "a", "b c" },
+                                             joined = false }))
+  end)
+
+  it("refuses missing path parameters and bad values", function()
+    assert.has_error(function() core.build_url("http://h", "/u/{userId}", {}) end)
+    assert.has_error(function() core.build_url("http://h", "/u/{userId}", { userId = "" }) end)
+    assert.has_error(function() core.build_url("http://h", "/u", nil, { a = { {} } }) end)
+    assert.has_error(function() core.build_url("http://h", "/u", nil, { a = 0 / 0 }) end)
+  end)
+end)
+
+describe("core.interpret", function()
+  it("decodes JSON, drops nulls in objects and keeps integers integral", function()
+    local v = core.interpret{ status = 200, headers = {}, body = '{"a":null,"v":3,"f":2.5,"l":[1,null]}' }
+    assert.is_nil(v.a)
+    assert.are.equal(math.type(v.v), "integer")
+    assert.are.equal(2.5, v.f)
+    assert.are.equal(core.null, v.l[2])
+  end)
+
+  it("answers true for an empty 2xx and a Lua string for a JSON string", function()
+    assert.is_true(core.interpret{ status = 202, headers = {}, body = "" })
+    assert.are.equal("deleted", core.interpret{ status = 200, headers = {}, body = '"deleted"' })
+  end)
+
+  it("builds an api error object from an ErrorBody", function()
+    local v, err = core.interpret{ status = 404, headers = { ["inin-correlation-id"] = "hdr" },
+      body = '{"status":404,"code":"not.found","message":"The user does not exist","contextId":"ctx",'
+          .. '"messageWithParams":"x {a}","messageParams":{"a":"b"},"details":[{"errorCode":"e"}],"errors":[]}' }
+    assert.is_nil(v)
+    assert.are.same({ "api", 404, "not.found", "The user does not exist", "ctx", "x {a}", "b", "e" },
+      { err.kind, err.status, err.code, err.message, err.context_id, err.message_with_params,
+        err.message_params.a, err.details[1].errorCode })
+    assert.are.equal("purecloud: 404 not.found: The user does not exist (context ctx)", tostring(err))
+    assert.is_true(core.is_error(err))
+  end)
+
+  it("falls back to the correlation header and reads Retry-After", function()
+    local _, err = core.interpret{ status = 429, headers = { ["inin-correlation-id"] = "c1", ["retry-after"] = "3" },
+      body = '{"code":"too.many.requests.retry.after","message":"slow down"}' }
+    assert.are.equal("c1", err.context_id)
+    assert.are.equal(3, err.retry_after)
+  end)
+
+  it("reports malformed JSON on a 2xx as kind decode, keeping the status", function()
+    local v, err = core.interpret{ status = 200, headers = {}, body = '{"a":' }
+    assert.is_nil(v)
+    assert.are.equal("decode", err.kind)
+    assert.are.equal(200, err.status)
+    assert.are.equal('{"a":', err.body)
+  end)
+
+  it("reads OAuth-shaped errors", function()
+    local _, err = core.interpret{ status = 401, headers = {},
+      body = '{"error":"invalid_client","description":"authentication failed","error_description":"authentication failed"}' }
+    assert.are.equal("auth", err.kind)
+    assert.are.equal("invalid_client", err.code)
+  end)
+end)
+
+describe("core.retry_delay", function()
+  local function d(t)
+    t.max_retries, t.max_retry_time, t.max_retry_after = t.max_retries or 5, t.max_retry_time or 60, 180
+    t.attempt, t.random = t.attempt or 0, 0.5
+    return core.retry_delay(t)
+  end
+
+  it("waits Retry-After on a 429 for any method", function()
+    assert.are.equal(1, d{ method = "POST", status = 429, retry_after = 1 })
+    assert.are.equal(2, d{ method = "GET", status = 429, retry_after = 2 })
+  end)
+
+  it("gives up when Retry-After exceeds max_retry_after", function()
+    local delay, why = d{ method = "GET", status = 429, retry_after = 181 }
+    assert.is_nil(delay)
+    assert.matches("max_retry_after", why)
+  end)
+
+  it("backs off on 502/503/504 for idempotent methods only", function()
+    for _, m in ipairs({ "GET", "PUT", "DELETE" }) do
+      assert.is_number(d{ method = m, status = 503 })
+    end
+    for _, m in ipairs({ "POST", "PATCH" }) do
+      assert.is_nil(d{ method = m, status = 502 })
+    end
+  end)
+
+  it("retries a write after a transport error only when nothing was sent", function()
+    assert.is_number(d{ method = "POST", kind = "transport", sent = false })
+    assert.is_nil(d{ method = "POST", kind = "transport", sent = true })
+    assert.is_nil(d{ method = "PATCH", kind = "timeout", sent = true })
+    assert.is_number(d{ method = "GET", kind = "timeout", sent = true })
+  end)
+
+  it("never retries other statuses and respects the budgets", function()
+    assert.is_nil(d{ method = "GET", status = 404 })
+    assert.is_nil(d{ method = "GET", status = 500 })
+    assert.is_nil(d{ method = "GET", status = 503, attempt = 5 })
+    assert.is_nil(d{ method = "GET", status = 429, retry_after = 10, elapsed = 55 })
+  end)
+
+  it("grows the back-off exponentially", function()
+    local a, b, c = d{ method = "GET", status = 503, attempt = 0 }, d{ method = "GET", status = 503, attempt = 1 },
+      d{ method = "GET", status = 503, attempt = 2 }
+    assert.is_true(a < b and b < c)
+  end)
+end)
+
+describe("digests", function()
+  local function hex(s) return (s:gsub(".", function(c) return ("%02x"):format(c:byte()) end)) end
+
+  it("computes SHA-256 test vectors", function()
+    assert.are.equal("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", hex(core.sha256("")))
+    assert.are.equal("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", hex(core.sha256("abc")))
+    assert.are.equal("248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
+      hex(core.sha256("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")))
+  end)
+
+  it("encodes base64 and base64url", function()
+    assert.are.same({ "", "Zg==", "Zm8=", "Zm9v", "+/8=" },
+      { core.base64(""), core.base64("f"), core.base64("fo"), core.base64("foo"), core.base64("\251\255") })
+    assert.are.equal("-_8", core.base64("\251\255", true))
+  end)
+
+  it("makes PKCE pairs whose challenge is the S256 of the verifier (RFC 7636 appendix B)", function()
+    assert.are.equal("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+      core.base64(core.sha256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"), true))
+    local v, c = core.pkce()
+    assert.are.equal(43, #v)
+    assert.are.equal(core.base64(core.sha256(v), true), c)
+    assert.are_not.equal(v, (core.pkce()))
+  end)
+end)
+
+describe("the auth state", function()
+  it("hands out tokens until the renewal margin and renews once per generation", function()
+    local a = core.auth_new{ client_id = "id", client_secret = "s3cr3t" }
+    assert.is_nil(a:current(0))
+    local form, basic = a:grant_request("client_credentials")
+    assert.are.equal("grant_type=client_credentials", form)
+    assert.are.equal("Basic " .. core.base64("id:s3cr3t"), basic)
+    local gen = a:accept({ access_token = "tok", expires_in = 100 }, 0)
+    assert.are.equal("Bearer tok", (a:current(50, 10)))
+    assert.is_nil(a:current(95, 10))
+    assert.is_false(a:invalidate(gen - 1))
+    assert.is_true(a:invalidate(gen))
+    assert.is_nil(a:current(1))
+  end)
+
+  it("never shows secrets in tostring", function()
+    local a = core.auth_new{ client_id = "id", client_secret = "s3cr3t", refresh_token = "R-9f2x" }
+    a:accept({ access_token = "A-77qz", refresh_token = "R-8k1y" }, 0)
+    local s = tostring(a)
+    for _, secret in ipairs({ "s3cr3t", "R-9f2x", "A-77qz", "R-8k1y" }) do assert.is_nil(s:find(secret, 1, true)) end
+  end)
+
+  it("rotates refresh tokens", function()
+    local a = core.auth_new{ client_id = "id", client_secret = "s", refresh_token = "r1" }
+    assert.are.equal("grant_type=refresh_token&refresh_token=r1", (a:grant_request("refresh_token")))
+    a:accept({ access_token = "x", refresh_token = "r2", expires_in = 10 }, 0)
+    assert.are.equal("grant_type=refresh_token&refresh_token=r2", (a:grant_request("refresh_token")))
+  end)
+
+  it("never renews a fixed access token", function()
+    local a = core.auth_new{ access_token = "fixed" }
+    assert.are.equal("access_token", a:kind())
+    assert.is_nil(a:can_refresh())
+    assert.are.equal("Bearer fixed", (a:current(1e9)))
+  end)
+end)
