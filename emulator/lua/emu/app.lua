@@ -246,7 +246,10 @@ end
 
 function M.handle()
   local ctx = state.context_id()
-  local req = { method = ngx.req.get_method(), path = ngx.var.uri, args = ngx.var.args, correlation_id = ctx }
+  -- The raw path: nginx's $uri is percent-decoded and dot-normalised, which
+  -- would turn an encoded "..%2F..%2Foauth%2Ftoken" segment into another route.
+  local raw = (ngx.var.request_uri or ngx.var.uri):gsub("%?.*$", "")
+  local req = { method = ngx.req.get_method(), path = raw, args = ngx.var.args, correlation_id = ctx }
   req.query = parse_query()
   local admin = req.path:match("^/__emulator/") ~= nil
   local ok, err = pcall(function()

@@ -1,0 +1,602 @@
+/* The default transport: libcurl.
+ *
+ *   core.curl_new(opts) -> handle
+ *   handle:perform(req) -> res | nil, err        blocking, one reused easy handle
+ *   handle:submit(req)  -> id                     libcurl multi, for concurrency
+ *   handle:poll(timeout) -> { {id=, res=} | {id=, err=}, ... }
+ *   handle:pending() -> n ; handle:close()
+ *
+ * A handle owns one easy handle (keep-alive across perform calls), one multi
+ * handle with a pool of easy handles, and a share handle for DNS and TLS
+ * sessions between them. A handle belongs to one Lua state and one thread.
+ *
+ * No Lua API call ever runs inside a libcurl callback: the write and header
+ * callbacks only append to C buffers, so nothing can longjmp through libcurl.
+ * Every C allocation hangs off the handle (or a transfer in it) before any
+ * call that might raise, so close/__gc frees it on every path. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <curl/curl.h>
+#include "pc.h"
+
+#define CURL_MT "purecloud.curl"
+#define ERROR_MT "purecloud.error"
+#define DEFAULT_MAX_BODY (64u * 1024u * 1024u)
+
+/* The one process-wide mutable step, done once: curl_global_init is only
+ * thread-safe from 7.84 when built with CURL_VERSION_THREADSAFE, so a
+ * pthread_once makes it safe whatever libcurl we run against. */
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_rc = CURLE_OK;
+static void global_init(void) { global_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+typedef struct {
+    char *data;
+    size_t len, cap, max;
+    int overflow;
+} buf_t;
+
+typedef struct xfer {
+    CURL *easy;
+    struct curl_slist *hdrs;
+    char *body;
+    buf_t resp, head;
+    char errbuf[CURL_ERROR_SIZE];
+    lua_Integer id;
+    int busy;
+} xfer;
+
+typedef struct {
+    CURLSH *share;
+    CURLM *multi;
+    xfer *easy;            /* for perform */
+    xfer **pool;           /* for submit/poll */
+    int npool, capool;
+    int pending;
+    lua_Integer next_id;
+    int verify;
+    char *ca_file, *ca_path, *proxy, *user_agent;
+    size_t max_body;
+    long max_connections;
+    int closed;
+} handle;
+
+/* ---- buffers ---------------------------------------------------------- */
+
+static int buf_add(buf_t *b, const char *p, size_t n) {
+    if (b->len + n > b->max) {
+        b->overflow = 1;
+        return 0;
+    }
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n + 1) cap *= 2;
+        char *d = realloc(b->data, cap);
+        if (!d) return 0;
+        b->data = d;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 1;
+}
+
+static size_t on_write(char *p, size_t size, size_t n, void *ud) {
+    xfer *x = ud;
+    return buf_add(&x->resp, p, size * n) ? size * n : 0;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud) {
+    xfer *x = ud;
+    size_t len = size * n;
+    /* A new status line starts a new response (100-continue, proxy CONNECT,
+     * redirects are off): keep only the final response's headers. */
+    if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) x->head.len = 0;
+    return buf_add(&x->head, p, len) ? len : 0;
+}
+
+/* ---- transfers -------------------------------------------------------- */
+
+static xfer *xfer_new(handle *h) {
+    xfer *x = calloc(1, sizeof *x);
+    if (!x) return NULL;
+    x->easy = curl_easy_init();
+    if (!x->easy) {
+        free(x);
+        return NULL;
+    }
+    x->resp.max = h->max_body;
+    x->head.max = 1024 * 1024;
+    return x;
+}
+
+static void xfer_clear(xfer *x) {
+    curl_slist_free_all(x->hdrs);
+    x->hdrs = NULL;
+    free(x->body);
+    x->body = NULL;
+    x->resp.len = x->head.len = 0;
+    x->resp.overflow = x->head.overflow = 0;
+    x->errbuf[0] = '\0';
+    x->busy = 0;
+}
+
+static void xfer_free(xfer *x) {
+    if (!x) return;
+    xfer_clear(x);
+    if (x->easy) curl_easy_cleanup(x->easy);
+    free(x->resp.data);
+    free(x->head.data);
+    free(x);
+}
+
+static void push_error(lua_State *L, const char *kind, const char *message, int code, int sent) {
+    lua_createtable(L, 0, 5);
+    lua_pushstring(L, kind);
+    lua_setfield(L, -2, "kind");
+    lua_pushstring(L, message);
+    lua_setfield(L, -2, "message");
+    if (code >= 0) {
+        lua_pushinteger(L, code);
+        lua_setfield(L, -2, "curl_code");
+    }
+    lua_pushboolean(L, sent);
+    lua_setfield(L, -2, "sent");
+    luaL_getmetatable(L, ERROR_MT);
+    if (lua_istable(L, -1)) lua_setmetatable(L, -2);
+    else lua_pop(L, 1);
+}
+
+static int bad_header(const char *s, size_t n, int name) {
+    if (name && n == 0) return 1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '\r' || c == '\n' || c == '\0') return 1;
+        if (name && (c == ':' || c == ' ' || c == '\t')) return 1;
+    }
+    return 0;
+}
+
+static double opt_seconds(lua_State *L, int t, const char *k, double dflt) {
+    lua_getfield(L, t, k);
+    double v = lua_isnumber(L, -1) ? (double)lua_tonumber(L, -1) : dflt;
+    lua_pop(L, 1);
+    if (!(v > 0)) v = dflt;
+    return v;
+}
+
+/* Configure x for the request table at index r. Returns 1, or 0 after pushing
+ * a validation error (nothing is sent then). Raises only for argument
+ * mistakes, with every allocation already owned by x. */
+static int xfer_setup(lua_State *L, handle *h, xfer *x, int r, int for_multi) {
+    luaL_checktype(L, r, LUA_TTABLE);
+    xfer_clear(x);
+    x->busy = 1;
+    CURL *e = x->easy;
+    curl_easy_reset(e);
+
+    lua_getfield(L, r, "method");
+    const char *method = lua_tostring(L, -1);
+    lua_getfield(L, r, "url");
+    const char *url = lua_tostring(L, -1);
+    if (!method) return luaL_argerror(L, r, "req.method must be a string");
+    if (!url) return luaL_argerror(L, r, "req.url must be a string");
+    int is_get = !strcmp(method, "GET"), is_head = !strcmp(method, "HEAD"), is_post = !strcmp(method, "POST");
+    if (!is_get && !is_head && !is_post && strcmp(method, "PUT") && strcmp(method, "PATCH") &&
+        strcmp(method, "DELETE") && strcmp(method, "OPTIONS"))
+        return luaL_argerror(L, r, "req.method is not a supported HTTP method");
+
+    /* Headers: validate every one before building the list. */
+    int has_ctype = 0;
+    lua_getfield(L, r, "headers");
+    int hidx = lua_gettop(L);
+    if (!lua_isnil(L, hidx)) {
+        if (!lua_istable(L, hidx)) return luaL_argerror(L, r, "req.headers must be a table");
+        lua_pushnil(L);
+        while (lua_next(L, hidx)) {
+            size_t kn, vn;
+            if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING) {
+                lua_pop(L, 2);
+                return luaL_argerror(L, r, "req.headers must map strings to strings");
+            }
+            const char *k = lua_tolstring(L, -2, &kn);
+            const char *v = lua_tolstring(L, -1, &vn);
+            if (bad_header(k, kn, 1) || bad_header(v, vn, 0)) {
+                lua_pop(L, 2);
+                xfer_clear(x);
+                push_error(L, "validation",
+                           "header refused: names and values must not contain CR, LF or NUL "
+                           "(names also no ':' or white space); nothing was sent", -1, 0);
+                return 0;
+            }
+            if (kn == 12 && !strncasecmp(k, "content-type", 12)) has_ctype = 1;
+            char *line = malloc(kn + vn + 3);
+            if (!line) {
+                lua_pop(L, 2);
+                return luaL_error(L, "purecloud: out of memory");
+            }
+            memcpy(line, k, kn);
+            if (vn == 0) {
+                line[kn] = ';'; /* "Name;" sends an empty header ("Name:" would remove it) */
+                line[kn + 1] = '\0';
+            } else {
+                line[kn] = ':';
+                line[kn + 1] = ' ';
+                memcpy(line + kn + 2, v, vn);
+                line[kn + 2 + vn] = '\0';
+            }
+            struct curl_slist *n = curl_slist_append(x->hdrs, line);
+            free(line);
+            if (!n) {
+                lua_pop(L, 2);
+                return luaL_error(L, "purecloud: out of memory");
+            }
+            x->hdrs = n;
+            lua_pop(L, 1);
+        }
+    }
+    /* No "Expect: 100-continue" round trip for larger bodies. */
+    struct curl_slist *n = curl_slist_append(x->hdrs, "Expect:");
+    if (!n) return luaL_error(L, "purecloud: out of memory");
+    x->hdrs = n;
+
+    lua_getfield(L, r, "body");
+    size_t blen = 0;
+    const char *body = NULL;
+    if (!lua_isnil(L, -1)) {
+        if (lua_type(L, -1) != LUA_TSTRING) return luaL_argerror(L, r, "req.body must be a string");
+        body = lua_tolstring(L, -1, &blen);
+    }
+    if (body || is_post || !strcmp(method, "PUT") || !strcmp(method, "PATCH")) {
+        x->body = malloc(blen + 1);
+        if (!x->body) return luaL_error(L, "purecloud: out of memory");
+        if (blen) memcpy(x->body, body, blen);
+        x->body[blen] = '\0';
+        if (!has_ctype && blen == 0) {
+            /* An empty body is sent with Content-Length: 0 and no form type. */
+            n = curl_slist_append(x->hdrs, "Content-Type:");
+            if (!n) return luaL_error(L, "purecloud: out of memory");
+            x->hdrs = n;
+        }
+    }
+
+    double timeout = opt_seconds(L, r, "timeout", 30);
+    double connect_timeout = opt_seconds(L, r, "connect_timeout", 10);
+
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000));
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(connect_timeout * 1000));
+#if LIBCURL_VERSION_NUM >= 0x075000
+    curl_easy_setopt(e, CURLOPT_MAXLIFETIME_CONN, 300L);
+#endif
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, h->verify ? 1L : 0L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, h->verify ? 2L : 0L);
+    if (h->ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, h->ca_file);
+    if (h->ca_path) curl_easy_setopt(e, CURLOPT_CAPATH, h->ca_path);
+    if (h->proxy) curl_easy_setopt(e, CURLOPT_PROXY, h->proxy);
+    if (h->user_agent) curl_easy_setopt(e, CURLOPT_USERAGENT, h->user_agent);
+    curl_easy_setopt(e, CURLOPT_SHARE, h->share);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hdrs);
+    if (for_multi) curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+    if (is_head) {
+        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    } else if (is_get) {
+        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    } else {
+        if (!is_post) curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+        if (x->body) {
+            curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->body);
+            curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)blen);
+        }
+    }
+    lua_settop(L, r);
+    return 1;
+}
+
+/* Push the outcome of a finished transfer: a response table, or nil + error. */
+static int push_outcome(lua_State *L, xfer *x, CURLcode rc) {
+    CURL *e = x->easy;
+    if (rc != CURLE_OK) {
+        /* `sent` is false only when the server cannot have seen the request:
+         * no connection, or not one byte of the request written. A reused
+         * connection has no connect time, so that is not evidence. */
+        int sent = 1;
+        long req_size = 0;
+        curl_easy_getinfo(e, CURLINFO_REQUEST_SIZE, &req_size);
+        if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_RESOLVE_PROXY ||
+            rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_URL_MALFORMAT || req_size == 0)
+            sent = 0;
+        const char *kind = rc == CURLE_OPERATION_TIMEDOUT ? "timeout" : "transport";
+        char msg[CURL_ERROR_SIZE + 160];
+        if (x->resp.overflow)
+            snprintf(msg, sizeof msg, "response body larger than the %zu-byte limit (max_body)", x->resp.max);
+        else
+            snprintf(msg, sizeof msg, "%s%s%s", curl_easy_strerror(rc), x->errbuf[0] ? ": " : "", x->errbuf);
+        lua_pushnil(L);
+        push_error(L, kind, msg, (int)rc, sent);
+        return 2;
+    }
+    long status = 0;
+    double total = 0;
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(e, CURLINFO_TOTAL_TIME, &total);
+    lua_createtable(L, 0, 4);
+    lua_pushinteger(L, status);
+    lua_setfield(L, -2, "status");
+    lua_pushnumber(L, total);
+    lua_setfield(L, -2, "elapsed");
+    lua_pushlstring(L, x->resp.data ? x->resp.data : "", x->resp.len);
+    lua_setfield(L, -2, "body");
+    lua_newtable(L);
+    int ht = lua_gettop(L);
+    /* Parse "Name: value" lines; lower-case names; join repeats with ", ". */
+    const char *p = x->head.data, *end = p ? p + x->head.len : NULL;
+    while (p && p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        const char *lend = eol ? eol : end;
+        const char *colon = memchr(p, ':', (size_t)(lend - p));
+        if (colon && colon > p && memcmp(p, "HTTP/", 5) != 0) {
+            char name[256];
+            size_t nn = (size_t)(colon - p);
+            if (nn < sizeof name) {
+                for (size_t i = 0; i < nn; i++) {
+                    char c = p[i];
+                    name[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+                }
+                const char *v = colon + 1, *ve = lend;
+                while (v < ve && (*v == ' ' || *v == '\t')) v++;
+                while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t')) ve--;
+                lua_pushlstring(L, name, nn);
+                lua_pushvalue(L, -1);
+                lua_rawget(L, ht);
+                if (lua_isstring(L, -1)) {
+                    lua_pushliteral(L, ", ");
+                    lua_pushlstring(L, v, (size_t)(ve - v));
+                    lua_concat(L, 3);
+                } else {
+                    lua_pop(L, 1);
+                    lua_pushlstring(L, v, (size_t)(ve - v));
+                }
+                lua_rawset(L, ht);
+            }
+        }
+        p = eol ? eol + 1 : end;
+    }
+    lua_setfield(L, -2, "headers");
+    return 1;
+}
+
+/* ---- the handle ------------------------------------------------------- */
+
+static handle *check_open(lua_State *L) {
+    handle *h = luaL_checkudata(L, 1, CURL_MT);
+    if (h->closed) luaL_error(L, "purecloud: transport is closed");
+    return h;
+}
+
+static int opt_string(lua_State *L, int t, const char *k, char **dst) {
+    lua_getfield(L, t, k);
+    if (!lua_isnil(L, -1)) {
+        if (lua_type(L, -1) != LUA_TSTRING) return luaL_error(L, "purecloud: curl option '%s' must be a string", k);
+        size_t n;
+        const char *s = lua_tolstring(L, -1, &n);
+        *dst = malloc(n + 1);
+        if (!*dst) return luaL_error(L, "purecloud: out of memory");
+        memcpy(*dst, s, n + 1);
+    }
+    lua_pop(L, 1);
+    return 0;
+}
+
+static int l_close(lua_State *L) {
+    handle *h = luaL_checkudata(L, 1, CURL_MT);
+    if (h->closed) return 0;
+    h->closed = 1;
+    for (int i = 0; i < h->npool; i++) {
+        if (h->pool[i]->busy && h->multi) curl_multi_remove_handle(h->multi, h->pool[i]->easy);
+        xfer_free(h->pool[i]);
+    }
+    free(h->pool);
+    h->pool = NULL;
+    h->npool = h->capool = h->pending = 0;
+    xfer_free(h->easy);
+    h->easy = NULL;
+    if (h->multi) curl_multi_cleanup(h->multi);
+    h->multi = NULL;
+    if (h->share) curl_share_cleanup(h->share);
+    h->share = NULL;
+    free(h->ca_file);
+    free(h->ca_path);
+    free(h->proxy);
+    free(h->user_agent);
+    h->ca_file = h->ca_path = h->proxy = h->user_agent = NULL;
+    return 0;
+}
+
+/* core.curl_new{ verify, ca_file, ca_path, proxy, user_agent, max_body, max_connections } */
+static int l_new(lua_State *L) {
+    if (lua_isnoneornil(L, 1)) lua_newtable(L);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    pthread_once(&global_once, global_init);
+    if (global_rc != CURLE_OK) return luaL_error(L, "purecloud: curl_global_init failed");
+    handle *h = lua_newuserdata(L, sizeof *h);
+    memset(h, 0, sizeof *h);
+    /* Zeroed and open: if anything below raises, __gc (close) frees what was acquired. */
+    luaL_getmetatable(L, CURL_MT);
+    lua_setmetatable(L, -2);
+    lua_getfield(L, 1, "verify");
+    h->verify = lua_isnil(L, -1) ? 1 : lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    lua_getfield(L, 1, "max_body");
+    h->max_body = lua_isnumber(L, -1) ? (size_t)lua_tointeger(L, -1) : DEFAULT_MAX_BODY;
+    lua_pop(L, 1);
+    lua_getfield(L, 1, "max_connections");
+    h->max_connections = lua_isnumber(L, -1) ? (long)lua_tointeger(L, -1) : 16;
+    lua_pop(L, 1);
+    opt_string(L, 1, "ca_file", &h->ca_file);
+    opt_string(L, 1, "ca_path", &h->ca_path);
+    opt_string(L, 1, "proxy", &h->proxy);
+    opt_string(L, 1, "user_agent", &h->user_agent);
+    h->share = curl_share_init();
+    h->multi = curl_multi_init();
+    h->easy = xfer_new(h);
+    if (!h->share || !h->multi || !h->easy) return luaL_error(L, "purecloud: cannot create libcurl handles");
+    curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS, h->max_connections);
+    curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+    return 1;
+}
+
+static int l_perform(lua_State *L) {
+    handle *h = check_open(L);
+    if (!xfer_setup(L, h, h->easy, 2, 0)) {
+        lua_pushnil(L);
+        lua_insert(L, -2);
+        return 2;
+    }
+    CURLcode rc = curl_easy_perform(h->easy->easy);
+    int n = push_outcome(L, h->easy, rc);
+    h->easy->busy = 0;
+    return n;
+}
+
+static int l_submit(lua_State *L) {
+    handle *h = check_open(L);
+    xfer *x = NULL;
+    for (int i = 0; i < h->npool; i++)
+        if (!h->pool[i]->busy) {
+            x = h->pool[i];
+            break;
+        }
+    if (!x) {
+        if (h->npool == h->capool) {
+            int cap = h->capool ? h->capool * 2 : 8;
+            xfer **p = realloc(h->pool, (size_t)cap * sizeof *p);
+            if (!p) return luaL_error(L, "purecloud: out of memory");
+            h->pool = p;
+            h->capool = cap;
+        }
+        x = xfer_new(h);
+        if (!x) return luaL_error(L, "purecloud: cannot create a libcurl handle");
+        h->pool[h->npool++] = x;
+    }
+    if (!xfer_setup(L, h, x, 2, 1)) {
+        /* A refused request (bad header): nothing is queued; return nil, err. */
+        x->busy = 0;
+        lua_pushnil(L);
+        lua_insert(L, -2);
+        return 2;
+    }
+    x->id = ++h->next_id;
+    CURLMcode mc = curl_multi_add_handle(h->multi, x->easy);
+    if (mc != CURLM_OK) {
+        xfer_clear(x);
+        return luaL_error(L, "purecloud: curl_multi_add_handle: %s", curl_multi_strerror(mc));
+    }
+    h->pending++;
+    lua_pushinteger(L, x->id);
+    return 1;
+}
+
+static int drain(lua_State *L, handle *h, int out, int count) {
+    CURLMsg *m;
+    int left;
+    while ((m = curl_multi_info_read(h->multi, &left))) {
+        if (m->msg != CURLMSG_DONE) continue;
+        char *priv = NULL;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
+        xfer *x = (xfer *)priv;
+        CURLcode rc = m->data.result;
+        curl_multi_remove_handle(h->multi, m->easy_handle);
+        h->pending--;
+        if (!x) continue;
+        lua_createtable(L, 0, 2);
+        lua_pushinteger(L, x->id);
+        lua_setfield(L, -2, "id");
+        int n = push_outcome(L, x, rc);
+        if (n == 2) {
+            lua_setfield(L, -3, "err");
+            lua_pop(L, 1);
+        } else {
+            lua_setfield(L, -2, "res");
+        }
+        lua_rawseti(L, out, ++count);
+        xfer_clear(x);
+    }
+    return count;
+}
+
+static int l_poll(lua_State *L) {
+    handle *h = check_open(L);
+    double timeout = luaL_optnumber(L, 2, 0);
+    lua_newtable(L);
+    int out = lua_gettop(L);
+    int running = 0;
+    curl_multi_perform(h->multi, &running);
+    int count = drain(L, h, out, 0);
+    if (count == 0 && h->pending > 0 && timeout > 0) {
+        int numfds = 0;
+        curl_multi_poll(h->multi, NULL, 0, (int)(timeout * 1000), &numfds);
+        curl_multi_perform(h->multi, &running);
+        count = drain(L, h, out, count);
+    }
+    return 1;
+}
+
+static int l_pending(lua_State *L) {
+    handle *h = check_open(L);
+    lua_pushinteger(L, h->pending);
+    return 1;
+}
+
+static int l_tostring(lua_State *L) {
+    handle *h = luaL_checkudata(L, 1, CURL_MT);
+    lua_pushfstring(L, "purecloud.curl(%s)", h->closed ? "closed" : "open");
+    return 1;
+}
+
+/* core.curl_version() -> "7.88.1" */
+static int l_version(lua_State *L) {
+    curl_version_info_data *d = curl_version_info(CURLVERSION_NOW);
+    lua_pushstring(L, d->version);
+    return 1;
+}
+
+int pc_open_transport(lua_State *L) {
+    static const luaL_Reg methods[] = {{"perform", l_perform}, {"submit", l_submit}, {"poll", l_poll},
+                                       {"pending", l_pending}, {"close", l_close}, {NULL, NULL}};
+    if (luaL_newmetatable(L, CURL_MT)) {
+        lua_newtable(L);
+        luaL_setfuncs(L, methods, 0);
+        lua_setfield(L, -2, "__index");
+        lua_pushcfunction(L, l_close);
+        lua_setfield(L, -2, "__gc");
+#if LUA_VERSION_NUM >= 504
+        lua_pushcfunction(L, l_close);
+        lua_setfield(L, -2, "__close");
+#endif
+        lua_pushcfunction(L, l_tostring);
+        lua_setfield(L, -2, "__tostring");
+    }
+    lua_pop(L, 1);
+    lua_pushcfunction(L, l_new);
+    lua_setfield(L, -2, "curl_new");
+    lua_pushcfunction(L, l_version);
+    lua_setfield(L, -2, "curl_version");
+    return 0;
+}
