@@ -67,7 +67,9 @@ function Scheduler:spawn(fn, on_done, ...)
     task.co = co_create(fn)
   end
   self.live = self.live + 1
-  self.ready[#self.ready + 1] = { task, n = select("#", ...) + 1, ... }
+  local item = { task, ... }
+  item.n = select("#", ...) + 1
+  self.ready[#self.ready + 1] = item
   return task
 end
 
@@ -79,13 +81,13 @@ end
 
 -- Resume a task with values and route what it yields.
 function Scheduler:_step(task, ...)
-  local res = { co_resume(task.co, ...) }
+  local res = table.pack(co_resume(task.co, ...))
   local ok = res[1]
   if not ok then
     return finish(self, task, false, res[2])
   end
   if co_status(task.co) == "dead" then
-    return finish(self, task, true, unpack(res, 2, #res))
+    return finish(self, task, true, unpack(res, 2, res.n))
   end
   local tag, arg = res[2], res[3]
   if tag == PERFORM then
@@ -93,7 +95,7 @@ function Scheduler:_step(task, ...)
     if not ok_submit then
       -- A bad request table is a programming error inside the loop: surface
       -- it to the task the way a blocking transport would have raised.
-      self.ready[#self.ready + 1] = { task, n = 2, nil, id }
+      self.ready[#self.ready + 1] = { task, nil, id, n = 3 }
       return
     end
     self.waiting[id] = task
@@ -102,11 +104,13 @@ function Scheduler:_step(task, ...)
   else
     -- A task yielded for its own reasons (a nested coroutine library):
     -- resume it again with what it yielded, as a plain coroutine host would.
-    self.ready[#self.ready + 1] = { task, n = #res - 1, unpack(res, 2, #res) }
+    local item = { task, unpack(res, 2, res.n) }
+    item.n = res.n
+    self.ready[#self.ready + 1] = item
   end
 end
 
--- Run every ready task once; wake due sleepers.
+-- Run every ready task once. A ready item is { task, values… , n = 1 + #values }.
 function Scheduler:_drain()
   while #self.ready > 0 do
     local batch = self.ready
@@ -125,7 +129,7 @@ function Scheduler:_wake_sleepers()
   for i = 1, #self.sleepers do
     local s = self.sleepers[i]
     if s.wake <= now then
-      self.ready[#self.ready + 1] = { s.task, n = 0 }
+      self.ready[#self.ready + 1] = { s.task, n = 1 }
     else
       keep[#keep + 1] = s
       if not soonest or s.wake < soonest then soonest = s.wake end
@@ -157,9 +161,9 @@ function Scheduler:run_until(predicate)
           self.waiting[done.id] = nil
           if task then
             if done.res then
-              self.ready[#self.ready + 1] = { task, n = 1, done.res }
+              self.ready[#self.ready + 1] = { task, done.res, n = 2 }
             else
-              self.ready[#self.ready + 1] = { task, n = 2, nil, done.err }
+              self.ready[#self.ready + 1] = { task, nil, done.err, n = 3 }
             end
           end
         end

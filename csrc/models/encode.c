@@ -1,0 +1,692 @@
+/* Schema-driven request encoding and validation, in one pass over the Lua
+ * value, straight into JSON text.
+ *
+ *   core.encode_body(op_name, value, mode)  -> json, warnings | nil, err
+ *   core.encode_query(op_name, opts, mode)  -> query table    | nil, err
+ *   mode: "lenient" (default) | "strict" | false
+ *
+ * The schema decides what a plain JSON encoder cannot: an empty Lua table is
+ * [] where the contract says array and {} where it says object; integers
+ * print without ".0"; read-only fields are dropped (so GET → modify → PATCH
+ * works). Validation reports every bad field by path in err.details:
+ * wrong JSON types and missing required fields are errors; unknown fields and
+ * enum values outside the 2016 contract are warnings (sent as given, with a
+ * "did you mean" when close) unless mode is "strict". */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "models/schema.h"
+
+#define MAX_DEPTH 64
+#define MAX_ISSUES 100
+
+enum { MODE_OFF = 0, MODE_LENIENT = 1, MODE_STRICT = 2 };
+
+/* A growable output buffer owned by a userdata, so a raise frees it (__gc). */
+typedef struct {
+    char *p;
+    size_t len, cap;
+} obuf;
+
+static int obuf_gc(lua_State *L) {
+    obuf *b = lua_touserdata(L, 1);
+    free(b->p);
+    b->p = NULL;
+    return 0;
+}
+
+typedef struct {
+    lua_State *L;
+    obuf *out;
+    int errs, warns; /* stack indices of the issue lists */
+    int nerrs, nwarns;
+    int mode;
+    int oom;
+    char path[512];
+    size_t plen;
+} enc;
+
+static void put(enc *e, const char *s, size_t n) {
+    obuf *b = e->out;
+    if (e->oom) return;
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n) cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            e->oom = 1;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+}
+#define PUTS(e, s) put(e, s, sizeof(s) - 1)
+
+static size_t path_push_field(enc *e, const char *name, size_t n) {
+    size_t old = e->plen;
+    if (e->plen + n + 2 < sizeof e->path) {
+        e->path[e->plen++] = '.';
+        memcpy(e->path + e->plen, name, n);
+        e->plen += n;
+        e->path[e->plen] = '\0';
+    }
+    return old;
+}
+
+static size_t path_push_index(enc *e, lua_Integer i) {
+    size_t old = e->plen;
+    int w = snprintf(e->path + e->plen, sizeof e->path - e->plen, "[%lld]", (long long)i);
+    if (w > 0 && e->plen + (size_t)w < sizeof e->path) e->plen += (size_t)w;
+    e->path[e->plen] = '\0';
+    return old;
+}
+
+static void path_pop(enc *e, size_t old) {
+    e->plen = old;
+    e->path[old] = '\0';
+}
+
+/* Record an issue "path: message" as an error (or a warning). */
+static void issue(enc *e, int is_error, const char *fmt, const char *a, const char *b) {
+    lua_State *L = e->L;
+    int *count = is_error ? &e->nerrs : &e->nwarns;
+    if (*count >= MAX_ISSUES) return;
+    char msg[768];
+    snprintf(msg, sizeof msg, fmt, a ? a : "", b ? b : "");
+    lua_createtable(L, 0, 2);
+    lua_pushstring(L, e->path);
+    lua_setfield(L, -2, "fieldName");
+    lua_pushfstring(L, "%s: %s", e->path, msg);
+    lua_setfield(L, -2, "message");
+    lua_rawseti(L, is_error ? e->errs : e->warns, ++*count);
+}
+
+static const char *lua_kind(lua_State *L, int idx) {
+    int t = lua_type(L, idx);
+    if (t == LUA_TNUMBER) return lua_isinteger(L, idx) ? "integer" : "number";
+    if (t == LUA_TTABLE) return "table";
+    return lua_typename(L, t);
+}
+
+static const char *kind_name(pc_kind k) {
+    switch (k) {
+    case PC_STRING: return "string";
+    case PC_INTEGER: return "integer";
+    case PC_NUMBER: return "number";
+    case PC_BOOLEAN: return "boolean";
+    case PC_ARRAY: return "array";
+    default: return "object";
+    }
+}
+
+/* ---- did you mean -------------------------------------------------------- */
+
+static void normalise(const char *s, char *out, size_t cap) {
+    size_t j = 0;
+    for (; *s && j + 1 < cap; s++) {
+        char c = *s;
+        if (c == '_' || c == '-' || c == ' ') continue;
+        out[j++] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+    }
+    out[j] = '\0';
+}
+
+static size_t levenshtein(const char *a, const char *b) {
+    size_t n = strlen(a), m = strlen(b);
+    if (n > 63 || m > 63) return 99;
+    size_t prev[64], cur[64];
+    for (size_t j = 0; j <= m; j++) prev[j] = j;
+    for (size_t i = 1; i <= n; i++) {
+        cur[0] = i;
+        for (size_t j = 1; j <= m; j++) {
+            size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+        }
+        memcpy(prev, cur, (m + 1) * sizeof *prev);
+    }
+    return prev[m];
+}
+
+/* The closest candidate to s, or NULL when none is close. */
+static const char *suggest(const char *s, const char *const *cands, size_t stride, int n) {
+    char ns[128], nc[128];
+    normalise(s, ns, sizeof ns);
+    const char *best = NULL;
+    size_t best_d = 3;
+    for (int i = 0; i < n; i++) {
+        const char *c = *(const char *const *)((const char *)cands + (size_t)i * stride);
+        normalise(c, nc, sizeof nc);
+        if (!strcmp(ns, nc)) return c;
+        size_t d = levenshtein(ns, nc);
+        size_t limit = strlen(ns) < 4 ? 1 : 2;
+        if (d <= limit && d < best_d) {
+            best = c;
+            best_d = d;
+        }
+    }
+    return best;
+}
+
+/* ---- JSON output --------------------------------------------------------- */
+
+static int utf8_ok(const unsigned char *s, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        size_t k;
+        if (c < 0x80) k = 0;
+        else if (c >= 0xC2 && c <= 0xDF) k = 1;
+        else if ((c & 0xF0) == 0xE0) k = 2;
+        else if (c >= 0xF0 && c <= 0xF4) k = 3;
+        else return 0;
+        if (i + k >= n && k > 0) return 0;
+        for (size_t j = 1; j <= k; j++)
+            if ((s[i + j] & 0xC0) != 0x80) return 0;
+        i += k + 1;
+    }
+    return 1;
+}
+
+static void put_string(enc *e, const char *s, size_t n) {
+    static const char hex[] = "0123456789abcdef";
+    PUTS(e, "\"");
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        put(e, s + run, i - run);
+        run = i + 1;
+        char esc[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
+        switch (c) {
+        case '"': PUTS(e, "\\\""); break;
+        case '\\': PUTS(e, "\\\\"); break;
+        case '\n': PUTS(e, "\\n"); break;
+        case '\r': PUTS(e, "\\r"); break;
+        case '\t': PUTS(e, "\\t"); break;
+        case '\b': PUTS(e, "\\b"); break;
+        case '\f': PUTS(e, "\\f"); break;
+        default: put(e, esc, 6);
+        }
+    }
+    put(e, s + run, n - run);
+    PUTS(e, "\"");
+}
+
+static int put_number(enc *e, lua_State *L, int idx, int as_integer) {
+    char num[48];
+    int n;
+    if (lua_isinteger(L, idx)) {
+        n = snprintf(num, sizeof num, "%lld", (long long)lua_tointeger(L, idx));
+    } else {
+        double d = (double)lua_tonumber(L, idx);
+        if (isnan(d) || isinf(d)) return 0;
+        if ((as_integer || d == floor(d)) && fabs(d) < 9007199254740992.0 && d == floor(d)) {
+            n = snprintf(num, sizeof num, "%.0f", d);
+        } else {
+            n = snprintf(num, sizeof num, "%.15g", d);
+            if (strtod(num, NULL) != d) n = snprintf(num, sizeof num, "%.17g", d);
+        }
+    }
+    put(e, num, (size_t)n);
+    return 1;
+}
+
+static int is_null(lua_State *L, int idx) {
+    return lua_type(L, idx) == LUA_TLIGHTUSERDATA && lua_touserdata(L, idx) == NULL;
+}
+
+/* Length of a Lua sequence, or -1 when the table has non-sequence keys. */
+static lua_Integer seq_len(lua_State *L, int idx) {
+    lua_Integer n = (lua_Integer)lua_rawlen(L, idx), count = 0;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) != LUA_TNUMBER || !lua_isinteger(L, -1)) {
+            lua_pop(L, 1);
+            return -1;
+        }
+        lua_Integer k = lua_tointeger(L, -1);
+        if (k < 1 || k > n) {
+            lua_pop(L, 1);
+            return -1;
+        }
+        count++;
+    }
+    return count == n ? n : -1;
+}
+
+static void encode(enc *e, int idx, int schema, int depth);
+
+/* Encode without a schema (unknown fields, ANY): JSON by Lua type. */
+static void encode_any(enc *e, int idx, int depth) {
+    encode(e, idx, 0, depth);
+}
+
+static void encode_array(enc *e, int idx, int items, int depth) {
+    lua_State *L = e->L;
+    lua_Integer n = seq_len(L, idx);
+    if (n < 0) {
+        if (e->mode) issue(e, 1, "expected an array (a Lua sequence), got a table with other keys%s%s", NULL, NULL);
+        PUTS(e, "[]");
+        return;
+    }
+    PUTS(e, "[");
+    for (lua_Integer i = 1; i <= n; i++) {
+        if (i > 1) PUTS(e, ",");
+        lua_rawgeti(L, idx, i);
+        size_t old = path_push_index(e, i);
+        encode(e, lua_gettop(L), items, depth + 1);
+        path_pop(e, old);
+        lua_pop(L, 1);
+    }
+    PUTS(e, "]");
+}
+
+static const pc_field *find_field(const pc_schema *s, const char *name) {
+    int lo = 0, hi = s->nfields - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        int c = strcmp(name, s->fields[mid].name);
+        if (c == 0) return &s->fields[mid];
+        if (c < 0) hi = mid - 1; else lo = mid + 1;
+    }
+    return NULL;
+}
+
+static void encode_object(enc *e, int idx, int schema, int depth) {
+    lua_State *L = e->L;
+    const pc_schema *s = &pc_schemas[schema];
+    int first = 1;
+    PUTS(e, "{");
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        int v = lua_gettop(L);
+        if (lua_type(L, v - 1) != LUA_TSTRING) {
+            if (e->mode) issue(e, 1, "object keys must be strings (got a %s key)%s", lua_kind(L, v - 1), NULL);
+            lua_pop(L, 1);
+            continue;
+        }
+        size_t kn;
+        const char *k = lua_tolstring(L, v - 1, &kn);
+        size_t old = path_push_field(e, k, kn);
+        int vschema = 0;
+        int known = 0;
+        if (s->kind == PC_OBJECT) {
+            const pc_field *f = find_field(s, k);
+            if (f) {
+                known = 1;
+                vschema = f->schema;
+                if (f->read_only) { /* read-only: the server ignores it; don't send it */
+                    path_pop(e, old);
+                    lua_pop(L, 1);
+                    continue;
+                }
+            } else if (s->items >= 0) {
+                known = 1;
+                vschema = s->items;
+            }
+        } else if (s->kind == PC_MAP) {
+            known = 1;
+            vschema = s->items;
+        } else {
+            known = 1; /* free-form object */
+        }
+        if (!known && e->mode) {
+            const char *hint = s->nfields ? suggest(k, &s->fields[0].name, sizeof(pc_field), s->nfields) : NULL;
+            if (hint)
+                issue(e, e->mode == MODE_STRICT, "unknown field (did you mean %s?)%s", hint, NULL);
+            else
+                issue(e, e->mode == MODE_STRICT, "unknown field in %s%s", s->name ? s->name : "object", NULL);
+        }
+        if (!first) PUTS(e, ",");
+        first = 0;
+        put_string(e, k, kn);
+        PUTS(e, ":");
+        encode(e, v, vschema, depth + 1);
+        path_pop(e, old);
+        lua_pop(L, 1);
+    }
+    PUTS(e, "}");
+    if (e->mode && s->kind == PC_OBJECT) {
+        for (int i = 0; i < s->nrequired; i++) {
+            lua_getfield(L, idx, s->required[i]);
+            int missing = lua_isnil(L, -1) || is_null(L, -1);
+            lua_pop(L, 1);
+            if (missing) {
+                size_t old = path_push_field(e, s->required[i], strlen(s->required[i]));
+                issue(e, 1, "required field is missing%s%s", NULL, NULL);
+                path_pop(e, old);
+            }
+        }
+    }
+}
+
+static void type_error(enc *e, int idx, const char *want) {
+    if (e->mode) issue(e, 1, "expected %s, got %s", want, lua_kind(e->L, idx));
+}
+
+static void encode(enc *e, int idx, int schema, int depth) {
+    lua_State *L = e->L;
+    const pc_schema *s = &pc_schemas[schema];
+    if (depth > MAX_DEPTH) {
+        issue(e, 1, "nested more than 64 levels deep (a cycle?)%s%s", NULL, NULL);
+        PUTS(e, "null");
+        return;
+    }
+    int t = lua_type(L, idx);
+    if (is_null(L, idx)) {
+        PUTS(e, "null");
+        return;
+    }
+    switch (s->kind) {
+    case PC_STRING:
+        if (t != LUA_TSTRING) break;
+        {
+            size_t n;
+            const char *str = lua_tolstring(L, idx, &n);
+            if (!utf8_ok((const unsigned char *)str, n)) {
+                issue(e, 1, "string is not valid UTF-8%s%s", NULL, NULL);
+                PUTS(e, "null");
+                return;
+            }
+            if (s->nenums && e->mode) {
+                int ok = 0;
+                for (int i = 0; i < s->nenums && !ok; i++) ok = !strcmp(str, s->enums[i]);
+                if (!ok) {
+                    char list[400];
+                    size_t j = 0;
+                    for (int i = 0; i < s->nenums && j + 40 < sizeof list; i++)
+                        j += (size_t)snprintf(list + j, sizeof list - j, "%s%s", i ? ", " : "", s->enums[i]);
+                    const char *hint = suggest(str, s->enums, sizeof(char *), s->nenums);
+                    char msg[480];
+                    snprintf(msg, sizeof msg, "expected one of %s%s%s%s", list, hint ? " (did you mean " : "",
+                             hint ? hint : "", hint ? "?)" : "");
+                    issue(e, e->mode == MODE_STRICT, "%s%s", msg, NULL);
+                }
+            }
+            put_string(e, str, n);
+        }
+        return;
+    case PC_INTEGER:
+        if (t != LUA_TNUMBER) break;
+        if (!lua_isinteger(L, idx)) {
+            double d = (double)lua_tonumber(L, idx);
+            if (d != floor(d) || isinf(d)) {
+                if (e->mode) issue(e, 1, "expected an integer, got a number with a fraction%s%s", NULL, NULL);
+            }
+        }
+        if (!put_number(e, L, idx, 1)) {
+            issue(e, 1, "NaN and infinity cannot be sent as JSON%s%s", NULL, NULL);
+            PUTS(e, "null");
+        }
+        return;
+    case PC_NUMBER:
+        if (t != LUA_TNUMBER) break;
+        if (!put_number(e, L, idx, 0)) {
+            issue(e, 1, "NaN and infinity cannot be sent as JSON%s%s", NULL, NULL);
+            PUTS(e, "null");
+        }
+        return;
+    case PC_BOOLEAN:
+        if (t != LUA_TBOOLEAN) break;
+        if (lua_toboolean(L, idx)) PUTS(e, "true"); else PUTS(e, "false");
+        return;
+    case PC_ARRAY:
+        if (t != LUA_TTABLE) break;
+        encode_array(e, idx, s->items, depth);
+        return;
+    case PC_OBJECT:
+    case PC_MAP:
+    case PC_ANYOBJECT:
+        if (t != LUA_TTABLE) break;
+        if (s->kind == PC_ANYOBJECT && lua_rawlen(L, idx) > 0 && seq_len(L, idx) > 0) {
+            encode_array(e, idx, 0, depth);
+            return;
+        }
+        encode_object(e, idx, schema, depth);
+        return;
+    case PC_ANY:
+        switch (t) {
+        case LUA_TSTRING: {
+            size_t n;
+            const char *str = lua_tolstring(L, idx, &n);
+            if (!utf8_ok((const unsigned char *)str, n)) {
+                issue(e, 1, "string is not valid UTF-8%s%s", NULL, NULL);
+                PUTS(e, "null");
+            } else {
+                put_string(e, str, n);
+            }
+            return;
+        }
+        case LUA_TNUMBER:
+            if (!put_number(e, L, idx, 0)) {
+                issue(e, 1, "NaN and infinity cannot be sent as JSON%s%s", NULL, NULL);
+                PUTS(e, "null");
+            }
+            return;
+        case LUA_TBOOLEAN:
+            if (lua_toboolean(L, idx)) PUTS(e, "true"); else PUTS(e, "false");
+            return;
+        case LUA_TTABLE:
+            if (lua_rawlen(L, idx) > 0 && seq_len(L, idx) > 0) encode_array(e, idx, 0, depth);
+            else encode_object(e, idx, 0, depth); /* schema 0: free-form */
+            return;
+        default:
+            issue(e, 1, "a %s cannot be sent as JSON%s", lua_kind(L, idx), NULL);
+            PUTS(e, "null");
+            return;
+        }
+    }
+    /* A type mismatch: report it; with validation off, send the value as it is. */
+    type_error(e, idx, kind_name(s->kind));
+    if (e->mode) {
+        PUTS(e, "null");
+    } else if (t == LUA_TTABLE || t == LUA_TSTRING || t == LUA_TNUMBER || t == LUA_TBOOLEAN) {
+        encode_any(e, idx, depth + 1);
+    } else {
+        PUTS(e, "null");
+    }
+}
+
+/* ---- Lua API -------------------------------------------------------------- */
+
+static const pc_operation *find_op(const char *name) {
+    int lo = 0, hi = pc_noperations - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        int c = strcmp(name, pc_operations[mid].name);
+        if (c == 0) return &pc_operations[mid];
+        if (c < 0) hi = mid - 1; else lo = mid + 1;
+    }
+    return NULL;
+}
+
+static int check_mode(lua_State *L, int idx) {
+    if (lua_isnoneornil(L, idx)) return MODE_LENIENT;
+    if (lua_type(L, idx) == LUA_TBOOLEAN) return lua_toboolean(L, idx) ? MODE_LENIENT : MODE_OFF;
+    const char *m = luaL_checkstring(L, idx);
+    if (!strcmp(m, "lenient")) return MODE_LENIENT;
+    if (!strcmp(m, "strict")) return MODE_STRICT;
+    return luaL_argerror(L, idx, "mode must be \"lenient\", \"strict\" or false");
+}
+
+/* Push a validation error object from the issue list at errs. */
+static void push_validation_error(lua_State *L, int errs, int nerrs, const char *what) {
+    lua_createtable(L, 0, 4);
+    lua_pushliteral(L, "validation");
+    lua_setfield(L, -2, "kind");
+    lua_rawgeti(L, errs, 1);
+    lua_getfield(L, -1, "message");
+    if (nerrs > 1)
+        lua_pushfstring(L, "invalid %s: %s (and %d more)", what, lua_tostring(L, -1), nerrs - 1);
+    else
+        lua_pushfstring(L, "invalid %s: %s", what, lua_tostring(L, -1));
+    lua_setfield(L, -4, "message");
+    lua_pop(L, 2);
+    lua_pushliteral(L, "invalid.value");
+    lua_setfield(L, -2, "code");
+    lua_pushvalue(L, errs);
+    lua_setfield(L, -2, "details");
+    luaL_getmetatable(L, "purecloud.error");
+    if (lua_istable(L, -1)) lua_setmetatable(L, -2);
+    else lua_pop(L, 1);
+}
+
+static void enc_init(lua_State *L, enc *e, int mode) {
+    memset(e, 0, sizeof *e);
+    e->L = L;
+    e->mode = mode;
+    obuf *b = lua_newuserdata(L, sizeof *b);
+    memset(b, 0, sizeof *b);
+    if (luaL_newmetatable(L, "purecloud.obuf")) {
+        lua_pushcfunction(L, obuf_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_setmetatable(L, -2);
+    e->out = b;
+    lua_newtable(L);
+    e->errs = lua_gettop(L);
+    lua_newtable(L);
+    e->warns = lua_gettop(L);
+}
+
+/* core.encode_body(op_name, value, mode) -> json, warnings | nil, err */
+static int l_encode_body(lua_State *L) {
+    const char *name = luaL_checkstring(L, 1);
+    const pc_operation *op = find_op(name);
+    if (!op) return luaL_argerror(L, 1, "unknown operation");
+    if (op->body_schema < 0) return luaL_argerror(L, 1, "operation takes no body");
+    int mode = check_mode(L, 3);
+    lua_settop(L, 3);
+    enc e;
+    enc_init(L, &e, mode);
+    strcpy(e.path, "body");
+    e.plen = 4;
+    if (lua_isnil(L, 2)) {
+        if (mode) issue(&e, 1, "a request body is required%s%s", NULL, NULL);
+        PUTS(&e, "null");
+    } else {
+        encode(&e, 2, op->body_schema, 0);
+    }
+    if (e.oom) return luaL_error(L, "purecloud: out of memory");
+    if (e.nerrs > 0) {
+        lua_pushnil(L);
+        push_validation_error(L, e.errs, e.nerrs, "request body");
+        return 2;
+    }
+    lua_pushlstring(L, e.out->p ? e.out->p : "", e.out->len);
+    /* Warnings as plain messages. */
+    lua_createtable(L, e.nwarns, 0);
+    for (int i = 1; i <= e.nwarns; i++) {
+        lua_rawgeti(L, e.warns, i);
+        lua_getfield(L, -1, "message");
+        lua_rawseti(L, -3, i);
+        lua_pop(L, 1);
+    }
+    return 2;
+}
+
+/* core.encode_query(op_name, opts, mode) -> { contractName = value } | nil, err
+ * opts holds only the operation's optional query parameters, by their
+ * snake_case names; an unknown key is a programming error and raises. */
+static int l_encode_query(lua_State *L) {
+    const char *name = luaL_checkstring(L, 1);
+    const pc_operation *op = find_op(name);
+    if (!op) return luaL_argerror(L, 1, "unknown operation");
+    int mode = check_mode(L, 3);
+    lua_settop(L, 3);
+    lua_newtable(L);
+    int out = lua_gettop(L);
+    if (lua_isnil(L, 2)) return 1;
+    luaL_checktype(L, 2, LUA_TTABLE);
+    enc e;
+    enc_init(L, &e, mode);
+    lua_pushnil(L);
+    while (lua_next(L, 2)) {
+        int v = lua_gettop(L);
+        const char *k = lua_type(L, v - 1) == LUA_TSTRING ? lua_tostring(L, v - 1) : NULL;
+        const pc_param *p = NULL;
+        for (int i = 0; k && i < op->nparams; i++)
+            if (op->params[i].where == PC_IN_QUERY && !op->params[i].required && !strcmp(op->params[i].lua_name, k))
+                p = &op->params[i];
+        if (!p) {
+            char valid[256];
+            size_t j = 0;
+            valid[0] = '\0';
+            for (int i = 0; i < op->nparams && j + 40 < sizeof valid; i++)
+                if (op->params[i].where == PC_IN_QUERY && !op->params[i].required)
+                    j += (size_t)snprintf(valid + j, sizeof valid - j, "%s%s", j ? ", " : "", op->params[i].lua_name);
+            lua_pushfstring(L, "purecloud.users.%s: unknown option '%s' (options: %s)", name,
+                            k ? k : lua_typename(L, lua_type(L, v - 1)), j ? valid : "none");
+            return lua_error(L); /* no position: the Lua caller re-raises at the user's call */
+        }
+        e.plen = (size_t)snprintf(e.path, sizeof e.path, "%s", p->lua_name);
+        const pc_schema *s = &pc_schemas[p->schema];
+        if (s->kind == PC_ARRAY) {
+            /* collectionFormat multi: a string or a list of strings. */
+            if (lua_type(L, v) == LUA_TSTRING) {
+                lua_createtable(L, 1, 0);
+                lua_pushvalue(L, v);
+                lua_rawseti(L, -2, 1);
+            } else if (lua_type(L, v) == LUA_TTABLE && seq_len(L, v) >= 0) {
+                lua_Integer n = (lua_Integer)lua_rawlen(L, v);
+                lua_createtable(L, (int)n, 0);
+                for (lua_Integer i = 1; i <= n; i++) {
+                    lua_rawgeti(L, v, i);
+                    if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER && mode)
+                        issue(&e, 1, "expected a list of strings%s%s", NULL, NULL);
+                    lua_rawseti(L, -2, i);
+                }
+            } else {
+                if (mode) issue(&e, 1, "expected a string or a list of strings, got %s%s", lua_kind(L, v), NULL);
+                lua_pushvalue(L, v);
+            }
+        } else {
+            int ok = 1;
+            if (s->kind == PC_INTEGER) ok = lua_type(L, v) == LUA_TNUMBER && (lua_isinteger(L, v) ||
+                                           lua_tonumber(L, v) == floor(lua_tonumber(L, v)));
+            else if (s->kind == PC_BOOLEAN) ok = lua_type(L, v) == LUA_TBOOLEAN;
+            else if (s->kind == PC_STRING) ok = lua_type(L, v) == LUA_TSTRING;
+            if (!ok && mode) issue(&e, 1, "expected %s, got %s", kind_name(s->kind), lua_kind(L, v));
+            if (ok && s->kind == PC_STRING && s->nenums && mode) {
+                const char *str = lua_tostring(L, v);
+                int found = 0;
+                for (int i = 0; i < s->nenums && !found; i++) found = !strcmp(str, s->enums[i]);
+                /* sortOrder: the seed documents ASC/DESC beside the contract's enum. */
+                if (!found && !strcmp(p->name, "sortOrder") && (!strcmp(str, "ASC") || !strcmp(str, "DESC")))
+                    found = 1;
+                if (!found) {
+                    const char *hint = suggest(str, s->enums, sizeof(char *), s->nenums);
+                    issue(&e, e.mode == MODE_STRICT, "value not in the contract's enum%s%s",
+                          hint ? " (did you mean " : "", hint ? hint : "");
+                }
+            }
+            if (ok && s->kind == PC_INTEGER && mode && lua_tonumber(L, v) < 1 &&
+                (!strcmp(p->name, "pageSize") || !strcmp(p->name, "pageNumber")))
+                issue(&e, 1, "must be at least 1%s%s", NULL, NULL);
+            lua_pushvalue(L, v);
+        }
+        lua_setfield(L, out, p->name);
+        lua_settop(L, v - 1);
+    }
+    if (e.nerrs > 0) {
+        lua_pushnil(L);
+        push_validation_error(L, e.errs, e.nerrs, "options");
+        return 2;
+    }
+    lua_pushvalue(L, out);
+    return 1;
+}
+
+int pc_open_models(lua_State *L) {
+    lua_pushcfunction(L, l_encode_body);
+    lua_setfield(L, -2, "encode_body");
+    lua_pushcfunction(L, l_encode_query);
+    lua_setfield(L, -2, "encode_query");
+    return 0;
+}

@@ -1,0 +1,51 @@
+/* Static model and operation tables, generated from the contract
+ * (csrc/models/generated.c), and what the encoder needs to walk them. */
+#ifndef PC_SCHEMA_H
+#define PC_SCHEMA_H
+#include "pc.h"
+
+typedef enum { PC_ANY, PC_STRING, PC_INTEGER, PC_NUMBER, PC_BOOLEAN, PC_OBJECT, PC_ARRAY, PC_MAP, PC_ANYOBJECT } pc_kind;
+typedef enum { PC_IN_PATH, PC_IN_QUERY, PC_IN_BODY } pc_in;
+
+typedef struct {
+    const char *name;
+    int schema;
+    int read_only; /* dropped from request bodies */
+} pc_field;
+
+typedef struct {
+    pc_kind kind;
+    const char *name;          /* definition name, or NULL for an anonymous schema */
+    int items;                 /* ARRAY: item schema; MAP/OBJECT: additionalProperties schema; else -1 */
+    const pc_field *fields;    /* sorted by name */
+    int nfields;
+    const char *const *enums;
+    int nenums;
+    const char *const *required; /* request-side (tools/request-exceptions.lua applied) */
+    int nrequired;
+} pc_schema;
+
+typedef struct {
+    const char *name;
+    const char *lua_name;
+    pc_in where;
+    int required;
+    int multi;
+    int schema;
+} pc_param;
+
+typedef struct {
+    const char *name; /* the seed's method name, sorted */
+    const char *method;
+    const char *path;
+    const pc_param *params;
+    int nparams;
+    int body_schema; /* -1: no body */
+} pc_operation;
+
+extern const pc_schema pc_schemas[];
+extern const int pc_nschemas;
+extern const pc_operation pc_operations[];
+extern const int pc_noperations;
+
+#endif

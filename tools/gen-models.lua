@@ -1,0 +1,309 @@
+-- Generates, from the contract (api/users-api.json):
+--   csrc/models/generated.c  static C tables: model schemas and the operations
+--   lua/purecloud/users.lua  the 36 Users API functions, with LDoc comments
+-- Usage: lua5.4 tools/gen-models.lua [--check] CONTRACT OUT_C OUT_LUA
+-- With --check, nothing is written; exits 1 if either file differs from what
+-- the contract generates (the generated files are committed).
+local cjson = require "cjson"
+
+local check = false
+local argv = {}
+for _, a in ipairs(arg) do
+  if a == "--check" then check = true else argv[#argv + 1] = a end
+end
+local contract_path, out_c, out_lua = argv[1], argv[2], argv[3]
+assert(contract_path and out_c and out_lua, "usage: gen-models.lua [--check] CONTRACT OUT_C OUT_LUA")
+
+local function read(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local spec = cjson.decode(read(contract_path))
+local exceptions = dofile("tools/request-exceptions.lua")
+local defs = spec.definitions
+
+local function sorted_keys(t)
+  local k = {}
+  for name in pairs(t) do k[#k + 1] = name end
+  table.sort(k)
+  return k
+end
+
+local function cstr(s)
+  if s == nil then return "NULL" end
+  return '"' .. tostring(s):gsub('[\\"]', "\\%0"):gsub("\n", "\\n"):gsub("\r", "") .. '"'
+end
+
+-- Schemas ------------------------------------------------------------------
+-- Index 0..4 are shared primitives; definitions follow in name order; then
+-- anonymous schemas (arrays, maps, enums) deduplicated by shape.
+local schemas = {}
+local index_of = {}
+local function add_schema(key, s)
+  if index_of[key] then return index_of[key] end
+  schemas[#schemas + 1] = s
+  index_of[key] = #schemas - 1
+  return #schemas - 1
+end
+
+for _, t in ipairs({ "any", "string", "integer", "number", "boolean" }) do
+  add_schema("prim:" .. t, { kind = t:upper() })
+end
+local def_names = sorted_keys(defs)
+for _, name in ipairs(def_names) do
+  add_schema("def:" .. name, { kind = "OBJECT", name = name }) -- filled below
+end
+
+local schema_of
+schema_of = function(s)
+  if s == nil then return index_of["prim:any"] end
+  if s["$ref"] then return index_of["def:" .. s["$ref"]:match("[^/]+$")] end
+  local t = s.type
+  if t == "array" then
+    local items = schema_of(s.items)
+    return add_schema("array:" .. items, { kind = "ARRAY", items = items })
+  elseif t == "object" or (t == nil and s.properties) then
+    if s.additionalProperties and type(s.additionalProperties) == "table" then
+      local items = schema_of(s.additionalProperties)
+      return add_schema("map:" .. items, { kind = "MAP", items = items })
+    end
+    return add_schema("prim:object", { kind = "ANYOBJECT" })
+  elseif s.enum then
+    local e = {}
+    for i, v in ipairs(s.enum) do e[i] = v end
+    return add_schema("enum:" .. table.concat(e, "|"), { kind = "STRING", enum = e })
+  elseif t then
+    return index_of["prim:" .. t] or index_of["prim:any"]
+  end
+  return index_of["prim:any"]
+end
+
+for _, name in ipairs(def_names) do
+  local d = defs[name]
+  local s = schemas[index_of["def:" .. name] + 1]
+  local ex = exceptions[name] or {}
+  local writable = {}
+  for _, f in ipairs(ex.writable or {}) do writable[f] = true end
+  s.fields = {}
+  for _, pname in ipairs(sorted_keys(d.properties or {})) do
+    local p = d.properties[pname]
+    s.fields[#s.fields + 1] = { name = pname, schema = schema_of(p),
+                                read_only = p.readOnly and not writable[pname] or false }
+  end
+  local req = ex.required or d.required or {}
+  s.required = {}
+  for i, r in ipairs(req) do s.required[i] = r end
+  table.sort(s.required)
+  if d.additionalProperties and type(d.additionalProperties) == "table" then
+    s.additional = schema_of(d.additionalProperties)
+  end
+end
+
+-- Operations ---------------------------------------------------------------
+local function snake(name)
+  return (name:gsub("(%l)(%u)", "%1_%2"):gsub("(%u)(%u%l)", "%1_%2"):lower())
+end
+
+local ops = {}
+for _, path in ipairs(sorted_keys(spec.paths)) do
+  for _, method in ipairs(sorted_keys(spec.paths[path])) do
+    local o = spec.paths[path][method]
+    local op = { name = o["x-seed-ruby-method"], method = method:upper(), path = path, summary = o.summary,
+                 description = o.description, params = {}, positional = {}, optional = {} }
+    assert(op.name, "operation without x-seed-ruby-method: " .. method .. " " .. path)
+    for _, p in ipairs(o.parameters or {}) do
+      local lua_name = p["in"] == "body" and "body" or snake(p.name)
+      local schema = p["in"] == "body" and schema_of(p.schema) or schema_of(p)
+      local param = { name = p.name, lua_name = lua_name, where = p["in"], required = p.required or false,
+                      schema = schema, multi = p.collectionFormat == "multi", description = p.description,
+                      default = p.default, type = p.type or (p.schema and (p.schema.type or
+                        (p.schema["$ref"] and p.schema["$ref"]:match("[^/]+$")))),
+                      items_type = p.items and p.items.type, enum = p.enum }
+      op.params[#op.params + 1] = param
+      if param.required then op.positional[#op.positional + 1] = param else op.optional[#op.optional + 1] = param end
+      if param.where == "body" then op.body = param end
+    end
+    local ok = o.responses["200"] or o.responses["202"] or o.responses.default
+    op.returns = ok and ok.schema and (ok.schema["$ref"] and ok.schema["$ref"]:match("[^/]+$") or
+      (ok.schema.type == "array" and ("array of " .. (ok.schema.items.type or ok.schema.items["$ref"]:match("[^/]+$")))
+      or ok.schema.type)) or nil
+    op.status = o.responses["202"] and 202 or 200
+    ops[#ops + 1] = op
+  end
+end
+table.sort(ops, function(a, b) return a.name < b.name end)
+
+-- C output ------------------------------------------------------------------
+local c = {}
+local function w(s) c[#c + 1] = s end
+w("/* GENERATED by tools/gen-models.lua from api/users-api.json — do not edit.")
+w(" * `make generate` rebuilds it; `make generate-check` fails when it drifts. */")
+w('#include "models/schema.h"')
+w("")
+for i, s in ipairs(schemas) do
+  local id = i - 1
+  if s.enum then
+    local parts = {}
+    for _, e in ipairs(s.enum) do parts[#parts + 1] = cstr(e) end
+    w(("static const char *const enum_%d[] = {%s};"):format(id, table.concat(parts, ", ")))
+  end
+  if s.fields and #s.fields > 0 then
+    w(("static const pc_field fields_%d[] = {"):format(id))
+    for _, f in ipairs(s.fields) do
+      w(("    {%s, %d, %d},"):format(cstr(f.name), f.schema, f.read_only and 1 or 0))
+    end
+    w("};")
+  end
+  if s.required and #s.required > 0 then
+    local parts = {}
+    for _, r in ipairs(s.required) do parts[#parts + 1] = cstr(r) end
+    w(("static const char *const required_%d[] = {%s};"):format(id, table.concat(parts, ", ")))
+  end
+end
+w("")
+w("const pc_schema pc_schemas[] = {")
+for i, s in ipairs(schemas) do
+  local id = i - 1
+  local kind = s.kind
+  local items = s.items or s.additional or -1
+  if kind == "OBJECT" and s.additional and #(s.fields or {}) == 0 then kind = "MAP" end
+  w(("    /* %d */ {PC_%s, %s, %d, %s, %d, %s, %d, %s, %d},"):format(id, kind, cstr(s.name), items,
+    (s.fields and #s.fields > 0) and ("fields_" .. id) or "NULL", s.fields and #s.fields or 0,
+    s.enum and ("enum_" .. id) or "NULL", s.enum and #s.enum or 0,
+    (s.required and #s.required > 0) and ("required_" .. id) or "NULL", s.required and #s.required or 0))
+end
+w("};")
+w(("const int pc_nschemas = %d;"):format(#schemas))
+w("")
+for _, op in ipairs(ops) do
+  w(("static const pc_param params_%s[] = {"):format(op.name))
+  for _, p in ipairs(op.params) do
+    w(("    {%s, %s, PC_IN_%s, %d, %d, %d},"):format(cstr(p.name), cstr(p.lua_name), p.where:upper(),
+      p.required and 1 or 0, p.multi and 1 or 0, p.schema))
+  end
+  w("};")
+end
+w("")
+w("const pc_operation pc_operations[] = {")
+for _, op in ipairs(ops) do
+  w(("    {%s, %s, %s, params_%s, %d, %d},"):format(cstr(op.name), cstr(op.method), cstr(op.path), op.name,
+    #op.params, op.body and op.body.schema or -1))
+end
+w("};")
+w(("const int pc_noperations = %d;"):format(#ops))
+local c_text = table.concat(c, "\n") .. "\n"
+
+-- Lua output ----------------------------------------------------------------
+local l = {}
+local function lw(s) l[#l + 1] = s end
+local function lua_str(s) return ("%q"):format(s) end
+local function doc_type(p)
+  if p.type == "array" then return "{" .. (p.items_type or "string") .. ",...}" end
+  if p.type == "integer" then return "int" end
+  return p.type or "table"
+end
+
+lw("--- The PureCloud Platform API v2 Users API: the 36 operations of the PureCloud Ruby SDK's UsersApi.")
+lw("--")
+lw("-- GENERATED by tools/gen-models.lua from api/users-api.json — do not edit;")
+lw("-- `make generate` rebuilds it. Request bodies are validated and encoded by")
+lw("-- the C core from the contract's schemas; see README for `validate`.")
+lw("--")
+lw("--     local users = require \"purecloud.users\"   -- after purecloud.configure{ … }")
+lw("--     local users = client.users                  -- bound to one client")
+lw("--")
+lw("-- Every function returns the decoded result (a table; `true` for an empty")
+lw("-- 2xx such as 202; a string for a JSON string) or `nil, err`.")
+lw("-- @module purecloud.users")
+lw("local calls = require \"purecloud.operations\"")
+lw("")
+lw("local M = {}")
+lw("")
+lw("-- Operation table: method, path template, positional parameters (in the")
+lw("-- seed's order) and the optional ones taken from `opts`.")
+lw("local OPS = {")
+for _, op in ipairs(ops) do
+  local pos, opt = {}, {}
+  for _, p in ipairs(op.positional) do
+    pos[#pos + 1] = ("{ %s, %s, %s }"):format(lua_str(p.lua_name), lua_str(p.name), lua_str(p.where))
+  end
+  for _, p in ipairs(op.optional) do
+    opt[#opt + 1] = ("%s = { %s, %s }"):format(p.lua_name, lua_str(p.name), lua_str(p.where))
+  end
+  lw(("  %s = { method = %s, path = %s, positional = { %s }, optional = { %s } },"):format(op.name,
+    lua_str(op.method), lua_str(op.path), table.concat(pos, ", "), table.concat(opt, ", ")))
+end
+lw("}")
+lw("M.OPERATIONS = OPS")
+lw("")
+for _, op in ipairs(ops) do
+  lw("--- " .. (op.summary or op.name) .. ".")
+  if op.description and op.description ~= "" and op.description ~= op.summary then
+    lw("-- " .. op.description:gsub("\n", "\n-- "))
+  end
+  lw(("-- `%s %s`"):format(op.method, op.path))
+  local args = {}
+  for _, p in ipairs(op.positional) do
+    args[#args + 1] = p.lua_name
+    lw(("-- @tparam %s %s %s"):format(p.where == "body" and (p.type or "table") or doc_type(p), p.lua_name,
+      p.description or p.name))
+  end
+  if #op.optional > 0 then
+    args[#args + 1] = "opts"
+    lw("-- @tparam[opt] table opts optional parameters:")
+    for _, p in ipairs(op.optional) do
+      local extra = ""
+      if p.enum then extra = " (one of " .. table.concat(p.enum, ", ") .. ")" end
+      if p.default ~= nil then extra = extra .. " (server default " .. tostring(p.default) .. ")" end
+      lw(("--   `%s` %s: %s%s"):format(p.lua_name, p.where == "body" and "request body" or doc_type(p),
+        p.description or p.name, extra))
+    end
+  end
+  lw(("-- @return %s, or `nil, err`"):format(op.status == 202 and "`true` (202 Accepted, no body)" or
+    (op.returns or "`true`")))
+  lw(("function M.%s(%s)"):format(op.name, table.concat(args, ", ")))
+  lw(("  return calls.call(nil, OPS, %s, %s)"):format(lua_str(op.name), table.concat(args, ", ")))
+  lw("end")
+  lw("")
+end
+lw("--- The same functions bound to one client (this is `client.users`).")
+lw("-- @param client a client from purecloud.new")
+lw("function M.bind(client)")
+lw("  return calls.bind(client, OPS)")
+lw("end")
+lw("")
+lw("require(\"purecloud.paging\").install(M, nil)")
+lw("")
+lw("return M")
+local lua_text = table.concat(l, "\n") .. "\n"
+
+-- Write or check ------------------------------------------------------------
+local function exists_same(path, text)
+  local f = io.open(path, "rb")
+  if not f then return false end
+  local s = f:read("a")
+  f:close()
+  return s == text
+end
+
+if check then
+  local drift = {}
+  if not exists_same(out_c, c_text) then drift[#drift + 1] = out_c end
+  if not exists_same(out_lua, lua_text) then drift[#drift + 1] = out_lua end
+  if #drift > 0 then
+    io.stderr:write("generated files drift from the contract: ", table.concat(drift, ", "),
+      " — run `make generate` and commit\n")
+    os.exit(1)
+  end
+  print("generated files match the contract")
+else
+  for path, text in pairs({ [out_c] = c_text, [out_lua] = lua_text }) do
+    local f = assert(io.open(path, "wb"))
+    f:write(text)
+    f:close()
+  end
+  print(("generated %d schemas and %d operations"):format(#schemas, #ops))
+end
