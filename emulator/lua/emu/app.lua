@@ -205,7 +205,13 @@ end
 
 local function api(req, ctx)
   local f = fault_for(req)
-  if f then return apply_fault(f, req, ctx) end
+  if f and not f.status and not f.action then
+    -- A pure delay: slow this request down, then answer it normally.
+    state.stats.faults_fired = state.stats.faults_fired + 1
+    ngx.sleep((f.delay_ms or 0) / 1000)
+  elseif f then
+    return apply_fault(f, req, ctx)
+  end
   if state.config.latency_ms > 0 then ngx.sleep(state.config.latency_ms / 1000) end
   local route, params_or_known = match(req.method, req.path)
   if route then req.route = route.pattern end
