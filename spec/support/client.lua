@@ -13,6 +13,7 @@ function M.new(opts)
     client_id = "emulator-client",
     client_secret = "emulator-secret",
     timeout = 20,
+    log = "none", -- specs that read the log pass their own function
   }
   for k, v in pairs(opts or {}) do o[k] = v end
   return purecloud.new(o)
