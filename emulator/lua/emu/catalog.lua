@@ -52,20 +52,21 @@ function M.ext(state, u)
   e.ready = true
   local c = state.catalog
   local r = state.rng(state.seed * 7777 + (u._index or 1))
+  local seeded = not u._created
   e.skills = {}
-  for _ = 1, r() % 4 do
+  for _ = 1, seeded and r() % 4 or 0 do
     local s = c.skill_list[r() % #c.skill_list + 1]
     e.skills[s.id] = { id = s.id, name = s.name, proficiency = r() % 6, state = "active" }
   end
   e.queues = {}
-  for k = 1, 2 + r() % 3 do
+  for k = 1, seeded and (2 + r() % 3) or 0 do
     local q = c.queue_list[r() % #c.queue_list + 1]
     e.queues[q.id] = { joined = (k % 2 == 1) }
   end
   e.roles = { c.role_list[1].id, c.role_list[2].id }
   e.routing = { status = "OFF_QUEUE", startTime = state.iso(1700000000 + (u._index or 1)) }
   e.station = {}
-  if r() % 2 == 0 then e.station.default = c.station_list[r() % #c.station_list + 1].id end
+  if seeded and r() % 2 == 0 then e.station.default = c.station_list[r() % #c.station_list + 1].id end
   e.callforwarding = { enabled = false, phoneNumber = json.null, modifiedDate = state.iso(1700000000) }
   e.outofoffice = { active = false }
   e.geolocations = {}

@@ -14,6 +14,7 @@ local function deref(schema)
 end
 
 local function json_type(v)
+  if v == json.null then return "null" end
   local t = type(v)
   if t == "table" then
     if v == json.null then return "null" end

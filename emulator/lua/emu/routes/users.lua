@@ -56,6 +56,7 @@ local function create(req)
     addresses = b.addresses or json.array({}), state = "active", version = 1, selfUri = "/api/v2/users/" .. id,
     primaryContactInfo = { { address = b.email, mediaType = "EMAIL", type = "PRIMARY" } },
     chat = { jabberId = id .. "@emulator.example.com" }, images = json.array({}), _index = i,
+    _created = true, -- starts with no skills, queues or station (see emu.catalog)
   }
   state.add_user(u)
   state.stats.users_created = state.stats.users_created + 1

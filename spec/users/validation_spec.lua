@@ -1,0 +1,148 @@
+-- Schema-driven validation and encoding, seen from purecloud.users: what is
+-- refused before sending, what is sent with a warning, and what reaches the
+-- server exactly (checked in the emulator's log or state).
+local emu = require "support.emulator"
+local support = require "support.client"
+local purecloud = require "purecloud"
+
+describe("request validation", function()
+  local c, u, warnings
+  before_each(function()
+    emu.reset{ users = 5 }
+    warnings = {}
+    c = support.new{ log = function(level, msg) if level == "warn" then warnings[#warnings + 1] = msg end end }
+    u = emu.users(1)[1]
+  end)
+  after_each(function() c:close() end)
+
+  it("refuses wrong types and missing required fields, naming every path, sending nothing", function()
+    emu.clear_log()
+    local v, err = c.users.post_users{ name = 42, addresses = { { type = "WORK" }, { mediaType = 7 } } }
+    assert.is_nil(v)
+    assert.are.equal("validation", err.kind)
+    local paths = {}
+    for _, d in ipairs(err.details) do paths[d.fieldName] = d.message end
+    assert.matches("expected string, got integer", paths["body.name"])
+    assert.is_string(paths["body.email"])
+    assert.is_string(paths["body.password"])
+    assert.matches("expected string", paths["body.addresses[2].mediaType"])
+    assert.are.equal(0, #emu.log())
+    assert.matches("^purecloud: validation: invalid.value: invalid request body: ", tostring(err))
+  end)
+
+  it("lenient: sends unknown fields and unknown enum values, warning with did-you-mean", function()
+    local v = c.users.put_user_id_routingstatus(u.id, { status = "IDLE", start_time = "2026-01-01T00:00:00Z" })
+    assert.is_table(v)
+    assert.matches("did you mean", table.concat(warnings, "\n"))
+    warnings = {}
+    local _, err = c.users.put_user_id_routingstatus(u.id, { status = "IDEL" })
+    assert.are.equal(400, err.status) -- the server decided
+    assert.matches("did you mean IDLE", warnings[1])
+    c.users.patch_user_id_callforwarding(u.id, { phone_number = "+1" })
+    assert.matches("body.phone_number: unknown field %(did you mean phoneNumber%?%)", warnings[#warnings])
+  end)
+
+  it("strict: refuses them before sending", function()
+    local s = support.new{ validate = "strict" }
+    emu.clear_log()
+    local v, err = s.users.put_user_id_routingstatus(u.id, { status = "IDEL" })
+    assert.is_nil(v)
+    assert.are.equal("validation", err.kind)
+    assert.matches("did you mean IDLE", err.details[1].message)
+    v, err = s.users.patch_user_id_callforwarding(u.id, { phone_number = "+1" })
+    assert.is_nil(v)
+    assert.are.equal("body.phone_number", err.details[1].fieldName)
+    assert.are.equal(0, #emu.log())
+    s:close()
+  end)
+
+  it("validate = false sends what it is given", function()
+    local off = support.new{ validate = false }
+    local v, err = off.users.put_user_id_routingstatus(u.id, { status = 5 })
+    assert.is_nil(v)
+    assert.are.equal(400, err.status) -- refused by the server, not the client
+    off:close()
+  end)
+
+  it("encodes an empty table as [] where the contract says array", function()
+    emu.clear_log()
+    local r = assert(c.users.put_user_id_roles(u.id, {}))
+    assert.are.same({}, r.roles)
+    local ps = assert(c.users.put_user_id_profileskills(u.id, { body = {} }))
+    assert.are.same({}, ps)
+    local raw = emu.api("GET", "/api/v2/users/" .. u.id .. "/profileskills").body
+    assert.are.equal("[]", raw)
+  end)
+
+  it("drops read-only fields so GET -> modify -> PATCH works", function()
+    local user = assert(c.users.get_user_id(u.id))
+    user.name = "Renamed Person"
+    user.state = "inactive" -- read-only: not sent
+    local p = assert(c.users.patch_user_id(u.id, user))
+    assert.are.same({ "Renamed Person", "active" }, { p.name, p.state })
+  end)
+
+  it("sends integers without .0 and refuses NaN", function()
+    local user = assert(c.users.get_user_id(u.id))
+    local p = assert(c.users.patch_user_id(u.id, { version = user.version + 0.0, title = "T" }))
+    assert.are.equal(user.version + 1, p.version)
+    local v, err = c.users.post_user_id_routingskills(u.id, { id = "x", proficiency = 0 / 0 })
+    assert.is_nil(v)
+    assert.matches("NaN", err.message)
+    v, err = c.users.patch_user_id(u.id, { version = 1.5 })
+    assert.is_nil(v)
+    assert.matches("integer", err.details[1].message)
+  end)
+
+  it("sends purecloud.null as an explicit JSON null", function()
+    assert(c.users.put_user_id_callforwarding(u.id, { enabled = true, phoneNumber = "+13175550001" }))
+    local cf = assert(c.users.patch_user_id_callforwarding(u.id, { phoneNumber = purecloud.null }))
+    assert.is_true(cf.enabled)
+  end)
+
+  it("escapes strings to valid JSON and refuses invalid UTF-8", function()
+    local name = 'Quote " Backslash \\ Tab \t Newline \n Bell \7 Unicode é'
+    local p = assert(c.users.patch_user_id(u.id, { name = name, version = 1 }))
+    assert.are.equal(name, p.name)
+    local v, err = c.users.patch_user_id(u.id, { name = "bad \255 byte", version = 2 })
+    assert.is_nil(v)
+    assert.matches("UTF%-8", err.message)
+  end)
+
+  it("validates query options and raises on unknown ones", function()
+    local v, err = c.users.get_users{ page_size = "ten" }
+    assert.is_nil(v)
+    assert.are.equal("page_size", err.details[1].fieldName)
+    assert.is_table(assert(c.users.get_users{ sort_order = "ASC" }))
+    assert.is_table(assert(c.users.get_users{ sort_order = "descending", expand = "routingStatus" }))
+    assert.has_error(function() c.users.get_users{ pagesize = 10 } end)
+    assert.has_error(function() c.users.get_user_id() end)
+    assert.has_error(function() c.users.get_user_id("") end)
+    assert.has_error(function() c.users.get_user_id(u.id, "opts") end)
+    assert.has_error(function() c.users.patch_user_id(u.id) end)
+    assert.has_error(function() c.users.get_me({}, "extra") end)
+  end)
+
+  it("catches a cycle instead of overflowing", function()
+    local t = { name = "x", version = 1 }
+    t.manager = t
+    local v, err = c.users.patch_user_id(u.id, t)
+    assert.is_nil(v)
+    assert.matches("levels deep", err.message)
+  end)
+
+  it("percent-encodes path parameters as one opaque segment", function()
+    emu.clear_log()
+    for _, id in ipairs({ "../../oauth/token", "a/b?c#d" }) do
+      local v, err = c.users.get_user_id(id)
+      assert.is_nil(v)
+      assert.are.equal(404, err.status)
+      assert.are.equal("not.found", err.code)
+    end
+    local paths = {}
+    for _, r in ipairs(emu.log()) do
+      if r.path:find("^/api/") then paths[#paths + 1] = r.path end
+    end
+    assert.are.same({ "/api/v2/users/..%2F..%2Foauth%2Ftoken", "/api/v2/users/a%2Fb%3Fc%23d" }, paths)
+  end)
+end)
