@@ -34,8 +34,6 @@ local function query_string(q)
   return #parts > 0 and ("?" .. table.concat(parts, "&")) or ""
 end
 
-local tmpdir = os.getenv("TMPDIR") or "/tmp"
-
 --- request(method, path, opts) → { status, headers, body, json }
 -- opts: headers, body (string or table → JSON), query, form, basic = {user, pass}, bearer, base
 function M.request(method, path, opts)

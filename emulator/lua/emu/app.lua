@@ -182,7 +182,7 @@ local function bearer(req)
   return rec
 end
 
-local function rate_limit(req, ctx)
+local function rate_limit(req)
   local limit = state.config.rate_per_min
   if not limit or limit <= 0 then return end
   local who = req.auth.client_id
@@ -200,7 +200,6 @@ local function rate_limit(req, ctx)
       "Rate limit exceeded the maximum. Retry the request in [" .. wait .. "] seconds",
       { params = {}, headers = { ["Retry-After"] = tostring(wait) } })
   end
-  if ctx then return end
 end
 
 local function api(req, ctx)
@@ -216,7 +215,7 @@ local function api(req, ctx)
   local route, params_or_known = match(req.method, req.path)
   if route then req.route = route.pattern end
   req.auth = bearer(req)
-  rate_limit(req, ctx)
+  rate_limit(req)
   if not route then
     if params_or_known then errors.raise(405, "method.not.allowed", "HTTP method not allowed for this resource") end
     errors.not_found("The requested resource was not found.")

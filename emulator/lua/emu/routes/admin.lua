@@ -5,7 +5,7 @@ local json = require "emu.json"
 
 local M = {}
 
-local function body(req)
+local function body()
   ngx.req.read_body()
   local raw = ngx.req.get_body_data()
   if not raw or raw == "" then return {} end
@@ -15,13 +15,13 @@ local function body(req)
 end
 
 local function reset(req)
-  local b = body(req)
+  local b = body()
   state.reset{ users = b.users, seed = b.seed, revoke = b.revoke }
   return 200, { users = state.live, seed = state.seed }
 end
 
 local function config(req)
-  local b = body(req)
+  local b = body()
   for _, k in ipairs({ "latency_ms", "token_ttl", "rate_per_min" }) do
     if b[k] ~= nil then
       if type(b[k]) ~= "number" or b[k] < 0 then errors.bad_request("invalid.value", k .. " must be a number >= 0") end
@@ -38,7 +38,7 @@ end
 
 local next_fault = 0
 local function add_fault(req)
-  local b = body(req)
+  local b = body()
   if type(b.path) ~= "string" then errors.bad_request("bad.request", "fault needs a path (exact or Lua pattern)") end
   local ok = pcall(string.match, "", b.path)
   if not ok then errors.bad_request("bad.request", "fault path is not a valid Lua pattern") end

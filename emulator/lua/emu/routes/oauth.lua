@@ -50,7 +50,7 @@ local function client_auth()
   return id
 end
 
-local function token(req)
+local function token()
   local ok, status, body = pcall(function()
     local client_id = client_auth()
     ngx.req.read_body()
