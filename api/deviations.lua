@@ -31,4 +31,16 @@ return {
        .. "the 2016 contract does not list 409.",
     apply = "add a 409 ErrorBody response to patchUserId",
   },
+  {
+    id = "delete-returns-object",
+    why = "DELETE /api/v2/users/{userId} and DELETE .../routingskills/{skillId} declare a 200 JSON string; "
+       .. "today's service answers an (empty) object (info.x-current-api-notes: \"200 string -> object\").",
+    apply = "the 200 responses of deleteUserId and deleteUserIdRoutingskillsSkillId are objects",
+  },
+  {
+    id = "granularity-is-a-duration",
+    why = "AggregationQuery.granularity is declared format: date-time, but its own description (and the "
+       .. "service) use ISO-8601 durations such as P1D or PT1H.",
+    apply = "drop format=date-time from AggregationQuery.granularity",
+  },
 }

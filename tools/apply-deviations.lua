@@ -70,6 +70,15 @@ function apply.patch_user_409()
   }
 end
 
+function apply.delete_returns_object()
+  spec.paths["/api/v2/users/{userId}"].delete.responses["200"].schema = { type = "object" }
+  spec.paths["/api/v2/users/{userId}/routingskills/{skillId}"].delete.responses["200"].schema = { type = "object" }
+end
+
+function apply.granularity_is_a_duration()
+  spec.definitions.AggregationQuery.properties.granularity.format = nil
+end
+
 for id in pairs(listed) do
   local f = apply[id:gsub("-", "_")]
   assert(f, "deviation " .. id .. " has no implementation in tools/apply-deviations.lua")

@@ -14,7 +14,7 @@ describe("client auth", function()
   before_each(function() emu.reset{ users = 5 } end)
 
   it("makes 1000 sequential calls with exactly one token request", function()
-    local c = support.new()
+    local c = support.direct()
     local id = emu.users(1)[1].id
     local before = emu.stats().tokens.client_credentials or 0 -- the spec helper's own token
     for _ = 1, 1000 do assert(c.users.get_user_id(id)) end
@@ -23,7 +23,7 @@ describe("client auth", function()
   end)
 
   it("replaces a revoked token once, transparently", function()
-    local c = support.new()
+    local c = support.direct()
     assert(c.users.get_users())
     emu.revoke()
     emu.clear_log()
@@ -34,7 +34,7 @@ describe("client auth", function()
   end)
 
   it("returns a second 401 instead of looping", function()
-    local c = support.new()
+    local c = support.direct()
     assert(c.users.get_users())
     emu.fault{ method = "GET", path = "/api/v2/users", count = 5, status = 401 }
     local v, err = c.users.get_users()
@@ -47,7 +47,7 @@ describe("client auth", function()
 
   it("renews a short-lived token before it expires", function()
     emu.config{ token_ttl = 2 }
-    local c = support.new()
+    local c = support.direct()
     local t0 = c._io.now()
     emu.clear_log()
     while c._io.now() - t0 < 3 do
@@ -60,7 +60,7 @@ describe("client auth", function()
   end)
 
   it("never renews a fixed access token: a 401 is returned", function()
-    local c = support.new()
+    local c = support.direct()
     local tok = c:token()
     c:close()
     local fixed = purecloud.new{ base_url = emu.url, access_token = tok }
@@ -74,7 +74,7 @@ describe("client auth", function()
   end)
 
   it("names the login host when the login fails", function()
-    local c = support.new{ client_secret = "wrong-secret" }
+    local c = support.direct{ client_secret = "wrong-secret" }
     local v, err = c.users.get_users()
     assert.is_nil(v)
     assert.are.equal("auth", err.kind)
@@ -86,7 +86,7 @@ describe("client auth", function()
 
   it("runs the code grant with PKCE and refresh, then /users/me is that user", function()
     local u = emu.users(3)[3]
-    local c = support.new()
+    local c = support.direct()
     local verifier, challenge = purecloud.pkce()
     local url = c:authorize_url{ redirect_uri = "http://localhost/cb", state = "s1", code_challenge = challenge }
     assert.matches("code_challenge_method=S256", url)
@@ -103,7 +103,7 @@ describe("client auth", function()
   end)
 
   it("refuses a wrong PKCE verifier", function()
-    local c = support.new()
+    local c = support.direct()
     local _, challenge = purecloud.pkce()
     local url = c:authorize_url{ redirect_uri = "http://localhost/cb", code_challenge = challenge }
     local code = emu.request("GET", url:sub(#emu.url + 1)).headers.location:match("code=([^&]+)")
@@ -115,7 +115,7 @@ describe("client auth", function()
 
   it("gets a user token with a SAML2 bearer assertion", function()
     local u = emu.users(1)[1]
-    local c = support.new()
+    local c = support.direct()
     assert(c:saml2_bearer(core.base64("<saml:NameID>" .. u.email .. "</saml:NameID>"), "org"))
     assert.are.equal(u.id, assert(c.users.get_me()).id)
     c:close()
@@ -132,7 +132,7 @@ describe("client retries", function()
   local c
   before_each(function()
     emu.reset{ users = 5 }
-    c = support.new()
+    c = support.direct()
   end)
   after_each(function() c:close() end)
 
@@ -146,7 +146,7 @@ describe("client retries", function()
   end)
 
   it("gives up at once when Retry-After exceeds max_retry_after", function()
-    local short = support.new{ retry = { max_retry_after = 5 } }
+    local short = support.direct{ retry = { max_retry_after = 5 } }
     emu.fault{ method = "GET", path = "/api/v2/users", count = 1, status = 429, retry_after = 60 }
     local t0 = short._io.now()
     local v, err = short.users.get_users()
@@ -179,7 +179,7 @@ describe("client retries", function()
   end)
 
   it("reports a connection reset as a transport error, within the time budget", function()
-    local quick = support.new{ retry = { max_retries = 1 } }
+    local quick = support.direct{ retry = { max_retries = 1 } }
     emu.fault{ method = "GET", path = "/api/v2/users", count = 5, action = "reset" }
     local t0 = quick._io.now()
     local v, err = quick.users.get_users()
@@ -190,7 +190,7 @@ describe("client retries", function()
   end)
 
   it("times out within the configured time", function()
-    local quick = support.new{ timeout = 1, retry = false }
+    local quick = support.direct{ timeout = 1, retry = false }
     emu.fault{ method = "GET", path = "/api/v2/users", count = 1, delay_ms = 3000 }
     assert(quick:token())
     local t0 = quick._io.now()
@@ -245,7 +245,7 @@ describe("client configuration and hosts", function()
 
   it("refuses header values with CR or LF per request, sending nothing", function()
     emu.reset{ users = 1 }
-    local c = support.new()
+    local c = support.direct()
     emu.clear_log()
     local v, err = c:request("GET", "/api/v2/users", { headers = { ["X-Test"] = "a\nb" } })
     assert.is_nil(v)
@@ -264,7 +264,7 @@ describe("client configuration and hosts", function()
   it("uses a host-supplied transport, sleep and clock", function()
     emu.reset{ users = 2 }
     local calls, slept = {}, {}
-    local base = support.new()
+    local base = support.direct()
     local transport = function(req)
       calls[#calls + 1] = req.method .. " " .. req.url
       return base._curl:perform(req)
@@ -292,7 +292,7 @@ describe("logging", function()
   it("never prints a secret, even at trace level", function()
     emu.reset{ users = 3 }
     local lines = {}
-    local c = support.new{ log = function(level, msg) lines[#lines + 1] = level .. " " .. msg end }
+    local c = support.direct{ log = function(level, msg) lines[#lines + 1] = level .. " " .. msg end }
     assert(c.users.get_users())
     emu.revoke()
     assert(c.users.get_users())
@@ -306,7 +306,7 @@ describe("logging", function()
     local code = emu.request("GET", url:sub(#emu.url + 1)).headers.location:match("code=([^&]+)")
     assert(c:exchange_code(code, "http://localhost/cb", verifier))
     assert(c.users.get_me())
-    local bad = support.new{ client_secret = "emulator-secret-WRONG",
+    local bad = support.direct{ client_secret = "emulator-secret-WRONG",
                              log = function(level, msg) lines[#lines + 1] = level .. " " .. msg end }
     bad.users.get_users()
     local text = table.concat(lines, "\n")

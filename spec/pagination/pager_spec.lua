@@ -55,6 +55,7 @@ describe("users.each_user", function()
   end)
 
   it("retries a failing page and loses or repeats nothing", function()
+    client = support.direct() -- injected 502s are outside the contract
     emu.reset{ users = 300 }  -- 12 pages of 25
     emu.fault{ method = "GET", path = "/api/v2/users", query = { pageNumber = "7" }, count = 2, status = 502 }
     emu.clear_log()
@@ -75,6 +76,7 @@ describe("users.each_user", function()
   end)
 
   it("raises after yielding pages 1-6 when page 7 keeps failing", function()
+    client = support.direct()
     emu.reset{ users = 300 }
     emu.fault{ method = "GET", path = "/api/v2/users", query = { pageNumber = "7" }, count = 1000, status = 500 }
     local seen = 0

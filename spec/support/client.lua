@@ -19,4 +19,13 @@ function M.new(opts)
   return purecloud.new(o)
 end
 
+--- A client that talks to the emulator directly, never through Prism: for
+-- specs that deliberately send what the contract forbids or inject faults
+-- (the contract check would rightly flag those).
+function M.direct(opts)
+  local o = { base_url = emu.url }
+  for k, v in pairs(opts or {}) do o[k] = v end
+  return M.new(o)
+end
+
 return M

@@ -15,7 +15,8 @@ local function user_ext(req)
   return u, catalog.ext(state, u)
 end
 
-local function ref(u) return { id = u.id, name = u.name, selfUri = u.selfUri } end
+-- A User reference; the contract requires `version` on every User object.
+local function ref(u) return { id = u.id, name = u.name, version = u.version, selfUri = u.selfUri } end
 
 -- Roles ------------------------------------------------------------------
 local function authorization(e)

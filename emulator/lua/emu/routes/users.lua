@@ -8,6 +8,8 @@ local json = require "emu.json"
 local M = {}
 
 local WRITABLE = { "name", "chat", "department", "email", "addresses", "title", "username", "images", "manager" }
+-- Decoded JSON loses [] vs {} for empty tables: these stay arrays.
+local ARRAYS = { addresses = true, images = true }
 
 local function get_user(id)
   local u = state.user(id)
@@ -53,7 +55,7 @@ local function create(req)
   local id = state.uuid(i, 1)
   local u = {
     id = id, name = b.name, email = b.email, username = b.email, department = b.department, title = b.title,
-    addresses = b.addresses or json.array({}), state = "active", version = 1, selfUri = "/api/v2/users/" .. id,
+    addresses = json.array(b.addresses or {}), state = "active", version = 1, selfUri = "/api/v2/users/" .. id,
     primaryContactInfo = { { address = b.email, mediaType = "EMAIL", type = "PRIMARY" } },
     chat = { jabberId = id .. "@emulator.example.com" }, images = json.array({}), _index = i,
     _created = true, -- starts with no skills, queues or station (see emu.catalog)
@@ -83,7 +85,7 @@ local function patch(req)
   end
   for _, k in ipairs(WRITABLE) do
     local v = b[k]
-    if v == json.null then u[k] = nil elseif v ~= nil then u[k] = v end
+    if v == json.null then u[k] = nil elseif v ~= nil then u[k] = ARRAYS[k] and json.array(v) or v end
   end
   if b.name then state.sorted = nil end
   u.version = u.version + 1
