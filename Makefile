@@ -27,8 +27,8 @@ LUASRC := $(sort $(wildcard lua/purecloud/*.lua lua/purecloud/*/*.lua))
 MOD54  := build/lua54/purecloud/core.so
 MODJIT := build/luajit/purecloud/core.so
 
-.PHONY: all luajit test test-unit demo check lint cppcheck emulator generate generate-check \
-        contract install clean bootstrap asan valgrind bench docs
+.PHONY: all luajit test demo check lint cppcheck emulator generate generate-check \
+        contract install clean bootstrap asan asan-test valgrind bench
 
 all: $(MOD54)
 
@@ -87,6 +87,20 @@ asan:
 	@mkdir -p build/asan/purecloud
 	clang -g -O1 -fPIC -fsanitize=address,undefined -fno-omit-frame-pointer $(WARN) \
 	  -I$(LUA_INCDIR) -Icsrc -shared -o build/asan/purecloud/core.so $(SRCS) $(CURL_LIBS)
+
+# Memory checks over the C-heavy specs (slow: minutes). busted re-executes
+# itself under lua5.4, hence --trace-children; only definite leaks fail.
+VG_SPECS ?= spec/protocol spec/users/validation_spec.lua spec/users/operations_spec.lua
+valgrind: all
+	@./tools/with-emulator valgrind -q --trace-children=yes --leak-check=full --errors-for-leak-kinds=definite \
+	  --error-exitcode=9 lua5.4 /usr/bin/busted -o plainTerminal $(VG_SPECS)
+
+asan-test: asan
+	@./tools/with-emulator env LD_PRELOAD="$$(clang -print-file-name=libclang_rt.asan-x86_64.so)" \
+	  lua5.4 tools/asan-smoke.lua
+
+bench: all
+	lua5.4 bench/pagination.lua
 
 clean:
 	rm -rf build

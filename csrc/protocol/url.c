@@ -110,7 +110,10 @@ static int l_build_url(lua_State *L) {
         const char *end = memchr(tpl + i, '}', tlen - i);
         if (!end) return luaL_argerror(L, 2, "unterminated '{' in path template");
         size_t nlen = (size_t)(end - (tpl + i + 1));
-        if (!has_path) return luaL_error(L, "purecloud: path parameter '%s' is missing", tpl + i + 1);
+        if (!has_path) {
+            lua_pushlstring(L, tpl + i + 1, nlen);
+            return luaL_error(L, "purecloud: path parameter '%s' is missing", lua_tostring(L, -1));
+        }
         lua_pushlstring(L, tpl + i + 1, nlen);
         lua_gettable(L, 3);
         if (lua_isnil(L, -1) || (lua_type(L, -1) == LUA_TSTRING && lua_rawlen(L, -1) == 0)) {
@@ -140,6 +143,7 @@ static int l_build_url(lua_State *L) {
         char kbuf[256];
         if (klen >= sizeof kbuf) return luaL_error(L, "purecloud: query key too long");
         memcpy(kbuf, key, klen);
+        kbuf[klen] = '\0';
         lua_gettable(L, 4);
         /* value at top; iterate array or single */
         int single = lua_type(L, -1) != LUA_TTABLE;
