@@ -8,7 +8,11 @@ M.null = cjson.null
 local ARRAY = { __jsontype = "array" }
 local OBJECT = { __jsontype = "object" }
 
+local RAW = { __jsontype = "raw" }
+
 function M.array(t) return setmetatable(t or {}, ARRAY) end
+-- Pre-encoded JSON text, inserted as is (cached entity encodings).
+function M.raw(text) return setmetatable({ text }, RAW) end
 function M.object(t) return setmetatable(t or {}, OBJECT) end
 
 function M.decode(s) return cjson.decode(s) end
@@ -49,7 +53,9 @@ encode = function(v, out)
   elseif t == "boolean" then
     out[#out + 1] = v and "true" or "false"
   elseif t == "table" then
-    if is_array(v) then
+    if getmetatable(v) == RAW then
+      out[#out + 1] = v[1]
+    elseif is_array(v) then
       out[#out + 1] = "["
       for i = 1, #v do
         if i > 1 then out[#out + 1] = "," end

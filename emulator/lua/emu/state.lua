@@ -80,6 +80,17 @@ function M.add_user(u)
   M.live = (M.live or 0) + 1
 end
 
+-- A user's JSON, cached until the record changes (listing pages reuse it:
+-- the emulator must not be the bottleneck of a pagination benchmark).
+function M.user_json(u)
+  local j = u._json
+  if not j then
+    j = json.raw(json.encode(u))
+    u._json = j
+  end
+  return j
+end
+
 function M.user(id)
   local u = M.by_id[id]
   if u and not u._deleted then return u end

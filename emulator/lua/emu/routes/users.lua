@@ -41,7 +41,7 @@ local function list(req)
   end
   local extra = {}
   if order == "descending" then extra[#extra + 1] = "sortOrder=descending" end
-  return 200, paging.page(items, req, "/api/v2/users", extra)
+  return 200, paging.page(items, req, "/api/v2/users", extra, state.user_json)
 end
 
 local function create(req)
@@ -89,6 +89,7 @@ local function patch(req)
   end
   if b.name then state.sorted = nil end
   u.version = u.version + 1
+  u._json = nil
   return 200, u
 end
 
