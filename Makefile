@@ -28,7 +28,7 @@ MOD54  := build/lua54/purecloud/core.so
 MODJIT := build/luajit/purecloud/core.so
 
 .PHONY: all luajit test demo check lint cppcheck emulator generate generate-check \
-        contract install clean bootstrap asan asan-test valgrind bench
+        contract install clean bootstrap asan asan-test valgrind bench docs
 
 all: $(MOD54)
 
@@ -98,6 +98,11 @@ valgrind: all
 asan-test: asan
 	@./tools/with-emulator env LD_PRELOAD="$$(clang -print-file-name=libclang_rt.asan-x86_64.so)" \
 	  lua5.4 tools/asan-smoke.lua
+
+# Reference docs (LDoc, Debian package lua-ldoc) into build/doc.
+docs:
+	@command -v ldoc >/dev/null || PURECLOUD_BOOTSTRAP_DOCS=1 ./tools/bootstrap
+	ldoc .
 
 bench: all
 	lua5.4 bench/pagination.lua

@@ -146,6 +146,7 @@ end
 --- A pager over search results: post_search(body), then get_search(nextPage).
 -- @param post function(body) → page | nil, err
 -- @param follow function(q64) → page | nil, err
+-- @param body the UserSearchRequest of the first page
 function M.search(post, follow, body)
   local state = { started = false, q64 = nil, finished = false }
   local pager = {}
