@@ -15,7 +15,7 @@ CC         ?= cc
 CFLAGS     ?= -O2 -fPIC
 LIBFLAG    ?= -shared
 CURL_LIBS  ?= -lcurl
-WARN       := -Wall -Wextra -Werror -std=c99 -D_POSIX_C_SOURCE=200809L
+WARN       := -Wall -Wextra -Werror -std=c99 -D_POSIX_C_SOURCE=200809L -fvisibility=hidden
 BUSTED     ?= $(LUA) /usr/bin/busted
 LUADIR     ?= $(DESTDIR)/usr/local/share/lua/5.4
 LIBDIR     ?= $(DESTDIR)/usr/local/lib/lua/5.4

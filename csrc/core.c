@@ -4,7 +4,8 @@
  * and the only process-wide step (curl_global_init) is guarded in transport. */
 #include "pc.h"
 
-int luaopen_purecloud_core(lua_State *L) {
+/* The only exported symbol (everything else is built -fvisibility=hidden). */
+__attribute__((visibility("default"))) int luaopen_purecloud_core(lua_State *L) {
     lua_newtable(L);
     lua_pushliteral(L, PC_VERSION);
     lua_setfield(L, -2, "_VERSION");

@@ -13,6 +13,10 @@ int pc_open_auth(lua_State *L);      /* csrc/auth: token state machine */
 int pc_open_models(lua_State *L);    /* csrc/models: generated contract tables, encode, validate */
 void pc_open_clock(lua_State *L);    /* csrc/clock.c: monotonic now, blocking sleep */
 
+/* Register a userdata class `name` (csrc/class.c). */
+void pc_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction close,
+              lua_CFunction tostring);
+
 /* Percent-encode s (RFC 3986 unreserved kept) into b. */
 void pc_add_escaped(luaL_Buffer *b, const char *s, size_t n);
 

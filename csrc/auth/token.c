@@ -300,20 +300,7 @@ int pc_open_auth(lua_State *L) {
         {"kind", l_kind}, {"client_id", l_client_id}, {"current", l_current},
         {"can_refresh", l_can_refresh}, {"grant_request", l_grant_request}, {"accept", l_accept},
         {"invalidate", l_invalidate}, {"generation", l_generation}, {"close", l_gc}, {NULL, NULL}};
-    if (luaL_newmetatable(L, AUTH_MT)) {
-        lua_newtable(L);
-        luaL_setfuncs(L, methods, 0);
-        lua_setfield(L, -2, "__index");
-        lua_pushcfunction(L, l_gc);
-        lua_setfield(L, -2, "__gc");
-#if LUA_VERSION_NUM >= 504
-        lua_pushcfunction(L, l_gc);
-        lua_setfield(L, -2, "__close");
-#endif
-        lua_pushcfunction(L, l_tostring);
-        lua_setfield(L, -2, "__tostring");
-    }
-    lua_pop(L, 1);
+    pc_class(L, AUTH_MT, methods, l_gc, l_tostring);
     lua_pushcfunction(L, l_new);
     lua_setfield(L, -2, "auth_new");
     pc_open_digest(L);

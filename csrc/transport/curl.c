@@ -580,20 +580,7 @@ static int l_version(lua_State *L) {
 int pc_open_transport(lua_State *L) {
     static const luaL_Reg methods[] = {{"perform", l_perform}, {"submit", l_submit}, {"poll", l_poll},
                                        {"pending", l_pending}, {"close", l_close}, {NULL, NULL}};
-    if (luaL_newmetatable(L, CURL_MT)) {
-        lua_newtable(L);
-        luaL_setfuncs(L, methods, 0);
-        lua_setfield(L, -2, "__index");
-        lua_pushcfunction(L, l_close);
-        lua_setfield(L, -2, "__gc");
-#if LUA_VERSION_NUM >= 504
-        lua_pushcfunction(L, l_close);
-        lua_setfield(L, -2, "__close");
-#endif
-        lua_pushcfunction(L, l_tostring);
-        lua_setfield(L, -2, "__tostring");
-    }
-    lua_pop(L, 1);
+    pc_class(L, CURL_MT, methods, l_close, l_tostring);
     lua_pushcfunction(L, l_new);
     lua_setfield(L, -2, "curl_new");
     lua_pushcfunction(L, l_version);
