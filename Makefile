@@ -47,7 +47,7 @@ bootstrap:
 # The README's test command. Bootstraps, builds, runs every spec against a
 # freshly started emulator and exits non-zero on any failure.
 test: bootstrap
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all luajit
 	@./tools/run-specs
 
 demo: bootstrap
