@@ -322,3 +322,29 @@ describe("logging", function()
     bad:close()
   end)
 end)
+
+describe("TLS", function()
+  local url, ca, https
+  setup(function()
+    local out
+    url, out = emu.start{ port = 18154, users = 3, tls = true }
+    https = out:match("https_url=(%S+)")
+    ca = out:match("ca_file=(%S+)")
+  end)
+  teardown(function() emu.stop(18154) end)
+
+  it("verifies the server against ca_file, and refuses an unknown CA by default", function()
+    assert.matches("^http://", url)
+    local ok = purecloud.new{ base_url = https, client_id = "emulator-client", client_secret = "emulator-secret",
+                              ca_file = ca, log = "none" }
+    assert.are.equal(3, assert(ok.users.get_users()).total)
+    ok:close()
+    local strict = purecloud.new{ base_url = https, client_id = "emulator-client", client_secret = "emulator-secret",
+                                  retry = false, log = "none" }
+    local v, err = strict.users.get_users()
+    assert.is_nil(v)
+    assert.are.equal("transport", err.kind) -- the token request failed: certificate not trusted
+    assert.matches("certificate", err.message)
+    strict:close()
+  end)
+end)

@@ -139,3 +139,27 @@ describe("users.each_search_result", function()
     client:close()
   end)
 end)
+
+describe("without a multi-capable transport", function()
+  it("falls back to sequential paging and batching, still complete and in order", function()
+    emu.reset{ users = 60 }
+    local base = support.direct()
+    local sent = 0
+    local client = support.direct{ transport = function(req)
+      sent = sent + 1
+      return base._curl:perform(req)
+    end }
+    assert.is_nil(client:_multi())
+    local list = collect(client.users.each_user{ page_size = 7, concurrency = 4 })
+    assert.are.equal(60, #list)
+    assert_sorted_unique(list)
+    local results, failed = client:batch({ { "get_user_id", list[1].id }, { "get_user_id", "nope" } },
+      { concurrency = 4 })
+    assert.are.equal(1, failed)
+    assert.are.equal(list[1].id, results[1].value.id)
+    assert.are.equal(404, results[2].err.status)
+    assert.is_true(sent >= 9 + 2) -- every page and call went through the host transport
+    client:close()
+    base:close()
+  end)
+end)
