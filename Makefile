@@ -28,7 +28,7 @@ MOD54  := build/lua54/purecloud/core.so
 MODJIT := build/luajit/purecloud/core.so
 
 .PHONY: all luajit test demo check lint cppcheck emulator generate generate-check \
-        contract install clean bootstrap asan asan-test valgrind bench docs
+        contract install clean bootstrap asan asan-test valgrind bench docs fuzz
 
 all: $(MOD54)
 
@@ -98,6 +98,16 @@ valgrind: all
 asan-test: asan
 	@./tools/with-emulator env LD_PRELOAD="$$(clang -print-file-name=libclang_rt.asan-x86_64.so)" \
 	  lua5.4 tools/asan-smoke.lua
+
+# libFuzzer over the C core's parsers and encoders (fuzz/fuzz_core.c), with
+# ASan/UBSan; FUZZ_SECONDS of fuzzing from the seed corpus in fuzz/corpus.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@mkdir -p build/fuzz build/fuzz/corpus
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer -Wall -Wextra -Werror -std=c99 \
+	  -D_POSIX_C_SOURCE=200809L -I$(LUA_INCDIR) -Icsrc -o build/fuzz/fuzz_core fuzz/fuzz_core.c $(SRCS) \
+	  -llua5.4 $(CURL_LIBS)
+	build/fuzz/fuzz_core -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -artifact_prefix=build/fuzz/ build/fuzz/corpus fuzz/corpus
 
 # Reference docs (LDoc, Debian package lua-ldoc) into build/doc.
 docs:

@@ -17,7 +17,17 @@ void pc_open_clock(lua_State *L);    /* csrc/clock.c: monotonic now, blocking sl
 void pc_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction close,
               lua_CFunction tostring);
 
+/* A growable buffer owned by a userdata (csrc/buf.c): pc_buf_new pushes it. */
+typedef struct {
+    char *p;
+    size_t len, cap;
+    int oom;
+} pc_buf;
+pc_buf *pc_buf_new(lua_State *L);
+void pc_buf_add(pc_buf *b, const char *s, size_t n);
+void pc_buf_push(lua_State *L, pc_buf *b); /* push the contents as a string */
+
 /* Percent-encode s (RFC 3986 unreserved kept) into b. */
-void pc_add_escaped(luaL_Buffer *b, const char *s, size_t n);
+void pc_add_escaped(pc_buf *b, const char *s, size_t n);
 
 #endif

@@ -142,14 +142,14 @@ static int l_can_refresh(lua_State *L) {
     return 1;
 }
 
-static void add_pair(luaL_Buffer *b, const char *k, const char *v, size_t vn, int first) {
-    if (!first) luaL_addchar(b, '&');
-    luaL_addstring(b, k);
-    luaL_addchar(b, '=');
+static void add_pair(pc_buf *b, const char *k, const char *v, size_t vn) {
+    pc_buf_add(b, "&", 1);
+    pc_buf_add(b, k, strlen(k));
+    pc_buf_add(b, "=", 1);
     pc_add_escaped(b, v, vn);
 }
 
-static void add_param(lua_State *L, luaL_Buffer *b, int params, const char *k, const char *name, int required) {
+static void add_param(lua_State *L, pc_buf *b, int params, const char *k, const char *name, int required) {
     lua_getfield(L, params, k);
     size_t n;
     const char *v = lua_tolstring(L, -1, &n);
@@ -158,18 +158,8 @@ static void add_param(lua_State *L, luaL_Buffer *b, int params, const char *k, c
         if (required) luaL_error(L, "purecloud: %s is required", k);
         return;
     }
-    /* Copy out before the buffer grows: the value is popped right after. */
-    char *tmp = malloc(n + 1);
-    if (!tmp) {
-        lua_pop(L, 1);
-        luaL_error(L, "purecloud: out of memory");
-        return;
-    }
-    memcpy(tmp, v, n);
+    add_pair(b, name, v, n);
     lua_pop(L, 1);
-    add_pair(b, name, tmp, n, 0);
-    memset(tmp, 0, n);
-    free(tmp);
 }
 
 /* a:grant_request(grant[, params]) -> form_body, authorization_header | nil, message
@@ -211,24 +201,28 @@ static int l_grant_request(lua_State *L) {
         if (!ok) return luaL_argerror(L, 3, "assertion is required");
     }
 
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
+    /* The form body may hold secrets: build it in a buffer that is wiped on collection. */
+    pc_buf *form = pc_buf_new(L);
+    int form_idx = lua_gettop(L);
     if (!strcmp(grant, "client_credentials")) {
-        luaL_addstring(&b, "grant_type=client_credentials");
+        pc_buf_add(form, "grant_type=client_credentials", 29);
     } else if (!strcmp(grant, "refresh_token")) {
-        luaL_addstring(&b, "grant_type=refresh_token");
-        add_pair(&b, "refresh_token", a->refresh, strlen(a->refresh), 0);
+        pc_buf_add(form, "grant_type=refresh_token", 24);
+        add_pair(form, "refresh_token", a->refresh, strlen(a->refresh));
     } else if (is_code) {
-        luaL_addstring(&b, "grant_type=authorization_code");
-        add_param(L, &b, params, "code", "code", 1);
-        add_param(L, &b, params, "redirect_uri", "redirect_uri", 1);
-        add_param(L, &b, params, "code_verifier", "code_verifier", 0);
+        pc_buf_add(form, "grant_type=authorization_code", 29);
+        add_param(L, form, params, "code", "code", 1);
+        add_param(L, form, params, "redirect_uri", "redirect_uri", 1);
+        add_param(L, form, params, "code_verifier", "code_verifier", 0);
     } else {
-        luaL_addstring(&b, "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Asaml2-bearer");
-        add_param(L, &b, params, "assertion", "assertion", 1);
-        add_param(L, &b, params, "org_name", "orgName", 0);
+        const char *g = "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Asaml2-bearer";
+        pc_buf_add(form, g, strlen(g));
+        add_param(L, form, params, "assertion", "assertion", 1);
+        add_param(L, form, params, "org_name", "orgName", 0);
     }
-    luaL_pushresult(&b);
+    pc_buf_push(L, form);
+    lua_remove(L, form_idx);
+    luaL_Buffer b;
 
     size_t in = strlen(a->client_id), sn = strlen(a->client_secret);
     unsigned char *cred = malloc(in + 1 + sn);

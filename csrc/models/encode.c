@@ -23,22 +23,9 @@
 
 enum { MODE_OFF = 0, MODE_LENIENT = 1, MODE_STRICT = 2 };
 
-/* A growable output buffer owned by a userdata, so a raise frees it (__gc). */
-typedef struct {
-    char *p;
-    size_t len, cap;
-} obuf;
-
-static int obuf_gc(lua_State *L) {
-    obuf *b = lua_touserdata(L, 1);
-    free(b->p);
-    b->p = NULL;
-    return 0;
-}
-
 typedef struct {
     lua_State *L;
-    obuf *out;
+    pc_buf *out;
     int errs, warns; /* stack indices of the issue lists */
     int nerrs, nwarns;
     int mode;
@@ -48,21 +35,8 @@ typedef struct {
 } enc;
 
 static void put(enc *e, const char *s, size_t n) {
-    obuf *b = e->out;
-    if (e->oom) return;
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n) cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            e->oom = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
+    pc_buf_add(e->out, s, n);
+    if (e->out->oom) e->oom = 1;
 }
 #define PUTS(e, s) put(e, s, sizeof(s) - 1)
 
@@ -541,14 +515,7 @@ static void enc_init(lua_State *L, enc *e, int mode) {
     memset(e, 0, sizeof *e);
     e->L = L;
     e->mode = mode;
-    obuf *b = lua_newuserdata(L, sizeof *b);
-    memset(b, 0, sizeof *b);
-    if (luaL_newmetatable(L, "purecloud.obuf")) {
-        lua_pushcfunction(L, obuf_gc);
-        lua_setfield(L, -2, "__gc");
-    }
-    lua_setmetatable(L, -2);
-    e->out = b;
+    e->out = pc_buf_new(L);
     lua_newtable(L);
     e->errs = lua_gettop(L);
     lua_newtable(L);
@@ -579,7 +546,7 @@ static int l_encode_body(lua_State *L) {
         push_validation_error(L, e.errs, e.nerrs, "request body");
         return 2;
     }
-    lua_pushlstring(L, e.out->p ? e.out->p : "", e.out->len);
+    pc_buf_push(L, e.out);
     /* Warnings as plain messages. */
     lua_createtable(L, e.nwarns, 0);
     for (int i = 1; i <= e.nwarns; i++) {

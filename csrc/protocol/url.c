@@ -16,25 +16,24 @@ static int unreserved(unsigned char c) {
 }
 
 /* Percent-encode s into b. Dot segments are escaped entirely. */
-static void add_escaped(luaL_Buffer *b, const char *s, size_t n, int segment) {
+static void add_escaped(pc_buf *b, const char *s, size_t n, int segment) {
     int dots = segment && ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'));
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (unreserved(c) && !(dots && c == '.')) {
-            luaL_addchar(b, (char)c);
+            pc_buf_add(b, (const char *)&c, 1);
         } else {
-            luaL_addchar(b, '%');
-            luaL_addchar(b, HEX[c >> 4]);
-            luaL_addchar(b, HEX[c & 15]);
+            char e[3] = {'%', HEX[c >> 4], HEX[c & 15]};
+            pc_buf_add(b, e, 3);
         }
     }
 }
 
-void pc_add_escaped(luaL_Buffer *b, const char *s, size_t n) { add_escaped(b, s, n, 0); }
+void pc_add_escaped(pc_buf *b, const char *s, size_t n) { add_escaped(b, s, n, 0); }
 
-/* Append the string form of the value at idx: strings as-is, integers without
- * ".0", booleans as true/false. Returns 0 for an unsupported type. */
-static int add_value(lua_State *L, luaL_Buffer *b, int idx, int segment) {
+/* Append the value at idx: strings as-is, integers (and integral floats)
+ * without ".0", booleans as true/false. Returns 0 for an unsupported value. */
+static int add_value(lua_State *L, pc_buf *b, int idx, int segment) {
     char num[64];
     size_t n;
     const char *s;
@@ -72,8 +71,7 @@ static int sort_keys(lua_State *L, int tidx) {
     lua_pushnil(L);
     while (lua_next(L, tidx)) {
         lua_pop(L, 1);
-        if (lua_type(L, -1) != LUA_TSTRING)
-            return luaL_error(L, "purecloud: query keys must be strings");
+        if (lua_type(L, -1) != LUA_TSTRING) return luaL_error(L, "purecloud: query keys must be strings");
         lua_pushvalue(L, -1);
         lua_rawseti(L, keys, ++n);
     }
@@ -95,85 +93,60 @@ static int l_build_url(lua_State *L) {
     int has_path = !lua_isnoneornil(L, 3), has_query = !lua_isnoneornil(L, 4);
     if (has_path) luaL_checktype(L, 3, LUA_TTABLE);
     if (has_query) luaL_checktype(L, 4, LUA_TTABLE);
+    lua_settop(L, 4);
     while (blen > 0 && base[blen - 1] == '/') blen--;
     int nkeys = has_query ? sort_keys(L, 4) : 0;
     int keys = lua_gettop(L);
+    pc_buf *b = pc_buf_new(L);
 
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    luaL_addlstring(&b, base, blen);
+    pc_buf_add(b, base, blen);
     for (size_t i = 0; i < tlen; i++) {
         if (tpl[i] != '{') {
-            luaL_addchar(&b, tpl[i]);
+            pc_buf_add(b, tpl + i, 1);
             continue;
         }
         const char *end = memchr(tpl + i, '}', tlen - i);
         if (!end) return luaL_argerror(L, 2, "unterminated '{' in path template");
         size_t nlen = (size_t)(end - (tpl + i + 1));
-        if (!has_path) {
-            lua_pushlstring(L, tpl + i + 1, nlen);
-            return luaL_error(L, "purecloud: path parameter '%s' is missing", lua_tostring(L, -1));
-        }
         lua_pushlstring(L, tpl + i + 1, nlen);
+        int name = lua_gettop(L);
+        if (!has_path) return luaL_error(L, "purecloud: path parameter '%s' is missing", lua_tostring(L, name));
+        lua_pushvalue(L, name);
         lua_gettable(L, 3);
-        if (lua_isnil(L, -1) || (lua_type(L, -1) == LUA_TSTRING && lua_rawlen(L, -1) == 0)) {
-            lua_pushlstring(L, tpl + i + 1, nlen);
-            return luaL_error(L, "purecloud: path parameter '%s' is missing or empty", lua_tostring(L, -1));
-        }
-        /* The value sits above the buffer's working area: luaL_Buffer in 5.4
-         * may use the stack top, so copy the value out first. */
-        size_t vlen;
-        char tmp[512];
-        if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER) {
-            lua_pushlstring(L, tpl + i + 1, nlen);
-            return luaL_error(L, "purecloud: path parameter '%s' must be a string", lua_tostring(L, -1));
-        }
-        const char *v = lua_tolstring(L, -1, &vlen);
-        if (vlen >= sizeof tmp) return luaL_error(L, "purecloud: path parameter longer than %d bytes", (int)sizeof tmp - 1);
-        memcpy(tmp, v, vlen);
-        lua_pop(L, 1);
-        add_escaped(&b, tmp, vlen, 1);
+        int t = lua_type(L, -1);
+        if (t == LUA_TNIL || (t == LUA_TSTRING && lua_rawlen(L, -1) == 0))
+            return luaL_error(L, "purecloud: path parameter '%s' is missing or empty", lua_tostring(L, name));
+        if (t != LUA_TSTRING && t != LUA_TNUMBER)
+            return luaL_error(L, "purecloud: path parameter '%s' must be a string", lua_tostring(L, name));
+        add_value(L, b, lua_gettop(L), 1);
+        lua_pop(L, 2);
         i += nlen + 1;
     }
     char sep = '?';
     for (int k = 1; k <= nkeys; k++) {
         lua_rawgeti(L, keys, k);
-        size_t klen;
-        const char *key = lua_tolstring(L, -1, &klen);
-        char kbuf[256];
-        if (klen >= sizeof kbuf) return luaL_error(L, "purecloud: query key too long");
-        memcpy(kbuf, key, klen);
-        kbuf[klen] = '\0';
+        int key = lua_gettop(L);
+        lua_pushvalue(L, key);
         lua_gettable(L, 4);
-        /* value at top; iterate array or single */
-        int single = lua_type(L, -1) != LUA_TTABLE;
-        int count = single ? 1 : (int)lua_rawlen(L, -1);
-        for (int j = 1; j <= count; j++) {
-            if (!single) lua_rawgeti(L, -1, j);
-            else lua_pushvalue(L, -1);
-            /* Render the value to a small C buffer before touching b. */
-            luaL_Buffer vb;
-            lua_pushvalue(L, -1);
-            int vidx = lua_gettop(L);
-            luaL_buffinit(L, &vb);
-            int ok = add_value(L, &vb, vidx, 0);
-            luaL_pushresult(&vb);
-            if (!ok) return luaL_error(L, "purecloud: query parameter '%s' has an unsupported value", kbuf);
-            size_t elen;
-            const char *enc = lua_tolstring(L, -1, &elen);
-            char ebuf[2048];
-            if (elen >= sizeof ebuf) return luaL_error(L, "purecloud: query value too long");
-            memcpy(ebuf, enc, elen);
-            lua_pop(L, 3);
-            luaL_addchar(&b, sep);
+        int val = lua_gettop(L);
+        int single = lua_type(L, val) != LUA_TTABLE;
+        lua_Integer count = single ? 1 : (lua_Integer)lua_rawlen(L, val);
+        for (lua_Integer j = 1; j <= count; j++) {
+            if (single) lua_pushvalue(L, val);
+            else lua_rawgeti(L, val, j);
+            size_t klen;
+            const char *kname = lua_tolstring(L, key, &klen);
+            pc_buf_add(b, &sep, 1);
             sep = '&';
-            add_escaped(&b, kbuf, klen, 0);
-            luaL_addchar(&b, '=');
-            luaL_addlstring(&b, ebuf, elen);
+            add_escaped(b, kname, klen, 0);
+            pc_buf_add(b, "=", 1);
+            if (!add_value(L, b, lua_gettop(L), 0))
+                return luaL_error(L, "purecloud: query parameter '%s' has an unsupported value", kname);
+            lua_pop(L, 1);
         }
-        lua_pop(L, 1);
+        lua_settop(L, key - 1);
     }
-    luaL_pushresult(&b);
+    pc_buf_push(L, b);
     return 1;
 }
 
@@ -182,10 +155,9 @@ static int l_build_url(lua_State *L) {
 static int l_percent_encode(lua_State *L) {
     size_t n;
     const char *s = luaL_checklstring(L, 1, &n);
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    add_escaped(&b, s, n, 0);
-    luaL_pushresult(&b);
+    pc_buf *b = pc_buf_new(L);
+    add_escaped(b, s, n, 0);
+    pc_buf_push(L, b);
     return 1;
 }
 

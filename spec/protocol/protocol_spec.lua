@@ -17,6 +17,13 @@ describe("core.build_url", function()
                                              joined = false }))
   end)
 
+  it("builds long URLs whose buffer grows while values are read (found by libFuzzer)", function()
+    local id = ("../\224"):rep(400)
+    local url = core.build_url("http://h", "/api/v2/users/{userId}", { userId = id }, { q = { id, id } })
+    local enc = ("..%2F%E0"):rep(400)
+    assert.are.equal("http://h/api/v2/users/" .. enc .. "?q=" .. enc .. "&q=" .. enc, url)
+  end)
+
   it("refuses missing path parameters and bad values", function()
     assert.has_error(function() core.build_url("http://h", "/u/{userId}", {}) end)
     assert.has_error(function() core.build_url("http://h", "/u/{userId}", { userId = "" }) end)
