@@ -6,6 +6,8 @@
 #   make luajit     build for LuaJIT / nginx into build/luajit/purecloud/core.so
 #   make generate   regenerate csrc/models/generated.c and lua/purecloud/users.lua from api/users-api.json
 #   make contract   run the specs through Prism's validating proxy (see tools/contract-check)
+#   make valgrind | asan-test | fuzz   memory checks and fuzzing of the C core (slow; not part of test)
+#   make bench | docs                  benchmarks (bench/) and LDoc reference (build/doc)
 # Variables LuaRocks passes (CFLAGS, LIBFLAG, LUA_INCDIR, LIBDIR, LUADIR) are honoured.
 
 LUA        ?= lua5.4
