@@ -17,6 +17,10 @@ local scheduler = require "purecloud.scheduler"
 
 local M = {}
 
+local unpack = table.unpack or unpack -- luacheck: ignore 113 (LuaJIT / 5.1)
+
+local function is_integer(x) return type(x) == "number" and x % 1 == 0 end
+
 M.DEFAULT_CONCURRENCY = 4
 
 local function as_function(client, call, i)
@@ -26,7 +30,7 @@ local function as_function(client, call, i)
     if type(fn) ~= "function" then
       error(("purecloud: calls[%d]: unknown operation %q"):format(i, call[1]), 3)
     end
-    return function() return fn(table.unpack(call, 2, call.n or #call)) end
+    return function() return fn(unpack(call, 2, call.n or #call)) end
   end
   error(("purecloud: calls[%d] must be a function or { \"operation\", args… }"):format(i), 3)
 end
@@ -41,7 +45,7 @@ function M.run(client, calls, opts)
   opts = opts or {}
   if type(opts) ~= "table" then error("purecloud: opts must be a table", 2) end
   local concurrency = opts.concurrency or M.DEFAULT_CONCURRENCY
-  if math.type(concurrency) ~= "integer" or concurrency < 1 or concurrency > 256 then
+  if not is_integer(concurrency) or concurrency < 1 or concurrency > 256 then
     error("purecloud: opts.concurrency must be an integer from 1 to 256", 2)
   end
   local on_result = opts.on_result

@@ -22,6 +22,8 @@ local scheduler = require "purecloud.scheduler"
 
 local M = {}
 
+local function is_integer(x) return type(x) == "number" and x % 1 == 0 end
+
 M.DEFAULT_CONCURRENCY = 4
 
 local Pager = {}
@@ -30,7 +32,7 @@ Pager.__index = Pager
 local function check_concurrency(opts)
   local c = opts.concurrency
   if c == nil then return M.DEFAULT_CONCURRENCY end
-  if math.type(c) ~= "integer" or c < 1 or c > 64 then
+  if not is_integer(c) or c < 1 or c > 64 then
     error("purecloud: opts.concurrency must be an integer from 1 to 64", 3)
   end
   return c

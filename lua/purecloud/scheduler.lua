@@ -14,7 +14,9 @@ local M = {}
 
 local co_create, co_resume, co_status, co_yield = coroutine.create, coroutine.resume,
   coroutine.status, coroutine.yield
+-- Lua 5.1 / LuaJIT (nginx) have neither table.unpack nor table.pack.
 local unpack = table.unpack or unpack -- luacheck: ignore 113
+local pack = table.pack or function(...) return { n = select("#", ...), ... } end
 
 local Scheduler = {}
 Scheduler.__index = Scheduler
@@ -81,7 +83,7 @@ end
 
 -- Resume a task with values and route what it yields.
 function Scheduler:_step(task, ...)
-  local res = table.pack(co_resume(task.co, ...))
+  local res = pack(co_resume(task.co, ...))
   local ok = res[1]
   if not ok then
     return finish(self, task, false, res[2])

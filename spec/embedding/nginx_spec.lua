@@ -36,11 +36,13 @@ http {
           client_secret = "emulator-secret", transport = io.transport, sleep = io.sleep, now = io.now, log = "none" }
         local n = 0
         local ok, err = pcall(function()
-          for _ in c.users.each_user{ page_size = 50 } do n = n + 1 end
+          for _ in c.users.each_user{ page_size = 50, concurrency = 4 } do n = n + 1 end
         end)
         if not ok then ngx.status = 500 ngx.say(tostring(err)) return end
         local me, merr = c.users.get_user_id("no-such-user")
+        local results, failed = c:batch({ { "get_users" }, { "get_user_id", "no-such-user" } }, { concurrency = 2 })
         ngx.say(n, " ", tostring(me), " ", merr and merr.status, " ", tostring(c:_multi()), " ",
+                #results, "/", failed, " ",
                 package.searchpath("purecloud.core", package.cpath), " ", jit and jit.version or "?")
       }
     }
@@ -71,7 +73,7 @@ describe("inside nginx with LuaJIT", function()
   it("runs operations and paging over cosockets with the LuaJIT build", function()
     local r = emu.request("GET", "/users", { base = "http://127.0.0.1:" .. PORT, query = { base = emu.url } })
     assert.are.equal(200, r.status, r.body)
-    assert.matches("^120 nil 404 nil .*/build/luajit/purecloud/core%.so LuaJIT", r.body)
+    assert.matches("^120 nil 404 nil 2/1 .*/build/luajit/purecloud/core%.so LuaJIT", r.body)
   end)
 
   it("does not block the worker: slow calls from concurrent requests overlap", function()
