@@ -213,6 +213,15 @@ end
 
 local function new_error(fields) return core.error(fields) end
 
+-- A host transport may fail with a plain string (or nothing): make it an
+-- error object, and assume the request may have been sent (no retried writes).
+local function transport_error(err)
+  if core.is_error(err) then return err end
+  if type(err) == "table" and type(err.kind) == "string" then return core.error(err) end
+  return new_error{ kind = "transport", sent = true,
+                    message = "transport failed: " .. (err ~= nil and tostring(err) or "no response and no error") }
+end
+
 -- Token handling ---------------------------------------------------------
 
 -- Send one token request (with retries for 429/5xx/connection failures:
@@ -234,7 +243,7 @@ function Client:_grant(io, grant, params)
       timeout = self.timeout, connect_timeout = self.connect_timeout,
     }
     local value
-    if res then value, err = core.interpret(res) end
+    if res then value, err = core.interpret(res) else err = transport_error(err) end
     self._log("debug", "POST %s (%s grant) -> %s (%.0f ms)", url, grant,
       res and res.status or (err and err.kind), (io.now() - t0) * 1000)
     if value and type(value) == "table" then
@@ -409,7 +418,7 @@ function Client:_call(io, method, path, args)
     self.stats.requests = self.stats.requests + 1
     local res, err = io.transport(req)
     local value
-    if res then value, err = core.interpret(res) end
+    if res then value, err = core.interpret(res) else err = transport_error(err) end
     if self._log_enabled("info") then
       self._log("info", "%s %s -> %s (%.0f ms, attempt %d%s)", method, url,
         res and res.status or (err and err.kind or "?"), (io.now() - t0) * 1000, attempt + 1,

@@ -348,3 +348,21 @@ describe("TLS", function()
     strict:close()
   end)
 end)
+
+describe("host transports that fail loosely", function()
+  it("turn a plain-string failure into a transport error and never retry a write", function()
+    local calls = 0
+    local c = purecloud.new{ base_url = "http://127.0.0.1:9", access_token = "t", log = "none",
+      sleep = function() end,
+      transport = function() calls = calls + 1 return nil, "socket closed" end }
+    local v, err = c:request("POST", "/api/v2/users", { body = { name = "x" } })
+    assert.is_nil(v)
+    assert.are.same({ "transport", true }, { err.kind, err.sent })
+    assert.matches("socket closed", tostring(err))
+    assert.are.equal(1, calls)
+    v, err = c:request("GET", "/api/v2/users")
+    assert.is_nil(v)
+    assert.are.equal("transport", err.kind)
+    assert.is_true(calls > 2) -- a GET is retried
+  end)
+end)
