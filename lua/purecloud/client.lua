@@ -32,6 +32,7 @@ local OPTIONS = {
   ca_file = "string", ca_path = "string", verify = "boolean", proxy = "string",
   user_agent = "string", headers = "table", log = "string|function", validate = "string|boolean",
   transport = "function", sleep = "function", now = "function", max_connections = "number",
+  token_store = "table",
 }
 
 local RETRY_OPTIONS = { max_retries = true, max_retry_time = true, max_retry_after = true }
@@ -150,6 +151,16 @@ function M.new(opts)
     ("purecloud-lua/%s libcurl/%s Lua/%s"):format(core._VERSION, curl_v, lua_v)
   self._headers["Accept"] = "application/json"
   for k, v in pairs(opts.headers or {}) do self._headers[k] = v end
+
+  if opts.token_store then
+    for _, f in ipairs({ "get", "set", "delete" }) do
+      if type(opts.token_store[f]) ~= "function" then
+        error(("purecloud: option 'token_store' needs a function '%s' (see purecloud.token_store)"):format(f), 3)
+      end
+    end
+    self._store = opts.token_store
+    self._store_key = "purecloud:" .. login .. ":" .. (opts.client_id or "")
+  end
 
   local transport = opts.transport
   if not transport then
@@ -300,12 +311,24 @@ function Client:_bearer(io)
       end
       return nil, new_error{ kind = "auth", message = "the access token was rejected and cannot be renewed" }
     end
-    if not self._token_busy then
+    local shared = self._store and grant == "client_credentials"
+    local stored, left
+    if shared then stored, left = self._store.get(self._store_key) end
+    if stored and left and left > 1 then
+      -- Another client (another worker) already holds a token: adopt it.
+      local ttl = left
+      self._auth:accept({ access_token = stored, expires_in = ttl }, io.now())
+      self._token_ttl = ttl
+    elseif not self._token_busy then
       self._token_busy = true
       local ok, gen_or_err, err = pcall(self._grant, self, io, grant)
       self._token_busy = false
       if not ok then error(gen_or_err, 0) end
       if not gen_or_err then return nil, err end
+      if shared and self._token_ttl and self._token_ttl > 0 then
+        local h = self._auth:current(io.now())
+        if h then self._store.set(self._store_key, h:sub(8), self._token_ttl) end
+      end
     else
       io.sleep(0.01)
       waited = waited + 0.01
@@ -436,7 +459,9 @@ function Client:_call(io, method, path, args)
       -- Renew once and replay; a second 401 is returned. Only the call
       -- whose token is still current drops it, so concurrent 401s renew once.
       reauthed = true
-      self._auth:invalidate(gen)
+      if self._auth:invalidate(gen) and self._store then
+        self._store.delete(self._store_key, auth:sub(8)) -- "Bearer " stripped
+      end
     else
       if err.status == 429 and err.retry_after then
         local nb = io.now() + err.retry_after

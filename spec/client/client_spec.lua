@@ -366,3 +366,23 @@ describe("host transports that fail loosely", function()
     assert.is_true(calls > 2) -- a GET is retried
   end)
 end)
+
+describe("a shared token store", function()
+  it("lets many clients use one client-credentials token, and renew it once after a revocation", function()
+    emu.reset{ users = 3 }
+    local before = emu.stats().tokens.client_credentials or 0
+    local store = require("purecloud.token_store").memory()
+    local clients = {}
+    for i = 1, 5 do clients[i] = support.direct{ token_store = store } end
+    for _, c in ipairs(clients) do assert(c.users.get_users()) end
+    assert.are.equal(1, emu.stats().tokens.client_credentials - before)
+    emu.revoke()
+    for _, c in ipairs(clients) do assert(c.users.get_users()) end
+    assert.are.equal(2, emu.stats().tokens.client_credentials - before)
+    for _, c in ipairs(clients) do c:close() end
+  end)
+
+  it("is checked when the client is made", function()
+    assert.has_error(function() purecloud.new{ token_store = { get = function() end } } end)
+  end)
+end)
