@@ -89,6 +89,27 @@ describe("users.each_user", function()
     assert.are.equal(500, err.status)
   end)
 
+  it("holds at most concurrency + 1 pages: the one handed out and those fetched ahead", function()
+    emu.reset{ users = 400 }
+    local pager = client.users.user_pages{ page_size = 10, concurrency = 3 }
+    local pages, most = 0, 0
+    while true do
+      local page = pager:next()
+      if not page then break end
+      pages = pages + 1
+      local held = 0
+      for _ in pairs(pager.slots) do held = held + 1 end
+      local in_flight = 0
+      for n in pairs(pager.spawned) do
+        if n >= pager.next_number and not pager.slots[n] then in_flight = in_flight + 1 end
+      end
+      most = math.max(most, held + in_flight + 1)
+    end
+    assert.are.equal(40, pages)
+    assert.is_true(most <= 4, "held " .. most .. " pages")
+    assert.are.equal(4, most) -- and the window is really used
+  end)
+
   it("page-wise form returns the error instead of raising", function()
     emu.reset{ users = 300 }
     emu.fault{ method = "GET", path = "/api/v2/users", query = { pageNumber = "3" }, count = 1000, status = 404 }
