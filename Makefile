@@ -21,6 +21,7 @@ WARN       := -Wall -Wextra -Werror -std=c99 -D_POSIX_C_SOURCE=200809L -fvisibil
 BUSTED     ?= $(LUA) /usr/bin/busted
 LUADIR     ?= $(DESTDIR)/usr/local/share/lua/5.4
 LIBDIR     ?= $(DESTDIR)/usr/local/lib/lua/5.4
+BINDIR     ?= $(DESTDIR)/usr/local/bin
 
 SRCS := $(sort $(wildcard csrc/*.c csrc/*/*.c))
 HDRS := $(sort $(wildcard csrc/*.h csrc/*/*.h))
@@ -64,7 +65,7 @@ check: bootstrap lint cppcheck
 	@$(MAKE) --no-print-directory generate-check
 
 lint:
-	luacheck -q lua spec emulator tools examples bench
+	luacheck -q lua spec emulator tools examples bench bin/purecloud
 
 cppcheck:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
@@ -84,6 +85,7 @@ install: $(MOD54)
 	install -d $(LIBDIR)/purecloud $(LUADIR)/purecloud
 	install -m 0755 $(MOD54) $(LIBDIR)/purecloud/core.so
 	cd lua && for f in $$(find purecloud -name '*.lua'); do install -D -m 0644 $$f $(LUADIR)/$$f; done
+	install -D -m 0755 bin/purecloud $(BINDIR)/purecloud
 
 asan:
 	@mkdir -p build/asan/purecloud

@@ -38,6 +38,7 @@ build = {
    install_variables = {
       LIBDIR = "$(LIBDIR)",
       LUADIR = "$(LUADIR)",
+      BINDIR = "$(BINDIR)",
    },
 }
 test = {
