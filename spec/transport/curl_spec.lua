@@ -1,0 +1,86 @@
+-- The libcurl transport on its own: compression, keep-alive, refusals,
+-- failures before sending, and the multi interface.
+local emu = require "support.emulator"
+local core = require "purecloud.core"
+
+describe("core.curl_new", function()
+  local h, token
+  before_each(function()
+    emu.reset{ users = 300 }
+    h = core.curl_new{}
+    token = emu.token(true)
+  end)
+  after_each(function() h:close() end)
+
+  local function get(path)
+    return h:perform{ method = "GET", url = emu.url .. path, headers = { Authorization = "Bearer " .. token } }
+  end
+
+  it("asks for compression and hands back the decoded body", function()
+    local res = assert(get("/api/v2/users?pageSize=200"))
+    assert.are.equal(200, res.status)
+    assert.are.equal("gzip", res.headers["content-encoding"])
+    assert.are.equal(200, #assert(core.interpret(res)).entities)
+  end)
+
+  it("sends methods, bodies and headers as given, and an empty body with Content-Length 0", function()
+    local u = emu.users(1)[1]
+    local res = assert(h:perform{ method = "PUT", url = emu.url .. "/api/v2/users/" .. u.id .. "/routingstatus",
+      headers = { Authorization = "Bearer " .. token, ["Content-Type"] = "application/json" },
+      body = '{"status":"IDLE"}' })
+    assert.are.equal("IDLE", core.interpret(res).status)
+    res = assert(h:perform{ method = "DELETE", url = emu.url .. "/api/v2/users/" .. u.id .. "/station/defaultstation",
+      headers = { Authorization = "Bearer " .. token } })
+    assert.are.same({ 202, "" }, { res.status, res.body })
+  end)
+
+  it("refuses header values with CR or LF without sending anything", function()
+    emu.clear_log()
+    local res, err = h:perform{ method = "GET", url = emu.url .. "/api/v2/users",
+      headers = { Authorization = "Bearer " .. token, ["X-Evil"] = "a\r\nX-Injected: 1" } }
+    assert.is_nil(res)
+    assert.are.same({ "validation", false }, { err.kind, err.sent })
+    assert.are.equal(0, #emu.log())
+  end)
+
+  it("says sent = false when nothing could be sent", function()
+    local res, err = h:perform{ method = "POST", url = "http://127.0.0.1:9/x", body = "{}", connect_timeout = 2 }
+    assert.is_nil(res)
+    assert.are.same({ "transport", false }, { err.kind, err.sent })
+    assert.is_number(err.curl_code)
+  end)
+
+  it("runs many transfers at once over the multi interface, each answer to its id", function()
+    emu.config{ latency_ms = 200 }
+    local users = emu.users(30)
+    local want = {}
+    local t0 = core.now()
+    for _, u in ipairs(users) do
+      local id = h:submit{ method = "GET", url = emu.url .. "/api/v2/users/" .. u.id,
+                           headers = { Authorization = "Bearer " .. token } }
+      want[id] = u.id
+    end
+    local got = 0
+    while h:pending() > 0 do
+      for _, done in ipairs(h:poll(1)) do
+        got = got + 1
+        assert.are.equal(want[done.id], core.interpret(done.res).id)
+      end
+    end
+    assert.are.equal(30, got)
+    assert.is_true(core.now() - t0 < 30 * 0.2 / 3, "transfers did not overlap")
+  end)
+
+  it("closes idempotently, also with transfers pending, and refuses use after close", function()
+    h:submit{ method = "GET", url = emu.url .. "/api/v2/users", headers = { Authorization = "Bearer " .. token } }
+    h:close()
+    h:close()
+    assert.has_error(function() h:pending() end, "purecloud: transport is closed")
+  end)
+
+  it("rejects malformed requests as argument errors", function()
+    assert.has_error(function() h:perform{ url = emu.url } end)
+    assert.has_error(function() h:perform{ method = "FETCH", url = emu.url } end)
+    assert.has_error(function() h:perform{ method = "GET", url = emu.url, body = 5 } end)
+  end)
+end)
