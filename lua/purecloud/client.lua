@@ -220,6 +220,40 @@ function Client:_io_for()
   return co and self._coio[co] or self._io
 end
 
+-- Trace logs show bodies, but never a password or anything token-like:
+-- the string value of every JSON key containing one of these words is
+-- replaced (a user's password travels in post_users bodies).
+local SENSITIVE = { "password", "secret", "token", "assertion", "credential" }
+
+local function redact(body)
+  if type(body) ~= "string" then return body end
+  local out, pos = {}, 1
+  while true do
+    local ks, ke, key = body:find('"([^"\\]-)"%s*:%s*"', pos)
+    if not ks then break end
+    local lower, hit = key:lower(), false
+    for _, w in ipairs(SENSITIVE) do
+      if lower:find(w, 1, true) then hit = true break end
+    end
+    if not hit then
+      out[#out + 1] = body:sub(pos, ke)
+      pos = ke + 1
+    else
+      -- Skip the string value, honouring backslash escapes.
+      local i = ke + 1
+      while i <= #body do
+        local c = body:sub(i, i)
+        if c == "\\" then i = i + 2 elseif c == '"' then break else i = i + 1 end
+      end
+      out[#out + 1] = body:sub(pos, ke) .. '[REDACTED]"'
+      pos = i + 1
+    end
+  end
+  out[#out + 1] = body:sub(pos)
+  return table.concat(out)
+end
+M._redact = redact
+
 -- Error object helpers --------------------------------------------------
 
 local function new_error(fields) return core.error(fields) end
@@ -449,8 +483,8 @@ function Client:_call(io, method, path, args)
           (res and res.headers and res.headers["inin-correlation-id"] and
             (", correlation " .. res.headers["inin-correlation-id"]) or ""))
       if self._log_enabled("trace") then
-        self._log("trace", "%s request body: %s", op, body or "(none)")
-        self._log("trace", "%s response body: %s", op, res and res.body or "(none)")
+        self._log("trace", "%s request body: %s", op, redact(body) or "(none)")
+        self._log("trace", "%s response body: %s", op, res and redact(res.body) or "(none)")
       end
     end
     if err == nil then return value end

@@ -306,6 +306,7 @@ describe("logging", function()
     local code = emu.request("GET", url:sub(#emu.url + 1)).headers.location:match("code=([^&]+)")
     assert(c:exchange_code(code, "http://localhost/cb", verifier))
     assert(c.users.get_me())
+    assert(c.users.post_users{ name = "Pat", email = "pat@example.com", password = "Us3r-Passw0rd!" })
     local bad = support.direct{ client_secret = "emulator-secret-WRONG",
                              log = function(level, msg) lines[#lines + 1] = level .. " " .. msg end }
     bad.users.get_users()
@@ -313,7 +314,9 @@ describe("logging", function()
     assert.is_true(#lines > 5)
     assert.matches("trace", text)
     local token = c:token()
-    for _, secret in ipairs({ "emulator-secret", token, assertion, verifier, code, core.base64("emulator-client:") }) do
+    assert.matches("pat@example.com", text) -- bodies are logged at trace…
+    for _, secret in ipairs({ "emulator-secret", token, assertion, verifier, code, core.base64("emulator-client:"),
+                              "Us3r-Passw0rd!" }) do -- …but never a secret
       assert.is_nil(text:find(secret, 1, true), "leaked: " .. secret:sub(1, 12))
     end
     assert.is_nil(text:find("Bearer ", 1, true))
