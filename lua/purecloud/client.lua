@@ -71,7 +71,15 @@ local function resolve_hosts(opts)
       :format(env), 4)
   end
   local base = opts.base_url or ("https://api." .. env)
-  local login = opts.login_url or (opts.base_url and opts.base_url) or ("https://login." .. env)
+  -- A base_url on an api.* host implies the matching login.* host (as the
+  -- official SDKs derive it); any other base_url (a gateway, the emulator)
+  -- serves both unless login_url says otherwise.
+  local login = opts.login_url
+  if not login and opts.base_url then
+    local derived, n = opts.base_url:gsub("^(https?://)api%.", "%1login.")
+    login = n == 1 and derived or opts.base_url
+  end
+  login = login or ("https://login." .. env)
   for name, u in pairs({ base_url = base, login_url = login }) do
     if not u:find("^https?://[^/]") then
       error(("purecloud: option '%s' must be an http(s) URL, got %q"):format(name, u), 4)

@@ -230,6 +230,12 @@ describe("client configuration and hosts", function()
     c = purecloud.new{ environment = "usw2.pure.cloud", client_id = "a", client_secret = "b" }
     assert.are.equal("https://api.usw2.pure.cloud", c.base_url)
     c:close()
+    c = purecloud.new{ base_url = "https://api.mypurecloud.de/", client_id = "a", client_secret = "b" }
+    assert.are.same({ "https://api.mypurecloud.de", "https://login.mypurecloud.de" }, { c.base_url, c.login_url })
+    c:close()
+    c = purecloud.new{ base_url = "http://gateway.internal:8080", client_id = "a", client_secret = "b" }
+    assert.are.equal("http://gateway.internal:8080", c.login_url)
+    c:close()
     assert.are.equal(18, (function() local n = 0 for _ in pairs(require "purecloud.regions") do n = n + 1 end
       return n end)())
   end)
