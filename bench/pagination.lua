@@ -45,10 +45,10 @@ local client = purecloud.new{ base_url = url, login_url = url, client_id = "emul
                               client_secret = "emulator-secret" }
 assert(client:token())
 local function walk(concurrency)
-  local t0 = client._io.now()
+  local t0 = client.io.now()
   local n = 0
   for _ in client.users.each_user{ page_size = PAGE, concurrency = concurrency } do n = n + 1 end
-  return client._io.now() - t0, n
+  return client.io.now() - t0, n
 end
 walk(CONC) -- warm up connections
 local seq, n1 = walk(1)

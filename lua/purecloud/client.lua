@@ -180,7 +180,7 @@ function M.new(opts)
     self._curl = handle
     transport = function(req) return handle:perform(req) end
   end
-  self._io = {
+  self.io = {
     transport = transport,
     sleep = opts.sleep or core.sleep,
     now = opts.now or core.now,
@@ -210,22 +210,22 @@ end
 
 --- The libcurl handle when the default transport is in use (for the
 -- scheduler's multi interface), else nil.
-function Client:_multi()
+function Client:multi_transport()
   local h = self._curl
   if h and h.submit and h.poll then return h end
   return nil
 end
 
 --- Bind an I/O table to the running coroutine (used by the scheduler).
-function Client:_bind_io(io)
+function Client:bind_io(io)
   local co = co_running()
   self._coio[co] = io
 end
 
 --- The I/O table for the running coroutine.
-function Client:_io_for()
+function Client:io_for()
   local co = co_running()
-  return co and self._coio[co] or self._io
+  return co and self._coio[co] or self.io
 end
 
 -- Trace logs show bodies, but never a password or anything token-like:
@@ -384,7 +384,7 @@ end
 --- An access token (fetched or renewed when needed).
 -- @return token string | nil, err
 function Client:token()
-  local header, err = self:_bearer(self:_io_for())
+  local header, err = self:_bearer(self:io_for())
   if not header then return nil, err end
   return (header:gsub("^Bearer ", ""))
 end
@@ -410,7 +410,7 @@ end
 function Client:exchange_code(code, redirect_uri, code_verifier)
   if type(code) ~= "string" then error("purecloud: exchange_code: code must be a string", 2) end
   if type(redirect_uri) ~= "string" then error("purecloud: exchange_code: redirect_uri must be a string", 2) end
-  local gen, err = self:_grant(self:_io_for(), "authorization_code",
+  local gen, err = self:_grant(self:io_for(), "authorization_code",
     { code = code, redirect_uri = redirect_uri, code_verifier = code_verifier })
   if not gen then return nil, err end
   return true
@@ -420,7 +420,7 @@ end
 -- @return true | nil, err
 function Client:saml2_bearer(assertion, org_name)
   if type(assertion) ~= "string" then error("purecloud: saml2_bearer: assertion must be a string", 2) end
-  local gen, err = self:_grant(self:_io_for(), "saml2", { assertion = assertion, org_name = org_name })
+  local gen, err = self:_grant(self:io_for(), "saml2", { assertion = assertion, org_name = org_name })
   if not gen then return nil, err end
   return true
 end
@@ -541,7 +541,7 @@ end
 -- @tparam[opt] table args { path, query, body, json, headers, op, idempotent }
 -- @return decoded body | nil, err
 function Client:request(method, path, args)
-  return self:_call(self:_io_for(), method, path, args)
+  return self:_call(self:io_for(), method, path, args)
 end
 
 --- Run many independent calls with bounded concurrency (see purecloud.batch).

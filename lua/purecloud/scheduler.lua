@@ -2,7 +2,7 @@
 --
 -- Each task is a coroutine running ordinary client code (`client:request`,
 -- any `purecloud.users` function). While a task runs, the client's request
--- loop finds the task's I/O table through `client:_io_for()` and performs and
+-- loop finds the task's I/O table through `client:io_for()` and performs and
 -- sleeps by yielding to this scheduler, which drives libcurl's multi
 -- interface: so the same retry/auth/rate-limit logic serves the blocking,
 -- the embedded and the concurrent cases.
@@ -27,7 +27,7 @@ local PERFORM, SLEEP = {}, {} -- unique yield tags
 -- @param client a purecloud client
 -- @return scheduler
 function M.new(client)
-  local multi = client:_multi()
+  local multi = client:multi_transport()
   local self = setmetatable({
     client = client,
     multi = multi,          -- libcurl handle with submit/poll, or nil (sequential)
@@ -36,7 +36,7 @@ function M.new(client)
     ready = {},             -- tasks to resume, each { task, values… }
     live = 0,               -- tasks not finished
   }, Scheduler)
-  local base = client._io
+  local base = client.io
   self.io = {
     now = base.now,
     transport = function(req)
@@ -62,7 +62,7 @@ function Scheduler:spawn(fn, on_done, ...)
   local task = { on_done = on_done }
   if self.multi then
     task.co = co_create(function(...)
-      client:_bind_io(io)
+      client:bind_io(io)
       return fn(...)
     end)
   else
@@ -170,7 +170,7 @@ function Scheduler:run_until(predicate)
           end
         end
       elseif timeout > 0 then
-        self.client._io.sleep(timeout)
+        self.client.io.sleep(timeout)
       end
     end
   end

@@ -48,9 +48,9 @@ describe("client auth", function()
   it("renews a short-lived token before it expires", function()
     emu.config{ token_ttl = 2 }
     local c = support.direct()
-    local t0 = c._io.now()
+    local t0 = c.io.now()
     emu.clear_log()
-    while c._io.now() - t0 < 3 do
+    while c.io.now() - t0 < 3 do
       assert(c.users.get_users{ page_size = 1 })
       core.sleep(0.05)
     end
@@ -139,21 +139,21 @@ describe("client retries", function()
   it("waits Retry-After on a 429, then succeeds", function()
     assert(c:token())
     emu.fault{ method = "GET", path = "/api/v2/users", count = 1, status = 429, retry_after = 1 }
-    local t0 = c._io.now()
+    local t0 = c.io.now()
     assert(c.users.get_users())
-    local waited = c._io.now() - t0
+    local waited = c.io.now() - t0
     assert.is_true(waited >= 0.95 and waited < 2.5, "waited " .. waited)
   end)
 
   it("gives up at once when Retry-After exceeds max_retry_after", function()
     local short = support.direct{ retry = { max_retry_after = 5 } }
     emu.fault{ method = "GET", path = "/api/v2/users", count = 1, status = 429, retry_after = 60 }
-    local t0 = short._io.now()
+    local t0 = short.io.now()
     local v, err = short.users.get_users()
     assert.is_nil(v)
     assert.are.equal(429, err.status)
     assert.are.equal(60, err.retry_after)
-    assert.is_true(short._io.now() - t0 < 1)
+    assert.is_true(short.io.now() - t0 < 1)
     short:close()
   end)
 
@@ -181,11 +181,11 @@ describe("client retries", function()
   it("reports a connection reset as a transport error, within the time budget", function()
     local quick = support.direct{ retry = { max_retries = 1 } }
     emu.fault{ method = "GET", path = "/api/v2/users", count = 5, action = "reset" }
-    local t0 = quick._io.now()
+    local t0 = quick.io.now()
     local v, err = quick.users.get_users()
     assert.is_nil(v)
     assert.are.equal("transport", err.kind)
-    assert.is_true(quick._io.now() - t0 < 3)
+    assert.is_true(quick.io.now() - t0 < 3)
     quick:close()
   end)
 
@@ -193,9 +193,9 @@ describe("client retries", function()
     local quick = support.direct{ timeout = 1, retry = false }
     emu.fault{ method = "GET", path = "/api/v2/users", count = 1, delay_ms = 3000 }
     assert(quick:token())
-    local t0 = quick._io.now()
+    local t0 = quick.io.now()
     local v, err = quick.users.get_users()
-    local took = quick._io.now() - t0
+    local took = quick.io.now() - t0
     assert.is_nil(v)
     assert.are.equal("timeout", err.kind)
     assert.is_true(took >= 0.9 and took < 1.6, "took " .. took)
@@ -282,7 +282,7 @@ describe("client configuration and hosts", function()
     assert.are.equal(3, #calls) -- token, 503, 200
     assert.matches("/oauth/token$", calls[1])
     assert.are.equal(1, #slept)
-    assert.is_nil(c:_multi())
+    assert.is_nil(c:multi_transport())
     base:close()
   end)
 

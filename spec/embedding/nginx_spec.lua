@@ -43,7 +43,7 @@ http {
         if not ok then ngx.status = 500 ngx.say(tostring(err)) return end
         local me, merr = c.users.get_user_id("no-such-user")
         local results, failed = c:batch({ { "get_users" }, { "get_user_id", "no-such-user" } }, { concurrency = 2 })
-        ngx.say(n, " ", tostring(me), " ", merr and merr.status, " ", tostring(c:_multi()), " ",
+        ngx.say(n, " ", tostring(me), " ", merr and merr.status, " ", tostring(c:multi_transport()), " ",
                 #results, "/", failed, " ",
                 package.searchpath("purecloud.core", package.cpath), " ", jit and jit.version or "?")
       }

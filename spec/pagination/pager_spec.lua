@@ -45,9 +45,9 @@ describe("users.each_user", function()
   it("fetches pages in parallel but hands them out in order", function()
     emu.reset{ users = 300 }
     emu.config{ latency_ms = 100 }
-    local start = client._io.now()
+    local start = client.io.now()
     local list = collect(client.users.each_user{ page_size = 25, concurrency = 6 })
-    local elapsed = client._io.now() - start
+    local elapsed = client.io.now() - start
     assert.are.equal(300, #list)
     assert_sorted_unique(list)
     -- 12 pages at 100 ms each would take >= 1.2 s one after the other.
@@ -170,7 +170,7 @@ describe("without a multi-capable transport", function()
       sent = sent + 1
       return base._curl:perform(req)
     end }
-    assert.is_nil(client:_multi())
+    assert.is_nil(client:multi_transport())
     local list = collect(client.users.each_user{ page_size = 7, concurrency = 4 })
     assert.are.equal(60, #list)
     assert_sorted_unique(list)
