@@ -11,7 +11,9 @@ __attribute__((visibility("default"))) int luaopen_purecloud_core(lua_State *L) 
     lua_setfield(L, -2, "_VERSION");
     lua_pushinteger(L, LUA_VERSION_NUM);
     lua_setfield(L, -2, "lua_version_num");
+    pc_open_errors(L); /* first: every part builds error objects */
     pc_open_clock(L);
+    pc_open_json(L);
     pc_open_transport(L);
     pc_open_protocol(L);
     pc_open_auth(L);

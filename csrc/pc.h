@@ -5,13 +5,22 @@
 
 #include "compat.h"
 
-#define PC_VERSION "0.1.0"
+#ifndef PC_VERSION /* the Makefile passes -DPC_VERSION from the top-level VERSION file */
+#define PC_VERSION "0.0.0-unversioned"
+#endif
 
 int pc_open_transport(lua_State *L); /* csrc/transport: libcurl easy + multi */
 int pc_open_protocol(lua_State *L);  /* csrc/protocol: requests, responses, errors, retries */
 int pc_open_auth(lua_State *L);      /* csrc/auth: token state machine */
 int pc_open_models(lua_State *L);    /* csrc/models: generated contract tables, encode, validate */
 void pc_open_clock(lua_State *L);    /* csrc/clock.c: monotonic now, blocking sleep */
+void pc_open_json(lua_State *L);     /* csrc/json: strict one-pass JSON decoder (core.json_decode) */
+
+/* Error objects (csrc/protocol/errors.c): plain tables with this metatable.
+ * pc_push_error is the one constructor every part uses. */
+#define PC_ERROR_MT "purecloud.error"
+void pc_open_errors(lua_State *L);  /* registers the metatable; runs first */
+void pc_push_error(lua_State *L, const char *kind, int status);
 
 /* Register a userdata class `name` (csrc/class.c). */
 void pc_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction close,

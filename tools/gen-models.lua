@@ -23,6 +23,8 @@ end
 
 local spec = cjson.decode(read(contract_path))
 local exceptions = dofile("tools/request-exceptions.lua")
+local safe_ops = {}
+for _, name in ipairs(exceptions.safe or {}) do safe_ops[name] = true end
 local defs = spec.definitions
 
 local function sorted_keys(t)
@@ -84,7 +86,7 @@ end
 for _, name in ipairs(def_names) do
   local d = defs[name]
   local s = schemas[index_of["def:" .. name] + 1]
-  local ex = exceptions[name] or {}
+  local ex = exceptions.models[name] or {}
   local writable = {}
   for _, f in ipairs(ex.writable or {}) do writable[f] = true end
   s.fields = {}
@@ -116,12 +118,26 @@ for _, path in ipairs(sorted_keys(spec.paths)) do
     assert(op.name, "operation without x-seed-ruby-method: " .. method .. " " .. path)
     for _, p in ipairs(o.parameters or {}) do
       local lua_name = p["in"] == "body" and "body" or snake(p.name)
-      local schema = p["in"] == "body" and schema_of(p.schema) or schema_of(p)
+      local pex = p["in"] == "query" and exceptions.params[p.name] or {}
+      local pdef = p
+      if pex.extra_enum and p.enum then
+        pdef = { type = p.type, enum = {} }
+        for _, v in ipairs(p.enum) do pdef.enum[#pdef.enum + 1] = v end
+        for _, v in ipairs(pex.extra_enum) do pdef.enum[#pdef.enum + 1] = v end
+      end
+      local schema = p["in"] == "body" and schema_of(p.schema) or schema_of(pdef)
+      -- Integer bounds: the format's range, narrowed by request-exceptions.lua.
+      local min, max
+      if p.type == "integer" then
+        if p.format == "int32" then min, max = -2147483648, 2147483647 else min, max = -2^53, 2^53 end
+        min = pex.minimum or p.minimum or min
+        max = pex.maximum or p.maximum or max
+      end
       local param = { name = p.name, lua_name = lua_name, where = p["in"], required = p.required or false,
                       schema = schema, multi = p.collectionFormat == "multi", description = p.description,
                       default = p.default, type = p.type or (p.schema and (p.schema.type or
                         (p.schema["$ref"] and p.schema["$ref"]:match("[^/]+$")))),
-                      items_type = p.items and p.items.type, enum = p.enum }
+                      items_type = p.items and p.items.type, enum = pdef.enum, min = min, max = max }
       op.params[#op.params + 1] = param
       if param.required then op.positional[#op.positional + 1] = param else op.optional[#op.optional + 1] = param end
       if param.where == "body" then op.body = param end
@@ -131,6 +147,7 @@ for _, path in ipairs(sorted_keys(spec.paths)) do
       (ok.schema.type == "array" and ("array of " .. (ok.schema.items.type or ok.schema.items["$ref"]:match("[^/]+$")))
       or ok.schema.type)) or nil
     op.status = o.responses["202"] and 202 or 200
+    op.safe = op.method == "GET" or op.method == "PUT" or op.method == "DELETE" or safe_ops[op.name] or false
     ops[#ops + 1] = op
   end
 end
@@ -176,21 +193,20 @@ for i, s in ipairs(schemas) do
     (s.required and #s.required > 0) and ("required_" .. id) or "NULL", s.required and #s.required or 0))
 end
 w("};")
-w(("const int pc_nschemas = %d;"):format(#schemas))
 w("")
 for _, op in ipairs(ops) do
   w(("static const pc_param params_%s[] = {"):format(op.name))
   for _, p in ipairs(op.params) do
-    w(("    {%s, %s, PC_IN_%s, %d, %d, %d},"):format(cstr(p.name), cstr(p.lua_name), p.where:upper(),
-      p.required and 1 or 0, p.multi and 1 or 0, p.schema))
+    w(("    {%s, %s, PC_IN_%s, %d, %d, %d, %s, %s},"):format(cstr(p.name), cstr(p.lua_name), p.where:upper(),
+      p.required and 1 or 0, p.multi and 1 or 0, p.schema, ("%.0f"):format(p.min or 0), ("%.0f"):format(p.max or 0)))
   end
   w("};")
 end
 w("")
 w("const pc_operation pc_operations[] = {")
 for _, op in ipairs(ops) do
-  w(("    {%s, %s, %s, params_%s, %d, %d},"):format(cstr(op.name), cstr(op.method), cstr(op.path), op.name,
-    #op.params, op.body and op.body.schema or -1))
+  w(("    {%s, %s, %s, params_%s, %d, %d, %d},"):format(cstr(op.name), cstr(op.method), cstr(op.path), op.name,
+    #op.params, op.body and op.body.schema or -1, op.safe and 1 or 0))
 end
 w("};")
 w(("const int pc_noperations = %d;"):format(#ops))
@@ -218,26 +234,9 @@ lw("--")
 lw("-- Every function returns the decoded result (a table; `true` for an empty")
 lw("-- 2xx such as 202; a string for a JSON string) or `nil, err`.")
 lw("-- @module purecloud.users")
-lw("local calls = require \"purecloud.operations\"")
+lw("local operations = require \"purecloud.operations\"")
 lw("")
 lw("local M = {}")
-lw("")
-lw("-- Operation table: method, path template, positional parameters (in the")
-lw("-- seed's order) and the optional ones taken from `opts`.")
-lw("local OPS = {")
-for _, op in ipairs(ops) do
-  local pos, opt = {}, {}
-  for _, p in ipairs(op.positional) do
-    pos[#pos + 1] = ("{ %s, %s, %s }"):format(lua_str(p.lua_name), lua_str(p.name), lua_str(p.where))
-  end
-  for _, p in ipairs(op.optional) do
-    opt[#opt + 1] = ("%s = { %s, %s }"):format(p.lua_name, lua_str(p.name), lua_str(p.where))
-  end
-  lw(("  %s = { method = %s, path = %s, positional = { %s }, optional = { %s } },"):format(op.name,
-    lua_str(op.method), lua_str(op.path), table.concat(pos, ", "), table.concat(opt, ", ")))
-end
-lw("}")
-lw("M.OPERATIONS = OPS")
 lw("")
 for _, op in ipairs(ops) do
   lw("--- " .. (op.summary or op.name) .. ".")
@@ -265,17 +264,17 @@ for _, op in ipairs(ops) do
   lw(("-- @return %s, or `nil, err`"):format(op.status == 202 and "`true` (202 Accepted, no body)" or
     (op.returns or "`true`")))
   lw(("function M.%s(%s)"):format(op.name, table.concat(args, ", ")))
-  lw(("  return calls.call(nil, OPS, %s, %s)"):format(lua_str(op.name), table.concat(args, ", ")))
+  lw(("  return operations.call(nil, %s, %s)"):format(lua_str(op.name), table.concat(args, ", ")))
   lw("end")
   lw("")
 end
 lw("--- The same functions bound to one client (this is `client.users`).")
 lw("-- @param client a client from purecloud.new")
 lw("function M.bind(client)")
-lw("  return calls.bind(client, OPS)")
+lw("  return operations.bind(client)")
 lw("end")
 lw("")
-lw("require(\"purecloud.paging\").install(M, nil)")
+lw("operations.install_paging(M, nil)")
 lw("")
 lw("return M")
 local lua_text = table.concat(l, "\n") .. "\n"

@@ -4,9 +4,26 @@
 -- marks read-only what a request must send), so validating requests by the
 -- letter of the contract would reject what the real service accepts.
 -- Keep this list short and say why for each entry (see also api/deviations.lua).
+--
+-- models: per definition, `required` replaces the contract's required list and
+--   `writable` names readOnly fields a request must still send.
+-- params: per query parameter name (any operation), `minimum`/`maximum` and
+--   `extra_enum` values the service accepts beside the contract's enum.
+-- safe: POST operations that only read, so retrying them after a 502/503/504
+--   or a connection failure cannot apply anything twice.
 return {
-  -- acwSettings, mediaSettings and skillEvaluationMethod are always present in
-  -- responses, but clients join/unjoin with { id = queue_id, joined = true };
-  -- and id, marked readOnly, is how PATCH /users/{id}/queues names each queue.
-  UserQueue = { required = {}, writable = { "id" } },
+  models = {
+    -- acwSettings, mediaSettings and skillEvaluationMethod are always present in
+    -- responses, but clients join/unjoin with { id = queue_id, joined = true };
+    -- and id, marked readOnly, is how PATCH /users/{id}/queues names each queue.
+    UserQueue = { required = {}, writable = { "id" } },
+  },
+  params = {
+    -- The service answers 400 for pages below 1.
+    pageSize = { minimum = 1 },
+    pageNumber = { minimum = 1 },
+    -- The seed documents ASC/DESC; the 2016 contract lists ascending/descending.
+    sortOrder = { extra_enum = { "ASC", "DESC" } },
+  },
+  safe = { "post_search", "post_users_aggregates_query", "post_users_observations_query" },
 }

@@ -18,7 +18,11 @@
 #include <string.h>
 #include "models/schema.h"
 
+/* Bodies nest a few levels; anything deeper than this is a mistake (or a
+ * cycle) and is refused as a validation error naming the path. Every level
+ * checks the Lua stack first, so no depth can overflow it. */
 #define MAX_DEPTH 64
+#define STACK_PER_LEVEL 12
 #define MAX_ISSUES 100
 
 enum { MODE_OFF = 0, MODE_LENIENT = 1, MODE_STRICT = 2 };
@@ -27,6 +31,7 @@ typedef struct {
     lua_State *L;
     pc_buf *out;
     int errs, warns; /* stack indices of the issue lists */
+    int visiting;    /* stack index of { table = true } for the tables on the current path */
     int nerrs, nwarns;
     int mode;
     int oom;
@@ -235,6 +240,7 @@ static lua_Integer seq_len(lua_State *L, int idx) {
 }
 
 static void encode(enc *e, int idx, int schema, int depth);
+static void encode_value(enc *e, int idx, int schema, int depth);
 
 /* Encode without a schema (unknown fields, ANY): JSON by Lua type. */
 static void encode_any(enc *e, int idx, int depth) {
@@ -344,14 +350,9 @@ static void type_error(enc *e, int idx, const char *want) {
     if (e->mode) issue(e, 1, "expected %s, got %s", want, lua_kind(e->L, idx));
 }
 
-static void encode(enc *e, int idx, int schema, int depth) {
+static void encode_value(enc *e, int idx, int schema, int depth) {
     lua_State *L = e->L;
     const pc_schema *s = &pc_schemas[schema];
-    if (depth > MAX_DEPTH) {
-        issue(e, 1, "nested more than 64 levels deep (a cycle?)%s%s", NULL, NULL);
-        PUTS(e, "null");
-        return;
-    }
     int t = lua_type(L, idx);
     if (is_null(L, idx)) {
         PUTS(e, "null");
@@ -467,6 +468,37 @@ static void encode(enc *e, int idx, int schema, int depth) {
     }
 }
 
+/* Every value goes through here: the depth limit, the stack check and cycle
+ * detection guard all recursion over the caller's tables. */
+static void encode(enc *e, int idx, int schema, int depth) {
+    lua_State *L = e->L;
+    if (depth > MAX_DEPTH || !lua_checkstack(L, STACK_PER_LEVEL)) {
+        issue(e, 1, "nested more than 64 levels deep%s%s", NULL, NULL);
+        PUTS(e, "null");
+        return;
+    }
+    if (lua_type(L, idx) != LUA_TTABLE) {
+        encode_value(e, idx, schema, depth);
+        return;
+    }
+    lua_pushvalue(L, idx);
+    lua_rawget(L, e->visiting);
+    int seen = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    if (seen) {
+        issue(e, 1, "a cycle: this table contains itself%s%s", NULL, NULL);
+        PUTS(e, "null");
+        return;
+    }
+    lua_pushvalue(L, idx);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, e->visiting);
+    encode_value(e, idx, schema, depth);
+    lua_pushvalue(L, idx);
+    lua_pushnil(L);
+    lua_rawset(L, e->visiting);
+}
+
 /* ---- Lua API -------------------------------------------------------------- */
 
 static const pc_operation *find_op(const char *name) {
@@ -491,9 +523,7 @@ static int check_mode(lua_State *L, int idx) {
 
 /* Push a validation error object from the issue list at errs. */
 static void push_validation_error(lua_State *L, int errs, int nerrs, const char *what) {
-    lua_createtable(L, 0, 4);
-    lua_pushliteral(L, "validation");
-    lua_setfield(L, -2, "kind");
+    pc_push_error(L, "validation", 0);
     lua_rawgeti(L, errs, 1);
     lua_getfield(L, -1, "message");
     if (nerrs > 1)
@@ -506,9 +536,8 @@ static void push_validation_error(lua_State *L, int errs, int nerrs, const char 
     lua_setfield(L, -2, "code");
     lua_pushvalue(L, errs);
     lua_setfield(L, -2, "details");
-    luaL_getmetatable(L, "purecloud.error");
-    if (lua_istable(L, -1)) lua_setmetatable(L, -2);
-    else lua_pop(L, 1);
+    lua_pushliteral(L, "not_sent");
+    lua_setfield(L, -2, "outcome");
 }
 
 static void enc_init(lua_State *L, enc *e, int mode) {
@@ -520,6 +549,8 @@ static void enc_init(lua_State *L, enc *e, int mode) {
     e->errs = lua_gettop(L);
     lua_newtable(L);
     e->warns = lua_gettop(L);
+    lua_newtable(L);
+    e->visiting = lua_gettop(L);
 }
 
 /* core.encode_body(op_name, value, mode) -> json, warnings | nil, err */
@@ -558,88 +589,139 @@ static int l_encode_body(lua_State *L) {
     return 2;
 }
 
-/* core.encode_query(op_name, opts, mode) -> { contractName = value } | nil, err
- * opts holds only the operation's optional query parameters, by their
- * snake_case names; an unknown key is a programming error and raises. */
+/* snake_case -> camelCase into out: how an option the contract does not know
+ * (a parameter the service added since 2016) is named on the wire. */
+static void camel(const char *k, char *out, size_t cap) {
+    size_t j = 0;
+    int up = 0;
+    for (; *k && j + 1 < cap; k++) {
+        if (*k == '_') {
+            up = j > 0;
+            continue;
+        }
+        out[j++] = (up && *k >= 'a' && *k <= 'z') ? (char)(*k - 32) : *k;
+        up = 0;
+    }
+    out[j] = '\0';
+}
+
+/* One query option's value at v into out[p->name] (or an issue). */
+static void query_value(enc *e, const pc_param *p, int v, int out) {
+    lua_State *L = e->L;
+    const pc_schema *s = &pc_schemas[p->schema];
+    int mode = e->mode;
+    if (s->kind == PC_ARRAY) {
+        /* collectionFormat multi: a string or a list of strings. */
+        if (lua_type(L, v) == LUA_TSTRING) {
+            lua_createtable(L, 1, 0);
+            lua_pushvalue(L, v);
+            lua_rawseti(L, -2, 1);
+        } else if (lua_type(L, v) == LUA_TTABLE && seq_len(L, v) >= 0) {
+            lua_Integer n = (lua_Integer)lua_rawlen(L, v);
+            lua_createtable(L, (int)n, 0);
+            for (lua_Integer i = 1; i <= n; i++) {
+                lua_rawgeti(L, v, i);
+                if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER && mode)
+                    issue(e, 1, "expected a list of strings%s%s", NULL, NULL);
+                lua_rawseti(L, -2, i);
+            }
+        } else {
+            if (mode) issue(e, 1, "expected a string or a list of strings, got %s%s", lua_kind(L, v), NULL);
+            lua_pushvalue(L, v);
+        }
+        lua_setfield(L, out, p->name);
+        return;
+    }
+    int ok = 1;
+    if (s->kind == PC_INTEGER) {
+        ok = lua_type(L, v) == LUA_TNUMBER;
+        if (ok && !lua_isinteger(L, v)) {
+            /* NaN, infinity and fractions have no meaning as a count, whatever the mode. */
+            double d = (double)lua_tonumber(L, v);
+            if (d != d || isinf(d) || d != floor(d)) {
+                issue(e, 1, "expected a whole number, got %s%s", d != d ? "NaN" : isinf(d) ? "infinity" : "a fraction",
+                      NULL);
+                return;
+            }
+        }
+        if (ok && mode && (p->min < p->max)) {
+            double d = (double)lua_tonumber(L, v);
+            if (d < p->min || d > p->max) {
+                char range[96];
+                snprintf(range, sizeof range, "from %.0f to %.0f", p->min, p->max);
+                issue(e, 1, "out of range: must be %s%s", range, NULL);
+            }
+        }
+    } else if (s->kind == PC_BOOLEAN) {
+        ok = lua_type(L, v) == LUA_TBOOLEAN;
+    } else if (s->kind == PC_STRING) {
+        ok = lua_type(L, v) == LUA_TSTRING;
+    }
+    if (!ok && mode) issue(e, 1, "expected %s, got %s", kind_name(s->kind), lua_kind(L, v));
+    if (ok && s->kind == PC_STRING && s->nenums && mode) {
+        const char *str = lua_tostring(L, v);
+        int found = 0;
+        for (int i = 0; i < s->nenums && !found; i++) found = !strcmp(str, s->enums[i]);
+        if (!found) {
+            const char *hint = suggest(str, s->enums, sizeof(char *), s->nenums);
+            issue(e, e->mode == MODE_STRICT, "value not in the contract's enum%s%s", hint ? " (did you mean " : "",
+                  hint ? hint : "");
+        }
+    }
+    lua_pushvalue(L, v);
+    lua_setfield(L, out, p->name);
+}
+
+/* core.encode_query(op_name, opts, mode) -> { contractName = value }, warnings | nil, err
+ * opts holds the operation's optional query parameters by their snake_case
+ * names. An option the 2016 contract does not know is sent camelCased with a
+ * warning (and a "did you mean") in lenient mode, refused in strict mode,
+ * sent silently with validation off; a key that is not a string raises. */
 static int l_encode_query(lua_State *L) {
     const char *name = luaL_checkstring(L, 1);
     const pc_operation *op = find_op(name);
     if (!op) return luaL_argerror(L, 1, "unknown operation");
     int mode = check_mode(L, 3);
     lua_settop(L, 3);
+    if (!lua_isnil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
     lua_newtable(L);
     int out = lua_gettop(L);
-    if (lua_isnil(L, 2)) return 1;
-    luaL_checktype(L, 2, LUA_TTABLE);
     enc e;
     enc_init(L, &e, mode);
-    lua_pushnil(L);
-    while (lua_next(L, 2)) {
-        int v = lua_gettop(L);
-        const char *k = lua_type(L, v - 1) == LUA_TSTRING ? lua_tostring(L, v - 1) : NULL;
-        const pc_param *p = NULL;
-        for (int i = 0; k && i < op->nparams; i++)
-            if (op->params[i].where == PC_IN_QUERY && !op->params[i].required && !strcmp(op->params[i].lua_name, k))
-                p = &op->params[i];
-        if (!p) {
-            char valid[256];
-            size_t j = 0;
-            valid[0] = '\0';
-            for (int i = 0; i < op->nparams && j + 40 < sizeof valid; i++)
-                if (op->params[i].where == PC_IN_QUERY && !op->params[i].required)
-                    j += (size_t)snprintf(valid + j, sizeof valid - j, "%s%s", j ? ", " : "", op->params[i].lua_name);
-            lua_pushfstring(L, "purecloud.users.%s: unknown option '%s' (options: %s)", name,
-                            k ? k : lua_typename(L, lua_type(L, v - 1)), j ? valid : "none");
-            return lua_error(L); /* no position: the Lua caller re-raises at the user's call */
-        }
-        e.plen = (size_t)snprintf(e.path, sizeof e.path, "%s", p->lua_name);
-        const pc_schema *s = &pc_schemas[p->schema];
-        if (s->kind == PC_ARRAY) {
-            /* collectionFormat multi: a string or a list of strings. */
-            if (lua_type(L, v) == LUA_TSTRING) {
-                lua_createtable(L, 1, 0);
-                lua_pushvalue(L, v);
-                lua_rawseti(L, -2, 1);
-            } else if (lua_type(L, v) == LUA_TTABLE && seq_len(L, v) >= 0) {
-                lua_Integer n = (lua_Integer)lua_rawlen(L, v);
-                lua_createtable(L, (int)n, 0);
-                for (lua_Integer i = 1; i <= n; i++) {
-                    lua_rawgeti(L, v, i);
-                    if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER && mode)
-                        issue(&e, 1, "expected a list of strings%s%s", NULL, NULL);
-                    lua_rawseti(L, -2, i);
-                }
+    if (!lua_isnil(L, 2)) {
+        lua_pushnil(L);
+        while (lua_next(L, 2)) {
+            int v = lua_gettop(L);
+            if (lua_type(L, v - 1) != LUA_TSTRING)
+                return luaL_error(L, "option keys must be strings (got a %s key)", lua_typename(L, lua_type(L, v - 1)));
+            const char *k = lua_tostring(L, v - 1);
+            const pc_param *p = NULL;
+            const char *cands[32];
+            int ncands = 0;
+            for (int i = 0; i < op->nparams; i++) {
+                const pc_param *q = &op->params[i];
+                if (q->where != PC_IN_QUERY || q->required) continue;
+                if (!strcmp(q->lua_name, k)) p = q;
+                if (ncands < 32) cands[ncands++] = q->lua_name;
+            }
+            e.plen = (size_t)snprintf(e.path, sizeof e.path, "%s", k);
+            if (e.plen >= sizeof e.path) e.plen = sizeof e.path - 1;
+            if (p) {
+                query_value(&e, p, v, out);
             } else {
-                if (mode) issue(&e, 1, "expected a string or a list of strings, got %s%s", lua_kind(L, v), NULL);
-                lua_pushvalue(L, v);
-            }
-        } else {
-            int ok = 1;
-            if (s->kind == PC_INTEGER) ok = lua_type(L, v) == LUA_TNUMBER && (lua_isinteger(L, v) ||
-                                           lua_tonumber(L, v) == floor(lua_tonumber(L, v)));
-            else if (s->kind == PC_BOOLEAN) ok = lua_type(L, v) == LUA_TBOOLEAN;
-            else if (s->kind == PC_STRING) ok = lua_type(L, v) == LUA_TSTRING;
-            if (!ok && mode) issue(&e, 1, "expected %s, got %s", kind_name(s->kind), lua_kind(L, v));
-            if (ok && s->kind == PC_STRING && s->nenums && mode) {
-                const char *str = lua_tostring(L, v);
-                int found = 0;
-                for (int i = 0; i < s->nenums && !found; i++) found = !strcmp(str, s->enums[i]);
-                /* sortOrder: the seed documents ASC/DESC beside the contract's enum. */
-                if (!found && !strcmp(p->name, "sortOrder") && (!strcmp(str, "ASC") || !strcmp(str, "DESC")))
-                    found = 1;
-                if (!found) {
-                    const char *hint = suggest(str, s->enums, sizeof(char *), s->nenums);
-                    issue(&e, e.mode == MODE_STRICT, "value not in the contract's enum%s%s",
-                          hint ? " (did you mean " : "", hint ? hint : "");
+                if (mode) {
+                    const char *hint = ncands ? suggest(k, cands, sizeof(char *), ncands) : NULL;
+                    issue(&e, mode == MODE_STRICT, hint ? "unknown option (did you mean %s?)%s"
+                                                        : "unknown option: not in the 2016 contract%s%s",
+                          hint, NULL);
                 }
+                char wire[128];
+                camel(k, wire, sizeof wire);
+                pc_param extra = {wire, k, PC_IN_QUERY, 0, 0, 0, 0, 0};
+                query_value(&e, &extra, v, out);
             }
-            if (ok && s->kind == PC_INTEGER && mode && lua_tonumber(L, v) < 1 &&
-                (!strcmp(p->name, "pageSize") || !strcmp(p->name, "pageNumber")))
-                issue(&e, 1, "must be at least 1%s%s", NULL, NULL);
-            lua_pushvalue(L, v);
+            lua_settop(L, v - 1);
         }
-        lua_setfield(L, out, p->name);
-        lua_settop(L, v - 1);
     }
     if (e.nerrs > 0) {
         lua_pushnil(L);
@@ -647,13 +729,77 @@ static int l_encode_query(lua_State *L) {
         return 2;
     }
     lua_pushvalue(L, out);
+    lua_createtable(L, e.nwarns, 0);
+    for (int i = 1; i <= e.nwarns; i++) {
+        lua_rawgeti(L, e.warns, i);
+        lua_getfield(L, -1, "message");
+        lua_rawseti(L, -3, i);
+        lua_pop(L, 1);
+    }
+    return 2;
+}
+
+/* core.encode_json(value) -> json | nil, err: any Lua value as JSON by its
+ * Lua types (client:request bodies), with the same cycle, depth, NaN and
+ * UTF-8 checks as the schema-driven encoder. */
+static int l_encode_json(lua_State *L) {
+    luaL_checkany(L, 1);
+    lua_settop(L, 1);
+    enc e;
+    enc_init(L, &e, MODE_LENIENT);
+    strcpy(e.path, "body");
+    e.plen = 4;
+    encode(&e, 1, 0, 0);
+    if (e.oom) return luaL_error(L, "purecloud: out of memory");
+    if (e.nerrs > 0) {
+        lua_pushnil(L);
+        push_validation_error(L, e.errs, e.nerrs, "request body");
+        return 2;
+    }
+    pc_buf_push(L, e.out);
+    return 1;
+}
+
+/* core.operations() -> { name = { method, path, safe, body, params = { {name, lua_name, in, required}… } } }
+ * The generated operation table, the only copy: the Lua layer builds the
+ * 36 functions' argument handling from it. */
+static int l_operations(lua_State *L) {
+    lua_createtable(L, 0, pc_noperations);
+    for (int i = 0; i < pc_noperations; i++) {
+        const pc_operation *op = &pc_operations[i];
+        lua_createtable(L, 0, 6);
+        lua_pushstring(L, op->method);
+        lua_setfield(L, -2, "method");
+        lua_pushstring(L, op->path);
+        lua_setfield(L, -2, "path");
+        lua_pushboolean(L, op->safe);
+        lua_setfield(L, -2, "safe");
+        lua_pushboolean(L, op->body_schema >= 0);
+        lua_setfield(L, -2, "body");
+        lua_createtable(L, op->nparams, 0);
+        for (int j = 0; j < op->nparams; j++) {
+            static const char *const where[] = {"path", "query", "body"};
+            const pc_param *p = &op->params[j];
+            lua_createtable(L, 0, 4);
+            lua_pushstring(L, p->name);
+            lua_setfield(L, -2, "name");
+            lua_pushstring(L, p->lua_name);
+            lua_setfield(L, -2, "lua_name");
+            lua_pushstring(L, where[p->where]);
+            lua_setfield(L, -2, "in");
+            lua_pushboolean(L, p->required);
+            lua_setfield(L, -2, "required");
+            lua_rawseti(L, -2, j + 1);
+        }
+        lua_setfield(L, -2, "params");
+        lua_setfield(L, -2, op->name);
+    }
     return 1;
 }
 
 int pc_open_models(lua_State *L) {
-    lua_pushcfunction(L, l_encode_body);
-    lua_setfield(L, -2, "encode_body");
-    lua_pushcfunction(L, l_encode_query);
-    lua_setfield(L, -2, "encode_query");
+    static const luaL_Reg fns[] = {{"encode_body", l_encode_body}, {"encode_query", l_encode_query},
+                                   {"encode_json", l_encode_json}, {"operations", l_operations}, {NULL, NULL}};
+    luaL_setfuncs(L, fns, 0);
     return 0;
 }

@@ -617,7 +617,7 @@ static const char *const enum_119[] = {"OFF_QUEUE", "IDLE", "INTERACTING", "NOT_
 static const char *const enum_130[] = {"AND", "OR", "NOT"};
 static const char *const enum_131[] = {"EXACT", "STARTS_WITH", "CONTAINS", "REGEX", "TERM", "TERMS", "REQUIRED_FIELDS"};
 static const char *const enum_132[] = {"ASC", "DESC", "SCORE"};
-static const char *const enum_134[] = {"ascending", "descending"};
+static const char *const enum_134[] = {"ascending", "descending", "ASC", "DESC"};
 static const char *const enum_135[] = {"routingStatus", "presence", "conversationSummary", "outOfOffice", "geolocation", "station", "authorization", "profileSkills", "locations"};
 static const char *const enum_137[] = {"routingStatus", "presence", "conversationSummary", "outOfOffice", "geolocation", "station", "authorization", "profileSkills", "locations", "date", "geolocationsettings", "organization", "presencedefinitions", "locationdefinitions", "orgauthorization", "favorites", "superiors", "directreports", "adjacents", "routingskills"};
 
@@ -756,190 +756,189 @@ const pc_schema pc_schemas[] = {
     /* 131 */ {PC_STRING, NULL, -1, NULL, 0, enum_131, 7, NULL, 0},
     /* 132 */ {PC_STRING, NULL, -1, NULL, 0, enum_132, 3, NULL, 0},
     /* 133 */ {PC_ARRAY, NULL, 67, NULL, 0, NULL, 0, NULL, 0},
-    /* 134 */ {PC_STRING, NULL, -1, NULL, 0, enum_134, 2, NULL, 0},
+    /* 134 */ {PC_STRING, NULL, -1, NULL, 0, enum_134, 4, NULL, 0},
     /* 135 */ {PC_STRING, NULL, -1, NULL, 0, enum_135, 9, NULL, 0},
     /* 136 */ {PC_ARRAY, NULL, 135, NULL, 0, NULL, 0, NULL, 0},
     /* 137 */ {PC_STRING, NULL, -1, NULL, 0, enum_137, 20, NULL, 0},
     /* 138 */ {PC_ARRAY, NULL, 137, NULL, 0, NULL, 0, NULL, 0},
 };
-const int pc_nschemas = 139;
 
 static const pc_param params_delete_user_id[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1},
+    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
 };
 static const pc_param params_delete_user_id_roles[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1},
+    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
 };
 static const pc_param params_delete_user_id_routingskills_skill_id[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1},
-    {"skillId", "skill_id", PC_IN_PATH, 1, 0, 1},
+    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
+    {"skillId", "skill_id", PC_IN_PATH, 1, 0, 1, 0, 0},
 };
 static const pc_param params_delete_user_id_station_associatedstation[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1},
+    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
 };
 static const pc_param params_delete_user_id_station_defaultstation[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1},
+    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
 };
 static const pc_param params_get_me[] = {
-    {"expand", "expand", PC_IN_QUERY, 0, 1, 138},
+    {"expand", "expand", PC_IN_QUERY, 0, 1, 138, 0, 0},
 };
 static const pc_param params_get_search[] = {
-    {"q64", "q64", PC_IN_QUERY, 1, 0, 1},
-    {"expand", "expand", PC_IN_QUERY, 0, 1, 96},
+    {"q64", "q64", PC_IN_QUERY, 1, 0, 1, 0, 0},
+    {"expand", "expand", PC_IN_QUERY, 0, 1, 96, 0, 0},
 };
 static const pc_param params_get_user_id[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1},
-    {"expand", "expand", PC_IN_QUERY, 0, 1, 136},
+    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
+    {"expand", "expand", PC_IN_QUERY, 0, 1, 136, 0, 0},
 };
 static const pc_param params_get_user_id_callforwarding[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1},
+    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
 };
 static const pc_param params_get_user_id_geolocations_client_id[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1},
-    {"clientId", "client_id", PC_IN_PATH, 1, 0, 1},
+    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
+    {"clientId", "client_id", PC_IN_PATH, 1, 0, 1, 0, 0},
 };
 static const pc_param params_get_user_id_outofoffice[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1},
+    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
 };
 static const pc_param params_get_user_id_profileskills[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1},
+    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
 };
 static const pc_param params_get_user_id_queues[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1},
-    {"pageSize", "page_size", PC_IN_QUERY, 0, 0, 2},
-    {"pageNumber", "page_number", PC_IN_QUERY, 0, 0, 2},
-    {"joined", "joined", PC_IN_QUERY, 0, 0, 4},
+    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
+    {"pageSize", "page_size", PC_IN_QUERY, 0, 0, 2, 1, 2147483647},
+    {"pageNumber", "page_number", PC_IN_QUERY, 0, 0, 2, 1, 2147483647},
+    {"joined", "joined", PC_IN_QUERY, 0, 0, 4, 0, 0},
 };
 static const pc_param params_get_user_id_roles[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1},
+    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
 };
 static const pc_param params_get_user_id_routingskills[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1},
-    {"pageSize", "page_size", PC_IN_QUERY, 0, 0, 2},
-    {"pageNumber", "page_number", PC_IN_QUERY, 0, 0, 2},
-    {"sortOrder", "sort_order", PC_IN_QUERY, 0, 0, 134},
+    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
+    {"pageSize", "page_size", PC_IN_QUERY, 0, 0, 2, 1, 2147483647},
+    {"pageNumber", "page_number", PC_IN_QUERY, 0, 0, 2, 1, 2147483647},
+    {"sortOrder", "sort_order", PC_IN_QUERY, 0, 0, 134, 0, 0},
 };
 static const pc_param params_get_user_id_routingstatus[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1},
+    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
 };
 static const pc_param params_get_user_id_station[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1},
+    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
 };
 static const pc_param params_get_users[] = {
-    {"pageSize", "page_size", PC_IN_QUERY, 0, 0, 2},
-    {"pageNumber", "page_number", PC_IN_QUERY, 0, 0, 2},
-    {"id", "id", PC_IN_QUERY, 0, 1, 96},
-    {"sortOrder", "sort_order", PC_IN_QUERY, 0, 0, 134},
-    {"expand", "expand", PC_IN_QUERY, 0, 1, 136},
+    {"pageSize", "page_size", PC_IN_QUERY, 0, 0, 2, 1, 2147483647},
+    {"pageNumber", "page_number", PC_IN_QUERY, 0, 0, 2, 1, 2147483647},
+    {"id", "id", PC_IN_QUERY, 0, 1, 96, 0, 0},
+    {"sortOrder", "sort_order", PC_IN_QUERY, 0, 0, 134, 0, 0},
+    {"expand", "expand", PC_IN_QUERY, 0, 1, 136, 0, 0},
 };
 static const pc_param params_patch_user_id[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1},
-    {"body", "body", PC_IN_BODY, 1, 0, 59},
+    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
+    {"body", "body", PC_IN_BODY, 1, 0, 59, 0, 0},
 };
 static const pc_param params_patch_user_id_callforwarding[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1},
-    {"body", "body", PC_IN_BODY, 1, 0, 15},
+    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
+    {"body", "body", PC_IN_BODY, 1, 0, 15, 0, 0},
 };
 static const pc_param params_patch_user_id_geolocations_client_id[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1},
-    {"clientId", "client_id", PC_IN_PATH, 1, 0, 1},
-    {"body", "body", PC_IN_BODY, 1, 0, 27},
+    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
+    {"clientId", "client_id", PC_IN_PATH, 1, 0, 1, 0, 0},
+    {"body", "body", PC_IN_BODY, 1, 0, 27, 0, 0},
 };
 static const pc_param params_patch_user_id_queues[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1},
-    {"body", "body", PC_IN_BODY, 1, 0, 128},
+    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
+    {"body", "body", PC_IN_BODY, 1, 0, 128, 0, 0},
 };
 static const pc_param params_patch_user_id_queues_queue_id[] = {
-    {"queueId", "queue_id", PC_IN_PATH, 1, 0, 1},
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1},
-    {"body", "body", PC_IN_BODY, 1, 0, 65},
+    {"queueId", "queue_id", PC_IN_PATH, 1, 0, 1, 0, 0},
+    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
+    {"body", "body", PC_IN_BODY, 1, 0, 65, 0, 0},
 };
 static const pc_param params_post_search[] = {
-    {"body", "body", PC_IN_BODY, 1, 0, 70},
+    {"body", "body", PC_IN_BODY, 1, 0, 70, 0, 0},
 };
 static const pc_param params_post_user_id_routingskills[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1},
-    {"body", "body", PC_IN_BODY, 1, 0, 68},
+    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
+    {"body", "body", PC_IN_BODY, 1, 0, 68, 0, 0},
 };
 static const pc_param params_post_users[] = {
-    {"body", "body", PC_IN_BODY, 1, 0, 18},
+    {"body", "body", PC_IN_BODY, 1, 0, 18, 0, 0},
 };
 static const pc_param params_post_users_aggregates_query[] = {
-    {"body", "body", PC_IN_BODY, 1, 0, 10},
+    {"body", "body", PC_IN_BODY, 1, 0, 10, 0, 0},
 };
 static const pc_param params_post_users_observations_query[] = {
-    {"body", "body", PC_IN_BODY, 1, 0, 39},
+    {"body", "body", PC_IN_BODY, 1, 0, 39, 0, 0},
 };
 static const pc_param params_put_user_id_callforwarding[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1},
-    {"body", "body", PC_IN_BODY, 1, 0, 15},
+    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
+    {"body", "body", PC_IN_BODY, 1, 0, 15, 0, 0},
 };
 static const pc_param params_put_user_id_outofoffice[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1},
-    {"body", "body", PC_IN_BODY, 1, 0, 43},
+    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
+    {"body", "body", PC_IN_BODY, 1, 0, 43, 0, 0},
 };
 static const pc_param params_put_user_id_profileskills[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1},
-    {"body", "body", PC_IN_BODY, 0, 0, 96},
+    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
+    {"body", "body", PC_IN_BODY, 0, 0, 96, 0, 0},
 };
 static const pc_param params_put_user_id_roles[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1},
-    {"body", "body", PC_IN_BODY, 1, 0, 96},
+    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
+    {"body", "body", PC_IN_BODY, 1, 0, 96, 0, 0},
 };
 static const pc_param params_put_user_id_routingskills_skill_id[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1},
-    {"skillId", "skill_id", PC_IN_PATH, 1, 0, 1},
-    {"body", "body", PC_IN_BODY, 1, 0, 67},
+    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
+    {"skillId", "skill_id", PC_IN_PATH, 1, 0, 1, 0, 0},
+    {"body", "body", PC_IN_BODY, 1, 0, 67, 0, 0},
 };
 static const pc_param params_put_user_id_routingstatus[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1},
-    {"body", "body", PC_IN_BODY, 1, 0, 52},
+    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
+    {"body", "body", PC_IN_BODY, 1, 0, 52, 0, 0},
 };
 static const pc_param params_put_user_id_station_associatedstation_station_id[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1},
-    {"stationId", "station_id", PC_IN_PATH, 1, 0, 1},
+    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
+    {"stationId", "station_id", PC_IN_PATH, 1, 0, 1, 0, 0},
 };
 static const pc_param params_put_user_id_station_defaultstation_station_id[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1},
-    {"stationId", "station_id", PC_IN_PATH, 1, 0, 1},
+    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
+    {"stationId", "station_id", PC_IN_PATH, 1, 0, 1, 0, 0},
 };
 
 const pc_operation pc_operations[] = {
-    {"delete_user_id", "DELETE", "/api/v2/users/{userId}", params_delete_user_id, 1, -1},
-    {"delete_user_id_roles", "DELETE", "/api/v2/users/{userId}/roles", params_delete_user_id_roles, 1, -1},
-    {"delete_user_id_routingskills_skill_id", "DELETE", "/api/v2/users/{userId}/routingskills/{skillId}", params_delete_user_id_routingskills_skill_id, 2, -1},
-    {"delete_user_id_station_associatedstation", "DELETE", "/api/v2/users/{userId}/station/associatedstation", params_delete_user_id_station_associatedstation, 1, -1},
-    {"delete_user_id_station_defaultstation", "DELETE", "/api/v2/users/{userId}/station/defaultstation", params_delete_user_id_station_defaultstation, 1, -1},
-    {"get_me", "GET", "/api/v2/users/me", params_get_me, 1, -1},
-    {"get_search", "GET", "/api/v2/users/search", params_get_search, 2, -1},
-    {"get_user_id", "GET", "/api/v2/users/{userId}", params_get_user_id, 2, -1},
-    {"get_user_id_callforwarding", "GET", "/api/v2/users/{userId}/callforwarding", params_get_user_id_callforwarding, 1, -1},
-    {"get_user_id_geolocations_client_id", "GET", "/api/v2/users/{userId}/geolocations/{clientId}", params_get_user_id_geolocations_client_id, 2, -1},
-    {"get_user_id_outofoffice", "GET", "/api/v2/users/{userId}/outofoffice", params_get_user_id_outofoffice, 1, -1},
-    {"get_user_id_profileskills", "GET", "/api/v2/users/{userId}/profileskills", params_get_user_id_profileskills, 1, -1},
-    {"get_user_id_queues", "GET", "/api/v2/users/{userId}/queues", params_get_user_id_queues, 4, -1},
-    {"get_user_id_roles", "GET", "/api/v2/users/{userId}/roles", params_get_user_id_roles, 1, -1},
-    {"get_user_id_routingskills", "GET", "/api/v2/users/{userId}/routingskills", params_get_user_id_routingskills, 4, -1},
-    {"get_user_id_routingstatus", "GET", "/api/v2/users/{userId}/routingstatus", params_get_user_id_routingstatus, 1, -1},
-    {"get_user_id_station", "GET", "/api/v2/users/{userId}/station", params_get_user_id_station, 1, -1},
-    {"get_users", "GET", "/api/v2/users", params_get_users, 5, -1},
-    {"patch_user_id", "PATCH", "/api/v2/users/{userId}", params_patch_user_id, 2, 59},
-    {"patch_user_id_callforwarding", "PATCH", "/api/v2/users/{userId}/callforwarding", params_patch_user_id_callforwarding, 2, 15},
-    {"patch_user_id_geolocations_client_id", "PATCH", "/api/v2/users/{userId}/geolocations/{clientId}", params_patch_user_id_geolocations_client_id, 3, 27},
-    {"patch_user_id_queues", "PATCH", "/api/v2/users/{userId}/queues", params_patch_user_id_queues, 2, 128},
-    {"patch_user_id_queues_queue_id", "PATCH", "/api/v2/users/{userId}/queues/{queueId}", params_patch_user_id_queues_queue_id, 3, 65},
-    {"post_search", "POST", "/api/v2/users/search", params_post_search, 1, 70},
-    {"post_user_id_routingskills", "POST", "/api/v2/users/{userId}/routingskills", params_post_user_id_routingskills, 2, 68},
-    {"post_users", "POST", "/api/v2/users", params_post_users, 1, 18},
-    {"post_users_aggregates_query", "POST", "/api/v2/analytics/users/aggregates/query", params_post_users_aggregates_query, 1, 10},
-    {"post_users_observations_query", "POST", "/api/v2/analytics/users/observations/query", params_post_users_observations_query, 1, 39},
-    {"put_user_id_callforwarding", "PUT", "/api/v2/users/{userId}/callforwarding", params_put_user_id_callforwarding, 2, 15},
-    {"put_user_id_outofoffice", "PUT", "/api/v2/users/{userId}/outofoffice", params_put_user_id_outofoffice, 2, 43},
-    {"put_user_id_profileskills", "PUT", "/api/v2/users/{userId}/profileskills", params_put_user_id_profileskills, 2, 96},
-    {"put_user_id_roles", "PUT", "/api/v2/users/{userId}/roles", params_put_user_id_roles, 2, 96},
-    {"put_user_id_routingskills_skill_id", "PUT", "/api/v2/users/{userId}/routingskills/{skillId}", params_put_user_id_routingskills_skill_id, 3, 67},
-    {"put_user_id_routingstatus", "PUT", "/api/v2/users/{userId}/routingstatus", params_put_user_id_routingstatus, 2, 52},
-    {"put_user_id_station_associatedstation_station_id", "PUT", "/api/v2/users/{userId}/station/associatedstation/{stationId}", params_put_user_id_station_associatedstation_station_id, 2, -1},
-    {"put_user_id_station_defaultstation_station_id", "PUT", "/api/v2/users/{userId}/station/defaultstation/{stationId}", params_put_user_id_station_defaultstation_station_id, 2, -1},
+    {"delete_user_id", "DELETE", "/api/v2/users/{userId}", params_delete_user_id, 1, -1, 1},
+    {"delete_user_id_roles", "DELETE", "/api/v2/users/{userId}/roles", params_delete_user_id_roles, 1, -1, 1},
+    {"delete_user_id_routingskills_skill_id", "DELETE", "/api/v2/users/{userId}/routingskills/{skillId}", params_delete_user_id_routingskills_skill_id, 2, -1, 1},
+    {"delete_user_id_station_associatedstation", "DELETE", "/api/v2/users/{userId}/station/associatedstation", params_delete_user_id_station_associatedstation, 1, -1, 1},
+    {"delete_user_id_station_defaultstation", "DELETE", "/api/v2/users/{userId}/station/defaultstation", params_delete_user_id_station_defaultstation, 1, -1, 1},
+    {"get_me", "GET", "/api/v2/users/me", params_get_me, 1, -1, 1},
+    {"get_search", "GET", "/api/v2/users/search", params_get_search, 2, -1, 1},
+    {"get_user_id", "GET", "/api/v2/users/{userId}", params_get_user_id, 2, -1, 1},
+    {"get_user_id_callforwarding", "GET", "/api/v2/users/{userId}/callforwarding", params_get_user_id_callforwarding, 1, -1, 1},
+    {"get_user_id_geolocations_client_id", "GET", "/api/v2/users/{userId}/geolocations/{clientId}", params_get_user_id_geolocations_client_id, 2, -1, 1},
+    {"get_user_id_outofoffice", "GET", "/api/v2/users/{userId}/outofoffice", params_get_user_id_outofoffice, 1, -1, 1},
+    {"get_user_id_profileskills", "GET", "/api/v2/users/{userId}/profileskills", params_get_user_id_profileskills, 1, -1, 1},
+    {"get_user_id_queues", "GET", "/api/v2/users/{userId}/queues", params_get_user_id_queues, 4, -1, 1},
+    {"get_user_id_roles", "GET", "/api/v2/users/{userId}/roles", params_get_user_id_roles, 1, -1, 1},
+    {"get_user_id_routingskills", "GET", "/api/v2/users/{userId}/routingskills", params_get_user_id_routingskills, 4, -1, 1},
+    {"get_user_id_routingstatus", "GET", "/api/v2/users/{userId}/routingstatus", params_get_user_id_routingstatus, 1, -1, 1},
+    {"get_user_id_station", "GET", "/api/v2/users/{userId}/station", params_get_user_id_station, 1, -1, 1},
+    {"get_users", "GET", "/api/v2/users", params_get_users, 5, -1, 1},
+    {"patch_user_id", "PATCH", "/api/v2/users/{userId}", params_patch_user_id, 2, 59, 0},
+    {"patch_user_id_callforwarding", "PATCH", "/api/v2/users/{userId}/callforwarding", params_patch_user_id_callforwarding, 2, 15, 0},
+    {"patch_user_id_geolocations_client_id", "PATCH", "/api/v2/users/{userId}/geolocations/{clientId}", params_patch_user_id_geolocations_client_id, 3, 27, 0},
+    {"patch_user_id_queues", "PATCH", "/api/v2/users/{userId}/queues", params_patch_user_id_queues, 2, 128, 0},
+    {"patch_user_id_queues_queue_id", "PATCH", "/api/v2/users/{userId}/queues/{queueId}", params_patch_user_id_queues_queue_id, 3, 65, 0},
+    {"post_search", "POST", "/api/v2/users/search", params_post_search, 1, 70, 1},
+    {"post_user_id_routingskills", "POST", "/api/v2/users/{userId}/routingskills", params_post_user_id_routingskills, 2, 68, 0},
+    {"post_users", "POST", "/api/v2/users", params_post_users, 1, 18, 0},
+    {"post_users_aggregates_query", "POST", "/api/v2/analytics/users/aggregates/query", params_post_users_aggregates_query, 1, 10, 1},
+    {"post_users_observations_query", "POST", "/api/v2/analytics/users/observations/query", params_post_users_observations_query, 1, 39, 1},
+    {"put_user_id_callforwarding", "PUT", "/api/v2/users/{userId}/callforwarding", params_put_user_id_callforwarding, 2, 15, 1},
+    {"put_user_id_outofoffice", "PUT", "/api/v2/users/{userId}/outofoffice", params_put_user_id_outofoffice, 2, 43, 1},
+    {"put_user_id_profileskills", "PUT", "/api/v2/users/{userId}/profileskills", params_put_user_id_profileskills, 2, 96, 1},
+    {"put_user_id_roles", "PUT", "/api/v2/users/{userId}/roles", params_put_user_id_roles, 2, 96, 1},
+    {"put_user_id_routingskills_skill_id", "PUT", "/api/v2/users/{userId}/routingskills/{skillId}", params_put_user_id_routingskills_skill_id, 3, 67, 1},
+    {"put_user_id_routingstatus", "PUT", "/api/v2/users/{userId}/routingstatus", params_put_user_id_routingstatus, 2, 52, 1},
+    {"put_user_id_station_associatedstation_station_id", "PUT", "/api/v2/users/{userId}/station/associatedstation/{stationId}", params_put_user_id_station_associatedstation_station_id, 2, -1, 1},
+    {"put_user_id_station_defaultstation_station_id", "PUT", "/api/v2/users/{userId}/station/defaultstation/{stationId}", params_put_user_id_station_defaultstation_station_id, 2, -1, 1},
 };
 const int pc_noperations = 36;

@@ -32,6 +32,7 @@ typedef struct {
     int required;
     int multi;
     int schema;
+    double min, max; /* integer parameters: the accepted range (format and request-exceptions.lua) */
 } pc_param;
 
 typedef struct {
@@ -41,10 +42,10 @@ typedef struct {
     const pc_param *params;
     int nparams;
     int body_schema; /* -1: no body */
+    int safe;        /* repeating it cannot apply anything twice (GET, PUT, DELETE, read-only POSTs) */
 } pc_operation;
 
 extern const pc_schema pc_schemas[];
-extern const int pc_nschemas;
 extern const pc_operation pc_operations[];
 extern const int pc_noperations;
 

@@ -17,39 +17,69 @@ void pc_push_error(lua_State *L, const char *kind, int status) {
     lua_setmetatable(L, -2);
 }
 
-static const char *field(lua_State *L, int t, const char *k) {
+/* The field as text (kept on the stack, so it stays valid), with its length. */
+typedef struct {
+    const char *s;
+    size_t n;
+} text;
+
+static text field(lua_State *L, int t, const char *k) {
+    text x = {NULL, 0};
     lua_getfield(L, t, k);
-    const char *s = lua_tostring(L, -1); /* stays valid: kept on the stack */
-    return s;
+    if (lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER) x.s = lua_tolstring(L, -1, &x.n);
+    return x;
+}
+
+/* Append s with every control byte escaped (\n, \r, \t, \xHH): the text of
+ * code and message comes from the server, and one error must stay one log
+ * line however hostile that text is. */
+static void add_escaped_line(luaL_Buffer *b, const char *s, size_t n) {
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != 0x7f) {
+            luaL_addchar(b, (char)c);
+        } else {
+            luaL_addchar(b, '\\');
+            if (c == '\n') luaL_addchar(b, 'n');
+            else if (c == '\r') luaL_addchar(b, 'r');
+            else if (c == '\t') luaL_addchar(b, 't');
+            else {
+                luaL_addchar(b, 'x');
+                luaL_addchar(b, hex[c >> 4]);
+                luaL_addchar(b, hex[c & 15]);
+            }
+        }
+    }
 }
 
 /* purecloud: 404 not.found: The user does not exist (context 1a2b…) */
 static int l_tostring(lua_State *L) {
     luaL_checktype(L, 1, LUA_TTABLE);
     int top = lua_gettop(L);
-    const char *kind = field(L, 1, "kind");
-    const char *status = field(L, 1, "status");
-    const char *code = field(L, 1, "code");
-    const char *message = field(L, 1, "message");
-    const char *ctx = field(L, 1, "context_id");
+    text kind = field(L, 1, "kind"), status = field(L, 1, "status"), code = field(L, 1, "code");
+    text message = field(L, 1, "message"), ctx = field(L, 1, "context_id"), outcome = field(L, 1, "outcome");
     luaL_Buffer b;
     luaL_buffinit(L, &b);
     luaL_addstring(&b, "purecloud: ");
-    if (status) {
-        luaL_addstring(&b, status);
+    if (status.s) {
+        add_escaped_line(&b, status.s, status.n);
         luaL_addchar(&b, ' ');
-    } else if (kind) {
-        luaL_addstring(&b, kind);
+    } else if (kind.s) {
+        add_escaped_line(&b, kind.s, kind.n);
         luaL_addstring(&b, ": ");
     }
-    if (code) {
-        luaL_addstring(&b, code);
+    if (code.s) {
+        add_escaped_line(&b, code.s, code.n);
         luaL_addstring(&b, ": ");
     }
-    luaL_addstring(&b, message ? message : "error");
-    if (ctx) {
+    if (message.s) add_escaped_line(&b, message.s, message.n);
+    else luaL_addstring(&b, "error");
+    if (outcome.s && !strcmp(outcome.s, "unknown"))
+        luaL_addstring(&b, " [outcome unknown: the server may have acted on it; check before repeating it]");
+    if (ctx.s) {
         luaL_addstring(&b, " (context ");
-        luaL_addstring(&b, ctx);
+        add_escaped_line(&b, ctx.s, ctx.n);
         luaL_addchar(&b, ')');
     }
     luaL_pushresult(&b);

@@ -1,59 +1,23 @@
 /* Responses: status + headers + body in, a Lua value or an error object out.
- * Sans-I/O. JSON is decoded with lua-cjson (cjson.safe.decode, kept as an
- * upvalue); JSON null inside objects becomes an absent key, while nulls inside
- * arrays stay as the cjson.null sentinel (= purecloud.null) so positions hold. */
+ * Sans-I/O. JSON is decoded in one strict pass by csrc/json/decode.c: JSON null
+ * inside objects becomes an absent key, while nulls inside arrays stay as the
+ * cjson.null sentinel (= purecloud.null) so positions hold; integers are
+ * integers; NaN/Infinity/hex and the like are a `decode` error. */
 #include <string.h>
 #include <stdlib.h>
 #include "pc.h"
 #include "protocol/protocol.h"
+#include "json/json.h"
 
-#define UV_DECODE lua_upvalueindex(1)
-#define UV_NULL lua_upvalueindex(2)
-
-/* Remove null-valued string keys from every table under idx (depth-limited),
- * and, on Lua 5.3+, turn integral floats into integers: lua-cjson 2.1 decodes
- * every number as a float, and `version = 3` must not read back as 3.0. */
-static void strip_nulls(lua_State *L, int idx, int depth) {
-    if (depth > 200) return;
-    idx = lua_absindex(L, idx);
-    lua_pushnil(L);
-    while (lua_next(L, idx)) {
-        if (lua_type(L, -1) == LUA_TTABLE) {
-            strip_nulls(L, -1, depth + 1);
-            lua_pop(L, 1);
-        } else if (lua_rawequal(L, -1, UV_NULL) && lua_type(L, -2) == LUA_TSTRING) {
-            lua_pop(L, 1);
-            /* Setting an existing field to nil during traversal is allowed. */
-            lua_pushvalue(L, -1);
-            lua_pushnil(L);
-            lua_rawset(L, idx);
-        }
-#if LUA_VERSION_NUM >= 503
-        else if (lua_type(L, -1) == LUA_TNUMBER && !lua_isinteger(L, -1)) {
-            lua_Number d = lua_tonumber(L, -1);
-            lua_pop(L, 1);
-            if (d == d && d >= -9007199254740992.0 && d <= 9007199254740992.0 && d == (lua_Number)(lua_Integer)d) {
-                lua_pushvalue(L, -1);
-                lua_pushinteger(L, (lua_Integer)d);
-                lua_rawset(L, idx);
-            }
-        }
-#endif
-        else {
-            lua_pop(L, 1);
-        }
-    }
-}
-
-/* Decode body (string at idx). Pushes the value (or nil, message). */
+/* Decode body (string at idx). Pushes the value: 1, or nil, message: 0. */
 static int decode(lua_State *L, int idx) {
-    lua_pushvalue(L, UV_DECODE);
-    lua_pushvalue(L, idx);
-    lua_call(L, 1, 2); /* cjson.safe.decode never raises */
-    if (lua_isnil(L, -2)) return 0;
-    lua_pop(L, 1);
-    if (lua_type(L, -1) == LUA_TTABLE) strip_nulls(L, -1, 0);
-    return 1;
+    size_t n;
+    const char *s = lua_tolstring(L, idx, &n);
+    char msg[160];
+    if (pc_json_decode(L, s, n, msg, sizeof msg)) return 1;
+    lua_pushnil(L);
+    lua_pushstring(L, msg);
+    return 0;
 }
 
 static void set_str_field(lua_State *L, int t, const char *k, int src) {
@@ -63,21 +27,21 @@ static void set_str_field(lua_State *L, int t, const char *k, int src) {
     }
 }
 
-/* Parse Retry-After (delta-seconds only; an HTTP-date is treated as absent). */
+/* Parse Retry-After: delta-seconds only (RFC 9110: 1*DIGIT), at most 10
+ * digits. An HTTP-date, a fraction, an exponent, a sign or any other text is
+ * treated as absent (the request loop then backs off on its own). */
 static int retry_after(lua_State *L, int headers, double *out) {
     if (lua_type(L, headers) != LUA_TTABLE) return 0;
     lua_getfield(L, headers, "retry-after");
-    const char *s = lua_tostring(L, -1);
-    int ok = 0;
-    if (s) {
-        char *end;
-        double v = strtod(s, &end);
-        while (*end == ' ') end++;
-        if (end != s && *end == '\0' && v >= 0 && v < 1e9) {
-            *out = v;
-            ok = 1;
-        }
+    size_t n = 0;
+    const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
+    int ok = s && n > 0 && n <= 10;
+    double v = 0;
+    for (size_t i = 0; ok && i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') ok = 0;
+        else v = v * 10 + (s[i] - '0');
     }
+    if (ok) *out = v;
     lua_pop(L, 1);
     return ok;
 }
@@ -191,21 +155,17 @@ static int l_decode(lua_State *L) {
 }
 
 void pc_open_response(lua_State *L) {
-    /* cjson.safe is required once per module load: a per-state upvalue. */
+    /* core.null = cjson.null, the NULL light userdata the decoder pushes for
+     * null in arrays (spec/json checks they are the same value). */
     lua_getglobal(L, "require");
     lua_pushliteral(L, "cjson.safe");
     lua_call(L, 1, 1);
-    int cj = lua_gettop(L);
-    lua_getfield(L, cj, "null");
-    lua_setfield(L, -3, "null"); /* core.null = cjson.null */
-
-    lua_getfield(L, cj, "decode");
-    lua_getfield(L, cj, "null");
-    lua_pushcclosure(L, l_interpret, 2);
-    lua_setfield(L, -3, "interpret");
-    lua_getfield(L, cj, "decode");
-    lua_getfield(L, cj, "null");
-    lua_pushcclosure(L, l_decode, 2);
-    lua_setfield(L, -3, "decode");
+    lua_getfield(L, -1, "null");
+    lua_setfield(L, -3, "null");
     lua_pop(L, 1);
+
+    lua_pushcfunction(L, l_interpret);
+    lua_setfield(L, -2, "interpret");
+    lua_pushcfunction(L, l_decode);
+    lua_setfield(L, -2, "decode");
 }

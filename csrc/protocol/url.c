@@ -32,35 +32,41 @@ static void add_escaped(pc_buf *b, const char *s, size_t n, int segment) {
 void pc_add_escaped(pc_buf *b, const char *s, size_t n) { add_escaped(b, s, n, 0); }
 
 /* Append the value at idx: strings as-is, integers (and integral floats)
- * without ".0", booleans as true/false. Returns 0 for an unsupported value. */
-static int add_value(lua_State *L, pc_buf *b, int idx, int segment) {
+ * without ".0", booleans as true/false. Returns NULL, or why the value cannot
+ * be part of a URL (a NUL byte, NaN, infinity, a fraction in a path segment,
+ * a table…): the caller raises, since that is a mistake in the arguments. */
+static const char *add_value(lua_State *L, pc_buf *b, int idx, int segment) {
     char num[64];
     size_t n;
     const char *s;
     switch (lua_type(L, idx)) {
     case LUA_TSTRING:
         s = lua_tolstring(L, idx, &n);
+        if (memchr(s, '\0', n)) return "contains a NUL byte";
         add_escaped(b, s, n, segment);
-        return 1;
+        return NULL;
     case LUA_TNUMBER:
         if (lua_isinteger(L, idx)) {
             snprintf(num, sizeof num, "%lld", (long long)lua_tointeger(L, idx));
         } else {
             lua_Number d = lua_tonumber(L, idx);
-            if (d != d || d > 1e308 || d < -1e308) return 0;
+            if (d != d || d > 1e308 || d < -1e308) return "is NaN or infinite";
             if (d == (lua_Number)(long long)d && d > -9e15 && d < 9e15)
                 snprintf(num, sizeof num, "%lld", (long long)d);
+            else if (segment)
+                return "is not an integer";
             else
                 snprintf(num, sizeof num, "%.17g", (double)d);
         }
         add_escaped(b, num, strlen(num), segment);
-        return 1;
+        return NULL;
     case LUA_TBOOLEAN:
+        if (segment) return "is a boolean";
         s = lua_toboolean(L, idx) ? "true" : "false";
         add_escaped(b, s, strlen(s), segment);
-        return 1;
+        return NULL;
     default:
-        return 0;
+        return "is not a string or a number";
     }
 }
 
@@ -90,6 +96,8 @@ static int l_build_url(lua_State *L) {
     size_t blen, tlen;
     const char *base = luaL_checklstring(L, 1, &blen);
     const char *tpl = luaL_checklstring(L, 2, &tlen);
+    if (memchr(base, '\0', blen)) return luaL_argerror(L, 1, "the base URL contains a NUL byte");
+    if (memchr(tpl, '\0', tlen)) return luaL_argerror(L, 2, "the path contains a NUL byte");
     int has_path = !lua_isnoneornil(L, 3), has_query = !lua_isnoneornil(L, 4);
     if (has_path) luaL_checktype(L, 3, LUA_TTABLE);
     if (has_query) luaL_checktype(L, 4, LUA_TTABLE);
@@ -118,7 +126,8 @@ static int l_build_url(lua_State *L) {
             return luaL_error(L, "purecloud: path parameter '%s' is missing or empty", lua_tostring(L, name));
         if (t != LUA_TSTRING && t != LUA_TNUMBER)
             return luaL_error(L, "purecloud: path parameter '%s' must be a string", lua_tostring(L, name));
-        add_value(L, b, lua_gettop(L), 1);
+        const char *why = add_value(L, b, lua_gettop(L), 1);
+        if (why) return luaL_error(L, "purecloud: path parameter '%s' %s", lua_tostring(L, name), why);
         lua_pop(L, 2);
         i += nlen + 1;
     }
@@ -140,8 +149,8 @@ static int l_build_url(lua_State *L) {
             sep = '&';
             add_escaped(b, kname, klen, 0);
             pc_buf_add(b, "=", 1);
-            if (!add_value(L, b, lua_gettop(L), 0))
-                return luaL_error(L, "purecloud: query parameter '%s' has an unsupported value", kname);
+            const char *why = add_value(L, b, lua_gettop(L), 0);
+            if (why) return luaL_error(L, "purecloud: query parameter '%s' %s", kname, why);
             lua_pop(L, 1);
         }
         lua_settop(L, key - 1);

@@ -22,7 +22,6 @@
 #include "pc.h"
 
 #define CURL_MT "purecloud.curl"
-#define ERROR_MT "purecloud.error"
 #define DEFAULT_MAX_BODY (64u * 1024u * 1024u)
 
 /* The one process-wide mutable step, done once: curl_global_init is only
@@ -44,6 +43,10 @@ typedef struct xfer {
     char *body;
     buf_t resp, head;
     char errbuf[CURL_ERROR_SIZE];
+    size_t blen, sent_pos; /* request body length; bytes handed to libcurl so far */
+    size_t max_body;       /* this request's response cap */
+    int once;              /* never re-sent: libcurl may not rewind a body it has sent */
+    int rewind_refused;
     lua_Integer id;
     int busy;
 } xfer;
@@ -98,6 +101,30 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud) {
     return buf_add(&x->head, p, len) ? len : 0;
 }
 
+/* A request that must reach the server at most once (POST, PATCH) hands its
+ * body to libcurl through these two callbacks instead of CURLOPT_POSTFIELDS.
+ * libcurl re-sends a request by itself when a reused keep-alive connection
+ * turns out dead before any response byte ("Connection died, retrying a fresh
+ * connect"); when body bytes were already written it first rewinds the body,
+ * and on_seek refuses that, so the transfer fails with
+ * CURLE_SEND_FAIL_REWIND instead of applying the write twice. When no body
+ * byte left, the server cannot have acted and the re-send is allowed. */
+static size_t on_read(char *dst, size_t size, size_t n, void *ud) {
+    xfer *x = ud;
+    size_t room = size * n, left = x->blen - x->sent_pos;
+    if (room > left) room = left;
+    if (room) memcpy(dst, x->body + x->sent_pos, room);
+    x->sent_pos += room;
+    return room;
+}
+
+static int on_seek(void *ud, curl_off_t offset, int origin) {
+    xfer *x = ud;
+    if (origin == SEEK_SET && offset == 0 && x->sent_pos == 0) return CURL_SEEKFUNC_OK;
+    x->rewind_refused = 1;
+    return CURL_SEEKFUNC_FAIL;
+}
+
 /* ---- transfers -------------------------------------------------------- */
 
 static xfer *xfer_new(handle *h) {
@@ -113,13 +140,43 @@ static xfer *xfer_new(handle *h) {
     return x;
 }
 
+/* Header lines and bodies can hold credentials (Authorization, the token
+ * form): overwrite them before giving the memory back. */
+static void wipe(void *p, size_t n) {
+    volatile unsigned char *v = p;
+    while (n--) *v++ = 0;
+}
+
+static void free_headers(struct curl_slist *l) {
+    for (struct curl_slist *i = l; i; i = i->next)
+        if (i->data) wipe(i->data, strlen(i->data));
+    curl_slist_free_all(l);
+}
+
+/* A connection's buffers keep their size for the next response, but never
+ * that of one exceptional page: above this they are released after use. */
+#define KEEP_BUFFER (256u * 1024u)
+
+static void buf_reset(buf_t *b) {
+    b->len = 0;
+    b->overflow = 0;
+    if (b->cap > KEEP_BUFFER) {
+        free(b->data);
+        b->data = NULL;
+        b->cap = 0;
+    }
+}
+
 static void xfer_clear(xfer *x) {
-    curl_slist_free_all(x->hdrs);
+    free_headers(x->hdrs);
     x->hdrs = NULL;
+    if (x->body) wipe(x->body, x->blen);
     free(x->body);
     x->body = NULL;
-    x->resp.len = x->head.len = 0;
-    x->resp.overflow = x->head.overflow = 0;
+    x->blen = x->sent_pos = 0;
+    x->once = x->rewind_refused = 0;
+    buf_reset(&x->resp);
+    buf_reset(&x->head);
     x->errbuf[0] = '\0';
     x->busy = 0;
 }
@@ -133,10 +190,9 @@ static void xfer_free(xfer *x) {
     free(x);
 }
 
+/* A transport failure as an error object (the one constructor, errors.c). */
 static void push_error(lua_State *L, const char *kind, const char *message, int code, int sent) {
-    lua_createtable(L, 0, 5);
-    lua_pushstring(L, kind);
-    lua_setfield(L, -2, "kind");
+    pc_push_error(L, kind, 0);
     lua_pushstring(L, message);
     lua_setfield(L, -2, "message");
     if (code >= 0) {
@@ -145,9 +201,9 @@ static void push_error(lua_State *L, const char *kind, const char *message, int 
     }
     lua_pushboolean(L, sent);
     lua_setfield(L, -2, "sent");
-    luaL_getmetatable(L, ERROR_MT);
-    if (lua_istable(L, -1)) lua_setmetatable(L, -2);
-    else lua_pop(L, 1);
+    /* Whether the server may have acted: "unknown" once a byte has left. */
+    lua_pushstring(L, sent ? "unknown" : "not_sent");
+    lua_setfield(L, -2, "outcome");
 }
 
 static int bad_header(const char *s, size_t n, int name) {
@@ -255,6 +311,7 @@ static int xfer_setup(lua_State *L, handle *h, xfer *x, int r, int for_multi) {
         if (!x->body) return luaL_error(L, "purecloud: out of memory");
         if (blen) memcpy(x->body, body, blen);
         x->body[blen] = '\0';
+        x->blen = blen;
         if (!has_ctype && blen == 0) {
             /* An empty body is sent with Content-Length: 0 and no form type. */
             n = curl_slist_append(x->hdrs, "Content-Type:");
@@ -262,6 +319,13 @@ static int xfer_setup(lua_State *L, handle *h, xfer *x, int r, int for_multi) {
             x->hdrs = n;
         }
     }
+
+    lua_getfield(L, r, "once");
+    x->once = lua_toboolean(L, -1);
+    lua_getfield(L, r, "max_body");
+    x->resp.max = lua_isnumber(L, -1) && lua_tonumber(L, -1) >= 0 && lua_tonumber(L, -1) < (lua_Number)h->max_body
+                      ? (size_t)lua_tonumber(L, -1) : h->max_body;
+    lua_pop(L, 2);
 
     double timeout = opt_seconds(L, r, "timeout", 30);
     double connect_timeout = opt_seconds(L, r, "connect_timeout", 10);
@@ -298,9 +362,21 @@ static int xfer_setup(lua_State *L, handle *h, xfer *x, int r, int for_multi) {
         curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
     } else {
         if (!is_post) curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
-        if (x->body) {
+        if (x->body && x->once) {
+            curl_easy_setopt(e, CURLOPT_POST, 1L);
+            curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)blen);
+            curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
+            curl_easy_setopt(e, CURLOPT_READDATA, x);
+            curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, on_seek);
+            curl_easy_setopt(e, CURLOPT_SEEKDATA, x);
+            /* An empty body has no byte whose rewind could be refused: send it
+             * on a connection libcurl has not reused, so it is never re-sent. */
+            if (blen == 0) curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+        } else if (x->body) {
             curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->body);
             curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)blen);
+        } else if (x->once) {
+            curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
         }
     }
     lua_settop(L, r);
@@ -321,13 +397,20 @@ static int push_outcome(lua_State *L, xfer *x, CURLcode rc) {
             rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_URL_MALFORMAT || req_size == 0)
             sent = 0;
         const char *kind = rc == CURLE_OPERATION_TIMEDOUT ? "timeout" : "transport";
-        char msg[CURL_ERROR_SIZE + 160];
+        char msg[CURL_ERROR_SIZE + 200];
         if (x->resp.overflow)
-            snprintf(msg, sizeof msg, "response body larger than the %zu-byte limit (max_body)", x->resp.max);
+            snprintf(msg, sizeof msg, "response body larger than the %zu-byte limit (max_body); not retried",
+                     x->resp.max);
+        else if (x->rewind_refused)
+            snprintf(msg, sizeof msg, "the connection closed after the request was sent, before any response");
         else
             snprintf(msg, sizeof msg, "%s%s%s", curl_easy_strerror(rc), x->errbuf[0] ? ": " : "", x->errbuf);
         lua_pushnil(L);
         push_error(L, kind, msg, (int)rc, sent);
+        if (x->resp.overflow) {
+            lua_pushliteral(L, "too_large");
+            lua_setfield(L, -2, "reason");
+        }
         return 2;
     }
     long status = 0;

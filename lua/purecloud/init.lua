@@ -9,6 +9,7 @@
 -- @module purecloud
 local core = require "purecloud.core"
 local client = require "purecloud.client"
+local default = require "purecloud.default"
 
 local M = {
   _NAME = "purecloud",
@@ -16,8 +17,6 @@ local M = {
   --- Sends an explicit JSON null in a request body (the same value cjson uses).
   null = core.null,
 }
-
-local default -- the client set by configure; per Lua state, like any module value
 
 --- Create a client (see the README for options).
 M.new = client.new
@@ -27,18 +26,13 @@ M.new = client.new
 -- @return the client
 function M.configure(opts)
   local c = client.new(opts)
-  if default then default:close() end
-  default = c
+  default.set(c)
   return c
 end
 
 --- The default client, or an error telling how to set one.
 function M.default_client()
-  if not default then
-    error("purecloud: no default client: call purecloud.configure{ client_id = …, client_secret = … } first "
-      .. "(or use client.users on a client from purecloud.new)", 3)
-  end
-  return default
+  return default.get(3)
 end
 
 --- The seed SDK's entry point: get an access token with client credentials.

@@ -1,23 +1,34 @@
 --- How a generated `purecloud.users` function becomes a request: positional
 -- arguments in the seed's order, optional ones from `opts`, query and body
 -- validated and encoded by the C core from the contract's schemas.
+--
+-- The operation table is generated once, into C (`csrc/models/generated.c`);
+-- `core.operations()` hands it to this module.
 -- @module purecloud.operations
 local core = require "purecloud.core"
+local default = require "purecloud.default"
 
 local M = {}
 
-local function default_client()
-  return require("purecloud").default_client()
+local OPS = core.operations()
+for _, op in pairs(OPS) do
+  op.positional, op.optional = {}, {}
+  for _, p in ipairs(op.params) do
+    if p.required then op.positional[#op.positional + 1] = p else op.optional[p.lua_name] = p end
+  end
 end
+--- Every operation: `{ method, path, safe, body, params, positional, optional }` by name.
+M.OPERATIONS = OPS
 
 local function arg_error(name, i, lua_name, what, got)
   error(("purecloud.users.%s: bad argument #%d '%s' (%s expected, got %s)"):format(name, i, lua_name, what, got), 4)
 end
 
---- Run operation `name` of `ops` on `client` (nil: the default client).
-function M.call(client, ops, name, ...)
-  client = client or default_client()
-  local op = ops[name]
+--- Run operation `name` on `client` (nil: the default client).
+-- @return result | nil, err
+function M.call(client, name, ...)
+  client = client or default.get(4)
+  local op = OPS[name]
   local npos = #op.positional
   local has_opts = next(op.optional) ~= nil
   local nargs = select("#", ...)
@@ -28,15 +39,15 @@ function M.call(client, ops, name, ...)
   local path, required_query, body, has_body = {}, {}, nil, false
   for i = 1, npos do
     local v = select(i, ...)
-    local lua_name, api_name, where = op.positional[i][1], op.positional[i][2], op.positional[i][3]
-    if where == "path" or where == "query" then
-      if type(v) ~= "string" or v == "" then
-        arg_error(name, i, lua_name, "a non-empty string", v == "" and "an empty string" or type(v))
-      end
-      if where == "path" then path[api_name] = v else required_query[api_name] = v end
-    else
-      if v == nil then arg_error(name, i, lua_name, "a request body", "nil") end
+    local p = op.positional[i]
+    if p["in"] == "body" then
+      if v == nil then arg_error(name, i, p.lua_name, "a request body", "nil") end
       body, has_body = v, true
+    else
+      if type(v) ~= "string" or v == "" then
+        arg_error(name, i, p.lua_name, "a non-empty string", v == "" and "an empty string" or type(v))
+      end
+      if p["in"] == "path" then path[p.name] = v else required_query[p.name] = v end
     end
   end
   local opts = select(npos + 1, ...)
@@ -49,28 +60,32 @@ function M.call(client, ops, name, ...)
     end
   end
   local mode = client.validate
-  local ok, query, err = pcall(core.encode_query, name, qopts, mode)
-  if not ok then error(query, 3) end -- an unknown option: a programming error, raised at the caller
-  if not query then return nil, err end
+  local ok, query, warnings = pcall(core.encode_query, name, qopts, mode)
+  if not ok then error(("purecloud.users.%s: %s"):format(name, query), 3) end
+  if not query then return nil, warnings end
+  for _, w in ipairs(warnings) do client:log("warn", "%s: %s", name, w) end
   for k, v in pairs(required_query) do query[k] = v end
   local json
   if has_body then
-    local warnings
     json, warnings = core.encode_body(name, body, mode)
     if not json then return nil, warnings end
-    for _, w in ipairs(warnings) do client._log("warn", "%s: %s", name, w) end
+    for _, w in ipairs(warnings) do client:log("warn", "%s: %s", name, w) end
   end
-  return client:request(op.method, op.path, { path = path, query = query, json = json, op = name })
+  return client:request(op.method, op.path, { path = path, query = query, json = json, op = name, safe = op.safe })
 end
 
---- A table of every operation in `ops`, bound to `client`, plus the
--- pagination helpers.
-function M.bind(client, ops)
+--- Install the pagination helpers on `t` (bound to `client`, or the default).
+function M.install_paging(t, client)
+  require("purecloud.pager").install(t, client)
+end
+
+--- A table of every operation bound to `client`, plus the pagination helpers.
+function M.bind(client)
   local t = {}
-  for name in pairs(ops) do
-    t[name] = function(...) return M.call(client, ops, name, ...) end
+  for name in pairs(OPS) do
+    t[name] = function(...) return M.call(client, name, ...) end
   end
-  require("purecloud.paging").install(t, client)
+  M.install_paging(t, client)
   return t
 end
 

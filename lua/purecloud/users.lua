@@ -10,58 +10,16 @@
 -- Every function returns the decoded result (a table; `true` for an empty
 -- 2xx such as 202; a string for a JSON string) or `nil, err`.
 -- @module purecloud.users
-local calls = require "purecloud.operations"
+local operations = require "purecloud.operations"
 
 local M = {}
-
--- Operation table: method, path template, positional parameters (in the
--- seed's order) and the optional ones taken from `opts`.
-local OPS = {
-  delete_user_id = { method = "DELETE", path = "/api/v2/users/{userId}", positional = { { "user_id", "userId", "path" } }, optional = {  } },
-  delete_user_id_roles = { method = "DELETE", path = "/api/v2/users/{userId}/roles", positional = { { "user_id", "userId", "path" } }, optional = {  } },
-  delete_user_id_routingskills_skill_id = { method = "DELETE", path = "/api/v2/users/{userId}/routingskills/{skillId}", positional = { { "user_id", "userId", "path" }, { "skill_id", "skillId", "path" } }, optional = {  } },
-  delete_user_id_station_associatedstation = { method = "DELETE", path = "/api/v2/users/{userId}/station/associatedstation", positional = { { "user_id", "userId", "path" } }, optional = {  } },
-  delete_user_id_station_defaultstation = { method = "DELETE", path = "/api/v2/users/{userId}/station/defaultstation", positional = { { "user_id", "userId", "path" } }, optional = {  } },
-  get_me = { method = "GET", path = "/api/v2/users/me", positional = {  }, optional = { expand = { "expand", "query" } } },
-  get_search = { method = "GET", path = "/api/v2/users/search", positional = { { "q64", "q64", "query" } }, optional = { expand = { "expand", "query" } } },
-  get_user_id = { method = "GET", path = "/api/v2/users/{userId}", positional = { { "user_id", "userId", "path" } }, optional = { expand = { "expand", "query" } } },
-  get_user_id_callforwarding = { method = "GET", path = "/api/v2/users/{userId}/callforwarding", positional = { { "user_id", "userId", "path" } }, optional = {  } },
-  get_user_id_geolocations_client_id = { method = "GET", path = "/api/v2/users/{userId}/geolocations/{clientId}", positional = { { "user_id", "userId", "path" }, { "client_id", "clientId", "path" } }, optional = {  } },
-  get_user_id_outofoffice = { method = "GET", path = "/api/v2/users/{userId}/outofoffice", positional = { { "user_id", "userId", "path" } }, optional = {  } },
-  get_user_id_profileskills = { method = "GET", path = "/api/v2/users/{userId}/profileskills", positional = { { "user_id", "userId", "path" } }, optional = {  } },
-  get_user_id_queues = { method = "GET", path = "/api/v2/users/{userId}/queues", positional = { { "user_id", "userId", "path" } }, optional = { page_size = { "pageSize", "query" }, page_number = { "pageNumber", "query" }, joined = { "joined", "query" } } },
-  get_user_id_roles = { method = "GET", path = "/api/v2/users/{userId}/roles", positional = { { "user_id", "userId", "path" } }, optional = {  } },
-  get_user_id_routingskills = { method = "GET", path = "/api/v2/users/{userId}/routingskills", positional = { { "user_id", "userId", "path" } }, optional = { page_size = { "pageSize", "query" }, page_number = { "pageNumber", "query" }, sort_order = { "sortOrder", "query" } } },
-  get_user_id_routingstatus = { method = "GET", path = "/api/v2/users/{userId}/routingstatus", positional = { { "user_id", "userId", "path" } }, optional = {  } },
-  get_user_id_station = { method = "GET", path = "/api/v2/users/{userId}/station", positional = { { "user_id", "userId", "path" } }, optional = {  } },
-  get_users = { method = "GET", path = "/api/v2/users", positional = {  }, optional = { page_size = { "pageSize", "query" }, page_number = { "pageNumber", "query" }, id = { "id", "query" }, sort_order = { "sortOrder", "query" }, expand = { "expand", "query" } } },
-  patch_user_id = { method = "PATCH", path = "/api/v2/users/{userId}", positional = { { "user_id", "userId", "path" }, { "body", "body", "body" } }, optional = {  } },
-  patch_user_id_callforwarding = { method = "PATCH", path = "/api/v2/users/{userId}/callforwarding", positional = { { "user_id", "userId", "path" }, { "body", "body", "body" } }, optional = {  } },
-  patch_user_id_geolocations_client_id = { method = "PATCH", path = "/api/v2/users/{userId}/geolocations/{clientId}", positional = { { "user_id", "userId", "path" }, { "client_id", "clientId", "path" }, { "body", "body", "body" } }, optional = {  } },
-  patch_user_id_queues = { method = "PATCH", path = "/api/v2/users/{userId}/queues", positional = { { "user_id", "userId", "path" }, { "body", "body", "body" } }, optional = {  } },
-  patch_user_id_queues_queue_id = { method = "PATCH", path = "/api/v2/users/{userId}/queues/{queueId}", positional = { { "queue_id", "queueId", "path" }, { "user_id", "userId", "path" }, { "body", "body", "body" } }, optional = {  } },
-  post_search = { method = "POST", path = "/api/v2/users/search", positional = { { "body", "body", "body" } }, optional = {  } },
-  post_user_id_routingskills = { method = "POST", path = "/api/v2/users/{userId}/routingskills", positional = { { "user_id", "userId", "path" }, { "body", "body", "body" } }, optional = {  } },
-  post_users = { method = "POST", path = "/api/v2/users", positional = { { "body", "body", "body" } }, optional = {  } },
-  post_users_aggregates_query = { method = "POST", path = "/api/v2/analytics/users/aggregates/query", positional = { { "body", "body", "body" } }, optional = {  } },
-  post_users_observations_query = { method = "POST", path = "/api/v2/analytics/users/observations/query", positional = { { "body", "body", "body" } }, optional = {  } },
-  put_user_id_callforwarding = { method = "PUT", path = "/api/v2/users/{userId}/callforwarding", positional = { { "user_id", "userId", "path" }, { "body", "body", "body" } }, optional = {  } },
-  put_user_id_outofoffice = { method = "PUT", path = "/api/v2/users/{userId}/outofoffice", positional = { { "user_id", "userId", "path" }, { "body", "body", "body" } }, optional = {  } },
-  put_user_id_profileskills = { method = "PUT", path = "/api/v2/users/{userId}/profileskills", positional = { { "user_id", "userId", "path" } }, optional = { body = { "body", "body" } } },
-  put_user_id_roles = { method = "PUT", path = "/api/v2/users/{userId}/roles", positional = { { "user_id", "userId", "path" }, { "body", "body", "body" } }, optional = {  } },
-  put_user_id_routingskills_skill_id = { method = "PUT", path = "/api/v2/users/{userId}/routingskills/{skillId}", positional = { { "user_id", "userId", "path" }, { "skill_id", "skillId", "path" }, { "body", "body", "body" } }, optional = {  } },
-  put_user_id_routingstatus = { method = "PUT", path = "/api/v2/users/{userId}/routingstatus", positional = { { "user_id", "userId", "path" }, { "body", "body", "body" } }, optional = {  } },
-  put_user_id_station_associatedstation_station_id = { method = "PUT", path = "/api/v2/users/{userId}/station/associatedstation/{stationId}", positional = { { "user_id", "userId", "path" }, { "station_id", "stationId", "path" } }, optional = {  } },
-  put_user_id_station_defaultstation_station_id = { method = "PUT", path = "/api/v2/users/{userId}/station/defaultstation/{stationId}", positional = { { "user_id", "userId", "path" }, { "station_id", "stationId", "path" } }, optional = {  } },
-}
-M.OPERATIONS = OPS
 
 --- Delete user.
 -- `DELETE /api/v2/users/{userId}`
 -- @tparam string user_id User ID
 -- @return string, or `nil, err`
 function M.delete_user_id(user_id)
-  return calls.call(nil, OPS, "delete_user_id", user_id)
+  return operations.call(nil, "delete_user_id", user_id)
 end
 
 --- Removes all the roles from the user..
@@ -69,7 +27,7 @@ end
 -- @tparam string user_id User ID
 -- @return `true`, or `nil, err`
 function M.delete_user_id_roles(user_id)
-  return calls.call(nil, OPS, "delete_user_id_roles", user_id)
+  return operations.call(nil, "delete_user_id_roles", user_id)
 end
 
 --- Remove routing skill from user.
@@ -78,7 +36,7 @@ end
 -- @tparam string skill_id skillId
 -- @return string, or `nil, err`
 function M.delete_user_id_routingskills_skill_id(user_id, skill_id)
-  return calls.call(nil, OPS, "delete_user_id_routingskills_skill_id", user_id, skill_id)
+  return operations.call(nil, "delete_user_id_routingskills_skill_id", user_id, skill_id)
 end
 
 --- Clear associated station.
@@ -86,7 +44,7 @@ end
 -- @tparam string user_id User ID
 -- @return `true` (202 Accepted, no body), or `nil, err`
 function M.delete_user_id_station_associatedstation(user_id)
-  return calls.call(nil, OPS, "delete_user_id_station_associatedstation", user_id)
+  return operations.call(nil, "delete_user_id_station_associatedstation", user_id)
 end
 
 --- Clear default station.
@@ -94,7 +52,7 @@ end
 -- @tparam string user_id User ID
 -- @return `true` (202 Accepted, no body), or `nil, err`
 function M.delete_user_id_station_defaultstation(user_id)
-  return calls.call(nil, OPS, "delete_user_id_station_defaultstation", user_id)
+  return operations.call(nil, "delete_user_id_station_defaultstation", user_id)
 end
 
 --- Get current user details..
@@ -104,7 +62,7 @@ end
 --   `expand` {string,...}: Which fields, if any, to expand.
 -- @return UserMe, or `nil, err`
 function M.get_me(opts)
-  return calls.call(nil, OPS, "get_me", opts)
+  return operations.call(nil, "get_me", opts)
 end
 
 --- Search users using the q64 value returned from a previous search.
@@ -114,7 +72,7 @@ end
 --   `expand` {string,...}: expand
 -- @return UsersSearchResponse, or `nil, err`
 function M.get_search(q64, opts)
-  return calls.call(nil, OPS, "get_search", q64, opts)
+  return operations.call(nil, "get_search", q64, opts)
 end
 
 --- Get user..
@@ -124,7 +82,7 @@ end
 --   `expand` {string,...}: Which fields, if any, to expand
 -- @return User, or `nil, err`
 function M.get_user_id(user_id, opts)
-  return calls.call(nil, OPS, "get_user_id", user_id, opts)
+  return operations.call(nil, "get_user_id", user_id, opts)
 end
 
 --- Get a user's CallForwarding.
@@ -132,7 +90,7 @@ end
 -- @tparam string user_id User ID
 -- @return CallForwarding, or `nil, err`
 function M.get_user_id_callforwarding(user_id)
-  return calls.call(nil, OPS, "get_user_id_callforwarding", user_id)
+  return operations.call(nil, "get_user_id_callforwarding", user_id)
 end
 
 --- Get a user's Geolocation.
@@ -141,7 +99,7 @@ end
 -- @tparam string client_id client Id
 -- @return Geolocation, or `nil, err`
 function M.get_user_id_geolocations_client_id(user_id, client_id)
-  return calls.call(nil, OPS, "get_user_id_geolocations_client_id", user_id, client_id)
+  return operations.call(nil, "get_user_id_geolocations_client_id", user_id, client_id)
 end
 
 --- Get a OutOfOffice.
@@ -149,7 +107,7 @@ end
 -- @tparam string user_id User ID
 -- @return OutOfOffice, or `nil, err`
 function M.get_user_id_outofoffice(user_id)
-  return calls.call(nil, OPS, "get_user_id_outofoffice", user_id)
+  return operations.call(nil, "get_user_id_outofoffice", user_id)
 end
 
 --- List profile skills for a user.
@@ -157,7 +115,7 @@ end
 -- @tparam string user_id User ID
 -- @return array of string, or `nil, err`
 function M.get_user_id_profileskills(user_id)
-  return calls.call(nil, OPS, "get_user_id_profileskills", user_id)
+  return operations.call(nil, "get_user_id_profileskills", user_id)
 end
 
 --- Get queues for user.
@@ -169,7 +127,7 @@ end
 --   `joined` boolean: Is joined to the queue (server default true)
 -- @return UserQueueEntityListing, or `nil, err`
 function M.get_user_id_queues(user_id, opts)
-  return calls.call(nil, OPS, "get_user_id_queues", user_id, opts)
+  return operations.call(nil, "get_user_id_queues", user_id, opts)
 end
 
 --- Returns a listing of roles and permissions for a user..
@@ -177,7 +135,7 @@ end
 -- @tparam string user_id User ID
 -- @return UserAuthorization, or `nil, err`
 function M.get_user_id_roles(user_id)
-  return calls.call(nil, OPS, "get_user_id_roles", user_id)
+  return operations.call(nil, "get_user_id_roles", user_id)
 end
 
 --- List routing skills for user.
@@ -186,10 +144,10 @@ end
 -- @tparam[opt] table opts optional parameters:
 --   `page_size` int: Page size (server default 25.0)
 --   `page_number` int: Page number (server default 1.0)
---   `sort_order` string: Ascending or descending sort order (one of ascending, descending) (server default ASC)
+--   `sort_order` string: Ascending or descending sort order (one of ascending, descending, ASC, DESC) (server default ASC)
 -- @return UserSkillEntityListing, or `nil, err`
 function M.get_user_id_routingskills(user_id, opts)
-  return calls.call(nil, OPS, "get_user_id_routingskills", user_id, opts)
+  return operations.call(nil, "get_user_id_routingskills", user_id, opts)
 end
 
 --- Fetch the routing status of a user.
@@ -197,7 +155,7 @@ end
 -- @tparam string user_id User ID
 -- @return RoutingStatus, or `nil, err`
 function M.get_user_id_routingstatus(user_id)
-  return calls.call(nil, OPS, "get_user_id_routingstatus", user_id)
+  return operations.call(nil, "get_user_id_routingstatus", user_id)
 end
 
 --- Get station information for user.
@@ -205,7 +163,7 @@ end
 -- @tparam string user_id User ID
 -- @return UserStations, or `nil, err`
 function M.get_user_id_station(user_id)
-  return calls.call(nil, OPS, "get_user_id_station", user_id)
+  return operations.call(nil, "get_user_id_station", user_id)
 end
 
 --- Get the list of available users..
@@ -214,11 +172,11 @@ end
 --   `page_size` int: Page size (server default 25.0)
 --   `page_number` int: Page number (server default 1.0)
 --   `id` {string,...}: id
---   `sort_order` string: Ascending or descending sort order (one of ascending, descending) (server default ASC)
+--   `sort_order` string: Ascending or descending sort order (one of ascending, descending, ASC, DESC) (server default ASC)
 --   `expand` {string,...}: Which fields, if any, to expand
 -- @return UsersEntityListing, or `nil, err`
 function M.get_users(opts)
-  return calls.call(nil, OPS, "get_users", opts)
+  return operations.call(nil, "get_users", opts)
 end
 
 --- Update user.
@@ -227,7 +185,7 @@ end
 -- @tparam User body User
 -- @return User, or `nil, err`
 function M.patch_user_id(user_id, body)
-  return calls.call(nil, OPS, "patch_user_id", user_id, body)
+  return operations.call(nil, "patch_user_id", user_id, body)
 end
 
 --- Patch a user's CallForwarding.
@@ -236,7 +194,7 @@ end
 -- @tparam CallForwarding body Call forwarding
 -- @return CallForwarding, or `nil, err`
 function M.patch_user_id_callforwarding(user_id, body)
-  return calls.call(nil, OPS, "patch_user_id_callforwarding", user_id, body)
+  return operations.call(nil, "patch_user_id_callforwarding", user_id, body)
 end
 
 --- Patch a user's Geolocation.
@@ -247,7 +205,7 @@ end
 -- @tparam Geolocation body Geolocation
 -- @return Geolocation, or `nil, err`
 function M.patch_user_id_geolocations_client_id(user_id, client_id, body)
-  return calls.call(nil, OPS, "patch_user_id_geolocations_client_id", user_id, client_id, body)
+  return operations.call(nil, "patch_user_id_geolocations_client_id", user_id, client_id, body)
 end
 
 --- Join or unjoin a set of queues for a user.
@@ -256,7 +214,7 @@ end
 -- @tparam array body User Queues
 -- @return UserQueue, or `nil, err`
 function M.patch_user_id_queues(user_id, body)
-  return calls.call(nil, OPS, "patch_user_id_queues", user_id, body)
+  return operations.call(nil, "patch_user_id_queues", user_id, body)
 end
 
 --- Join or unjoin a queue for a user.
@@ -266,7 +224,7 @@ end
 -- @tparam UserQueue body Queue Member
 -- @return UserQueue, or `nil, err`
 function M.patch_user_id_queues_queue_id(queue_id, user_id, body)
-  return calls.call(nil, OPS, "patch_user_id_queues_queue_id", queue_id, user_id, body)
+  return operations.call(nil, "patch_user_id_queues_queue_id", queue_id, user_id, body)
 end
 
 --- Search users.
@@ -274,7 +232,7 @@ end
 -- @tparam UserSearchRequest body Search request options
 -- @return UsersSearchResponse, or `nil, err`
 function M.post_search(body)
-  return calls.call(nil, OPS, "post_search", body)
+  return operations.call(nil, "post_search", body)
 end
 
 --- Add routing skill to user.
@@ -283,7 +241,7 @@ end
 -- @tparam UserRoutingSkillPost body Skill
 -- @return UserRoutingSkill, or `nil, err`
 function M.post_user_id_routingskills(user_id, body)
-  return calls.call(nil, OPS, "post_user_id_routingskills", user_id, body)
+  return operations.call(nil, "post_user_id_routingskills", user_id, body)
 end
 
 --- Create user.
@@ -291,7 +249,7 @@ end
 -- @tparam CreateUser body User
 -- @return User, or `nil, err`
 function M.post_users(body)
-  return calls.call(nil, OPS, "post_users", body)
+  return operations.call(nil, "post_users", body)
 end
 
 --- Query for user aggregates.
@@ -299,7 +257,7 @@ end
 -- @tparam AggregationQuery body query
 -- @return PresenceQueryResponse, or `nil, err`
 function M.post_users_aggregates_query(body)
-  return calls.call(nil, OPS, "post_users_aggregates_query", body)
+  return operations.call(nil, "post_users_aggregates_query", body)
 end
 
 --- Query for user observations.
@@ -307,7 +265,7 @@ end
 -- @tparam ObservationQuery body query
 -- @return ObservationQueryResponse, or `nil, err`
 function M.post_users_observations_query(body)
-  return calls.call(nil, OPS, "post_users_observations_query", body)
+  return operations.call(nil, "post_users_observations_query", body)
 end
 
 --- Update a user's CallForwarding.
@@ -316,7 +274,7 @@ end
 -- @tparam CallForwarding body Call forwarding
 -- @return CallForwarding, or `nil, err`
 function M.put_user_id_callforwarding(user_id, body)
-  return calls.call(nil, OPS, "put_user_id_callforwarding", user_id, body)
+  return operations.call(nil, "put_user_id_callforwarding", user_id, body)
 end
 
 --- Update an OutOfOffice.
@@ -325,7 +283,7 @@ end
 -- @tparam OutOfOffice body The updated UserPresence
 -- @return OutOfOffice, or `nil, err`
 function M.put_user_id_outofoffice(user_id, body)
-  return calls.call(nil, OPS, "put_user_id_outofoffice", user_id, body)
+  return operations.call(nil, "put_user_id_outofoffice", user_id, body)
 end
 
 --- Update profile skills for a user.
@@ -335,7 +293,7 @@ end
 --   `body` request body: Skills
 -- @return array of string, or `nil, err`
 function M.put_user_id_profileskills(user_id, opts)
-  return calls.call(nil, OPS, "put_user_id_profileskills", user_id, opts)
+  return operations.call(nil, "put_user_id_profileskills", user_id, opts)
 end
 
 --- Sets the user's roles.
@@ -344,7 +302,7 @@ end
 -- @tparam array body List of roles
 -- @return UserAuthorization, or `nil, err`
 function M.put_user_id_roles(user_id, body)
-  return calls.call(nil, OPS, "put_user_id_roles", user_id, body)
+  return operations.call(nil, "put_user_id_roles", user_id, body)
 end
 
 --- Update routing skill proficiency or state..
@@ -354,7 +312,7 @@ end
 -- @tparam UserRoutingSkill body Skill
 -- @return UserRoutingSkill, or `nil, err`
 function M.put_user_id_routingskills_skill_id(user_id, skill_id, body)
-  return calls.call(nil, OPS, "put_user_id_routingskills_skill_id", user_id, skill_id, body)
+  return operations.call(nil, "put_user_id_routingskills_skill_id", user_id, skill_id, body)
 end
 
 --- Update the routing status of a user.
@@ -363,7 +321,7 @@ end
 -- @tparam RoutingStatus body Routing Status
 -- @return RoutingStatus, or `nil, err`
 function M.put_user_id_routingstatus(user_id, body)
-  return calls.call(nil, OPS, "put_user_id_routingstatus", user_id, body)
+  return operations.call(nil, "put_user_id_routingstatus", user_id, body)
 end
 
 --- Set associated station.
@@ -372,7 +330,7 @@ end
 -- @tparam string station_id stationId
 -- @return `true` (202 Accepted, no body), or `nil, err`
 function M.put_user_id_station_associatedstation_station_id(user_id, station_id)
-  return calls.call(nil, OPS, "put_user_id_station_associatedstation_station_id", user_id, station_id)
+  return operations.call(nil, "put_user_id_station_associatedstation_station_id", user_id, station_id)
 end
 
 --- Set default station.
@@ -381,15 +339,15 @@ end
 -- @tparam string station_id stationId
 -- @return `true` (202 Accepted, no body), or `nil, err`
 function M.put_user_id_station_defaultstation_station_id(user_id, station_id)
-  return calls.call(nil, OPS, "put_user_id_station_defaultstation_station_id", user_id, station_id)
+  return operations.call(nil, "put_user_id_station_defaultstation_station_id", user_id, station_id)
 end
 
 --- The same functions bound to one client (this is `client.users`).
 -- @param client a client from purecloud.new
 function M.bind(client)
-  return calls.bind(client, OPS)
+  return operations.bind(client)
 end
 
-require("purecloud.paging").install(M, nil)
+operations.install_paging(M, nil)
 
 return M

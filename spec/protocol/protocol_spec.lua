@@ -1,7 +1,7 @@
 -- The sans-I/O protocol functions of the C core: no network needed.
 local core = require "purecloud.core"
 
-describe("core.build_url", function()
+describe("core.build_url #hermetic", function()
   it("percent-encodes each path parameter as one opaque segment", function()
     assert.are.equal("http://h/api/v2/users/..%2F..%2Foauth%2Ftoken",
       core.build_url("http://h", "/api/v2/users/{userId}", { userId = "../../oauth/token" }))
@@ -32,7 +32,7 @@ describe("core.build_url", function()
   end)
 end)
 
-describe("core.interpret", function()
+describe("core.interpret #hermetic", function()
   it("decodes JSON, drops nulls in objects and keeps integers integral", function()
     local v = core.interpret{ status = 200, headers = {}, body = '{"a":null,"v":3,"f":2.5,"l":[1,null]}' }
     assert.is_nil(v.a)
@@ -81,55 +81,7 @@ describe("core.interpret", function()
   end)
 end)
 
-describe("core.retry_delay", function()
-  local function d(t)
-    t.max_retries, t.max_retry_time, t.max_retry_after = t.max_retries or 5, t.max_retry_time or 60, 180
-    t.attempt, t.random = t.attempt or 0, 0.5
-    return core.retry_delay(t)
-  end
-
-  it("waits Retry-After on a 429 for any method", function()
-    assert.are.equal(1, d{ method = "POST", status = 429, retry_after = 1 })
-    assert.are.equal(2, d{ method = "GET", status = 429, retry_after = 2 })
-  end)
-
-  it("gives up when Retry-After exceeds max_retry_after", function()
-    local delay, why = d{ method = "GET", status = 429, retry_after = 181 }
-    assert.is_nil(delay)
-    assert.matches("max_retry_after", why)
-  end)
-
-  it("backs off on 502/503/504 for idempotent methods only", function()
-    for _, m in ipairs({ "GET", "PUT", "DELETE" }) do
-      assert.is_number(d{ method = m, status = 503 })
-    end
-    for _, m in ipairs({ "POST", "PATCH" }) do
-      assert.is_nil(d{ method = m, status = 502 })
-    end
-  end)
-
-  it("retries a write after a transport error only when nothing was sent", function()
-    assert.is_number(d{ method = "POST", kind = "transport", sent = false })
-    assert.is_nil(d{ method = "POST", kind = "transport", sent = true })
-    assert.is_nil(d{ method = "PATCH", kind = "timeout", sent = true })
-    assert.is_number(d{ method = "GET", kind = "timeout", sent = true })
-  end)
-
-  it("never retries other statuses and respects the budgets", function()
-    assert.is_nil(d{ method = "GET", status = 404 })
-    assert.is_nil(d{ method = "GET", status = 500 })
-    assert.is_nil(d{ method = "GET", status = 503, attempt = 5 })
-    assert.is_nil(d{ method = "GET", status = 429, retry_after = 10, elapsed = 55 })
-  end)
-
-  it("grows the back-off exponentially", function()
-    local a, b, c = d{ method = "GET", status = 503, attempt = 0 }, d{ method = "GET", status = 503, attempt = 1 },
-      d{ method = "GET", status = 503, attempt = 2 }
-    assert.is_true(a < b and b < c)
-  end)
-end)
-
-describe("digests", function()
+describe("digests #hermetic", function()
   local function hex(s) return (s:gsub(".", function(c) return ("%02x"):format(c:byte()) end)) end
 
   it("computes SHA-256 test vectors", function()
@@ -155,7 +107,7 @@ describe("digests", function()
   end)
 end)
 
-describe("the auth state", function()
+describe("the auth state #hermetic", function()
   it("hands out tokens until the renewal margin and renews once per generation", function()
     local a = core.auth_new{ client_id = "id", client_secret = "s3cr3t" }
     assert.is_nil(a:current(0))

@@ -31,7 +31,7 @@ describe("purecloud.users: every operation", function()
 
   it("exposes the 36 seed operations plus pagination helpers", function()
     local names = {}
-    for name in pairs(require("purecloud.users").OPERATIONS) do names[#names + 1] = name end
+    for name in pairs(require("purecloud.operations").OPERATIONS) do names[#names + 1] = name end
     assert.are.equal(36, #names)
     for _, name in ipairs(names) do assert.is_function(users[name], name) end
     for _, h in ipairs({ "each_user", "user_pages", "each_routingskill", "each_queue", "each_search_result" }) do
@@ -127,8 +127,10 @@ describe("purecloud.users: every operation", function()
     local was = q.joined
     local r = assert(users.patch_user_id_queues_queue_id(q.id, u.id, { id = q.id, joined = not was }))
     assert.are.equal(not was, r.joined)
+    -- Today's service answers a UserQueueEntityListing (api/today.lua), not one UserQueue.
     local back = assert(users.patch_user_id_queues(u.id, { { id = q.id, joined = was } }))
-    assert.are.equal(was, back.joined)
+    assert.are.equal(q.id, back.entities[1].id)
+    assert.are.equal(was, back.entities[1].joined)
     fails(404, users.patch_user_id_queues_queue_id("no-such-queue", u.id, { joined = true }))
     fails(404, users.patch_user_id_queues(u.id, { { id = "no-such-queue", joined = true } }))
     fails(404, users.get_user_id_queues("nobody"))

@@ -110,13 +110,35 @@ describe("request validation", function()
     assert.matches("UTF%-8", err.message)
   end)
 
-  it("validates query options and raises on unknown ones", function()
+  it("validates query options; unknown ones are sent with a warning (lenient) or refused (strict)", function()
     local v, err = c.users.get_users{ page_size = "ten" }
     assert.is_nil(v)
     assert.are.equal("page_size", err.details[1].fieldName)
     assert.is_table(assert(c.users.get_users{ sort_order = "ASC" }))
     assert.is_table(assert(c.users.get_users{ sort_order = "descending", expand = "routingStatus" }))
-    assert.has_error(function() c.users.get_users{ pagesize = 10 } end)
+    for _, bad in ipairs({ 0 / 0, math.huge, 2.5, 0, 2 ^ 40 }) do
+      local nv, nerr = c.users.get_users{ page_size = bad }
+      assert.is_nil(nv, tostring(bad))
+      assert.are.equal("validation", nerr.kind)
+      assert.are.equal("page_size", nerr.details[1].fieldName)
+    end
+    local nan = support.direct{ validate = false }
+    assert.is_nil((nan.users.get_users{ page_number = 0 / 0 })) -- NaN is refused even with validation off
+    nan:close()
+    emu.clear_log()
+    warnings = {}
+    assert(c.users.get_users{ pagesize = 10, integration_presence_source = "MicrosoftTeams" })
+    local sent = ""
+    for _, e in ipairs(emu.log()) do if e.path == "/api/v2/users" then sent = e.query end end
+    assert.matches("pagesize=10", sent)
+    assert.matches("integrationPresenceSource=MicrosoftTeams", sent)
+    assert.matches("did you mean page_size", table.concat(warnings, "\n"))
+    local strict = support.direct{ validate = "strict" }
+    local sv, serr = strict.users.get_users{ pagesize = 10 }
+    assert.is_nil(sv)
+    assert.matches("did you mean page_size", serr.message)
+    strict:close()
+    assert.has_error(function() c.users.get_users{ [1] = 10 } end)
     assert.has_error(function() c.users.get_user_id() end)
     assert.has_error(function() c.users.get_user_id("") end)
     assert.has_error(function() c.users.get_user_id(u.id, "opts") end)
@@ -129,7 +151,19 @@ describe("request validation", function()
     t.manager = t
     local v, err = c.users.patch_user_id(u.id, t)
     assert.is_nil(v)
-    assert.matches("levels deep", err.message)
+    assert.are.equal("validation", err.kind)
+    assert.matches("body.manager: a cycle", err.message)
+    local deep = {}
+    local cur = deep
+    for _ = 1, 10000 do cur.manager = {}; cur = cur.manager end
+    local dv, derr = c.users.patch_user_id(u.id, deep)
+    assert.is_nil(dv)
+    assert.matches("levels deep", derr.message)
+    local list = {} -- and through the free-form encoder of client:request
+    list[1] = list
+    local lv, lerr = c:request("POST", "/api/v2/users/search", { body = { query = list } })
+    assert.is_nil(lv)
+    assert.matches("a cycle", lerr.message)
   end)
 
   it("percent-encodes path parameters as one opaque segment", function()

@@ -1,0 +1,200 @@
+--- The request loop as a state machine with no I/O.
+--
+-- One machine runs one API call. It takes events (the gate opened, a token
+-- arrived, the transport answered) and returns the next action (wait, get a
+-- token, send, done, fail); a driver — the client's `request`, the scheduler,
+-- an nginx thread — performs the actions with its own I/O. So every rule
+-- below is tested with a scripted driver and a fake clock
+-- (`spec/loop/loop_spec.lua`, tagged `#hermetic`), and the blocking,
+-- concurrent and nginx paths cannot disagree.
+--
+-- The rules, each decided in exactly one place in this file:
+--
+-- 1. **Gate.** Before every attempt the call waits until the client's gate
+--    opens (`purecloud.gate`: a 429's accepted wait, or the rate-limit
+--    budget the service announced being used up). Every call of a client
+--    shares the gate.
+-- 2. **Token.** Every attempt carries the current bearer token, asked of the
+--    token keeper (`purecloud.token`) just before sending.
+-- 3. **401.** A 401 renews the token once and replays the call, when the
+--    credentials can be renewed; a second 401 is returned.
+-- 4. **429.** The server refused the request unprocessed, so any method is
+--    retried: after `Retry-After` when it is at most `max_retry_after`
+--    (the wait is then shared through the gate), else after a backoff. A
+--    `Retry-After` above `max_retry_after` fails this call only.
+-- 5. **502/503/504.** Safe operations (GET, PUT, DELETE and the read-only
+--    POSTs) are retried after `Retry-After` or a backoff. A write (POST,
+--    PATCH) is not: the server may have applied it (`outcome = "unknown"`).
+-- 6. **Transport failures.** Nothing sent: retried for any method. Sent and
+--    no answer: retried when safe; a write fails with `outcome = "unknown"`.
+--    A response over the body cap is never retried.
+-- 7. **Limits.** At most `max_retries` retries. Backoff waits (rules 4–6
+--    without `Retry-After`) stop when the call's elapsed time plus the next
+--    wait would pass `max_retry_time`; `Retry-After` waits are bounded by
+--    `max_retry_after` instead. Backoff: 0.5 s × 2^attempt, at most 30 s,
+--    with jitter (× 0.5–1.0).
+-- 8. **Everything else** (4xx, 500, decode errors) is returned at once.
+--
+-- Every failure carries `outcome`: `"not_sent"` (safe to repeat),
+-- `"rejected"` (the server answered and refused it) or `"unknown"` (the
+-- server may have acted: check before repeating a write).
+-- @module purecloud.loop
+local core = require "purecloud.core"
+
+local M = {}
+
+-- States and the events that leave them (h11 style: the whole machine at a
+-- glance). Each handler below returns the event name it took, which must
+-- appear here; `spec/loop` walks this table.
+M.TRANSITIONS = {
+  gate = { open = "authorize", closed = "gate" },
+  authorize = { token = "send", no_token = "failed" },
+  send = { success = "done", unauthorized = "authorize", retry = "gate", give_up = "failed" },
+  done = {},
+  failed = {},
+}
+
+local Machine = {}
+Machine.__index = Machine
+
+--- A machine for one call.
+-- @tparam table p { safe = bool (may repeat without effect), retry = policy table or false,
+--   gate = purecloud.gate, can_renew = bool, random = f() → [0, 1) }
+-- @number now the clock at the start
+function M.new(p, now)
+  return setmetatable({
+    state = "gate", safe = p.safe, retry = p.retry, gate = p.gate, can_renew = p.can_renew,
+    random = p.random or math.random, started = now, attempt = 0, renewed = false,
+  }, Machine)
+end
+
+local function enter(self, event)
+  local to = M.TRANSITIONS[self.state][event]
+  assert(to, "purecloud.loop: no transition from " .. self.state .. " on " .. event)
+  self.state = to
+  return to
+end
+
+local function backoff(self)
+  local d = 0.5 * 2 ^ self.attempt
+  if d > 30 then d = 30 end
+  return d * (0.5 + 0.5 * self.random())
+end
+
+local function outcome_of(err, safe)
+  if err.outcome then return err.outcome end
+  if err.kind == "transport" or err.kind == "timeout" then
+    return err.sent == false and "not_sent" or "unknown"
+  end
+  if err.status and err.status >= 500 then return safe and "rejected" or "unknown" end
+  if err.status then return "rejected" end
+  return "not_sent"
+end
+
+-- Rules 4–7: the wait before the next attempt, or nil and why not.
+local function retry_delay(self, err, now)
+  local p = self.retry
+  if not p then return nil, "retries are off" end
+  if self.attempt >= p.max_retries then return nil, "retries exhausted" end
+  local status, ra = err.status, err.retry_after
+  if err.reason == "too_large" then return nil, nil end
+  if status == 429 then
+    if ra and ra > p.max_retry_after then
+      return nil, ("Retry-After %gs exceeds max_retry_after"):format(ra)
+    end
+    if ra then return ra, nil, true end
+  elseif status == 502 or status == 503 or status == 504 then
+    if not self.safe then return nil, "not retried: the server may have applied this write" end
+    if ra and ra > p.max_retry_after then
+      return nil, ("Retry-After %gs exceeds max_retry_after"):format(ra)
+    end
+    if ra then return ra, nil, true end
+  elseif err.kind == "transport" or err.kind == "timeout" then
+    if err.sent ~= false and not self.safe then
+      return nil, "not retried: the request was sent and may have been applied"
+    end
+  else
+    return nil, nil
+  end
+  local d = backoff(self)
+  if now - self.started + d > p.max_retry_time then return nil, "max_retry_time would be exceeded" end
+  return d
+end
+
+--- The first action.
+function Machine:start(now)
+  return self:_gate(now)
+end
+
+function Machine:_gate(now)
+  local wait = self.gate and self.gate:wait(now) or 0
+  if wait > 0 then
+    enter(self, "closed")
+    return { "sleep", wait }
+  end
+  enter(self, "open")
+  return { "token", renew = self.renew_gen }
+end
+
+--- Feed an event; returns the next action.
+-- Events: `{ "woke", now }` after a sleep; `{ "token", gen }` or
+-- `{ "no_token", err }` after a token action; `{ "response", now, value, err, res }`
+-- after a send (value/err from `core.interpret`, or the transport's error).
+-- Actions: `{ "sleep", seconds }`, `{ "token", renew = gen | nil }`, `{ "send" }`,
+-- `{ "done", value }`, `{ "fail", err }`.
+function Machine:on(ev)
+  local kind, state = ev[1], self.state
+  if state == "gate" and kind == "woke" then
+    return self:_gate(ev[2])
+  elseif state == "authorize" and kind == "token" then
+    self.gen, self.renew_gen = ev[2], nil
+    enter(self, "token")
+    if self.gate then self.gate:sent() end
+    return { "send" }
+  elseif state == "authorize" and kind == "no_token" then
+    enter(self, "no_token")
+    return { "fail", ev[2] }
+  elseif state == "send" and kind == "response" then
+    return self:_response(ev[2], ev[3], ev[4], ev[5])
+  end
+  error(("purecloud.loop: event %s is not expected in state %s"):format(tostring(kind), state))
+end
+
+function Machine:_response(now, value, err, res)
+  if self.gate then self.gate:answered(now, res and res.headers) end
+  if not err then
+    enter(self, "success")
+    return { "done", value }
+  end
+  -- Rule 3: renew once.
+  if err.status == 401 and not self.renewed and self.can_renew then
+    self.renewed, self.renew_gen = true, self.gen
+    enter(self, "unauthorized")
+    return { "token", renew = self.gen }
+  end
+  local delay, why, from_header = retry_delay(self, err, now)
+  if not delay then
+    err.outcome = outcome_of(err, self.safe)
+    if why then err.retry_reason = why end
+    enter(self, "give_up")
+    return { "fail", err }
+  end
+  -- Rule 4: an accepted 429 wait holds every call of the client.
+  if err.status == 429 and from_header and self.gate then self.gate:hold(now + delay) end
+  self.attempt = self.attempt + 1
+  enter(self, "retry")
+  return { "sleep", delay, retry = true, err = err }
+end
+
+--- Interpret a transport result into (value, err): a helper for drivers.
+-- A host transport may fail with a plain string (or nothing): that becomes a
+-- transport error assumed sent, so a write is never repeated on a guess.
+function M.interpret(res, terr)
+  if res then return core.interpret(res) end
+  if core.is_error(terr) then return nil, terr end
+  if type(terr) == "table" and type(terr.kind) == "string" then return nil, core.error(terr) end
+  return nil, core.error{ kind = "transport", sent = true,
+    message = "transport failed: " .. (terr ~= nil and tostring(terr) or "no response and no error") }
+end
+
+return M

@@ -1,0 +1,135 @@
+--- Client options: checked once, at `purecloud.new`, into a plain config.
+--
+-- Bad options raise (they are mistakes in the program), naming the option
+-- and what it takes. Strings that reach a URL, a header or a credential are
+-- refused when they hold a NUL, CR or LF byte (`purecloud.request` holds that
+-- rule); numbers must be finite and in range.
+-- @module purecloud.options
+local regions = require "purecloud.regions"
+local request = require "purecloud.request"
+
+local M = {}
+
+-- Option name -> accepted Lua types.
+local TYPES = {
+  environment = "string", base_url = "string", login_url = "string",
+  client_id = "string", client_secret = "string", access_token = "string", refresh_token = "string",
+  timeout = "number", connect_timeout = "number", retry = "table|boolean",
+  ca_file = "string", ca_path = "string", verify = "boolean", proxy = "string",
+  user_agent = "string", headers = "table", log = "string|function|table", validate = "string|boolean",
+  transport = "function", sleep = "function", now = "function", max_connections = "number",
+  token_store = "table", max_body = "number", pace = "boolean",
+}
+
+-- Options whose text ends up in a URL, a header line or a credential.
+local TEXT = { "environment", "base_url", "login_url", "client_id", "client_secret", "access_token",
+               "refresh_token", "ca_file", "ca_path", "proxy", "user_agent" }
+
+--- The retry policy's defaults (README "Retries and auth" explains them).
+M.RETRY = { max_retries = 5, max_retry_time = 60, max_retry_after = 180 }
+
+local function fail(fmt, ...) error("purecloud: " .. fmt:format(...), 4) end
+
+local function check_type(name, value, spec)
+  for t in spec:gmatch("[^|]+") do
+    if type(value) == t then return end
+  end
+  fail("option '%s' must be a %s, got %s", name, (spec:gsub("|", " or ")), type(value))
+end
+
+local function finite(v) return v == v and v > -math.huge and v < math.huge end
+
+local function number_in(name, v, lo, hi, what)
+  if not finite(v) or v < lo or v > hi then
+    fail("option '%s' must be %s, got %s", name, what, tostring(v))
+  end
+end
+
+local function strip_slash(u) return (u:gsub("/+$", "")) end
+
+-- environment/base_url/login_url into the two hosts.
+local function resolve_hosts(opts)
+  local env = opts.environment or "mypurecloud.com"
+  env = regions[env] or env
+  if not env:find("^[%w%.%-]+$") then
+    fail("unknown environment %q: use a host such as mypurecloud.ie or a region such as eu_west_1", env)
+  end
+  local base = opts.base_url or ("https://api." .. env)
+  -- A base_url on an api.* host implies the matching login.* host (as the
+  -- official SDKs derive it); any other base_url (a gateway, the emulator)
+  -- serves both unless login_url says otherwise.
+  local login = opts.login_url
+  if not login and opts.base_url then
+    local derived, n = opts.base_url:gsub("^(https?://)api%.", "%1login.")
+    login = n == 1 and derived or opts.base_url
+  end
+  login = login or ("https://login." .. env)
+  for name, u in pairs({ base_url = base, login_url = login }) do
+    if not u:find("^https?://[^/%s]+[^%s]*$") then
+      fail("option '%s' must be an http(s) URL, got %q", name, u)
+    end
+  end
+  return strip_slash(base), strip_slash(login)
+end
+
+--- Check `opts` and return the config the client runs on.
+function M.check(opts)
+  if type(opts) ~= "table" then error("purecloud.new: expected a table of options", 3) end
+  for k, v in pairs(opts) do
+    local spec = TYPES[k]
+    if not spec then fail("unknown option '%s'", tostring(k)) end
+    check_type(k, v, spec)
+  end
+  for _, k in ipairs(TEXT) do
+    if opts[k] ~= nil then request.check_text("option '" .. k .. "'", opts[k], 4) end
+  end
+  if opts.client_secret and not opts.client_id then fail("option 'client_secret' needs 'client_id'") end
+  if opts.client_id and not opts.client_secret and not opts.access_token and not opts.refresh_token then
+    fail("option 'client_id' needs 'client_secret' (or give 'access_token')")
+  end
+
+  local retry = { max_retries = M.RETRY.max_retries, max_retry_time = M.RETRY.max_retry_time,
+                  max_retry_after = M.RETRY.max_retry_after }
+  if opts.retry == false then
+    retry = false
+  elseif type(opts.retry) == "table" then
+    for k, v in pairs(opts.retry) do
+      if not M.RETRY[k] then fail("unknown retry option '%s'", tostring(k)) end
+      if type(v) ~= "number" then fail("retry option '%s' must be a number, got %s", k, type(v)) end
+      number_in("retry." .. k, v, 0, 86400, "a number of " .. (k == "max_retries" and "retries" or "seconds")
+        .. " from 0 to 86400")
+      retry[k] = v
+    end
+  end
+  if opts.validate ~= nil and opts.validate ~= false and opts.validate ~= "lenient" and opts.validate ~= "strict" then
+    fail("option 'validate' must be \"lenient\", \"strict\" or false")
+  end
+  -- Under a millisecond libcurl would read a timeout as "none".
+  for _, k in ipairs({ "timeout", "connect_timeout" }) do
+    if opts[k] then number_in(k, opts[k], 0.001, 86400, "a number of seconds from 0.001 to 86400") end
+  end
+  if opts.max_connections then number_in("max_connections", opts.max_connections, 1, 1024, "from 1 to 1024") end
+  if opts.max_body then number_in("max_body", opts.max_body, 1024, 2 ^ 31, "a byte count from 1024 to 2^31") end
+  if opts.token_store then
+    for _, f in ipairs({ "get", "set", "delete" }) do
+      if type(opts.token_store[f]) ~= "function" then
+        fail("option 'token_store' needs a function '%s' (see purecloud.token_store)", f)
+      end
+    end
+  end
+  local headers = opts.headers and request.merge_headers({}, opts.headers, "option 'headers'", 4) or {}
+
+  local base, login = resolve_hosts(opts)
+  return {
+    base_url = base, login_url = login,
+    validate = opts.validate == nil and "lenient" or opts.validate,
+    timeout = opts.timeout or 30,
+    connect_timeout = opts.connect_timeout or 10,
+    retry = retry,
+    headers = headers,
+    max_body = opts.max_body or 64 * 1024 * 1024,
+    pace = opts.pace ~= false,
+  }
+end
+
+return M

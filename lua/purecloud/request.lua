@@ -1,0 +1,143 @@
+--- Building a request at the boundary: the one place that decides what a
+-- caller's strings and headers may be.
+--
+-- * Text that reaches a URL, a header or a credential never holds a NUL, CR
+--   or LF byte: C would truncate it at the NUL (a DELETE meant for
+--   `/users/<id>\0/roles` would hit the user), and CR/LF would forge headers.
+-- * Headers merge case-insensitively: the caller's `content-type` replaces
+--   the library's `Content-Type`, never joins it. The headers the library
+--   owns (`Authorization`, `Content-Length`, `Transfer-Encoding`, `Host`,
+--   `Connection`) cannot be set by a caller.
+-- * Path parameters are non-empty strings or integers, at most 1 KiB; query
+--   values strings, numbers or booleans (the C core refuses NaN, infinity
+--   and NUL bytes there); the whole URL at most 16 KiB.
+--
+-- Every refusal raises (a mistake in the program, found before anything is
+-- sent), naming what was refused.
+-- @module purecloud.request
+local core = require "purecloud.core"
+
+local M = {}
+
+local MAX_PARAM, MAX_URL = 1024, 16 * 1024
+
+local OWNED = {
+  authorization = "the client authenticates every call itself",
+  ["content-length"] = "the transport sets it from the body",
+  ["transfer-encoding"] = "the transport frames the body itself",
+  host = "it comes from base_url",
+  connection = "the transport manages connections",
+}
+
+local SAFE_METHODS = { GET = true, HEAD = true, PUT = true, DELETE = true, OPTIONS = true }
+local METHODS = { GET = true, HEAD = true, PUT = true, DELETE = true, OPTIONS = true, POST = true, PATCH = true }
+
+local function shown(s)
+  s = tostring(s)
+  if #s > 40 then s = s:sub(1, 40) .. "…" end
+  return (s:gsub("[%c]", function(c) return ("\\x%02x"):format(c:byte()) end))
+end
+
+--- Raise unless `s` is a string without NUL, CR or LF.
+-- @string what what it is, for the message ("option 'base_url'")
+-- @param s the value
+-- @int[opt] level error level for the caller
+function M.check_text(what, s, level)
+  if type(s) ~= "string" then
+    error(("purecloud: %s must be a string, got %s"):format(what, type(s)), (level or 2) + 1)
+  end
+  local bad = s:find("[%z\r\n]")
+  if bad then
+    local name = ({ ["\0"] = "NUL", ["\r"] = "CR", ["\n"] = "LF" })[s:sub(bad, bad)]
+    error(("purecloud: %s contains a %s byte at position %d; refused (nothing was sent)")
+      :format(what, name, bad), (level or 2) + 1)
+  end
+end
+
+--- `base` (a header table) with `extra` merged in, case-insensitively.
+-- @treturn table a new table; neither argument changes
+function M.merge_headers(base, extra, what, level)
+  level = (level or 2) + 1
+  local out, index = {}, {}
+  for k, v in pairs(base) do
+    out[k] = v
+    index[k:lower()] = k
+  end
+  if type(extra) ~= "table" then
+    error(("purecloud: %s must be a table of headers"):format(what), level)
+  end
+  for k, v in pairs(extra) do
+    if type(k) ~= "string" or type(v) ~= "string" then
+      error(("purecloud: %s must map header names to string values (got %s = %s)")
+        :format(what, type(k), type(v)), level)
+    end
+    if not k:find("^[%w!#$%%&'*+%-.^_`|~]+$") then
+      error(("purecloud: %s: header name %q is not a valid HTTP token; refused"):format(what, shown(k)), level)
+    end
+    M.check_text(("%s: header %s"):format(what, k), v, level)
+    local lk = k:lower()
+    if OWNED[lk] then
+      error(("purecloud: %s: header %s cannot be set (%s)"):format(what, k, OWNED[lk]), level)
+    end
+    if index[lk] then out[index[lk]] = nil end
+    out[k], index[lk] = v, k
+  end
+  return out
+end
+
+--- The value of header `name` in `h`, whatever its case.
+function M.header(h, name)
+  local lname = name:lower()
+  for k, v in pairs(h) do
+    if k:lower() == lname then return v end
+  end
+end
+
+--- Build the request for one call.
+-- @tparam table cfg the client's config (base_url, headers, timeout, connect_timeout, max_body)
+-- @string method
+-- @string path a template such as "/api/v2/users/{userId}"
+-- @tparam table args { path, query, body, json, headers, safe }
+-- @return req, safe
+function M.build(cfg, method, path, args)
+  if type(method) ~= "string" or not METHODS[method] then
+    error("purecloud: request: method must be one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS", 3)
+  end
+  M.check_text("request path", path, 2)
+  if path:sub(1, 1) ~= "/" then error("purecloud: request: path must start with '/'", 3) end
+  if args ~= nil and type(args) ~= "table" then error("purecloud: request: args must be a table", 3) end
+  args = args or {}
+  if args.path then
+    for k, v in pairs(args.path) do
+      if type(v) == "string" and #v > MAX_PARAM then
+        error(("purecloud: path parameter '%s' is %d bytes long (at most %d): not an id"):format(
+          tostring(k), #v, MAX_PARAM), 3)
+      end
+    end
+  end
+  local ok, url = pcall(core.build_url, cfg.base_url, path, args.path, args.query)
+  if not ok then error(url, 3) end
+  if #url > MAX_URL then
+    error(("purecloud: request URL would be %d bytes long (at most %d)"):format(#url, MAX_URL), 3)
+  end
+  local headers = cfg.headers
+  if args.headers then headers = M.merge_headers(headers, args.headers, "request headers", 2) end
+  local body = args.json
+  if body ~= nil and type(body) ~= "string" then error("purecloud: request: json must be a string", 3) end
+  if body == nil and args.body ~= nil then
+    local encoded, err = core.encode_json(args.body)
+    if not encoded then return nil, err end
+    body = encoded
+  end
+  local copy = {}
+  for k, v in pairs(headers) do copy[k] = v end
+  if body ~= nil and not M.header(copy, "content-type") then copy["Content-Type"] = "application/json" end
+  local safe = args.safe
+  if safe == nil then safe = SAFE_METHODS[method] or false end
+  return {
+    method = method, url = url, headers = copy, body = body, once = not safe,
+    timeout = cfg.timeout, connect_timeout = cfg.connect_timeout, max_body = cfg.max_body,
+  }, safe
+end
+
+return M

@@ -1,0 +1,170 @@
+--- The token rule: which bearer token a call sends, and when one is fetched.
+--
+-- * A call sends the current token while it has more than a margin left
+--   (10 % of its lifetime, at most 60 s); otherwise the keeper fetches one
+--   first, with the grant the credentials allow (client credentials, or the
+--   refresh token). A fixed `access_token` is never renewed.
+-- * **One request at a time per client**: while one call fetches a token,
+--   the others wait for it on a condition (`io.wait`/`cond`, woken when it
+--   ends — no polling where the I/O can wait), then use it.
+-- * **One request per token store**: with a `token_store` (nginx workers,
+--   several clients) a client-credentials token is shared; a store that can
+--   `lock` lets exactly one holder ask while the others wait for it to `set`.
+-- * A 401 drops the token that was sent (only if it is still the current
+--   one, so concurrent 401s renew once) and deletes it from the store.
+--
+-- The secrets themselves live in C (`core.auth_new`), wiped when collected;
+-- token requests go through the same request loop as API calls (a token
+-- request is safe to repeat), and their bodies are never logged.
+-- @module purecloud.token
+local core = require "purecloud.core"
+local loop = require "purecloud.loop"
+
+local M = {}
+
+local Keeper = {}
+Keeper.__index = Keeper
+
+--- A keeper for `auth` (`core.auth_new`).
+-- @tparam table k { auth, login_url, user_agent, timeout, connect_timeout, retry, log,
+--   stats, store, store_key, max_body }
+function M.new(k)
+  k.busy = false
+  k.waiters = {}   -- wake functions of the calls waiting for the token request in flight
+  k.ttl = nil
+  return setmetatable(k, Keeper)
+end
+
+local function host_of(url) return url:match("^https?://([^/]+)") or url end
+
+local function auth_error(self, message, status)
+  return core.error{ kind = "auth", status = status, outcome = "not_sent",
+                     message = ("%s (login host %s)"):format(message, host_of(self.login_url)) }
+end
+
+--- Send one token request (retried like any safe request).
+-- @return generation | nil, err
+function Keeper:grant(io, grant, params)
+  local form, basic = self.auth:grant_request(grant, params)
+  if not form then return nil, auth_error(self, basic) end
+  local req = {
+    method = "POST", url = self.login_url .. "/oauth/token", body = form,
+    headers = { Authorization = basic, ["Content-Type"] = "application/x-www-form-urlencoded",
+                Accept = "application/json", ["User-Agent"] = self.user_agent },
+    timeout = self.timeout, connect_timeout = self.connect_timeout, max_body = self.max_body,
+  }
+  local m = loop.new({ safe = true, retry = self.retry, can_renew = false }, io.now())
+  local action = m:start(io.now())
+  while true do
+    local a = action[1]
+    if a == "sleep" then
+      io.sleep(action[2])
+      action = m:on{ "woke", io.now() }
+    elseif a == "token" then
+      action = m:on{ "token", 0 } -- the token request authenticates with Basic, not a token
+    elseif a == "send" then
+      self.stats.token_requests = self.stats.token_requests + 1
+      local t0 = io.now()
+      local res, terr = io.transport(req)
+      local value, err = loop.interpret(res, terr)
+      self.log("debug", "POST %s (%s grant) -> %s (%.0f ms)", req.url, grant,
+        res and res.status or (err and err.kind), (io.now() - t0) * 1000)
+      if value ~= nil and type(value) ~= "table" then
+        value, err = nil, core.error{ kind = "auth", status = res.status, message = "unexpected token response" }
+      end
+      action = m:on{ "response", io.now(), value, err, res }
+    elseif a == "done" then
+      local gen, ttl = self.auth:accept(action[2], io.now())
+      if not gen then return nil, auth_error(self, ttl, 200) end
+      self.ttl = ttl
+      return gen
+    else -- fail
+      local err = action[2]
+      if err.kind == "api" or err.kind == "decode" then err.kind = "auth" end
+      -- The usual cause of a login failure is the wrong region: say which host answered.
+      err.message = ("%s (login host %s)"):format(err.message or "login failed", host_of(self.login_url))
+      err.body, err.headers = nil, nil -- the token endpoint's answer stays out of errors
+      self.log("error", "token request failed: %s", tostring(err))
+      return nil, err
+    end
+  end
+end
+
+-- Seconds before expiry at which a token is renewed.
+function Keeper:margin()
+  local ttl = self.ttl
+  if not ttl or ttl <= 0 then return 0 end
+  return math.min(60, ttl * 0.1)
+end
+
+-- Wait until the token request in flight ends (or `deadline`).
+local function wait_for_flight(self, io, deadline)
+  if io.wait then
+    local cond = self.cond or {}
+    self.cond = cond
+    io.wait(cond, deadline - io.now())
+  else
+    io.sleep(0.01) -- a host I/O that cannot wait on a condition: poll
+  end
+end
+
+local function wake_all(self, io)
+  local cond = self.cond
+  self.cond = nil
+  if cond and io.wake then io.wake(cond) end
+end
+
+--- The bearer header and its generation, fetching a token when needed.
+-- @return header, generation | nil, err
+function Keeper:bearer(io)
+  local deadline = io.now() + self.timeout + self.connect_timeout + 60
+  while true do
+    local header, gen = self.auth:current(io.now(), self:margin())
+    if header then return header, gen end
+    local grant = self.auth:can_refresh()
+    if not grant then
+      if self.auth:kind() == "none" then
+        return nil, core.error{ kind = "auth", outcome = "not_sent",
+          message = "no credentials: give client_id and client_secret, access_token or refresh_token, "
+                 .. "or complete a code grant with client:exchange_code" }
+      end
+      return nil, core.error{ kind = "auth", outcome = "not_sent",
+        message = "the access token was rejected and cannot be renewed: give the client new credentials" }
+    end
+    local store = grant == "client_credentials" and self.store or nil
+    local stored, left
+    if store then stored, left = store.get(self.store_key) end
+    if stored and left and left > 1 then
+      -- Another client (another worker) holds a token: adopt it.
+      self.auth:accept({ access_token = stored, expires_in = left }, io.now())
+      self.ttl = left
+    elseif self.busy or (store and store.lock and not store.lock(self.store_key, self.timeout + 5)) then
+      if io.now() > deadline then
+        return nil, core.error{ kind = "auth", outcome = "not_sent",
+          message = "timed out waiting for a token request in progress" }
+      end
+      if self.busy then wait_for_flight(self, io, deadline) else io.sleep(0.05) end
+    else
+      self.busy = true
+      local ok, fetched, err = pcall(self.grant, self, io, grant)
+      self.busy = false
+      if store and ok and fetched and self.ttl and self.ttl > 0 then
+        local h = self.auth:current(io.now())
+        if h then store.set(self.store_key, h:sub(#"Bearer " + 1), self.ttl) end
+      end
+      if store and store.unlock then store.unlock(self.store_key) end
+      wake_all(self, io)
+      if not ok then error(fetched, 0) end
+      if not fetched then return nil, err end
+    end
+  end
+end
+
+--- A 401 answered the token of generation `gen` (sent as `header`): drop it.
+function Keeper:rejected(gen, header)
+  if self.auth:invalidate(gen) and self.store then
+    self.store.delete(self.store_key, header:sub(#"Bearer " + 1))
+  end
+end
+
+return M

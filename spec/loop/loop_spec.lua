@@ -1,0 +1,309 @@
+-- The request loop's rules (purecloud.loop, .token, .gate, .request), proven
+-- with a scripted transport and a fake clock: no emulator, no network.
+-- The end-to-end proofs of the same rules over HTTP are in spec/client.
+local fake = require "support.fakeio"
+local loop = require "purecloud.loop"
+local gate = require "purecloud.gate"
+
+local ok_users = { entities = {}, pageSize = 25, pageNumber = 1, total = 0 }
+
+describe("the request loop #hermetic", function()
+  describe("tokens", function()
+    it("asks for one token for many calls and renews it before it expires", function()
+      local io = fake.new(function() return fake.res(200, ok_users) end, { ttl = 100 })
+      local c = fake.client(io)
+      for _ = 1, 50 do assert(c:request("GET", "/api/v2/users")) end
+      assert.are.equal(1, #io.tokens)
+      assert.are.equal("Bearer tok-1", io.api[50].headers.Authorization)
+      io.t = io.t + 89 -- still more than the margin (10 % of 100 s) left
+      assert(c:request("GET", "/api/v2/users"))
+      assert.are.equal(1, #io.tokens)
+      io.t = io.t + 2 -- inside the margin: renewed before use, no 401 needed
+      assert(c:request("GET", "/api/v2/users"))
+      assert.are.equal(2, #io.tokens)
+      assert.are.equal("Bearer tok-2", io.api[#io.api].headers.Authorization)
+    end)
+
+    it("renews once on a 401 and replays; a second 401 is returned", function()
+      local io = fake.new(function(_, n)
+        if n == 1 then return fake.res(401, { code = "bad.credentials", message = "expired" }) end
+        return fake.res(200, ok_users)
+      end)
+      local c = fake.client(io)
+      assert(c:request("GET", "/api/v2/users"))
+      assert.are.equal(2, #io.tokens)
+      assert.are.equal("Bearer tok-2", io.api[2].headers.Authorization)
+
+      local io2 = fake.new(function() return fake.res(401, { code = "bad.credentials", message = "no" }) end)
+      local c2 = fake.client(io2)
+      local v, err = c2:request("GET", "/api/v2/users")
+      assert.is_nil(v)
+      assert.are.equal(401, err.status)
+      assert.are.equal(2, #io2.api)
+      assert.are.equal(2, #io2.tokens)
+      assert.are.equal("rejected", err.outcome)
+    end)
+
+    it("never renews a fixed access token", function()
+      local io = fake.new(function() return fake.res(401, { code = "bad.credentials", message = "no" }) end)
+      local c = fake.client(io, { client_id = false, client_secret = false, access_token = "fixed" })
+      local _, err = c:request("GET", "/api/v2/users")
+      assert.are.equal(401, err.status)
+      assert.are.equal(0, #io.tokens)
+      assert.are.equal(1, #io.api)
+      assert.are.equal("Bearer fixed", io.api[1].headers.Authorization)
+    end)
+
+    it("retries a token request like any safe request, and names the login host when it fails", function()
+      local io = fake.new(function() return fake.res(200, ok_users) end, { token = function(_, n)
+        if n == 1 then return fake.res(503, { message = "busy" }) end
+        return fake.res(401, { error = "invalid_client", error_description = "bad secret" })
+      end })
+      local c = fake.client(io)
+      local _, err = c:request("GET", "/api/v2/users")
+      assert.are.equal("auth", err.kind)
+      assert.are.equal(2, #io.tokens)
+      assert.are.equal(0, #io.api)
+      assert.matches("login host login.test", err.message)
+      assert.is_nil(err.body)
+    end)
+  end)
+
+  describe("429", function()
+    it("waits Retry-After and retries any method, the write included", function()
+      local io = fake.new(function(_, n)
+        if n == 1 then return fake.res(429, { message = "slow down" }, { ["Retry-After"] = "3" }) end
+        return fake.res(200, { id = "u1" })
+      end)
+      local c = fake.client(io)
+      local v = assert(c:request("POST", "/api/v2/users", { body = { name = "a" } }))
+      assert.are.equal("u1", v.id)
+      assert.are.same({ 3 }, io.sleeps)
+      assert.are.equal(2, #io.api)
+    end)
+
+    it("holds every call of the client during an accepted wait", function()
+      local g = gate.new()
+      local m1 = loop.new({ safe = true, retry = { max_retries = 5, max_retry_time = 60, max_retry_after = 180 },
+                            gate = g }, 0)
+      assert.are.same({ "token" }, { m1:start(0)[1] })
+      assert.are.equal("send", m1:on{ "token", 1 }[1])
+      local err = require("purecloud.core").error{ kind = "api", status = 429, retry_after = 5 }
+      local a = m1:on{ "response", 0.1, nil, err, fake.res(429, "") }
+      assert.are.same({ "sleep", 5 }, { a[1], a[2] })
+      -- Another call of the same client starting a second later waits the rest.
+      local m2 = loop.new({ safe = true, retry = false, gate = g }, 1)
+      local first = m2:start(1)
+      assert.are.equal("sleep", first[1])
+      assert.near(4.1, first[2], 1e-9)
+    end)
+
+    it("fails only this call when Retry-After exceeds max_retry_after, and never holds the client", function()
+      local io = fake.new(function(_, n)
+        if n == 1 then return fake.res(429, { message = "later" }, { ["Retry-After"] = "500" }) end
+        return fake.res(200, ok_users)
+      end)
+      local c = fake.client(io)
+      local v, err = c:request("GET", "/api/v2/users")
+      assert.is_nil(v)
+      assert.are.equal(429, err.status)
+      assert.matches("max_retry_after", err.retry_reason)
+      assert(c:request("GET", "/api/v2/users")) -- the next call is not poisoned
+      assert.are.same({}, io.sleeps)
+    end)
+
+    it("with retries off, returns the 429 and holds nothing", function()
+      local io = fake.new(function(_, n)
+        if n == 1 then return fake.res(429, { message = "later" }, { ["Retry-After"] = "30" }) end
+        return fake.res(200, ok_users)
+      end)
+      local c = fake.client(io, { retry = false })
+      local _, err = c:request("GET", "/api/v2/users")
+      assert.are.equal(429, err.status)
+      assert(c:request("GET", "/api/v2/users"))
+      assert.are.same({}, io.sleeps)
+    end)
+
+    it("honours a Retry-After above max_retry_time when it is within max_retry_after", function()
+      local io = fake.new(function(_, n)
+        if n == 1 then return fake.res(429, { message = "later" }, { ["Retry-After"] = "120" }) end
+        return fake.res(200, ok_users)
+      end)
+      local c = fake.client(io)
+      assert(c:request("GET", "/api/v2/users"))
+      assert.are.same({ 120 }, io.sleeps)
+    end)
+  end)
+
+  describe("502/503/504 and connection failures", function()
+    local function flaky(status_or_err, times)
+      return function(_, n)
+        if n <= times then
+          if type(status_or_err) == "number" then return fake.res(status_or_err, { message = "bad gateway" }) end
+          return nil, status_or_err
+        end
+        return fake.res(200, { id = "ok" })
+      end
+    end
+
+    it("retries safe operations with growing backoff", function()
+      local io = fake.new(flaky(503, 3))
+      local c = fake.client(io)
+      assert(c:request("GET", "/api/v2/users"))
+      assert.are.equal(4, #io.api)
+      assert.are.equal(3, #io.sleeps)
+      assert.is_true(io.sleeps[1] >= 0.25 and io.sleeps[1] <= 0.5)
+      assert.is_true(io.sleeps[3] >= 1 and io.sleeps[3] <= 2)
+      assert.are.equal(3, c.stats.retries)
+    end)
+
+    it("does not repeat a write after a 502, and says its outcome is unknown", function()
+      local io = fake.new(flaky(502, 1))
+      local c = fake.client(io)
+      local v, err = c:request("POST", "/api/v2/users", { body = { name = "a" } })
+      assert.is_nil(v)
+      assert.are.equal(1, #io.api)
+      assert.are.equal("unknown", err.outcome)
+      assert.matches("check before repeating", tostring(err))
+    end)
+
+    it("retries a read-only POST marked safe (post_search) like a GET", function()
+      local io = fake.new(flaky(503, 2))
+      local c = fake.client(io)
+      assert(c.users.post_search{ query = { { type = "EXACT", fields = { "email" }, value = "a@b.c" } } })
+      assert.are.equal(3, #io.api)
+    end)
+
+    it("retries a write when nothing was sent, never when it may have been", function()
+      local io = fake.new(flaky(fake.terr(false), 2))
+      local c = fake.client(io)
+      assert(c:request("POST", "/api/v2/users", { body = { name = "a" } }))
+      assert.are.equal(3, #io.api)
+
+      local io2 = fake.new(flaky(fake.terr(true), 1))
+      local c2 = fake.client(io2)
+      local _, err = c2:request("PATCH", "/api/v2/users/{userId}", { path = { userId = "u" }, body = { a = 1 } })
+      assert.are.equal(1, #io2.api)
+      assert.are.equal("transport", err.kind)
+      assert.are.equal("unknown", err.outcome)
+
+      local io3 = fake.new(flaky(fake.terr(true), 2))
+      assert(fake.client(io3):request("GET", "/api/v2/users"))
+      assert.are.equal(3, #io3.api)
+    end)
+
+    it("treats a plain-string failure of a host transport as sent", function()
+      local io = fake.new(function() return nil, "socket closed" end)
+      local _, err = fake.client(io):request("POST", "/api/v2/users", { body = {} })
+      assert.are.equal(1, #io.api)
+      assert.are.equal("unknown", err.outcome)
+      assert.matches("socket closed", err.message)
+    end)
+
+    it("never retries a response over the body cap", function()
+      local io = fake.new(flaky(fake.terr(true, { reason = "too_large" }), 5))
+      local _, err = fake.client(io):request("GET", "/api/v2/users")
+      assert.are.equal(1, #io.api)
+      assert.are.equal("too_large", err.reason)
+    end)
+
+    it("stops at max_retries and at max_retry_time", function()
+      local io = fake.new(flaky(503, 100))
+      local _, err = fake.client(io, { retry = { max_retries = 2 } }):request("GET", "/api/v2/users")
+      assert.are.equal(3, #io.api)
+      assert.are.equal("retries exhausted", err.retry_reason)
+
+      local io2 = fake.new(flaky(503, 100))
+      local _, err2 = fake.client(io2, { retry = { max_retry_time = 2 } }):request("GET", "/api/v2/users")
+      assert.matches("max_retry_time", err2.retry_reason)
+      local total = 0
+      for _, s in ipairs(io2.sleeps) do total = total + s end
+      assert.is_true(total <= 2)
+    end)
+
+    it("returns other errors at once", function()
+      for _, status in ipairs({ 400, 404, 409, 500 }) do
+        local io = fake.new(flaky(status, 5))
+        local _, err = fake.client(io):request("GET", "/api/v2/users")
+        assert.are.equal(status, err.status)
+        assert.are.equal(1, #io.api)
+      end
+    end)
+  end)
+
+  describe("pacing by the announced budget", function()
+    -- A server with a budget of `allowed` per `window` seconds that reports it.
+    local function budget(io, allowed, window)
+      local start, used = nil, 0
+      return function()
+        start = start or io.t
+        if io.t - start >= window then start, used = start + window * math.floor((io.t - start) / window), 0 end
+        used = used + 1
+        local h = { ["inin-ratelimit-allowed"] = tostring(allowed), ["inin-ratelimit-count"] = tostring(used),
+                    ["inin-ratelimit-reset"] = tostring(start + window - io.t) }
+        if used > allowed then
+          h["Retry-After"] = "1"
+          return fake.res(429, { message = "budget" }, h)
+        end
+        return fake.res(200, ok_users, h)
+      end
+    end
+
+    it("spreads a sustained run over the windows so that no 429 comes back", function()
+      local io
+      io = fake.new(function(...) return io.server(...) end)
+      io.server = budget(io, 5, 2)
+      local c = fake.client(io)
+      local t0 = io.t
+      for _ = 1, 20 do assert(c:request("GET", "/api/v2/users")) end
+      assert.are.equal(20, #io.api) -- every request accepted the first time
+      assert.is_true(io.t - t0 < 3 * 2 + 1, "took " .. (io.t - t0))
+      assert.is_true(io.t - t0 >= 3 * 2 - 0.5)
+    end)
+
+    it("never slows a caller under the budget, and can be turned off", function()
+      local io
+      io = fake.new(function(...) return io.server(...) end)
+      io.server = budget(io, 50, 60)
+      local c = fake.client(io)
+      for _ = 1, 20 do assert(c:request("GET", "/api/v2/users")) end
+      assert.are.same({}, io.sleeps)
+
+      local io2
+      io2 = fake.new(function(...) return io2.server(...) end)
+      io2.server = budget(io2, 5, 2)
+      local off = fake.client(io2, { pace = false })
+      for _ = 1, 12 do assert(off:request("GET", "/api/v2/users")) end
+      assert.is_true(#io2.api > 12) -- without pacing the budget shows only as 429s, retried
+    end)
+  end)
+
+  describe("the machine", function()
+    it("takes only the transitions of its table", function()
+      local m = loop.new({ safe = true, retry = false }, 0)
+      m:start(0)
+      assert.has_error(function() m:on{ "response", 0 } end)
+      for state, events in pairs(loop.TRANSITIONS) do
+        for _, to in pairs(events) do assert.is_table(loop.TRANSITIONS[to], state .. " -> " .. to) end
+      end
+    end)
+
+    it("gives every failure an outcome", function()
+      local core = require "purecloud.core"
+      local cases = {
+        { core.error{ kind = "api", status = 404 }, true, "rejected" },
+        { core.error{ kind = "api", status = 503 }, false, "unknown" },
+        { core.error{ kind = "transport", sent = false }, false, "not_sent" },
+        { core.error{ kind = "timeout", sent = true }, true, "unknown" },
+      }
+      for _, case in ipairs(cases) do
+        local m = loop.new({ safe = case[2], retry = false }, 0)
+        m:start(0)
+        m:on{ "token", 1 }
+        local a = m:on{ "response", 0, nil, case[1] }
+        assert.are.equal("fail", a[1])
+        assert.are.equal(case[3], a[2].outcome)
+      end
+    end)
+  end)
+end)
