@@ -33,9 +33,24 @@ return {
   },
   {
     id = "delete-returns-object",
-    why = "DELETE /api/v2/users/{userId} and DELETE .../routingskills/{skillId} declare a 200 JSON string; "
-       .. "today's service answers an (empty) object (info.x-current-api-notes: \"200 string -> object\").",
-    apply = "the 200 responses of deleteUserId and deleteUserIdRoutingskillsSkillId are objects",
+    why = "DELETE /api/v2/users/{userId} declares a 200 JSON string; today's service answers an (empty) object "
+       .. "(info.x-current-api-notes: \"200 string -> object\"; api/today.lua deleteUserId, from the JS SDK 259 "
+       .. "UsersApi.md: deleteUser returns Object).",
+    apply = "the 200 response of deleteUserId is an object",
+  },
+  {
+    id = "delete-routingskill-no-content",
+    why = "DELETE /api/v2/users/{userId}/routingskills/{skillId} declares a 200 JSON string; today's SDKs declare "
+       .. "no return type (api/today.lua deleteUserIdRoutingskillsSkillId, from the JS SDK 259 UsersApi.md: "
+       .. "void deleteUserRoutingskill); the emulator answers 204 without a body.",
+    apply = "deleteUserIdRoutingskillsSkillId answers 204 with no schema instead of 200",
+  },
+  {
+    id = "patch-queues-returns-listing",
+    why = "PATCH /api/v2/users/{userId}/queues declares one UserQueue; today's service answers a "
+       .. "UserQueueEntityListing of the queues changed (api/today.lua patchUserIdQueues, from the JS SDK 259 "
+       .. "UsersApi.md and index.d.ts; info.x-current-api-notes: \"200 UserQueue -> UserQueueEntityListing\").",
+    apply = "the 200 response of patchUserIdQueues is a UserQueueEntityListing (definition added from api/today.lua)",
   },
   {
     id = "granularity-is-a-duration",

@@ -72,7 +72,18 @@ end
 
 function apply.delete_returns_object()
   spec.paths["/api/v2/users/{userId}"].delete.responses["200"].schema = { type = "object" }
-  spec.paths["/api/v2/users/{userId}/routingskills/{skillId}"].delete.responses["200"].schema = { type = "object" }
+end
+
+function apply.delete_routingskill_no_content()
+  local responses = spec.paths["/api/v2/users/{userId}/routingskills/{skillId}"].delete.responses
+  responses["200"] = nil
+  responses["204"] = { description = "No content (today's service)" }
+end
+
+function apply.patch_queues_returns_listing()
+  spec.definitions.UserQueueEntityListing = dofile("api/today.lua").definitions.UserQueueEntityListing.new
+  spec.paths["/api/v2/users/{userId}/queues"].patch.responses["200"].schema =
+    { ["$ref"] = "#/definitions/UserQueueEntityListing" }
 end
 
 function apply.granularity_is_a_duration()

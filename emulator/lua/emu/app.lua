@@ -1,8 +1,11 @@
 -- The emulator's request pipeline: admin routes, OAuth, then for the API:
 -- stats/log, faults, latency, bearer check, rate limit, body checks, route.
+-- Routes validate before they mutate; as a second line, a write that raises
+-- a Lua error is rolled back (see snapshot/rollback) and answered as a 500.
 local json = require "emu.json"
 local errors = require "emu.errors"
 local state = require "emu.state"
+local validate = require "emu.validate"
 
 local M = {}
 
@@ -65,9 +68,10 @@ function M.init(opts)
   sort_routes()
 end
 
-local function send(status, body, headers, ctx)
+local function send(status, body, headers, ctx, extra)
   ngx.status = status
   ngx.header["ININ-Correlation-Id"] = ctx
+  for k, v in pairs(extra or {}) do ngx.header[k] = v end
   for k, v in pairs(headers or {}) do ngx.header[k] = v end
   if body == nil then return ngx.exit(status) end
   local text
@@ -98,9 +102,20 @@ local function parse_query()
   return q
 end
 
+local WRITES = { POST = true, PUT = true, PATCH = true, DELETE = true }
+-- POSTs that only read (not counted in stats.applied).
+local QUERIES = { ["/api/v2/users/search"] = true, ["/api/v2/analytics/users/aggregates/query"] = true,
+                  ["/api/v2/analytics/users/observations/query"] = true }
+
 local function record(req, status)
   local key = req.method .. " " .. (req.route or req.path)
   state.stats.requests[key] = (state.stats.requests[key] or 0) + 1
+  if WRITES[req.method] and req.route and not QUERIES[req.route] and status >= 200 and status < 300 then
+    -- Writes the emulator applied (answered 2xx), per route: proves how often a write took effect.
+    local applied = state.stats.applied or {}
+    state.stats.applied = applied
+    applied[key] = (applied[key] or 0) + 1
+  end
   local log = state.log
   if #log >= 10000 then table.remove(log, 1) end
   log[#log + 1] = { method = req.method, path = req.path, query = req.args or "", status = status,
@@ -156,7 +171,11 @@ local function apply_fault(f, req, ctx)
   local status = f.status or 500
   record(req, status)
   local headers = {}
-  if f.retry_after then headers["Retry-After"] = tostring(f.retry_after) end
+  if f.retry_after then
+    headers["Retry-After"] = tostring(f.retry_after)
+  elseif status == 429 or status == 503 then
+    headers["Retry-After"] = "1" -- as the message below says: a 429 always tells the client when to retry
+  end
   if f.body then
     headers["Content-Type"] = "application/json"
     return send(status, f.body, headers, ctx)
@@ -182,29 +201,121 @@ local function bearer(req)
   return rec
 end
 
+-- Rate limits as the service sends them: every API response carries
+-- inin-ratelimit-count (requests used in the current window),
+-- inin-ratelimit-allowed (the budget) and inin-ratelimit-reset (seconds until
+-- the window resets), per access token. The budget is enforced only when
+-- configured (ctl --rate N/min, config rate_per_min or rate = {allowed,
+-- window_s}); otherwise the headers report the documented default of 300
+-- requests per 60 s without refusing anything.
+local DEFAULT_ALLOWED, DEFAULT_WINDOW = 300, 60
+
+local function rate_config()
+  local c = state.config
+  if c.rate_allowed and c.rate_allowed > 0 then return c.rate_allowed, c.rate_window_s or 60, true end
+  if c.rate_per_min and c.rate_per_min > 0 then return c.rate_per_min, 60, true end
+  return DEFAULT_ALLOWED, DEFAULT_WINDOW, false
+end
+
 local function rate_limit(req)
-  local limit = state.config.rate_per_min
-  if not limit or limit <= 0 then return end
-  local who = req.auth.client_id
+  local allowed, window, enforce = rate_config()
+  local key = req.auth.token or req.auth.client_id
   local now = state.now()
-  local w = state.rate[who]
-  if not w or now - w.start >= 60 then
-    w = { start = now, n = 0 }
-    state.rate[who] = w
+  local w = state.rate[key]
+  if not w or now >= w.start + window or w.window ~= window then
+    w = { start = now, n = 0, window = window }
+    state.rate[key] = w
   end
-  w.n = w.n + 1
-  if w.n > limit then
-    local wait = math.max(1, math.ceil(60 - (now - w.start)))
+  local reset = math.max(1, math.ceil(w.start + window - now))
+  local refuse = enforce and w.n >= allowed
+  if not refuse then w.n = w.n + 1 end
+  req.rate_headers = { ["inin-ratelimit-count"] = tostring(w.n), ["inin-ratelimit-allowed"] = tostring(allowed),
+                       ["inin-ratelimit-reset"] = tostring(reset) }
+  if refuse then
     state.stats.rate_limited = state.stats.rate_limited + 1
-    errors.raise(429, "too.many.requests.retry.after",
-      "Rate limit exceeded the maximum. Retry the request in [" .. wait .. "] seconds",
-      { params = {}, headers = { ["Retry-After"] = tostring(wait) } })
+    errors.raise(429, "too.many.requests",
+      "Rate limit exceeded the maximum. Retry the request in [" .. reset .. "] seconds",
+      { params = {}, headers = { ["Retry-After"] = tostring(reset) } })
   end
+end
+
+-- Rollback of a write whose handler raised a Lua error: the user it names
+-- (record and sub-resources), and users it created, are put back as they were.
+local function deepcopy(v, seen)
+  if type(v) ~= "table" then return v end
+  seen = seen or {}
+  if seen[v] then return seen[v] end
+  local c = {}
+  seen[v] = c
+  for k, x in pairs(v) do c[k] = deepcopy(x, seen) end
+  return setmetatable(c, getmetatable(v))
+end
+
+local function restore_into(t, copy)
+  for k in pairs(t) do t[k] = nil end
+  for k, x in pairs(copy) do t[k] = x end
+end
+
+local function snapshot(req)
+  local snap = { n = #state.users, live = state.live, next_index = state.next_index,
+                 users_created = state.stats.users_created }
+  local id = req.params and req.params.userId
+  local u = id and state.by_id[id]
+  if u then
+    snap.user, snap.user_copy = u, deepcopy(u)
+    local e = state.exts[id]
+    snap.ext_id, snap.ext, snap.ext_copy = id, e, e and deepcopy(e)
+  end
+  return snap
+end
+
+local function rollback(snap)
+  for i = #state.users, snap.n + 1, -1 do
+    local u = state.users[i]
+    state.users[i] = nil
+    if state.by_id[u.id] == u then state.by_id[u.id] = nil end
+    for k, x in pairs(state.by_email) do if x == u then state.by_email[k] = nil end end
+    state.exts[u.id] = nil
+  end
+  local u = snap.user
+  if u then
+    for k, x in pairs(state.by_email) do if x == u then state.by_email[k] = nil end end
+    restore_into(u, snap.user_copy)
+    u._json = nil
+    if not u._deleted then
+      state.by_id[u.id] = u
+      state.by_email[u.email:lower()] = u
+    end
+    if snap.ext then restore_into(snap.ext, snap.ext_copy) else state.exts[snap.ext_id] = nil end
+  end
+  state.live, state.next_index, state.stats.users_created = snap.live, snap.next_index, snap.users_created
+  state.sorted = nil
+end
+
+local function read_body()
+  ngx.req.read_body()
+  local raw = ngx.req.get_body_data()
+  if not raw then
+    local file = ngx.req.get_body_file()
+    if file then
+      local fh = io.open(file, "rb")
+      if fh then
+        raw = fh:read("*a")
+        fh:close()
+      end
+    end
+  end
+  return raw
 end
 
 local function api(req, ctx)
   local f = fault_for(req)
-  if f and not f.status and not f.action then
+  local after -- a fault that acts once the route has run
+  if f and (f.action == "apply_then_close" or f.action == "error_after_apply") then
+    state.stats.faults_fired = state.stats.faults_fired + 1
+    after = f.action
+    if after == "apply_then_close" then req.close_after = true end
+  elseif f and not f.status and not f.action then
     -- A pure delay: slow this request down, then answer it normally.
     state.stats.faults_fired = state.stats.faults_fired + 1
     ngx.sleep((f.delay_ms or 0) / 1000)
@@ -222,31 +333,42 @@ local function api(req, ctx)
   end
   req.params = params_or_known
   if req.method == "POST" or req.method == "PUT" or req.method == "PATCH" then
-    ngx.req.read_body()
-    local raw = ngx.req.get_body_data()
-    if not raw then
-      local file = ngx.req.get_body_file()
-      if file then
-        local fh = io.open(file, "rb")
-        raw = fh:read("*a")
-        fh:close()
-      end
-    end
+    local raw = read_body()
     if raw and raw ~= "" then
       local ctype = (ngx.var.http_content_type or ""):lower()
       if not ctype:find("^application/json") then
         errors.raise(415, "unsupported.media.type", "Unsupported Media Type - Unsupported or incorrect media type, such as an incorrect encoding.")
       end
+      if not validate.utf8_ok(raw) then
+        errors.bad_request("invalid.value", "The request body is not valid UTF-8.",
+          { details = { { errorCode = "invalid.value", fieldName = "body" } } })
+      end
       local body, why = json.decode(raw)
       if body == nil then
         errors.bad_request("bad.request", "The request could not be understood by the server due to malformed syntax: " .. tostring(why))
       end
+      -- cjson decodes [] and {} alike: keep a top-level [] an array, so that it is refused where an object is required.
+      if type(body) == "table" and next(body) == nil and raw:find("^%s*%[") then json.array(body) end
+      validate.scan(body)
       req.body, req.raw_body = body, raw
     end
   end
-  local status, body, headers = route.handler(req)
+  local snap = WRITES[req.method] and snapshot(req)
+  local ok, status, body, headers = pcall(route.handler, req)
+  if ok and after == "error_after_apply" then
+    ok, status = false, "emulator: injected failure after the route applied its write (fault error_after_apply)"
+  end
+  if not ok then
+    if snap and not errors.is(status) then
+      rollback(snap)
+      ngx.log(ngx.ERR, "emulator route ", req.method, " ", req.route, " failed; its write was rolled back: ",
+        tostring(status))
+    end
+    error(status, 0)
+  end
   record(req, status)
-  return send(status, body, headers, ctx)
+  if req.close_after then return ngx.exit(444) end
+  return send(status, body, headers, ctx, req.rate_headers)
 end
 
 function M.handle()
@@ -271,11 +393,49 @@ function M.handle()
   if ok then return end
   if errors.is(err) then
     if not admin then record(req, err.status) end
-    return send(err.status, errors.body(err, ctx), err.headers, ctx)
+    if req.close_after then return ngx.exit(444) end
+    return send(err.status, errors.body(err, ctx), err.headers, ctx, req.rate_headers)
   end
   ngx.log(ngx.ERR, "emulator handler failed: ", tostring(err))
   record(req, 500)
-  return send(500, errors.body(errors.new(500, "internal.server.error", "The server encountered an unexpected condition."), ctx), nil, ctx)
+  if req.close_after then return ngx.exit(444) end
+  return send(500, errors.body(errors.new(500, "internal.server.error",
+    "The server encountered an unexpected condition; the request changed nothing. See the emulator's error.log."), ctx),
+    nil, ctx, req.rate_headers)
+end
+
+-- nginx's own refusals (error_page in emulator/ctl: 400 malformed HTTP, 413
+-- body too large, 405, 414, …) answered as ErrorBody JSON, never HTML.
+local NGINX_ERRORS = {
+  [400] = { "bad.request", "The request could not be understood by the server due to malformed syntax." },
+  [403] = { "forbidden", "Forbidden." },
+  [404] = { "not.found", "The requested resource was not found." },
+  [405] = { "method.not.allowed", "HTTP method not allowed for this resource" },
+  [408] = { "request.timeout", "The client did not send the whole request in time." },
+  [411] = { "length.required", "A Content-Length header is required." },
+  [413] = { "request.entity.too.large", "The request body is too large: send at most 16 MB." },
+  [414] = { "request.uri.too.long", "The request URI is too long." },
+  [494] = { "request.header.too.large", "A request header is too large." },
+  [500] = { "internal.server.error", "The server encountered an unexpected condition." },
+  [501] = { "not.implemented", "The server does not support this request." },
+  [502] = { "bad.gateway", "Bad gateway." },
+  [503] = { "service.unavailable", "Service unavailable." },
+  [504] = { "gateway.timeout", "Gateway timeout." },
+}
+
+function M.nginx_error()
+  local status = tonumber(ngx.var.status) or ngx.status or 500
+  if status < 400 then status = 500 end
+  local e = NGINX_ERRORS[status] or { "bad.request", "The request was refused." }
+  local ctx = state.context_id()
+  local wire = status == 494 and 400 or status
+  local text = json.encode(errors.body(errors.new(wire, e[1], e[2]), ctx))
+  ngx.status = wire
+  ngx.header["ININ-Correlation-Id"] = ctx
+  ngx.header["Content-Type"] = "application/json"
+  ngx.header["Content-Length"] = #text
+  ngx.print(text)
+  return ngx.exit(ngx.HTTP_OK)
 end
 
 return M

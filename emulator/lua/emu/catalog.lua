@@ -19,9 +19,22 @@ local ROLES = {
   { "telephony", { "telephony:phone:assign", "telephony:extension:assign" } },
 }
 
+-- Organization presence definitions: { label, system presence (as analytics
+-- qualifies tSystemPresence) }. A user on queue (routing status other than
+-- OFF_QUEUE) is in "On Queue"; off queue, in one of the others.
+local PRESENCES = { { "Available", "AVAILABLE" }, { "Away", "AWAY" }, { "Busy", "BUSY" }, { "Break", "BREAK" },
+  { "Meal", "MEAL" }, { "Meeting", "MEETING" }, { "Training", "TRAINING" }, { "Idle", "IDLE" },
+  { "Offline", "OFFLINE" }, { "On Queue", "ON_QUEUE" } }
+
 function M.seed(state)
   local c = { skills = {}, skill_list = {}, queues = {}, queue_list = {}, roles = {}, role_list = {},
-              stations = {}, station_list = {} }
+              stations = {}, station_list = {}, presences = {}, presence_list = {}, presence_by_system = {} }
+  for i, p in ipairs(PRESENCES) do
+    local d = { id = state.uuid(i, 25), label = p[1], system = p[2] }
+    c.presences[d.id] = d
+    c.presence_list[i] = d
+    c.presence_by_system[p[2]] = d
+  end
   for i, name in ipairs(SKILLS) do
     local s = { id = state.uuid(i, 21), name = name }
     c.skills[s.id] = s
@@ -65,6 +78,10 @@ function M.ext(state, u)
   end
   e.roles = { c.role_list[1].id, c.role_list[2].id }
   e.routing = { status = "OFF_QUEUE", startTime = state.iso(1700000000 + (u._index or 1)) }
+  -- Off-queue presence since an hour before the routing status (seeded users
+  -- spread over the first eight presences; created users start Available).
+  e.presence = { id = c.presence_list[seeded and (r() % 8 + 1) or 1].id,
+                 startTime = state.iso(1700000000 - 3600 + (u._index or 1)) }
   e.station = {}
   if seeded and r() % 2 == 0 then e.station.default = c.station_list[r() % #c.station_list + 1].id end
   e.callforwarding = { enabled = false, phoneNumber = json.null, modifiedDate = state.iso(1700000000) }
@@ -72,6 +89,48 @@ function M.ext(state, u)
   e.geolocations = {}
   e.profileskills = {}
   return e
+end
+
+-- Routing status as the sub-resource, expand=routingStatus and analytics see it.
+function M.routing_view(u, e)
+  return { userId = u.id, status = e.routing.status, startTime = e.routing.startTime }
+end
+
+-- The user's current presence definition and since when: "On Queue" while the
+-- routing status is not OFF_QUEUE, else the stored off-queue presence.
+function M.current_presence(state, e)
+  local c = state.catalog
+  if e.routing.status ~= "OFF_QUEUE" then return c.presence_by_system.ON_QUEUE, e.routing.startTime end
+  return c.presences[e.presence.id], e.presence.startTime
+end
+
+-- A presence definition as the service embeds it (OrganizationPresence).
+function M.presence_definition(d)
+  return { id = d.id, systemPresence = d.label, languageLabels = { en_US = d.label }, primary = true,
+           deactivated = false, selfUri = "/api/v2/presencedefinitions/" .. d.id }
+end
+
+-- expand=presence: a UserPresence.
+function M.presence_view(state, e)
+  local d, since = M.current_presence(state, e)
+  return { source = "PURECLOUD", primary = true, presenceDefinition = M.presence_definition(d), message = "",
+           modifiedDate = since }
+end
+
+-- Segments { from (epoch seconds, -math.huge for "always"), value } of the
+-- user's routing status or presence definition, oldest first. parse: ISO → epoch.
+function M.timeline(state, e, what, parse)
+  local c = state.catalog
+  if what == "routing" then
+    return { { -math.huge, "OFF_QUEUE" }, { parse(e.routing.startTime), e.routing.status } }
+  end
+  local segs = { { -math.huge, c.presence_by_system.OFFLINE }, { parse(e.presence.startTime), c.presences[e.presence.id] } }
+  if e.routing.status ~= "OFF_QUEUE" then
+    local t = parse(e.routing.startTime)
+    if t >= segs[2][1] then segs[3] = { t, c.presence_by_system.ON_QUEUE }
+    else segs[2] = { t, c.presence_by_system.ON_QUEUE } end
+  end
+  return segs
 end
 
 return M

@@ -91,15 +91,21 @@ function M.user_json(u)
   return j
 end
 
-function M.user(id)
+-- A user by id: live ones only, unless `want` is "deleted" (deleted ones
+-- only) or "any" (api/today.lua: getUserId state).
+function M.user(id, want)
   local u = M.by_id[id]
-  if u and not u._deleted then return u end
+  if not u then return nil end
+  if want == "any" or (want == "deleted") == (u._deleted == true) then return u end
   return nil
 end
 
+-- Today's service keeps a deleted user, with state "deleted" (api/today.lua:
+-- deleteUserId); it leaves listings and search unless asked for.
 function M.delete_user(u)
   u._deleted = true
-  M.by_id[u.id] = nil
+  u.state = "deleted"
+  u._json = nil
   M.by_email[u.email:lower()] = nil
   M.sorted = nil
   M.live = M.live - 1
@@ -111,6 +117,18 @@ local function by_name(a, b)
 end
 
 -- Live users sorted by name then id; cached until a change.
+-- Users of a state ("active", "inactive", "deleted", "any"; api/today.lua:
+-- getUsers state) sorted by name then id.
+function M.users_of_state(order, want)
+  if want == nil or want == "active" then return M.users_sorted(order) end
+  local list = {}
+  for _, u in ipairs(M.users) do
+    if want == "any" or u.state == want then list[#list + 1] = u end
+  end
+  table.sort(list, order == "descending" and function(a, b) return by_name(b, a) end or by_name)
+  return list
+end
+
 function M.users_sorted(order)
   if not M.sorted then
     local list = {}
@@ -160,9 +178,31 @@ function M.reset(opts)
   end
 end
 
+-- Today's additions (api/today.lua) applied to the in-memory copy of the
+-- 2016 contract the emulator validates with: grown enums, new properties, new
+-- definitions. The file on disk is never changed.
+local function apply_today(contract, today)
+  local defs = contract.definitions
+  for name, d in pairs(today.definitions or {}) do
+    if d.new and not defs[name] then defs[name] = d.new end
+    local def = defs[name]
+    if def then
+      def.properties = def.properties or {}
+      for prop, values in pairs(d.enum or {}) do
+        if def.properties[prop] then def.properties[prop].enum = values end
+      end
+      for prop, schema in pairs(d.add or {}) do
+        if not def.properties[prop] then def.properties[prop] = schema end
+      end
+    end
+  end
+end
+
 function M.init(opts)
   M.startup = opts
   M.contract = json.decode(assert(io.open(opts.contract)):read("*a"))
+  M.today = dofile((opts.contract:gsub("[^/]*$", "")) .. "today.lua")
+  apply_today(M.contract, M.today)
   M.reset()
 end
 

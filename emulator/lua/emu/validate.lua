@@ -1,6 +1,8 @@
 -- Request validation against the contract's definitions: JSON types, enums,
--- required fields. Unknown fields pass (the service ignores them). Every bad
--- field is reported at once, by path, in the 400's details.
+-- required fields, nulls (refused unless the route lists the field in
+-- opts.nullable), finite numbers. Unknown fields pass (the service ignores
+-- them). Every bad field is reported at once, by path, in the 400's details.
+-- Routes validate everything before they touch state.
 local errors = require "emu.errors"
 local json = require "emu.json"
 local state = require "emu.state"
@@ -18,28 +20,46 @@ local function json_type(v)
   local t = type(v)
   if t == "table" then
     if v == json.null then return "null" end
-    if next(v) == nil then return "empty" end
+    if next(v) == nil then return getmetatable(v) == getmetatable(json.array()) and "array" or "empty" end
     if v[1] ~= nil then return "array" end
     return "object"
   end
-  if t == "number" then return (v % 1 == 0) and "integer" or "number" end
+  if t == "number" then
+    if v ~= v or v == math.huge or v == -math.huge then return "non-finite number" end
+    return (v % 1 == 0) and "integer" or "number"
+  end
   return t
 end
 
+local function join(path, k) return (path ~= "" and path .. "." or "") .. k end
+
 local check
 check = function(schema, v, path, bad, opts, depth)
-  if depth > 30 then return end
+  if depth > 30 then
+    bad[#bad + 1] = { fieldName = path, errorCode = "invalid.value", message = path .. ": nested too deeply" }
+    return
+  end
   local s, name = deref(schema)
   if not s then return end
   local want = s.type or (s.properties and "object") or nil
   local got = json_type(v)
-  if got == "null" then return end
+  local field = path ~= "" and path or "body"
+  if got == "null" then
+    if not (opts.nullable and opts.nullable[path]) then
+      bad[#bad + 1] = { fieldName = field, errorCode = "invalid.value", message = field .. ": may not be null" }
+    end
+    return
+  end
+  if got == "non-finite number" then
+    bad[#bad + 1] = { fieldName = field, errorCode = "invalid.value", message = field .. ": must be a finite number" }
+    return
+  end
   if want == "integer" and got ~= "integer" or want == "number" and got ~= "integer" and got ~= "number"
      or want == "string" and got ~= "string" or want == "boolean" and got ~= "boolean"
      or want == "array" and got ~= "array" and got ~= "empty"
      or want == "object" and got ~= "object" and got ~= "empty" then
-    bad[#bad + 1] = { fieldName = path, errorCode = "invalid.value",
-                      message = path .. ": expected " .. want .. ", got " .. (got == "empty" and "empty table" or got) }
+    bad[#bad + 1] = { fieldName = field, errorCode = "invalid.value",
+                      message = field .. ": expected " .. want .. ", got " .. (got == "empty" and "empty table" or got) }
     return
   end
   if s.enum and got == "string" then
@@ -57,19 +77,23 @@ check = function(schema, v, path, bad, opts, depth)
     local override = opts.request_required and name and opts.request_required[name]
     if override then required = override end
     if depth == 0 and opts.ignore_required then required = nil end
+    local missing = {}
     for _, r in ipairs(required or {}) do
       if v[r] == nil or v[r] == json.null then
-        bad[#bad + 1] = { fieldName = (path ~= "" and path .. "." or "") .. r, errorCode = "required",
-                          message = (path ~= "" and path .. "." or "") .. r .. ": required" }
+        missing[r] = true
+        bad[#bad + 1] = { fieldName = join(path, r), errorCode = "required", message = join(path, r) .. ": required" }
       end
     end
-    for k, p in pairs(s.properties or {}) do
-      if v[k] ~= nil then check(p, v[k], (path ~= "" and path .. "." or "") .. k, bad, opts, depth + 1) end
+    local keys = {}
+    for k in pairs(s.properties or {}) do keys[#keys + 1] = k end
+    table.sort(keys) -- details in a stable order
+    for _, k in ipairs(keys) do
+      if v[k] ~= nil and not missing[k] then check(s.properties[k], v[k], join(path, k), bad, opts, depth + 1) end
     end
     if s.additionalProperties and type(s.additionalProperties) == "table" then
       for k, item in pairs(v) do
         if not (s.properties or {})[k] then
-          check(s.additionalProperties, item, (path ~= "" and path .. "." or "") .. k, bad, opts, depth + 1)
+          check(s.additionalProperties, item, join(path, k), bad, opts, depth + 1)
         end
       end
     end
@@ -77,11 +101,15 @@ check = function(schema, v, path, bad, opts, depth)
 end
 
 -- Validate a decoded body; raise a 400 naming every bad field.
--- schema: a definition name or a schema table.
+-- schema: a definition name or a schema table. opts: nullable = { [path] = true }
+-- (fields a JSON null may clear), request_required, ignore_required.
 function M.body(schema, value, opts)
   opts = opts or {}
   if type(schema) == "string" then schema = { ["$ref"] = "#/definitions/" .. schema } end
-  if value == nil then errors.bad_request("bad.request", "A request body is required") end
+  if value == nil or value == json.null then
+    errors.bad_request("bad.request", "A request body is required (got " .. (value == nil and "none" or "null") .. ")",
+      { details = { { errorCode = "required", fieldName = "body" } } })
+  end
   local bad = {}
   check(schema, value, "", bad, opts, 0)
   if #bad > 0 then
@@ -94,6 +122,65 @@ function M.body(schema, value, opts)
     errors.bad_request(code, "Invalid request body: " .. table.concat(msgs, "; "), { details = details })
   end
   return value
+end
+
+-- Strict UTF-8 (no overlongs, surrogates or code points above U+10FFFF).
+local function utf8_ok(s)
+  if not s:find("[\128-\255]") then return true end
+  local i, n = 1, #s
+  while i <= n do
+    local c = s:byte(i)
+    if c < 0x80 then
+      i = i + 1
+    else
+      local len, lo, hi
+      if c >= 0xC2 and c <= 0xDF then len = 2
+      elseif c >= 0xE0 and c <= 0xEF then len = 3
+      elseif c >= 0xF0 and c <= 0xF4 then len = 4
+      else return false end
+      lo, hi = 0x80, 0xBF
+      if c == 0xE0 then lo = 0xA0 elseif c == 0xED then hi = 0x9F
+      elseif c == 0xF0 then lo = 0x90 elseif c == 0xF4 then hi = 0x8F end
+      local c2 = s:byte(i + 1)
+      if not c2 or c2 < lo or c2 > hi then return false end
+      for k = 2, len - 1 do
+        local cx = s:byte(i + k)
+        if not cx or cx < 0x80 or cx > 0xBF then return false end
+      end
+      i = i + len
+    end
+  end
+  return true
+end
+M.utf8_ok = utf8_ok
+
+-- Every decoded body, whatever its route: strings (keys too) must be UTF-8
+-- and numbers finite. Raises a 400 naming the first bad field.
+function M.scan(value)
+  local function walk(v, path, depth)
+    local t = type(v)
+    if t == "string" then
+      if not utf8_ok(v) then return path, "is not valid UTF-8" end
+    elseif t == "number" then
+      if v ~= v or v == math.huge or v == -math.huge then return path, "must be a finite number" end
+    elseif t == "table" and depth < 200 then
+      for k, x in pairs(v) do
+        local p
+        if type(k) == "number" then p = path .. "[" .. k .. "]" else
+          if not utf8_ok(k) then return path, "has a field name that is not valid UTF-8" end
+          p = join(path, k)
+        end
+        local bp, why = walk(x, p, depth + 1)
+        if bp then return bp, why end
+      end
+    end
+  end
+  local path, why = walk(value, "", 0)
+  if path then
+    local field = path ~= "" and path or "body"
+    errors.bad_request("invalid.value", "Invalid request body: " .. field .. " " .. why,
+      { details = { { errorCode = "invalid.value", fieldName = field } } })
+  end
 end
 
 local function one(req, name)

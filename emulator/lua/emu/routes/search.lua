@@ -32,10 +32,40 @@ end
 
 local function plain_find(s, sub) return s:find(sub, 1, true) ~= nil end
 
+-- QUERY_STRING: whitespace-separated terms, all required; a term is `word`
+-- (any of the criterion's fields) or `field:word`; `*` and `?` are wildcards;
+-- a word matches a whole word of the field's value, case-insensitively.
+local function query_string_matches(u, fields, text)
+  for term in tostring(text):lower():gmatch("%S+") do
+    local field, word = term:match("^([%w%.]+):(.+)$")
+    local in_fields = field and { field } or fields
+    word = word or term
+    local pat = "^" .. word:gsub("[%^%$%(%)%%%.%[%]%+%-]", "%%%0"):gsub("%*", ".*"):gsub("%?", ".") .. "$"
+    local hit = false
+    for _, f in ipairs(in_fields) do
+      for _, have in ipairs(values_of(u, f)) do
+        if have:match(pat) then hit = true break end
+        for w in have:gmatch("[^%s%.@_%-]+") do
+          if w:match(pat) then hit = true break end
+        end
+        if hit then break end
+      end
+      if hit then break end
+    end
+    if not hit then return false end
+  end
+  return true
+end
+
 local function criterion_matches(u, c)
   local fields = c.fields or DEFAULT_FIELDS
   local t = c.type
   if t == "MATCH_ALL" then return true end
+  if t == "QUERY_STRING" then
+    if c.value ~= nil and not query_string_matches(u, fields, c.value) then return false end
+    for _, v in ipairs(c.values or {}) do if not query_string_matches(u, fields, v) then return false end end
+    return true
+  end
   if t == "REQUIRED_FIELDS" then
     for _, f in ipairs(fields) do if #values_of(u, f) == 0 then return false end end
     return true
@@ -48,7 +78,7 @@ local function criterion_matches(u, c)
       for _, w in ipairs(wanted) do
         if t == "EXACT" and have == w then return true end
         if t == "STARTS_WITH" and have:sub(1, #w) == w then return true end
-        if (t == "CONTAINS" or t == "QUERY_STRING") and plain_find(have, w) then return true end
+        if t == "CONTAINS" and plain_find(have, w) then return true end
         if (t == "TERM" or t == "TERMS") then
           for word in have:gmatch("[^%s%.@_%-]+") do if word == w then return true end end
         end
@@ -80,9 +110,14 @@ local function group_matches(u, criteria)
   return result
 end
 
+-- Field paths are 0-based, as the service reports them (query[0].type).
 local function check_criteria(list, path)
+  if type(list) ~= "table" then return end
   for i, c in ipairs(list) do
-    local p = path .. "[" .. i .. "]"
+    local p = path .. "[" .. (i - 1) .. "]"
+    if type(c) ~= "table" then
+      errors.bad_request("invalid.value", p .. " must be an object", { details = { { errorCode = "invalid.value", fieldName = p } } })
+    end
     if c.group then check_criteria(c.group, p .. ".group") end
     if not c.type and not c.group then
       errors.bad_request("bad.request", p .. ".type is required", { details = { { errorCode = "required", fieldName = p .. ".type" } } })
@@ -96,6 +131,21 @@ local function check_criteria(list, path)
         { details = { { errorCode = "required", fieldName = p .. ".value" } } })
     end
   end
+end
+
+local function mentions_state(list)
+  for _, c in ipairs(list) do
+    if c.group and mentions_state(c.group) then return true end
+    for _, f in ipairs(c.fields or {}) do if f == "state" then return true end end
+    if c.type == "QUERY_STRING" and tostring(c.value or ""):find("state:", 1, true) then return true end
+  end
+  return false
+end
+
+local function expand_set(list)
+  local want = {}
+  for _, v in ipairs(type(list) == "table" and list or {}) do want[v] = true end
+  return want
 end
 
 local function q64_for(body, n)
@@ -117,26 +167,33 @@ local function run(body)
   local criteria = body.query or {}
   check_criteria(criteria, "query")
   local hits = {}
-  for _, u in ipairs(state.users_sorted()) do
+  -- Deleted users only match criteria that name the state field.
+  local pool = mentions_state(criteria) and state.users_of_state("ascending", "any") or state.users_sorted()
+  for _, u in ipairs(pool) do
     if group_matches(u, criteria) then hits[#hits + 1] = u end
   end
-  local sort_by = body.sortBy
-  if sort_by and sort_by ~= "name" then
+  -- sort (today: a list of { sortBy, sortOrder }) or the older sortBy/sortOrder pair.
+  local keys = {}
+  for _, k in ipairs(type(body.sort) == "table" and body.sort or {}) do
+    keys[#keys + 1] = { by = k.sortBy or "name", desc = k.sortOrder == "DESC" }
+  end
+  if #keys == 0 and (body.sortBy or body.sortOrder) then
+    keys[1] = { by = body.sortBy or "name", desc = body.sortOrder == "DESC" }
+  end
+  if #keys > 0 then
     table.sort(hits, function(a, b)
-      local x, y = tostring(a[sort_by] or ""), tostring(b[sort_by] or "")
-      if x ~= y then return x < y end
+      for _, k in ipairs(keys) do
+        local x, y = (values_of(a, k.by)[1] or ""), (values_of(b, k.by)[1] or "")
+        if x ~= y then if k.desc then return x > y end return x < y end
+      end
       return a.id < b.id
     end)
-  end
-  if body.sortOrder == "DESC" then
-    local r = {}
-    for i = #hits, 1, -1 do r[#r + 1] = hits[i] end
-    hits = r
   end
   local total = #hits
   local count = math.ceil(total / size)
   local results = json.array({})
-  for i = (number - 1) * size + 1, math.min(total, number * size) do results[#results + 1] = hits[i] end
+  local render = require("emu.routes.users").renderer(expand_set(body.expand))
+  for i = (number - 1) * size + 1, math.min(total, number * size) do results[#results + 1] = render(hits[i]) end
   local out = { total = total, pageCount = count, pageSize = size, pageNumber = number, types = json.array({ "users" }),
                 results = results, currentPage = q64_for(body, number) }
   if number > 1 then out.previousPage = q64_for(body, math.min(number - 1, math.max(count, 1))) end
@@ -145,6 +202,7 @@ local function run(body)
 end
 
 local function post(req)
+  if type(req.body) == "table" then check_criteria(req.body.query, "query") end
   local body = validate.body("UserSearchRequest", req.body)
   return run(body)
 end
@@ -155,6 +213,12 @@ local function get(req)
   local text = ngx.decode_base64(q64)
   local body = text and json.decode(text)
   if type(body) ~= "table" then errors.bad_request("bad.request", "q64 is not a valid search") end
+  -- expand and integrationPresenceSource come as query parameters here (api/today.lua: getSearch).
+  if req.query.expand then body.expand = req.query.expand end
+  local src = validate.query(req, "integrationPresenceSource")
+  if src then body.integrationPresenceSource = src end
+  check_criteria(body.query, "query")
+  validate.body("UserSearchRequest", body)
   return run(body)
 end
 

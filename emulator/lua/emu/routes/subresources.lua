@@ -109,7 +109,8 @@ local function delete_skill(req)
     errors.not_found("The user does not have the routing skill " .. req.params.skillId)
   end
   e.skills[req.params.skillId] = nil
-  return 200, {}
+  -- Today's SDKs declare no return type (api/today.lua): no body.
+  return 204, nil
 end
 
 -- Queues -----------------------------------------------------------------
@@ -155,16 +156,24 @@ local function patch_queues(req)
   local u, e = user_ext(req)
   local list = validate.body({ type = "array", items = { ["$ref"] = "#/definitions/UserQueue" } }, req.body,
     { request_required = { UserQueue = { "id" } } })
-  local last
-  for _, item in ipairs(list) do last = set_queue(u, e, item.id, item.joined) end
-  -- The 2016 contract answers one UserQueue here (today's service: a listing).
-  return 200, last or {}
+  -- Every queue is checked before any membership changes: all or nothing.
+  for _, item in ipairs(list) do
+    if not state.catalog.queues[item.id] then errors.not_found("The queue does not exist: " .. tostring(item.id)) end
+    if not e.queues[item.id] then errors.not_found("The user is not a member of queue " .. item.id) end
+  end
+  local changed = {}
+  for _, item in ipairs(list) do changed[#changed + 1] = set_queue(u, e, item.id, item.joined) end
+  -- Today's service answers a UserQueueEntityListing of the queues changed
+  -- (api/today.lua: patchUserIdQueues; the 2016 contract: one UserQueue).
+  local uri = "/api/v2/users/" .. u.id .. "/queues?pageSize=" .. #changed .. "&pageNumber=1"
+  return 200, { entities = json.array(changed), pageSize = #changed, pageNumber = 1, total = #changed,
+                pageCount = 1, selfUri = uri, firstUri = uri, lastUri = uri }
 end
 
 -- Routing status ----------------------------------------------------------
 local function get_routing(req)
   local u, e = user_ext(req)
-  return 200, { userId = u.id, status = e.routing.status, startTime = e.routing.startTime }
+  return 200, catalog.routing_view(u, e)
 end
 
 local function put_routing(req)
@@ -228,7 +237,7 @@ local function get_cf(req) local u, e = user_ext(req); return 200, cf_view(u, e)
 local function write_cf(replace)
   return function(req)
     local u, e = user_ext(req)
-    local b = validate.body("CallForwarding", req.body)
+    local b = validate.body("CallForwarding", req.body, { nullable = { phoneNumber = true } })
     local cf = replace and { enabled = false } or e.callforwarding
     if b.enabled ~= nil then cf.enabled = b.enabled end
     if b.phoneNumber ~= nil then cf.phoneNumber = b.phoneNumber end
