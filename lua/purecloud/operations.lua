@@ -52,11 +52,15 @@ function M.call(client, name, ...)
   end
   local opts = select(npos + 1, ...)
   if opts ~= nil and type(opts) ~= "table" then arg_error(name, npos + 1, "opts", "a table", type(opts)) end
-  local qopts = opts
-  if opts and op.optional.body then
+  -- `opts.headers`: per-call headers (the official SDKs' customHeaders), under
+  -- the client's header rules; `opts.body` where the body is optional.
+  local qopts, headers = opts, nil
+  if opts and (opts.headers ~= nil or op.optional.body) then
     qopts = {}
     for k, v in pairs(opts) do
-      if k == "body" then body, has_body = v, v ~= nil else qopts[k] = v end
+      if k == "body" and op.optional.body then body, has_body = v, v ~= nil
+      elseif k == "headers" then headers = v
+      else qopts[k] = v end
     end
   end
   local mode = client.validate
@@ -71,7 +75,8 @@ function M.call(client, name, ...)
     if not json then return nil, warnings end
     for _, w in ipairs(warnings) do client:log("warn", "%s: %s", name, w) end
   end
-  return client:request(op.method, op.path, { path = path, query = query, json = json, op = name, safe = op.safe })
+  return client:request(op.method, op.path,
+    { path = path, query = query, json = json, op = name, safe = op.safe, headers = headers })
 end
 
 --- Install the pagination helpers on `t` (bound to `client`, or the default).

@@ -1,0 +1,83 @@
+/* libFuzzer target for the strict JSON decoder (csrc/json/decode.c), run by
+ * `make fuzz` with ASan/UBSan. Per input:
+ *   - pc_json_decode must push exactly one value on success and leave the
+ *     stack as it was on failure, with a message naming the byte offset;
+ *   - differential oracle: when lua-cjson (+ the old null/integer post-pass)
+ *     also accepts the text, both values must be equal (integers beyond 2^53
+ *     compared with cjson's nearest double), as in spec/json/decode_spec.lua;
+ *   - the same text is also decoded inside a coroutine with a fresh, small
+ *     stack, so the decoder's lua_checkstack paths are exercised there too.
+ * A violated property aborts (libFuzzer saves the input). */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <lua.h>
+#include <lauxlib.h>
+#include <lualib.h>
+#include "json/json.h"
+
+static lua_State *L; /* the harness's one interpreter, created on first use */
+
+static const char *ORACLE =
+    "local cjson = require 'cjson.safe'\n"
+    "local null = cjson.null\n"
+    "local function post(v)\n"
+    "  if math.type(v) == 'float' and v == v and v >= -2^53 and v <= 2^53 and v == math.floor(v) then\n"
+    "    return math.tointeger(v) end\n"
+    "  if type(v) ~= 'table' then return v end\n"
+    "  for k, x in pairs(v) do if x == null and type(k) == 'string' then v[k] = nil else v[k] = post(x) end end\n"
+    "  return v\n"
+    "end\n"
+    "local function same(a, b)\n"
+    "  if type(a) ~= type(b) then return false end\n"
+    "  if type(a) == 'number' then\n"
+    "    if math.type(a) == 'integer' and math.type(b) == 'float' and (a > 2^53 or a < -2^53) then return a + 0.0 == b end\n"
+    "    return math.type(a) == math.type(b) and a == b\n"
+    "  end\n"
+    "  if type(a) ~= 'table' then return a == b end\n"
+    "  for k, x in pairs(a) do if not same(x, b[k]) then return false end end\n"
+    "  for k in pairs(b) do if a[k] == nil then return false end end\n"
+    "  return true\n"
+    "end\n"
+    "return function(mine, text)\n"
+    "  local ref = cjson.decode(text)\n"
+    "  if ref == nil then return true end\n"
+    "  return same(mine, post(ref))\n"
+    "end\n";
+
+static void check(lua_State *T, const uint8_t *data, size_t size, int oracle) {
+    char err[160];
+    err[0] = '\0';
+    int top = lua_gettop(T);
+    if (pc_json_decode(T, (const char *)data, size, err, sizeof err)) {
+        if (lua_gettop(T) != top + 1) abort();
+        if (oracle) {
+            lua_getfield(L, LUA_REGISTRYINDEX, "fuzz.oracle");
+            lua_insert(L, -2);
+            lua_pushlstring(L, (const char *)data, size);
+            lua_call(L, 2, 1);
+            if (!lua_toboolean(L, -1)) abort(); /* differs from cjson + post-pass */
+        }
+    } else if (lua_gettop(T) != top || !strstr(err, "byte offset")) {
+        abort();
+    }
+    lua_settop(T, top);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    if (!L) {
+        L = luaL_newstate();
+        luaL_openlibs(L);
+        if (luaL_loadstring(L, ORACLE) != LUA_OK) abort();
+        lua_call(L, 0, 1);
+        lua_setfield(L, LUA_REGISTRYINDEX, "fuzz.oracle");
+    }
+    int top = lua_gettop(L);
+    check(L, data, size, 1);
+    lua_State *T = lua_newthread(L); /* a fresh thread: a small stack to grow */
+    check(T, data, size, 0);
+    lua_settop(L, top);
+    lua_gc(L, LUA_GCSTEP, 0);
+    return 0;
+}
