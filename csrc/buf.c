@@ -1,21 +1,69 @@
-/* A growable byte buffer owned by a userdata (freed by __gc, so a raise
- * cannot leak it). Unlike luaL_Buffer it does not live at the top of the Lua
- * stack, so code may push and pop freely while building — which luaL_Buffer
- * forbids (the libFuzzer target caught exactly that misuse). */
+/* The one buffer type (see pc.h). A userdata-owned one is freed by __gc, so
+ * a raise cannot leak it; unlike luaL_Buffer it does not live at the top of
+ * the Lua stack, so code may push and pop freely while building — which
+ * luaL_Buffer forbids (the libFuzzer target caught exactly that misuse). */
 #include <stdlib.h>
 #include <string.h>
 #include "pc.h"
 
 #define BUF_MT "purecloud.buf"
 
-static int buf_gc(lua_State *L) {
-    pc_buf *b = lua_touserdata(L, 1);
+static void wipe(void *p, size_t n) {
+    volatile unsigned char *v = p;
+    while (n--) *v++ = 0;
+}
+
+int pc_buf_add(pc_buf *b, const char *s, size_t n) {
+    if (b->oom) return 0;
+    if (b->max && b->len + n > b->max) {
+        b->overflow = 1;
+        return 0;
+    }
+    if (n == 0) return 1;
+    if (b->len + n + 1 > b->cap) { /* one spare byte keeps the contents NUL-terminated */
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n + 1) cap *= 2;
+        char *p = malloc(cap);
+        if (!p) {
+            b->oom = 1;
+            return 0;
+        }
+        if (b->p) {
+            memcpy(p, b->p, b->len);
+            wipe(b->p, b->cap);
+            free(b->p);
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+    return 1;
+}
+
+void pc_buf_release(pc_buf *b) {
     if (b->p) {
-        memset(b->p, 0, b->cap); /* may have held a secret (form bodies) */
+        wipe(b->p, b->cap);
         free(b->p);
     }
     b->p = NULL;
     b->len = b->cap = 0;
+    b->oom = b->overflow = 0;
+}
+
+void pc_buf_clear(pc_buf *b, size_t keep) {
+    if (b->cap > keep) {
+        pc_buf_release(b);
+    } else {
+        if (b->p) wipe(b->p, b->len);
+        b->len = 0;
+        b->oom = b->overflow = 0;
+    }
+}
+
+static int buf_gc(lua_State *L) {
+    pc_buf_release(lua_touserdata(L, 1));
     return 0;
 }
 
@@ -28,23 +76,6 @@ pc_buf *pc_buf_new(lua_State *L) {
     }
     lua_setmetatable(L, -2);
     return b;
-}
-
-void pc_buf_add(pc_buf *b, const char *s, size_t n) {
-    if (b->oom || n == 0) return;
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n) cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
 }
 
 void pc_buf_push(lua_State *L, pc_buf *b) {

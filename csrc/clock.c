@@ -25,8 +25,6 @@ static int l_sleep(lua_State *L) {
 }
 
 void pc_open_clock(lua_State *L) {
-    lua_pushcfunction(L, l_now);
-    lua_setfield(L, -2, "now");
-    lua_pushcfunction(L, l_sleep);
-    lua_setfield(L, -2, "sleep");
+    static const luaL_Reg fns[] = {{"now", l_now}, {"sleep", l_sleep}, {NULL, NULL}};
+    luaL_setfuncs(L, fns, 0);
 }

@@ -26,15 +26,22 @@ void pc_push_error(lua_State *L, const char *kind, int status);
 void pc_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction close,
               lua_CFunction tostring);
 
-/* A growable buffer owned by a userdata (csrc/buf.c): pc_buf_new pushes it. */
+/* The one buffer type (csrc/buf.c): a growable byte buffer with an optional
+ * cap, usable from C with no Lua state (libcurl callbacks fill them), or
+ * owned by a userdata (pc_buf_new) so that a raise cannot leak it. Its bytes
+ * are wiped when released: bodies and header lists may hold credentials. */
 typedef struct {
     char *p;
     size_t len, cap;
-    int oom;
+    size_t max;   /* 0: no cap */
+    int oom;      /* an allocation failed */
+    int overflow; /* an add would have passed max */
 } pc_buf;
-pc_buf *pc_buf_new(lua_State *L);
-void pc_buf_add(pc_buf *b, const char *s, size_t n);
-void pc_buf_push(lua_State *L, pc_buf *b); /* push the contents as a string */
+int pc_buf_add(pc_buf *b, const char *s, size_t n); /* 1, or 0 on overflow/oom (nothing added) */
+void pc_buf_clear(pc_buf *b, size_t keep);        /* empty it; release the memory if cap > keep */
+void pc_buf_release(pc_buf *b);                     /* wipe and free */
+pc_buf *pc_buf_new(lua_State *L);                   /* push a userdata-owned buffer */
+void pc_buf_push(lua_State *L, pc_buf *b);          /* push the contents as a string */
 
 /* Percent-encode s (RFC 3986 unreserved kept) into b. */
 void pc_add_escaped(pc_buf *b, const char *s, size_t n);

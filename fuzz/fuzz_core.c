@@ -6,6 +6,13 @@
  *   3  core.encode_body("post_search", decode(data), "strict")
  *   4  core.build_url(base, "/api/v2/users/{userId}", { userId = data }, { q = data })
  *   5  core.encode_query("get_users", decode(data), "lenient")
+ *   6  core.encode_body("post_users", build(data), mode)  -- tables built from the bytes
+ *   7  core.encode_json(build(data))                      -- the free-form walk
+ * build() makes the nesting, cycles, NaN, nulls and key types straight from
+ * the bytes, iteratively, so the C walks (not a JSON decoder's stack) meet
+ * arbitrary depth and shape: each byte is an instruction (open a table under a
+ * string or integer key, close, add a string/number/boolean/NaN/inf/null, or
+ * link a value back to an ancestor).
  * Every call runs under lua_pcall: an argument error is a valid outcome,
  * a crash or a sanitizer report is a bug. */
 #include <stddef.h>
@@ -26,7 +33,26 @@ static const char *SCRIPT =
     "if target == 2 then return core.encode_body('patch_user_id', value, 'lenient') end\n"
     "if target == 3 then return core.encode_body('post_search', value, 'strict') end\n"
     "if target == 4 then return core.build_url('http://h', '/api/v2/users/{userId}', { userId = data }, { q = data }) end\n"
-    "if type(value) == 'table' then return core.encode_query('get_users', value, 'lenient') end\n";
+    "if target == 5 then if type(value) == 'table' then return core.encode_query('get_users', value, 'lenient') end return end\n"
+    "local root = {}\n"
+    "local stack, top = { root }, 1\n"
+    "local keys = { 'name', 'email', 'addresses', 'manager', 'query', 'fields', 'value', 'version', 'x' }\n"
+    "for i = 1, #data do\n"
+    "  local b = data:byte(i)\n"
+    "  local op, arg = b % 8, b // 8\n"
+    "  local cur = stack[top]\n"
+    "  local k = (arg % 2 == 0) and keys[arg % #keys + 1] or (#cur + 1)\n"
+    "  if op == 0 then local t = {}; cur[k] = t; top = top + 1; stack[top] = t\n"
+    "  elseif op == 1 then if top > 1 then stack[top] = nil; top = top - 1 end\n"
+    "  elseif op == 2 then cur[k] = data:sub(i, i + arg % 5)\n"
+    "  elseif op == 3 then cur[k] = ({ 0 / 0, math.huge, -math.huge, 2 ^ 63, 1.5, -0.0, 7 })[arg % 7 + 1]\n"
+    "  elseif op == 4 then cur[k] = stack[arg % top + 1]\n"
+    "  elseif op == 5 then cur[k] = core.null\n"
+    "  elseif op == 6 then cur[k] = (arg % 2 == 0)\n"
+    "  else cur[k] = arg end\n"
+    "end\n"
+    "if target == 6 then return core.encode_body('post_users', root, ({ 'lenient', 'strict', false })[#data % 3 + 1]) end\n"
+    "return core.encode_json(root)\n";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1) return 0;
@@ -43,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
     lua_getfield(L, -1, "purecloud.core");
     lua_remove(L, -2);
-    lua_pushinteger(L, data[0] % 6);
+    lua_pushinteger(L, data[0] % 8);
     lua_pushlstring(L, (const char *)data + 1, size - 1);
     lua_pcall(L, 3, LUA_MULTRET, 0);
     lua_settop(L, top);

@@ -158,12 +158,7 @@ static int l_random_hex(lua_State *L) {
 }
 
 void pc_open_digest(lua_State *L) {
-    lua_pushcfunction(L, l_sha256);
-    lua_setfield(L, -2, "sha256");
-    lua_pushcfunction(L, l_base64);
-    lua_setfield(L, -2, "base64");
-    lua_pushcfunction(L, l_pkce);
-    lua_setfield(L, -2, "pkce");
-    lua_pushcfunction(L, l_random_hex);
-    lua_setfield(L, -2, "random_hex");
+    static const luaL_Reg fns[] = {{"sha256", l_sha256}, {"base64", l_base64}, {"pkce", l_pkce},
+                                   {"random_hex", l_random_hex}, {NULL, NULL}};
+    luaL_setfuncs(L, fns, 0);
 }

@@ -294,9 +294,9 @@ int pc_open_auth(lua_State *L) {
         {"kind", l_kind}, {"client_id", l_client_id}, {"current", l_current},
         {"can_refresh", l_can_refresh}, {"grant_request", l_grant_request}, {"accept", l_accept},
         {"invalidate", l_invalidate}, {"generation", l_generation}, {"close", l_gc}, {NULL, NULL}};
+    static const luaL_Reg fns[] = {{"auth_new", l_new}, {NULL, NULL}};
     pc_class(L, AUTH_MT, methods, l_gc, l_tostring);
-    lua_pushcfunction(L, l_new);
-    lua_setfield(L, -2, "auth_new");
+    luaL_setfuncs(L, fns, 0);
     pc_open_digest(L);
     return 0;
 }

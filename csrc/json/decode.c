@@ -573,6 +573,6 @@ static int l_json_decode(lua_State *L) {
 }
 
 void pc_open_json(lua_State *L) {
-    lua_pushcfunction(L, l_json_decode);
-    lua_setfield(L, -2, "json_decode");
+    static const luaL_Reg fns[] = {{"json_decode", l_json_decode}, {NULL, NULL}};
+    luaL_setfuncs(L, fns, 0);
 }

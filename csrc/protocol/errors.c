@@ -113,6 +113,7 @@ static int l_is_error(lua_State *L) {
 }
 
 void pc_open_errors(lua_State *L) {
+    static const luaL_Reg fns[] = {{"error", l_new}, {"is_error", l_is_error}, {NULL, NULL}};
     if (luaL_newmetatable(L, PC_ERROR_MT)) {
         lua_pushcfunction(L, l_tostring);
         lua_setfield(L, -2, "__tostring");
@@ -120,8 +121,5 @@ void pc_open_errors(lua_State *L) {
         lua_setfield(L, -2, "__name");
     }
     lua_setfield(L, -2, "error_mt");
-    lua_pushcfunction(L, l_new);
-    lua_setfield(L, -2, "error");
-    lua_pushcfunction(L, l_is_error);
-    lua_setfield(L, -2, "is_error");
+    luaL_setfuncs(L, fns, 0);
 }

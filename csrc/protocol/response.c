@@ -155,6 +155,7 @@ static int l_decode(lua_State *L) {
 }
 
 void pc_open_response(lua_State *L) {
+    static const luaL_Reg fns[] = {{"interpret", l_interpret}, {"decode", l_decode}, {NULL, NULL}};
     /* core.null = cjson.null, the NULL light userdata the decoder pushes for
      * null in arrays (spec/json checks they are the same value). */
     lua_getglobal(L, "require");
@@ -163,9 +164,5 @@ void pc_open_response(lua_State *L) {
     lua_getfield(L, -1, "null");
     lua_setfield(L, -3, "null");
     lua_pop(L, 1);
-
-    lua_pushcfunction(L, l_interpret);
-    lua_setfield(L, -2, "interpret");
-    lua_pushcfunction(L, l_decode);
-    lua_setfield(L, -2, "decode");
+    luaL_setfuncs(L, fns, 0);
 }

@@ -171,8 +171,6 @@ static int l_percent_encode(lua_State *L) {
 }
 
 void pc_open_url(lua_State *L) {
-    lua_pushcfunction(L, l_build_url);
-    lua_setfield(L, -2, "build_url");
-    lua_pushcfunction(L, l_percent_encode);
-    lua_setfield(L, -2, "percent_encode");
+    static const luaL_Reg fns[] = {{"build_url", l_build_url}, {"percent_encode", l_percent_encode}, {NULL, NULL}};
+    luaL_setfuncs(L, fns, 0);
 }

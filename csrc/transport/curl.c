@@ -31,17 +31,12 @@ static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static CURLcode global_rc = CURLE_OK;
 static void global_init(void) { global_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
 
-typedef struct {
-    char *data;
-    size_t len, cap, max;
-    int overflow;
-} buf_t;
 
 typedef struct xfer {
     CURL *easy;
     struct curl_slist *hdrs;
     char *body;
-    buf_t resp, head;
+    pc_buf resp, head;
     char errbuf[CURL_ERROR_SIZE];
     size_t blen, sent_pos; /* request body length; bytes handed to libcurl so far */
     size_t max_body;       /* this request's response cap */
@@ -68,28 +63,9 @@ typedef struct {
 
 /* ---- buffers ---------------------------------------------------------- */
 
-static int buf_add(buf_t *b, const char *p, size_t n) {
-    if (b->len + n > b->max) {
-        b->overflow = 1;
-        return 0;
-    }
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n + 1) cap *= 2;
-        char *d = realloc(b->data, cap);
-        if (!d) return 0;
-        b->data = d;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return 1;
-}
-
 static size_t on_write(char *p, size_t size, size_t n, void *ud) {
     xfer *x = ud;
-    return buf_add(&x->resp, p, size * n) ? size * n : 0;
+    return pc_buf_add(&x->resp, p, size * n) ? size * n : 0;
 }
 
 static size_t on_header(char *p, size_t size, size_t n, void *ud) {
@@ -98,7 +74,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud) {
     /* A new status line starts a new response (100-continue, proxy CONNECT,
      * redirects are off): keep only the final response's headers. */
     if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) x->head.len = 0;
-    return buf_add(&x->head, p, len) ? len : 0;
+    return pc_buf_add(&x->head, p, len) ? len : 0;
 }
 
 /* A request that must reach the server at most once (POST, PATCH) hands its
@@ -155,17 +131,7 @@ static void free_headers(struct curl_slist *l) {
 
 /* A connection's buffers keep their size for the next response, but never
  * that of one exceptional page: above this they are released after use. */
-#define KEEP_BUFFER (256u * 1024u)
-
-static void buf_reset(buf_t *b) {
-    b->len = 0;
-    b->overflow = 0;
-    if (b->cap > KEEP_BUFFER) {
-        free(b->data);
-        b->data = NULL;
-        b->cap = 0;
-    }
-}
+#define KEEP_BUFFER (4u * 1024u * 1024u)
 
 static void xfer_clear(xfer *x) {
     free_headers(x->hdrs);
@@ -175,8 +141,8 @@ static void xfer_clear(xfer *x) {
     x->body = NULL;
     x->blen = x->sent_pos = 0;
     x->once = x->rewind_refused = 0;
-    buf_reset(&x->resp);
-    buf_reset(&x->head);
+    pc_buf_clear(&x->resp, KEEP_BUFFER);
+    pc_buf_clear(&x->head, KEEP_BUFFER);
     x->errbuf[0] = '\0';
     x->busy = 0;
 }
@@ -185,8 +151,8 @@ static void xfer_free(xfer *x) {
     if (!x) return;
     xfer_clear(x);
     if (x->easy) curl_easy_cleanup(x->easy);
-    free(x->resp.data);
-    free(x->head.data);
+    pc_buf_release(&x->resp);
+    pc_buf_release(&x->head);
     free(x);
 }
 
@@ -422,12 +388,12 @@ static int push_outcome(lua_State *L, xfer *x, CURLcode rc) {
     lua_setfield(L, -2, "status");
     lua_pushnumber(L, total);
     lua_setfield(L, -2, "elapsed");
-    lua_pushlstring(L, x->resp.data ? x->resp.data : "", x->resp.len);
+    lua_pushlstring(L, x->resp.p ? x->resp.p : "", x->resp.len);
     lua_setfield(L, -2, "body");
     lua_newtable(L);
     int ht = lua_gettop(L);
     /* Parse "Name: value" lines; lower-case names; join repeats with ", ". */
-    const char *p = x->head.data, *end = p ? p + x->head.len : NULL;
+    const char *p = x->head.p, *end = p ? p + x->head.len : NULL;
     while (p && p < end) {
         const char *eol = memchr(p, '\n', (size_t)(end - p));
         const char *lend = eol ? eol : end;
@@ -663,10 +629,8 @@ static int l_version(lua_State *L) {
 int pc_open_transport(lua_State *L) {
     static const luaL_Reg methods[] = {{"perform", l_perform}, {"submit", l_submit}, {"poll", l_poll},
                                        {"pending", l_pending}, {"close", l_close}, {NULL, NULL}};
+    static const luaL_Reg fns[] = {{"curl_new", l_new}, {"curl_version", l_version}, {NULL, NULL}};
     pc_class(L, CURL_MT, methods, l_close, l_tostring);
-    lua_pushcfunction(L, l_new);
-    lua_setfield(L, -2, "curl_new");
-    lua_pushcfunction(L, l_version);
-    lua_setfield(L, -2, "curl_version");
+    luaL_setfuncs(L, fns, 0);
     return 0;
 }

@@ -334,13 +334,13 @@ end)
 
 describe("TLS", function()
   local url, ca, https
-  setup(function()
+  lazy_setup(function()
     local out
     url, out = emu.start{ users = 3, tls = true }
     https = out:match("https_url=(%S+)")
     ca = out:match("ca_file=(%S+)")
   end)
-  teardown(function() emu.stop(url) end)
+  lazy_teardown(function() emu.stop(url) end)
 
   it("verifies the server against ca_file, and refuses an unknown CA by default", function()
     assert.matches("^http://", url)

@@ -109,15 +109,17 @@ describe("a hostile server #hostile", function()
                             '{"entities":[{"id":"a"}],"pageNumber":1,"pageCount":-3,"total":1}',
                             '{"entities":[{"id":"a"}],"pageNumber":1,"pageCount":"lots","total":1}' }) do
       emu.fault{ method = "GET", path = "/api/v2/users", count = 1000, status = 200, body = body }
-      local n, ok = 0, pcall(function()
+      local n = 0
+      local ok, err = pcall(function()
         for _ in c.users.each_user{ page_size = 1, concurrency = 1 } do
           n = n + 1
           if n > 20 then error("runaway pager") end
         end
       end)
       emu.clear_faults()
-      assert.is_true(n <= 1 or not ok, body)
-      assert.is_true(n <= 20, body)
+      -- Either the bogus page count is refused, or the listing ends after the page it holds.
+      assert.is_true(n <= 1, body .. ": " .. n .. " users")
+      if not ok then assert.is_nil(tostring(err):find("runaway", 1, true), body) end
     end
   end)
 end)

@@ -20,14 +20,14 @@ local function a_skill_id()
 end
 
 describe("purecloud.users: every operation", function()
-  setup(function()
+  lazy_setup(function()
     emu.reset{ users = 60 }
     c = support.new()
     users = c.users
     local list = emu.users(2)
     u, other = list[1], list[2]
   end)
-  teardown(function() c:close() end)
+  lazy_teardown(function() c:close() end)
 
   it("exposes the 36 seed operations plus pagination helpers", function()
     local names = {}
