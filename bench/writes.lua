@@ -19,7 +19,8 @@ end
 local url = sh("emulator/ctl start --port 0 --users 50 2>&1"):match("(http://[^\n]+)\n?$")
 assert(url, "emulator did not start")
 local port = url:match(":(%d+)$")
-local token = require("cjson").decode(sh(("curl -s -u emulator-client:emulator-secret -d grant_type=client_credentials %s/oauth/token"):format(url))).access_token
+local token = require("cjson").decode(sh(
+  ("curl -s -u emulator-client:emulator-secret -d grant_type=client_credentials %s/oauth/token"):format(url))).access_token
 local headers = { Authorization = "Bearer " .. token, ["Content-Type"] = "application/json" }
 local body = '{"query":[{"type":"EXACT","fields":["email"],"value":"nobody@example.com"}],"pageSize":1}'
 

@@ -1,9 +1,22 @@
--- Generates, from the contract (api/users-api.json):
+-- Generates, from the contract (api/users-api.json) and today's layer beside
+-- it (api/today.lua, see api/README.md "The today layer"):
 --   csrc/models/generated.c  static C tables: model schemas and the operations
 --   lua/purecloud/users.lua  the 36 Users API functions, with LDoc comments
 -- Usage: lua5.4 tools/gen-models.lua [--check] CONTRACT OUT_C OUT_LUA
 -- With --check, nothing is written; exits 1 if either file differs from what
 -- the contract generates (the generated files are committed).
+--
+-- The 2016 contract stays the source of the 36 operations (names, paths,
+-- positional arguments). Today's layer adds to them: its query parameters
+-- (`operations.<operationId>.query`) are optional parameters of the
+-- operation (a name the contract also has, such as `expand`, is replaced by
+-- today's definition), and its definitions are merged into the contract's
+-- (`new`, then `enum`, `items_enum`, `add`; a definition with `replaces` is
+-- merged into the 2016 model it renames). Today's `required` lists are not
+-- applied: they would turn a request the service answers (400, with its own
+-- message) into a local refusal; the request-side required lists stay the
+-- contract's with tools/request-exceptions.lua. The LDoc marks every
+-- parameter that comes from today's layer.
 local cjson = require "cjson"
 
 local check = false
@@ -22,10 +35,52 @@ local function read(path)
 end
 
 local spec = cjson.decode(read(contract_path))
+local today_path = (contract_path:gsub("[^/]*$", "")) .. "today.lua"
+local today = dofile(today_path)
 local exceptions = dofile("tools/request-exceptions.lua")
 local safe_ops = {}
 for _, name in ipairs(exceptions.safe or {}) do safe_ops[name] = true end
 local defs = spec.definitions
+
+local function copy(v)
+  if type(v) ~= "table" then return v end
+  local c = {}
+  for k, x in pairs(v) do c[k] = copy(x) end
+  return c
+end
+
+-- Today's definitions merged into the contract's (in name order, so the
+-- output does not depend on hash order). A definition that neither exists in
+-- the contract nor is `new` nor `replaces` one (today's predicate names,
+-- whose values the 2016 AnalyticsQueryPredicate already has) changes nothing.
+do
+  local names = {}
+  for name in pairs(today.definitions or {}) do names[#names + 1] = name end
+  table.sort(names)
+  for _, name in ipairs(names) do
+    local d = today.definitions[name]
+    if d.new and not defs[name] then defs[name] = copy(d.new) end
+    local target = defs[name] or (d.replaces and defs[d.replaces])
+    if target then
+      target.properties = target.properties or {}
+      for prop, values in pairs(d.enum or {}) do
+        local p = target.properties[prop]
+        if p then p.enum = copy(values) else target.properties[prop] = { type = "string", enum = copy(values) } end
+      end
+      for prop, values in pairs(d.items_enum or {}) do
+        local p = target.properties[prop]
+        if not p then
+          p = { type = "array" }
+          target.properties[prop] = p
+        end
+        p.items = { type = "string", enum = copy(values) }
+      end
+      for prop, schema in pairs(d.add or {}) do
+        if not target.properties[prop] then target.properties[prop] = copy(schema) end
+      end
+    end
+  end
+end
 
 local function sorted_keys(t)
   local k = {}
@@ -116,7 +171,24 @@ for _, path in ipairs(sorted_keys(spec.paths)) do
     local op = { name = o["x-seed-ruby-method"], method = method:upper(), path = path, summary = o.summary,
                  description = o.description, params = {}, positional = {}, optional = {} }
     assert(op.name, "operation without x-seed-ruby-method: " .. method .. " " .. path)
-    for _, p in ipairs(o.parameters or {}) do
+    -- Today's query parameters: replace the contract's of the same name, or follow them.
+    local parameters = {}
+    for i, p in ipairs(o.parameters or {}) do parameters[i] = p end
+    local top = o.operationId and (today.operations or {})[o.operationId]
+    for _, tp in ipairs(top and top.query or {}) do
+      local p = copy(tp)
+      p.today = true
+      local replaced = false
+      for i, q in ipairs(parameters) do
+        if q.name == p.name and q["in"] == p["in"] then
+          p.description = p.description or q.description
+          parameters[i], replaced = p, true
+        end
+      end
+      if not replaced then parameters[#parameters + 1] = p end
+    end
+    op.today_body = top and top.body
+    for _, p in ipairs(parameters) do
       local lua_name = p["in"] == "body" and "body" or snake(p.name)
       local pex = p["in"] == "query" and exceptions.params[p.name] or {}
       local pdef = p
@@ -137,7 +209,8 @@ for _, path in ipairs(sorted_keys(spec.paths)) do
                       schema = schema, multi = p.collectionFormat == "multi", description = p.description,
                       default = p.default, type = p.type or (p.schema and (p.schema.type or
                         (p.schema["$ref"] and p.schema["$ref"]:match("[^/]+$")))),
-                      items_type = p.items and p.items.type, enum = pdef.enum, min = min, max = max }
+                      items_type = p.items and p.items.type, enum = pdef.enum or (p.items and p.items.enum),
+                      min = min, max = max, today = p.today }
       op.params[#op.params + 1] = param
       if param.required then op.positional[#op.positional + 1] = param else op.optional[#op.optional + 1] = param end
       if param.where == "body" then op.body = param end
@@ -156,7 +229,7 @@ table.sort(ops, function(a, b) return a.name < b.name end)
 -- C output ------------------------------------------------------------------
 local c = {}
 local function w(s) c[#c + 1] = s end
-w("/* GENERATED by tools/gen-models.lua from api/users-api.json — do not edit.")
+w("/* GENERATED by tools/gen-models.lua from api/users-api.json and api/today.lua — do not edit.")
 w(" * `make generate` rebuilds it; `make generate-check` fails when it drifts. */")
 w('#include "models/schema.h"')
 w("")
@@ -224,9 +297,11 @@ end
 
 lw("--- The PureCloud Platform API v2 Users API: the 36 operations of the PureCloud Ruby SDK's UsersApi.")
 lw("--")
-lw("-- GENERATED by tools/gen-models.lua from api/users-api.json — do not edit;")
-lw("-- `make generate` rebuilds it. Request bodies are validated and encoded by")
-lw("-- the C core from the contract's schemas; see README for `validate`.")
+lw("-- GENERATED by tools/gen-models.lua from api/users-api.json and api/today.lua —")
+lw("-- do not edit; `make generate` rebuilds it. Request bodies are validated and")
+lw("-- encoded by the C core from the contract's schemas with today's additions")
+lw("-- (api/today.lua); see README for `validate`. Parameters marked")
+lw("-- \"[today's API]\" come from today's layer, not the 2016 contract.")
 lw("--")
 lw("--     local users = require \"purecloud.users\"   -- after purecloud.configure{ … }")
 lw("--     local users = client.users                  -- bound to one client")
@@ -247,8 +322,9 @@ for _, op in ipairs(ops) do
   local args = {}
   for _, p in ipairs(op.positional) do
     args[#args + 1] = p.lua_name
-    lw(("-- @tparam %s %s %s"):format(p.where == "body" and (p.type or "table") or doc_type(p), p.lua_name,
-      p.description or p.name))
+    lw(("-- @tparam %s %s %s%s"):format(p.where == "body" and (p.type or "table") or doc_type(p), p.lua_name,
+      p.description or p.name, (p.where == "body" and op.today_body and op.today_body ~= p.type)
+        and (" (today's model: %s, api/today.lua)"):format(op.today_body) or ""))
   end
   if #op.optional > 0 then
     args[#args + 1] = "opts"
@@ -257,6 +333,7 @@ for _, op in ipairs(ops) do
       local extra = ""
       if p.enum then extra = " (one of " .. table.concat(p.enum, ", ") .. ")" end
       if p.default ~= nil then extra = extra .. " (server default " .. tostring(p.default) .. ")" end
+      if p.today then extra = extra .. " [today's API: api/today.lua]" end
       lw(("--   `%s` %s: %s%s"):format(p.lua_name, p.where == "body" and "request body" or doc_type(p),
         p.description or p.name, extra))
     end

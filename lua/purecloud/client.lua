@@ -42,8 +42,10 @@ local function nginx_auto(opts)
   if opts.transport or not ngx then return nil end -- luacheck: ignore 113
   local ok, t = pcall(require, "purecloud.transport.ngx")
   if not ok or type(t.auto) ~= "function" then return nil end
-  if t.check_options then t.check_options(opts) end
-  return t.auto
+  -- What the cosocket transport must honour (or refuse, now rather than later).
+  local wanted = { verify = opts.verify, proxy = opts.proxy, ca_file = opts.ca_file, ca_path = opts.ca_path }
+  t.check_options(wanted)
+  return function() return t.auto(wanted) end
 end
 
 --- Create a client. See the README for the options.
@@ -223,9 +225,17 @@ function Client:call_with(io, method, path, args)
   local req, safe = request.build(self.cfg, method, path, args)
   if not req then return nil, safe end -- a body that cannot be encoded
   local op = args and args.op or (method .. " " .. path)
-  local m = loop.new({ safe = safe, retry = self.retry, gate = self.gate,
-                       can_renew = self._auth:can_refresh() ~= nil }, io.now())
-  local action = m:start(io.now())
+  -- The machine's parameters: one table per client, refreshed per call
+  -- (loop.new copies them), and the events below given unpacked.
+  local p = self._loop_params
+  if not p then
+    p = {}
+    self._loop_params = p
+  end
+  p.safe, p.retry, p.gate, p.can_renew = safe, self.retry, self.gate, self._auth:can_refresh() ~= nil
+  local started = io.now()
+  local m = loop.new(p, started)
+  local action = m:start(started)
   local header, res, attempt = nil, nil, 0
   while true do
     local a = action[1]
@@ -235,12 +245,12 @@ function Client:call_with(io, method, path, args)
         self._log("warn", "%s: retrying in %.2f s after %s", op, action[2], tostring(action.err))
       end
       io.sleep(action[2])
-      action = m:on{ "woke", io.now() }
+      action = m:on("woke", io.now())
     elseif a == "token" then
       if action.renew then self._token:rejected(action.renew, header) end
       local gen, err
       header, gen = self._token:bearer(io)
-      if header then action = m:on{ "token", gen } else err = gen; action = m:on{ "no_token", err } end
+      if header then action = m:on("token", gen) else err = gen; action = m:on("no_token", err) end
     elseif a == "send" then
       req.headers.Authorization = header
       attempt = attempt + 1
@@ -251,7 +261,7 @@ function Client:call_with(io, method, path, args)
       local value, err = loop.interpret(res, terr)
       local now = io.now()
       log_attempt(self, op, req, res, err, t0, now, attempt)
-      action = m:on{ "response", now, value, err, res }
+      action = m:on("response", now, value, err, res)
     elseif a == "done" then
       req.headers.Authorization = nil
       return action[2], nil, info_of(res)

@@ -13,11 +13,35 @@
 --   calls until the window resets — so a sustained batch is spread over the
 --   windows and receives no 429, while a caller under the budget never waits.
 --   With `pace = false` only 429s hold it.
+-- * **What counts against the budget**: the highest count the service
+--   reported for the window, plus the requests in flight, plus the calls the
+--   gate let through that have not sent yet (they may be waiting for a
+--   token: without counting them, a batch whose calls all pass the gate
+--   while the first token is fetched bursts past the budget). When the
+--   window resets, the count starts again from what is in flight; a call
+--   let through that never sends (its token request failed) is forgotten at
+--   the next reset. When the budget is known but the reset is not (the new
+--   window has not answered yet) and the calls in flight alone use the
+--   budget up, a call waits a short poll (`POLL`) for an answer. Before the
+--   client's first response the budget is unknown, so one call goes first
+--   and the others poll until it answers (a single caller never waits), for
+--   at most `PROBE_MAX` seconds.
+--
+-- The reset is given in whole seconds; an answer's `now + reset` is a bound
+-- the real reset cannot pass, and the earliest of the window's answers is the
+-- tightest, so the gate never opens before the service's window has reset.
 -- @module purecloud.gate
 local M = {}
 
 local Gate = {}
 Gate.__index = Gate
+
+--- Seconds a call waits when the budget is used up by calls in flight and
+-- the window's reset is not known yet.
+M.POLL = 0.05
+
+--- Seconds the first call may hold the others before any response came.
+M.PROBE_MAX = 2
 
 --- A gate. `opts.pace` (default true) turns budget pacing on.
 function M.new(opts)
@@ -28,6 +52,8 @@ function M.new(opts)
     used = 0,                -- requests used in the window, by the last answer
     reset_at = nil,          -- when the window resets
     in_flight = 0,           -- requests sent and not yet answered
+    admitted = 0,            -- calls let through that have not sent yet
+    heard = false,           -- a response has come back (the budget, if any, is known)
     paced = 0,               -- how many times pacing held a call (for stats and specs)
   }, Gate)
 end
@@ -36,20 +62,37 @@ end
 function Gate:wait(now)
   local w = self.not_before - now
   if w > 0 then return w end
-  if self.pace and self.allowed and self.reset_at then
-    if now >= self.reset_at then
-      -- The window has reset; what is in flight counts against the new one.
-      self.used, self.reset_at = 0, nil
-    elseif self.used + self.in_flight >= self.allowed then
-      self.paced = self.paced + 1
-      return self.reset_at - now
+  if not self.pace then return 0 end
+  if self.reset_at and now >= self.reset_at then
+    -- The window has reset; what is in flight counts against the new one.
+    self.used, self.reset_at, self.admitted = 0, nil, 0
+  end
+  if not self.heard then
+    -- Until the first response the budget is unknown: one call goes first,
+    -- so a batch wider than the budget does not burst past it. Bounded in
+    -- time: a first call whose token request fails never sends, and the
+    -- gate is not told (so the others must not wait for it forever).
+    if not self.probe_until then
+      self.probe_until = now + M.PROBE_MAX
+    elseif now < self.probe_until and self.in_flight + self.admitted > 0 then
+      return M.POLL
     end
   end
+  -- Calls let through and not sent count while the window's reset is known
+  -- (they are forgotten at the reset, so one that never sends costs one slot
+  -- of one window at most).
+  local pending = self.reset_at and self.admitted or 0
+  if self.allowed and self.used + self.in_flight + pending >= self.allowed then
+    self.paced = self.paced + 1
+    return self.reset_at and self.reset_at - now or M.POLL
+  end
+  self.admitted = self.admitted + 1
   return 0
 end
 
 --- A request is about to be sent.
 function Gate:sent()
+  if self.admitted > 0 then self.admitted = self.admitted - 1 end
   self.in_flight = self.in_flight + 1
 end
 
@@ -58,6 +101,7 @@ end
 function Gate:answered(now, headers)
   if self.in_flight > 0 then self.in_flight = self.in_flight - 1 end
   if not headers then return end
+  self.heard = true
   local allowed = tonumber(headers["inin-ratelimit-allowed"])
   local count = tonumber(headers["inin-ratelimit-count"])
   local reset = tonumber(headers["inin-ratelimit-reset"])

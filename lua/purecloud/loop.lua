@@ -19,9 +19,9 @@
 -- 3. **401.** A 401 renews the token once and replays the call, when the
 --    credentials can be renewed; a second 401 is returned.
 -- 4. **429.** The server refused the request unprocessed, so any method is
---    retried: after `Retry-After` when it is at most `max_retry_after`
---    (the wait is then shared through the gate), else after a backoff. A
---    `Retry-After` above `max_retry_after` fails this call only.
+--    retried: after `Retry-After` when it is at most `max_retry_after`, else
+--    after a backoff; either wait holds every call of the client (the gate).
+--    A `Retry-After` above `max_retry_after` fails this call only.
 -- 5. **502/503/504.** Safe operations (GET, PUT, DELETE and the read-only
 --    POSTs) are retried after `Retry-After` or a backoff. A write (POST,
 --    PATCH) is not: the server may have applied it (`outcome = "unknown"`).
@@ -57,6 +57,10 @@ M.TRANSITIONS = {
 local Machine = {}
 Machine.__index = Machine
 
+-- The actions that carry nothing are shared, not built per call: a driver
+-- reads an action and never changes it.
+local SEND, TOKEN = { "send" }, { "token" }
+
 --- A machine for one call.
 -- @tparam table p { safe = bool (may repeat without effect), retry = policy table or false,
 --   gate = purecloud.gate, can_renew = bool, random = f() → [0, 1) }
@@ -70,7 +74,8 @@ end
 
 local function enter(self, event)
   local to = M.TRANSITIONS[self.state][event]
-  assert(to, "purecloud.loop: no transition from " .. self.state .. " on " .. event)
+  -- (not assert: its message would be built on every transition)
+  if not to then error("purecloud.loop: no transition from " .. self.state .. " on " .. event, 0) end
   self.state = to
   return to
 end
@@ -102,13 +107,13 @@ local function retry_delay(self, err, now)
     if ra and ra > p.max_retry_after then
       return nil, ("Retry-After %gs exceeds max_retry_after"):format(ra)
     end
-    if ra then return ra, nil, true end
+    if ra then return ra end
   elseif status == 502 or status == 503 or status == 504 then
     if not self.safe then return nil, "not retried: the server may have applied this write" end
     if ra and ra > p.max_retry_after then
       return nil, ("Retry-After %gs exceeds max_retry_after"):format(ra)
     end
-    if ra then return ra, nil, true end
+    if ra then return ra end
   elseif err.kind == "transport" or err.kind == "timeout" then
     if err.sent ~= false and not self.safe then
       return nil, "not retried: the request was sent and may have been applied"
@@ -133,29 +138,33 @@ function Machine:_gate(now)
     return { "sleep", wait }
   end
   enter(self, "open")
+  if self.renew_gen == nil then return TOKEN end
   return { "token", renew = self.renew_gen }
 end
 
---- Feed an event; returns the next action.
+--- Feed an event; returns the next action (read-only: actions may be shared).
 -- Events: `{ "woke", now }` after a sleep; `{ "token", gen }` or
 -- `{ "no_token", err }` after a token action; `{ "response", now, value, err, res }`
 -- after a send (value/err from `core.interpret`, or the transport's error).
+-- The same event may be given unpacked, `m:on("response", now, value, err, res)`,
+-- which builds no table (the request path's form).
 -- Actions: `{ "sleep", seconds }`, `{ "token", renew = gen | nil }`, `{ "send" }`,
 -- `{ "done", value }`, `{ "fail", err }`.
-function Machine:on(ev)
-  local kind, state = ev[1], self.state
+function Machine:on(ev, a, b, c, d)
+  local kind, state = ev, self.state
+  if type(ev) == "table" then kind, a, b, c, d = ev[1], ev[2], ev[3], ev[4], ev[5] end
   if state == "gate" and kind == "woke" then
-    return self:_gate(ev[2])
+    return self:_gate(a)
   elseif state == "authorize" and kind == "token" then
-    self.gen, self.renew_gen = ev[2], nil
+    self.gen, self.renew_gen = a, nil
     enter(self, "token")
     if self.gate then self.gate:sent() end
-    return { "send" }
+    return SEND
   elseif state == "authorize" and kind == "no_token" then
     enter(self, "no_token")
-    return { "fail", ev[2] }
+    return { "fail", a }
   elseif state == "send" and kind == "response" then
-    return self:_response(ev[2], ev[3], ev[4], ev[5])
+    return self:_response(a, b, c, d)
   end
   error(("purecloud.loop: event %s is not expected in state %s"):format(tostring(kind), state))
 end
@@ -172,7 +181,7 @@ function Machine:_response(now, value, err, res)
     enter(self, "unauthorized")
     return { "token", renew = self.gen }
   end
-  local delay, why, from_header = retry_delay(self, err, now)
+  local delay, why = retry_delay(self, err, now)
   if not delay then
     err.outcome = outcome_of(err, self.safe)
     if why then err.retry_reason = why end
@@ -180,7 +189,7 @@ function Machine:_response(now, value, err, res)
     return { "fail", err }
   end
   -- Rule 4: an accepted 429 wait holds every call of the client.
-  if err.status == 429 and from_header and self.gate then self.gate:hold(now + delay) end
+  if err.status == 429 and self.gate then self.gate:hold(now + delay) end
   self.attempt = self.attempt + 1
   enter(self, "retry")
   return { "sleep", delay, retry = true, err = err }

@@ -36,7 +36,7 @@ function M.call(client, name, ...)
     error(("purecloud.users.%s: too many arguments (%d given, at most %d)")
       :format(name, nargs, npos + (has_opts and 1 or 0)), 3)
   end
-  local path, required_query, body, has_body = {}, {}, nil, false
+  local path, required_query, body, has_body = {}, nil, nil, false
   for i = 1, npos do
     local v = select(i, ...)
     local p = op.positional[i]
@@ -47,7 +47,12 @@ function M.call(client, name, ...)
       if type(v) ~= "string" or v == "" then
         arg_error(name, i, p.lua_name, "a non-empty string", v == "" and "an empty string" or type(v))
       end
-      if p["in"] == "path" then path[p.name] = v else required_query[p.name] = v end
+      if p["in"] == "path" then
+        path[p.name] = v
+      else
+        required_query = required_query or {}
+        required_query[p.name] = v
+      end
     end
   end
   local opts = select(npos + 1, ...)
@@ -64,11 +69,20 @@ function M.call(client, name, ...)
     end
   end
   local mode = client.validate
-  local ok, query, warnings = pcall(core.encode_query, name, qopts, mode)
-  if not ok then error(("purecloud.users.%s: %s"):format(name, query), 3) end
-  if not query then return nil, warnings end
-  for _, w in ipairs(warnings) do client:log("warn", "%s: %s", name, w) end
-  for k, v in pairs(required_query) do query[k] = v end
+  local query, warnings
+  if qopts ~= nil then
+    local ok
+    ok, query, warnings = pcall(core.encode_query, name, qopts, mode)
+    if not ok then error(("purecloud.users.%s: %s"):format(name, query), 3) end
+    if not query then return nil, warnings end
+    for _, w in ipairs(warnings) do client:log("warn", "%s: %s", name, w) end
+  end
+  -- No options (the common call): nothing to validate or rename, and no query
+  -- table unless a required parameter goes in the query.
+  if required_query then
+    query = query or {}
+    for k, v in pairs(required_query) do query[k] = v end
+  end
   local json
   if has_body then
     json, warnings = core.encode_body(name, body, mode)

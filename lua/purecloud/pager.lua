@@ -13,10 +13,15 @@
 --
 -- Page-number listings (`get_users`, `get_user_id_routingskills`,
 -- `get_user_id_queues`): once the first page tells `pageCount`, the following
--- pages are fetched `opts.concurrency` at a time (default 4) over libcurl's
--- multi interface and handed out in order; at most `concurrency + 1` pages
--- are held. Search results follow the opaque `nextPage` value through
+-- pages are fetched `opts.concurrency` at a time (default 4) — over libcurl's
+-- multi interface, or as nginx light threads with the nginx transport (see
+-- `purecloud.scheduler`) — and handed out in order; at most
+-- `concurrency + 1` pages are held. Search results follow the opaque `nextPage` value through
 -- `get_search(q64)`, one page after the other.
+--
+-- `install(t, client)` puts the helpers on an operations table:
+-- `each_user`, `user_pages`, `each_routingskill`, `routingskill_pages`,
+-- `each_queue`, `queue_pages`, `each_search_result`, `search_pages`.
 -- @module purecloud.pager
 local scheduler = require "purecloud.scheduler"
 
@@ -120,9 +125,18 @@ function Pager:next()
     self.finished = true
     return nil, M.shape_error(page)
   end
+  -- A page must be the one asked for, and its count a sane whole number: a
+  -- hostile or broken server must not keep a listing going forever.
+  local count, number = page.pageCount, page.pageNumber
+  if (count ~= nil and (type(count) ~= "number" or count ~= math.floor(count) or count < 0 or count > M.MAX_PAGES))
+     or (number ~= nil and number ~= n) then
+    self.finished = true
+    return nil, M.shape_error(page, ("page %d answered with pageNumber %s and pageCount %s"):format(
+      n, tostring(number), tostring(count)))
+  end
   -- The latest page's count wins: a listing that grows while we iterate is
   -- followed to its new end; one that shrinks ends at the empty page.
-  self.page_count = tonumber(page.pageCount) or n
+  self.page_count = count or n
   self.next_number = n + 1
   if #page.entities == 0 or page.nextUri == nil and self.next_number > self.page_count then
     self.page_count = math.min(self.page_count, n)
@@ -216,12 +230,65 @@ function M.entities(pager, field)
 end
 
 --- The error for a listing that is not shaped like one.
-function M.shape_error(value)
+--- A listing page no pager can follow (kind `decode`).
+M.MAX_PAGES = 1000000
+
+function M.shape_error(value, why)
   local errors = require "purecloud.errors"
   return errors.new{
     kind = "decode",
-    message = "expected a paged listing, got " .. type(value),
+    message = why and ("not a page of this listing: " .. why) or ("expected a paged listing, got " .. type(value)),
   }
+end
+
+--- Add the helpers to `t` (a table of the 36 operations); `client` nil means
+-- the default client, looked up at call time.
+function M.install(t, client)
+  local function the_client()
+    return client or require("purecloud.default").get(3)
+  end
+  local function check_id(fn, user_id)
+    if type(user_id) ~= "string" or user_id == "" then
+      error(("purecloud.users.%s: bad argument #1 'user_id' (a non-empty string expected, got %s)")
+        :format(fn, type(user_id)), 3)
+    end
+  end
+
+  --- Pages of `get_users(opts)`; `opts.concurrency` pages fetched in parallel.
+  function t.user_pages(opts)
+    return M.numbered(the_client(), function(o) return t.get_users(o) end, opts)
+  end
+  --- Every user, across all pages (generic for; raises the error object on failure).
+  function t.each_user(opts)
+    return M.entities(t.user_pages(opts), "entities")
+  end
+  function t.routingskill_pages(user_id, opts)
+    check_id("routingskill_pages", user_id)
+    return M.numbered(the_client(), function(o) return t.get_user_id_routingskills(user_id, o) end, opts)
+  end
+  function t.each_routingskill(user_id, opts)
+    check_id("each_routingskill", user_id)
+    return M.entities(t.routingskill_pages(user_id, opts), "entities")
+  end
+  function t.queue_pages(user_id, opts)
+    check_id("queue_pages", user_id)
+    return M.numbered(the_client(), function(o) return t.get_user_id_queues(user_id, o) end, opts)
+  end
+  function t.each_queue(user_id, opts)
+    check_id("each_queue", user_id)
+    return M.entities(t.queue_pages(user_id, opts), "entities")
+  end
+  function t.search_pages(body)
+    if type(body) ~= "table" then error("purecloud.users.search_pages: body must be a UserSearchRequest table", 2) end
+    return M.search(function(b) return t.post_search(b) end, function(q64) return t.get_search(q64) end, body)
+  end
+  function t.each_search_result(body)
+    if type(body) ~= "table" then
+      error("purecloud.users.each_search_result: body must be a UserSearchRequest table", 2)
+    end
+    return M.entities(t.search_pages(body), "results")
+  end
+  return t
 end
 
 return M

@@ -104,7 +104,7 @@ function M.build(cfg, method, path, args)
     error("purecloud: request: method must be one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS", 3)
   end
   M.check_text("request path", path, 2)
-  if path:sub(1, 1) ~= "/" then error("purecloud: request: path must start with '/'", 3) end
+  if path:byte(1) ~= 47 then error("purecloud: request: path must start with '/'", 3) end -- 47: "/"
   if args ~= nil and type(args) ~= "table" then error("purecloud: request: args must be a table", 3) end
   args = args or {}
   if args.path then
@@ -129,7 +129,9 @@ function M.build(cfg, method, path, args)
     if not encoded then return nil, err end
     body = encoded
   end
-  local copy = {}
+  -- Room for four headers from the start (User-Agent, Accept, the caller's,
+  -- Authorization): a table constructor with nil fields presizes, no rehash.
+  local copy = { a = nil, b = nil, c = nil, d = nil }
   for k, v in pairs(headers) do copy[k] = v end
   if body ~= nil and not M.header(copy, "content-type") then copy["Content-Type"] = "application/json" end
   local safe = args.safe

@@ -7,8 +7,19 @@
 -- interface: so the same retry/auth/rate-limit logic serves the blocking,
 -- the embedded and the concurrent cases.
 --
--- Without a multi-capable transport (a host transport, or libcurl disabled)
--- tasks run one after another with the client's own I/O: slower, still right.
+-- A host I/O table that can run tasks itself says so with a `threads` field
+-- `{ spawn = f(fn, …) → handle, wait = f(h1, h2, …) → true, fn's results… }`
+-- (the shape of `ngx.thread.spawn` / `ngx.thread.wait`, which is what
+-- `purecloud.transport.ngx` gives): then every task is a host thread that
+-- uses that I/O directly — inside nginx each cosocket call yields to the event
+-- loop by itself — and the scheduler only starts threads and collects their
+-- results, always from the coroutine that created it (ngx.thread.wait only
+-- waits for the caller's own threads). Same semantics either way: results
+-- handed back through `on_done` in the creating coroutine, at most as many
+-- in flight as the caller spawns.
+--
+-- Without either (a plain host transport, or libcurl disabled) tasks run one
+-- after another with the client's own I/O: slower, still right.
 -- @module purecloud.scheduler
 local M = {}
 
@@ -21,22 +32,41 @@ local pack = table.pack or function(...) return { n = select("#", ...), ... } en
 local Scheduler = {}
 Scheduler.__index = Scheduler
 
+-- Host transports known to come with threads (a client built from
+-- `transport = io.transport` keeps only the function, not the I/O table).
+local threads_of = setmetatable({}, { __mode = "k" })
+
+--- Declare that `transport` (a host transport function) runs in a host whose
+-- tasks can be threads: `threads = { spawn, wait }` as above. The nginx
+-- transport does this itself.
+function M.register_threads(transport, threads)
+  if type(transport) ~= "function" or type(threads) ~= "table" or type(threads.spawn) ~= "function"
+     or type(threads.wait) ~= "function" then
+    error("purecloud.scheduler.register_threads(transport, { spawn = f, wait = f })", 2)
+  end
+  threads_of[transport] = threads
+end
+
 local PERFORM, SLEEP = {}, {} -- unique yield tags
 
 --- Create a scheduler for `client`.
 -- @param client a purecloud client
 -- @return scheduler
 function M.new(client)
-  local multi = client:multi_transport()
+  local base = client:io_for()
+  local threads = type(base.threads) == "table" and base.threads or threads_of[base.transport]
+  local multi = not threads and client:multi_transport() or nil
   local self = setmetatable({
     client = client,
-    multi = multi,          -- libcurl handle with submit/poll, or nil (sequential)
+    multi = multi,          -- libcurl handle with submit/poll, or nil
+    threads = threads,      -- host threads (nginx), or nil
+    base = base,            -- the I/O table host threads use
+    running = {},           -- host thread handle -> task (threads mode)
     waiting = {},           -- transfer id -> task
     sleepers = {},          -- array of { wake = t, task = task }
     ready = {},             -- tasks to resume, each { task, values… }
     live = 0,               -- tasks not finished
   }, Scheduler)
-  local base = client.io
   self.io = {
     now = base.now,
     transport = function(req)
@@ -51,7 +81,13 @@ end
 
 --- True when tasks really run concurrently (a multi transport is available).
 function Scheduler:concurrent()
-  return self.multi ~= nil
+  return self.multi ~= nil or self.threads ~= nil
+end
+
+-- Host threads: each returns the task and fn's results, pcall-style.
+local function thread_body(client, io, task, fn, ...)
+  client:bind_io(io)
+  return task, pcall(fn, ...)
 end
 
 --- Start `fn(...)` as a task. `on_done(ok, …)` receives its results (ok is
@@ -60,6 +96,13 @@ function Scheduler:spawn(fn, on_done, ...)
   local client = self.client
   local io = self.io
   local task = { on_done = on_done }
+  if self.threads then
+    local ok, handle = pcall(self.threads.spawn, thread_body, client, self.base, task, fn, ...)
+    if not ok then error("purecloud: could not start a host thread: " .. tostring(handle), 2) end
+    self.live = self.live + 1
+    self.running[handle] = task
+    return task
+  end
   if self.multi then
     task.co = co_create(function(...)
       client:bind_io(io)
@@ -141,8 +184,38 @@ function Scheduler:_wake_sleepers()
   return soonest
 end
 
+-- Threads mode: wait for any running thread and hand its results on.
+function Scheduler:_wait_thread()
+  local handles = {}
+  for h in pairs(self.running) do handles[#handles + 1] = h end
+  local res = pack(self.threads.wait(unpack(handles)))
+  -- res: true, task, pcall_ok, values…  (or false, error when the thread died)
+  local task = res[2]
+  if not res[1] or type(task) ~= "table" or not task.on_done then
+    -- Only a killed or broken host thread gets here; drop every dead one.
+    for h, t in pairs(self.running) do
+      if co_status(h) == "dead" then
+        self.running[h] = nil
+        finish(self, t, false, "purecloud: host thread ended abnormally: " .. tostring(res[2]))
+      end
+    end
+    return
+  end
+  for h, t in pairs(self.running) do
+    if t == task then self.running[h] = nil break end
+  end
+  finish(self, task, unpack(res, 3, res.n))
+end
+
 --- Run until `predicate()` is true or no task is left.
 function Scheduler:run_until(predicate)
+  if self.threads then
+    while true do
+      if predicate and predicate() then return end
+      if self.live == 0 then return end
+      self:_wait_thread()
+    end
+  end
   while true do
     self:_drain()
     if predicate and predicate() then return end

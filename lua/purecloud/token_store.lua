@@ -1,10 +1,29 @@
 --- Shared token stores: one client-credentials token for many clients.
 --
--- A store is a table of three functions:
+-- A store is a table of five functions (all may yield, e.g. over cosockets):
 --
 --  * `get(key)` → `token, seconds_left` or `nil`
 --  * `set(key, token, seconds)`
 --  * `delete(key, token)` — forget `token` if it is still the stored one
+--  * `lock(key, seconds)` → `true` when this caller now holds the lock for
+--    `key`, `false` when someone else does. The lock must expire by itself
+--    after `seconds`, so a holder that dies cannot block the others forever.
+--  * `unlock(key)` — release it.
+--
+-- How clients use it for a client-credentials token: `get`; on a miss,
+-- `lock`; the holder asks the login service, `set`s the token and `unlock`s;
+-- the others wait a little and `get` again (no token request of their own
+-- while the lock is held). So N workers or N hosts starting together make one
+-- token request.
+--
+-- A store shared by a fleet of hosts is a small user module over an existing
+-- service; with Redis (lua-resty-redis inside nginx) for instance:
+--
+--     get    = GET key + TTL key          → token, ttl (nil when missing)
+--     set    = SET key token EX seconds
+--     delete = a compare-and-delete (a short EVAL script: if GET == token then DEL)
+--     lock   = SET key..":lock" 1 NX EX seconds → true when Redis answers OK
+--     unlock = DEL key..":lock"
 --
 -- Pass one as `purecloud.new{ token_store = … }`. Clients with the same
 -- login host and client id then reuse one token instead of each asking for
@@ -19,7 +38,7 @@ local M = {}
 --- A store in this Lua state (several clients of one script or one nginx worker).
 function M.memory(clock)
   clock = clock or os.time
-  local entries = {}
+  local entries, locks = {}, {}
   return {
     get = function(key)
       local e = entries[key]
@@ -37,6 +56,15 @@ function M.memory(clock)
     delete = function(key, token)
       local e = entries[key]
       if e and e.token == token then entries[key] = nil end
+    end,
+    lock = function(key, seconds)
+      local until_ = locks[key]
+      if until_ and until_ > clock() then return false end
+      locks[key] = clock() + (tonumber(seconds) or 30)
+      return true
+    end,
+    unlock = function(key)
+      locks[key] = nil
     end,
   }
 end
@@ -60,6 +88,16 @@ function M.ngx_shared(name)
     end,
     delete = function(key, token)
       if dict:get(key) == token then dict:delete(key) end
+    end,
+    -- dict:add is atomic across workers; the TTL frees a lock whose holder died.
+    lock = function(key, seconds)
+      local ok, err = dict:add(key .. ":lock", true, tonumber(seconds) or 30)
+      if ok then return true end
+      if err == "exists" then return false end
+      error("purecloud: token store lock on lua_shared_dict '" .. name .. "': " .. tostring(err))
+    end,
+    unlock = function(key)
+      dict:delete(key .. ":lock")
     end,
   }
 end

@@ -96,7 +96,7 @@ describe("emulator rate limits", function()
   end)
 
   it("enforces emulator/ctl start --rate N/min", function()
-    local url = emu.start{ port = 18213, users = 3, rate = "3/min" }
+    local url = emu.start{ users = 3, rate = "3/min" }
     local ok, err = pcall(function()
       local t = emu.request("POST", "/oauth/token", { base = url, basic = { emu.client_id, emu.client_secret },
                                                      form = { grant_type = "client_credentials" } }).json.access_token
@@ -111,7 +111,7 @@ describe("emulator rate limits", function()
       emu.request("POST", "/__emulator/reset", { base = url, body = {} })
       assert.are.equal("3", emu.request("GET", "/api/v2/users", { base = url, bearer = t }).headers["inin-ratelimit-allowed"])
     end)
-    emu.stop(18213)
+    emu.stop(url)
     assert(ok, err)
   end)
 end)

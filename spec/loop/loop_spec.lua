@@ -207,6 +207,14 @@ describe("the request loop #hermetic", function()
       assert.are.equal("too_large", err.reason)
     end)
 
+    it("caps one backoff wait at 30 s", function()
+      local io = fake.new(flaky(503, 9))
+      assert(fake.client(io, { retry = { max_retries = 10, max_retry_time = 1000 } }):request("GET", "/api/v2/users"))
+      assert.are.equal(9, #io.sleeps)
+      for _, s in ipairs(io.sleeps) do assert.is_true(s <= 30, s) end
+      assert.is_true(io.sleeps[9] >= 15) -- 0.5 × 2^8 = 128, capped at 30, jittered × 0.5–1
+    end)
+
     it("stops at max_retries and at max_retry_time", function()
       local io = fake.new(flaky(503, 100))
       local _, err = fake.client(io, { retry = { max_retries = 2 } }):request("GET", "/api/v2/users")
@@ -275,6 +283,55 @@ describe("the request loop #hermetic", function()
       local off = fake.client(io2, { pace = false })
       for _ = 1, 12 do assert(off:request("GET", "/api/v2/users")) end
       assert.is_true(#io2.api > 12) -- without pacing the budget shows only as 429s, retried
+    end)
+
+    local function rl(allowed, count, reset)
+      return { ["inin-ratelimit-allowed"] = tostring(allowed), ["inin-ratelimit-count"] = tostring(count),
+               ["inin-ratelimit-reset"] = tostring(reset) }
+    end
+
+    it("lets one call go first until the budget is known, then counts calls not yet sent", function()
+      local g = gate.new()
+      assert.are.equal(0, g:wait(0))     -- the first call goes
+      assert.is_true(g:wait(0) > 0)      -- the others wait for its answer (its token may be slow)
+      g:sent()
+      g:answered(0.1, rl(4, 1, 2))
+      -- Three calls pass the gate and wait for a token: they count, so a fourth waits for the reset.
+      for _ = 1, 3 do assert.are.equal(0, g:wait(0.2)) end
+      local w = g:wait(0.2)
+      assert.is_true(math.abs(w - 1.9) < 1e-9, "waits until the reset: " .. w)
+      for _ = 1, 3 do g:sent() end
+      for i = 2, 4 do g:answered(0.3, rl(4, i, 2)) end
+      assert.is_true(g:wait(0.3) > 0)
+      -- After the reset (the earliest answer's bound, 2.1) the window is new.
+      assert.are.equal(0, g:wait(2.1))
+    end)
+
+    it("never opens before the earliest bound of the window's reset, with calls in flight counted", function()
+      local g = gate.new()
+      g:wait(0); g:sent(); g:answered(0.5, rl(3, 1, 2))   -- reset by 2.5 at the latest
+      g:wait(0.6); g:sent(); g:answered(1.2, rl(3, 2, 1)) -- reset by 2.2: the tighter bound
+      assert.are.equal(0, g:wait(1.3)); g:sent()          -- in flight: the budget is used up
+      assert.is_true(math.abs(g:wait(1.3) - 0.9) < 1e-9)
+      -- After the reset, what is still in flight counts against the new window.
+      assert.are.equal(0, g:wait(2.2)); g:sent()
+      assert.are.equal(0, g:wait(2.2)); g:sent()
+      assert.are.equal(gate.POLL, g:wait(2.2))           -- 3 in flight, no answer yet from the new window
+    end)
+
+    it("does not hold calls forever for a call that never sent (its token request failed)", function()
+      local g = gate.new()
+      assert.are.equal(0, g:wait(0))                      -- admitted; its token fails: never sent
+      assert.are.equal(gate.POLL, g:wait(1))
+      assert.are.equal(0, g:wait(gate.PROBE_MAX))         -- the first-call probe is bounded
+      assert.are.equal(0, g:wait(gate.PROBE_MAX + 1))
+      -- Budget known, window reset, nothing in flight: calls that never sent do not count.
+      local h = gate.new()
+      h:wait(0); h:sent(); h:answered(0, rl(2, 1, 1))
+      h:wait(0.1); h:wait(0.1)                            -- two admitted, never sent
+      assert.is_true(h:wait(0.1) > 0)                     -- they count within the window
+      assert.are.equal(0, h:wait(1))                      -- forgotten at its reset
+      assert.are.equal(0, h:wait(1)); assert.are.equal(0, h:wait(1))
     end)
   end)
 

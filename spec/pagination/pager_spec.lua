@@ -168,7 +168,7 @@ describe("without a multi-capable transport", function()
     local sent = 0
     local client = support.direct{ transport = function(req)
       sent = sent + 1
-      return base._curl:perform(req)
+      return base.io.transport(req)
     end }
     assert.is_nil(client:multi_transport())
     local list = collect(client.users.each_user{ page_size = 7, concurrency = 4 })

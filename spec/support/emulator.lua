@@ -41,7 +41,8 @@ function M.request(method, path, opts)
   local base = opts.base or M.url
   local hdr = os.tmpname()
   local bodyf = os.tmpname()
-  local args = { "curl", "-s", "-g", "-X", method, "-D", hdr, "-o", bodyf, "-w", "'%{http_code}'",
+  -- env -u LD_PRELOAD: under tools/asan-specs the ASan runtime must not reach curl (it deadlocks there).
+  local args = { "env", "-u", "LD_PRELOAD", "curl", "-s", "-g", "-X", method, "-D", hdr, "-o", bodyf, "-w", "'%{http_code}'",
                  "--max-time", tostring(opts.max_time or 30) }
   local headers = opts.headers or {}
   if opts.bearer then headers.Authorization = "Bearer " .. opts.bearer end
@@ -150,10 +151,12 @@ end
 
 function M.all_users() return M.users(math.huge) end
 
---- Start a separate emulator via emulator/ctl; returns its URL and the ctl output lines.
+--- Start a separate emulator via emulator/ctl on a free port (unless opts.port);
+-- returns its URL and the ctl output lines. Stop it with M.stop(url).
 function M.start(opts)
   local args = { "emulator/ctl", "start" }
-  for k, v in pairs(opts) do
+  if not (opts and opts.port) then args[#args + 1] = "--port 0" end
+  for k, v in pairs(opts or {}) do
     local flag = "--" .. k:gsub("_", "-")
     if v == true then args[#args + 1] = flag else args[#args + 1] = flag .. " " .. shell_quote(v) end
   end
@@ -166,8 +169,12 @@ function M.start(opts)
   return lines[#lines], out
 end
 
-function M.stop(port)
-  os.execute("emulator/ctl stop --port " .. tonumber(port) .. " >/dev/null 2>&1")
+--- Stop an emulator started by M.start: give its URL (or its port).
+function M.stop(url_or_port)
+  if url_or_port == nil then return end -- its start failed: nothing to stop
+  local port = tonumber(url_or_port) or tonumber(tostring(url_or_port):match("^https?://[^/]*:(%d+)/?$"))
+  assert(port, "emu.stop: expected the URL (or port) M.start returned, got " .. tostring(url_or_port))
+  os.execute("emulator/ctl stop --port " .. port .. " >/dev/null 2>&1")
 end
 
 return M

@@ -65,7 +65,22 @@ describe("request validation", function()
     off:close()
   end)
 
+  -- A client whose sent request bodies are recorded (what the wire carried).
+  local function spy_client()
+    local sent, base = {}, support.direct()
+    local spy = support.direct{ transport = function(req)
+      if req.body and not req.url:find("/oauth/token", 1, true) then sent[#sent + 1] = req.body end
+      return base.io.transport(req)
+    end }
+    return spy, sent, function() spy:close(); base:close() end
+  end
+
   it("encodes an empty table as [] where the contract says array", function()
+    local spy, sent, done = spy_client()
+    assert(spy.users.put_user_id_roles(u.id, {}))
+    assert(spy.users.patch_user_id_queues(u.id, {}))
+    assert.are.same({ "[]", "[]" }, sent)
+    done()
     emu.clear_log()
     local r = assert(c.users.put_user_id_roles(u.id, {}))
     assert.are.same({}, r.roles)
@@ -79,14 +94,31 @@ describe("request validation", function()
     local user = assert(c.users.get_user_id(u.id))
     user.name = "Renamed Person"
     user.state = "inactive" -- read-only: not sent
-    local p = assert(c.users.patch_user_id(u.id, user))
+    local sent
+    local base = support.direct()
+    local spy = support.direct{ transport = function(req)
+      if req.method == "PATCH" then sent = req.body end
+      return base.io.transport(req)
+    end }
+    local p = assert(spy.users.patch_user_id(u.id, user))
     assert.are.same({ "Renamed Person", "active" }, { p.name, p.state })
+    local body = require("cjson").decode(sent)
+    assert.are.equal("Renamed Person", body.name)
+    assert.is_number(body.version)
+    for _, read_only in ipairs({ "id", "state", "selfUri" }) do
+      assert.is_nil(body[read_only], read_only .. " was sent")
+    end
+    spy:close()
+    base:close()
   end)
 
   it("sends integers without .0 and refuses NaN", function()
     local user = assert(c.users.get_user_id(u.id))
-    local p = assert(c.users.patch_user_id(u.id, { version = user.version + 0.0, title = "T" }))
+    local spy, sent, done = spy_client()
+    local p = assert(spy.users.patch_user_id(u.id, { version = user.version + 0.0, title = "T" }))
     assert.are.equal(user.version + 1, p.version)
+    assert.matches('"version":' .. user.version .. '[,}]', sent[1])
+    done()
     local v, err = c.users.post_user_id_routingskills(u.id, { id = "x", proficiency = 0 / 0 })
     assert.is_nil(v)
     assert.matches("NaN", err.message)
@@ -97,17 +129,24 @@ describe("request validation", function()
 
   it("sends purecloud.null as an explicit JSON null", function()
     assert(c.users.put_user_id_callforwarding(u.id, { enabled = true, phoneNumber = "+13175550001" }))
-    local cf = assert(c.users.patch_user_id_callforwarding(u.id, { phoneNumber = purecloud.null }))
+    local spy, sent, done = spy_client()
+    local cf = assert(spy.users.patch_user_id_callforwarding(u.id, { phoneNumber = purecloud.null }))
     assert.is_true(cf.enabled)
+    assert.is_nil(cf.phoneNumber) -- cleared on the server
+    assert.are.equal('{"phoneNumber":null}', sent[1])
+    done()
   end)
 
   it("escapes strings to valid JSON and refuses invalid UTF-8", function()
     local name = 'Quote " Backslash \\ Tab \t Newline \n Bell \7 Unicode é'
     local p = assert(c.users.patch_user_id(u.id, { name = name, version = 1 }))
     assert.are.equal(name, p.name)
+    emu.clear_log()
     local v, err = c.users.patch_user_id(u.id, { name = "bad \255 byte", version = 2 })
     assert.is_nil(v)
+    assert.are.equal("validation", err.kind) -- refused here, not by the server
     assert.matches("UTF%-8", err.message)
+    assert.are.equal(0, #emu.log())
   end)
 
   it("validates query options; unknown ones are sent with a warning (lenient) or refused (strict)", function()

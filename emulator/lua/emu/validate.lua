@@ -71,7 +71,8 @@ check = function(schema, v, path, bad, opts, depth)
     end
   end
   if want == "array" and s.items then
-    for i, item in ipairs(v) do check(s.items, item, path .. "[" .. i .. "]", bad, opts, depth + 1) end
+    -- 0-based like the service's paths (query[0].type)
+    for i, item in ipairs(v) do check(s.items, item, path .. "[" .. (i - 1) .. "]", bad, opts, depth + 1) end
   elseif want == "object" and type(v) == "table" then
     local required = s.required
     local override = opts.request_required and name and opts.request_required[name]
@@ -166,7 +167,7 @@ function M.scan(value)
     elseif t == "table" and depth < 200 then
       for k, x in pairs(v) do
         local p
-        if type(k) == "number" then p = path .. "[" .. k .. "]" else
+        if type(k) == "number" then p = path .. "[" .. (k - 1) .. "]" else -- 0-based, as the service
           if not utf8_ok(k) then return path, "has a field name that is not valid UTF-8" end
           p = join(path, k)
         end
