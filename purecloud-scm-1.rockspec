@@ -1,8 +1,9 @@
--- LuaRocks 3.8 on Debian 12, offline: no `dependencies` (lua-cjson comes from
--- Debian's lua-cjson package, which LuaRocks cannot see), libcurl declared by
--- library only (its header lives in the multiarch include dir, which gcc finds
--- but LuaRocks 3.8 does not), and a `command` test type (the busted type would
--- try to fetch busted).
+-- LuaRocks 3.8 on Debian 12, offline: the only dependency is the Lua range
+-- (lua-cjson comes from Debian's lua-cjson package, which LuaRocks cannot
+-- see), libcurl declared by library only (its header lives in the multiarch
+-- include dir, which gcc finds but LuaRocks 3.8 does not). The version lives
+-- in the VERSION file: `make rock` writes purecloud-<VERSION>-1.rockspec from
+-- this one with a local source URL and packs the source and binary rocks.
 rockspec_format = "3.0"
 package = "purecloud"
 version = "scm-1"
@@ -15,11 +16,15 @@ description = {
 A C core (libcurl transport, OAuth token state machine, schema-driven JSON
 encoding and validation generated from the API contract) exposed as
 purecloud.core, with Lua modules: purecloud (client), purecloud.users (the 36
-Users API operations), and pagination / bounded-concurrency helpers.
+Users API operations), and pagination / bounded-concurrency helpers, and the
+purecloud command line. Lua 5.1 to 5.4 and LuaJIT 2.1.
 Runtime dependency: lua-cjson (Debian: apt-get install lua-cjson).
 ]],
    license = "MIT",
    labels = { "purecloud", "genesys", "api", "http", "curl" },
+}
+dependencies = {
+   "lua >= 5.1, < 5.5",
 }
 external_dependencies = {
    CURL = { library = "curl" },
@@ -33,15 +38,19 @@ build = {
       LUA_INCDIR = "$(LUA_INCDIR)",
       LUA = "$(LUA)",
       CURL_LIBS = "-L$(CURL_LIBDIR) -lcurl",
+      WERROR = "",
    },
    install_target = "install",
    install_variables = {
+      LUA = "$(LUA)",
       LIBDIR = "$(LIBDIR)",
       LUADIR = "$(LUADIR)",
       BINDIR = "$(BINDIR)",
    },
 }
 test = {
+   -- Run by LuaRocks' own Lua: builds for it and runs the specs (make specs);
+   -- installs no system package.
    type = "command",
-   command = "make test",
+   script = "spec/packaging/luarocks_test.lua",
 }

@@ -3,12 +3,12 @@
 --
 --   lua5.4 bench/pagination.lua            (from the project root, after `make`)
 --
--- Starts its own emulators (ports 18901/18902) and prints a small report;
+-- Starts its own emulators (on free ports) and prints a small report;
 -- targets from the pagination issue: concurrency 8 at least 5x faster than
 -- sequential and within 1.5x of ceil(pages / 8) x latency; peak RSS for
 -- 100 000 users within 1.2x of the peak for 10 000.
 package.path = "./lua/?.lua;./lua/?/init.lua;" .. package.path
-package.cpath = "./build/lua54/?.so;" .. package.cpath
+package.cpath = "./build/lua5.4/?.so;" .. package.cpath
 
 local function sh(cmd)
   local p = assert(io.popen(cmd))
@@ -17,12 +17,12 @@ local function sh(cmd)
   return out
 end
 
-local function start(port, users, latency)
-  local out = sh(("emulator/ctl start --port %d --users %d --latency-ms %d"):format(port, users, latency))
-  return out:match("([^\n]+)\n?$")
+local function start(users, latency)
+  local out = sh(("emulator/ctl start --port 0 --users %d --latency-ms %d"):format(users, latency))
+  return assert(out:match("(http://[^\n]+)\n?$"), "emulator/ctl start failed (reasons above)")
 end
 
-local function stop(port) sh(("emulator/ctl stop --port %d"):format(port)) end
+local function stop(url) sh(("emulator/ctl stop --url %s"):format(url)) end
 
 local mode = arg[1]
 if mode == "rss" then
@@ -40,7 +40,7 @@ end
 local purecloud = require "purecloud"
 local PAGE, USERS, LATENCY, CONC = 100, 10000, 20, 8
 
-local url = start(18901, USERS, LATENCY)
+local url = start(USERS, LATENCY)
 local client = purecloud.new{ base_url = url, login_url = url, client_id = "emulator-client",
                               client_secret = "emulator-secret" }
 assert(client:token())
@@ -54,7 +54,7 @@ walk(CONC) -- warm up connections
 local seq, n1 = walk(1)
 local par, n2 = walk(CONC)
 client:close()
-stop(18901)
+stop(url)
 local pages = math.ceil(USERS / PAGE)
 local ideal = math.ceil(pages / CONC) * LATENCY / 1000
 print(("listing %d users, page_size %d, %d ms latency (%d pages)"):format(USERS, PAGE, LATENCY, pages))
@@ -64,9 +64,9 @@ print(("  ideal ceil(pages/%d) x latency = %.3f s; ratio %.2f (target <= 1.5)"):
 
 local rss = {}
 for _, users in ipairs({ 10000, 100000 }) do
-  local u = start(18902, users, 0)
+  local u = start(users, 0)
   local out = sh(("lua5.4 bench/pagination.lua rss %s"):format(u))
-  stop(18902)
+  stop(u)
   local n, kb = out:match("(%d+)%s+(%d+)")
   rss[users] = tonumber(kb)
   print(("  peak RSS iterating %6d users: %d kB (%s seen)"):format(users, kb, n))

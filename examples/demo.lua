@@ -3,13 +3,13 @@
 -- PURECLOUD_ENVIRONMENT (e.g. mypurecloud.ie) or PURECLOUD_BASE_URL.
 local purecloud = require "purecloud"
 
-local base_url = os.getenv("PURECLOUD_BASE_URL")
+-- Hosts are the library's business: an api.* base_url implies its login.*
+-- host, any other base_url (a gateway, the emulator) serves both.
 local client = purecloud.new{
   client_id = assert(os.getenv("PURECLOUD_CLIENT_ID"), "set PURECLOUD_CLIENT_ID"),
   client_secret = assert(os.getenv("PURECLOUD_SECRET"), "set PURECLOUD_SECRET"),
   environment = os.getenv("PURECLOUD_ENVIRONMENT"),
-  base_url = base_url,
-  login_url = base_url,
+  base_url = os.getenv("PURECLOUD_BASE_URL"),
 }
 local users = client.users
 

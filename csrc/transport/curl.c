@@ -34,7 +34,8 @@ static void global_init(void) { global_rc = curl_global_init(CURL_GLOBAL_DEFAULT
 
 typedef struct xfer {
     CURL *easy;
-    struct curl_slist *hdrs;
+    struct curl_slist *hdrs;  /* kept between requests while the header lines do not change */
+    pc_buf hsig, hnew;         /* the lines of hdrs, and this request's ("Name: value\0" each) */
     char *body;
     pc_buf resp, head;
     char errbuf[CURL_ERROR_SIZE];
@@ -117,10 +118,20 @@ static xfer *xfer_new(handle *h) {
 }
 
 /* Header lines and bodies can hold credentials (Authorization, the token
- * form): overwrite them before giving the memory back. */
+ * form, a token response): overwrite them before giving the memory back or
+ * reusing it. memset at full speed (a 1 MB page is wiped on every call),
+ * through a volatile pointer so the compiler cannot drop it as a dead store. */
+static void *(*const volatile wipe_memset)(void *, int, size_t) = memset;
 static void wipe(void *p, size_t n) {
-    volatile unsigned char *v = p;
-    while (n--) *v++ = 0;
+    if (p && n) wipe_memset(p, 0, n);
+}
+
+/* Empty a buffer for reuse, wiped (pc_buf_clear then has nothing left to wipe
+ * byte by byte; it still releases a buffer above `keep`). */
+static void buf_reset(pc_buf *b, size_t keep) {
+    wipe(b->p, b->len);
+    b->len = 0;
+    pc_buf_clear(b, keep);
 }
 
 static void free_headers(struct curl_slist *l) {
@@ -133,16 +144,17 @@ static void free_headers(struct curl_slist *l) {
  * that of one exceptional page: above this they are released after use. */
 #define KEEP_BUFFER (4u * 1024u * 1024u)
 
+/* The header list stays for the next request (freed by xfer_free or when the
+ * lines change): rebuilding it per call was a malloc and a free per line. */
 static void xfer_clear(xfer *x) {
-    free_headers(x->hdrs);
-    x->hdrs = NULL;
+    buf_reset(&x->hnew, 64 * 1024);
     if (x->body) wipe(x->body, x->blen);
     free(x->body);
     x->body = NULL;
     x->blen = x->sent_pos = 0;
     x->once = x->rewind_refused = 0;
-    pc_buf_clear(&x->resp, KEEP_BUFFER);
-    pc_buf_clear(&x->head, KEEP_BUFFER);
+    buf_reset(&x->resp, KEEP_BUFFER);
+    buf_reset(&x->head, KEEP_BUFFER);
     x->errbuf[0] = '\0';
     x->busy = 0;
 }
@@ -151,8 +163,12 @@ static void xfer_free(xfer *x) {
     if (!x) return;
     xfer_clear(x);
     if (x->easy) curl_easy_cleanup(x->easy);
+    free_headers(x->hdrs);
+    x->hdrs = NULL;
     pc_buf_release(&x->resp);
     pc_buf_release(&x->head);
+    pc_buf_release(&x->hsig);
+    pc_buf_release(&x->hnew);
     free(x);
 }
 
@@ -188,6 +204,34 @@ static double opt_seconds(lua_State *L, int t, const char *k, double dflt) {
     lua_pop(L, 1);
     if (!(v > 0)) v = dflt;
     return v;
+}
+
+/* Make x->hdrs the list of the lines in x->hnew: the list of the previous
+ * request when the lines are the same (the usual case: the same headers and
+ * token), else a new one. Returns 0 when out of memory (x stays consistent). */
+static int use_lines(xfer *x) {
+    if (x->hdrs && x->hnew.len == x->hsig.len && memcmp(x->hnew.p, x->hsig.p, x->hnew.len) == 0) {
+        buf_reset(&x->hnew, 64 * 1024);
+        return 1;
+    }
+    struct curl_slist *list = NULL;
+    for (size_t at = 0; at < x->hnew.len;) {
+        const char *line = x->hnew.p + at;
+        struct curl_slist *n = curl_slist_append(list, line);
+        if (!n) {
+            free_headers(list);
+            return 0;
+        }
+        list = n;
+        at += strlen(line) + 1;
+    }
+    free_headers(x->hdrs);
+    x->hdrs = list;
+    pc_buf t = x->hsig;
+    x->hsig = x->hnew;
+    x->hnew = t;
+    buf_reset(&x->hnew, 64 * 1024);
+    return 1;
 }
 
 /* Configure x for the request table at index r. Returns 1, or 0 after pushing
@@ -235,35 +279,17 @@ static int xfer_setup(lua_State *L, handle *h, xfer *x, int r, int for_multi) {
                 return 0;
             }
             if (kn == 12 && !strncasecmp(k, "content-type", 12)) has_ctype = 1;
-            char *line = malloc(kn + vn + 3);
-            if (!line) {
+            /* "Name;" sends an empty header ("Name:" would remove it). */
+            if (!pc_buf_add(&x->hnew, k, kn) || !pc_buf_add(&x->hnew, vn ? ": " : ";", vn ? 2 : 1) ||
+                !pc_buf_add(&x->hnew, v, vn) || !pc_buf_add(&x->hnew, "", 1)) {
                 lua_pop(L, 2);
                 return luaL_error(L, "purecloud: out of memory");
             }
-            memcpy(line, k, kn);
-            if (vn == 0) {
-                line[kn] = ';'; /* "Name;" sends an empty header ("Name:" would remove it) */
-                line[kn + 1] = '\0';
-            } else {
-                line[kn] = ':';
-                line[kn + 1] = ' ';
-                memcpy(line + kn + 2, v, vn);
-                line[kn + 2 + vn] = '\0';
-            }
-            struct curl_slist *n = curl_slist_append(x->hdrs, line);
-            free(line);
-            if (!n) {
-                lua_pop(L, 2);
-                return luaL_error(L, "purecloud: out of memory");
-            }
-            x->hdrs = n;
             lua_pop(L, 1);
         }
     }
     /* No "Expect: 100-continue" round trip for larger bodies. */
-    struct curl_slist *n = curl_slist_append(x->hdrs, "Expect:");
-    if (!n) return luaL_error(L, "purecloud: out of memory");
-    x->hdrs = n;
+    if (!pc_buf_add(&x->hnew, "Expect:", 8)) return luaL_error(L, "purecloud: out of memory");
 
     lua_getfield(L, r, "body");
     size_t blen = 0;
@@ -280,11 +306,10 @@ static int xfer_setup(lua_State *L, handle *h, xfer *x, int r, int for_multi) {
         x->blen = blen;
         if (!has_ctype && blen == 0) {
             /* An empty body is sent with Content-Length: 0 and no form type. */
-            n = curl_slist_append(x->hdrs, "Content-Type:");
-            if (!n) return luaL_error(L, "purecloud: out of memory");
-            x->hdrs = n;
+            if (!pc_buf_add(&x->hnew, "Content-Type:", 14)) return luaL_error(L, "purecloud: out of memory");
         }
     }
+    if (!use_lines(x)) return luaL_error(L, "purecloud: out of memory");
 
     lua_getfield(L, r, "once");
     x->once = lua_toboolean(L, -1);
@@ -390,7 +415,13 @@ static int push_outcome(lua_State *L, xfer *x, CURLcode rc) {
     lua_setfield(L, -2, "elapsed");
     lua_pushlstring(L, x->resp.p ? x->resp.p : "", x->resp.len);
     lua_setfield(L, -2, "body");
-    lua_newtable(L);
+    /* Presized with the number of header lines (no rehash while filling). */
+    int nlines = 0;
+    for (const char *q = x->head.p, *qe = q ? q + x->head.len : NULL; q && q < qe; nlines++) {
+        q = memchr(q, '\n', (size_t)(qe - q));
+        if (q) q++;
+    }
+    lua_createtable(L, 0, nlines);
     int ht = lua_gettop(L);
     /* Parse "Name: value" lines; lower-case names; join repeats with ", ". */
     const char *p = x->head.p, *end = p ? p + x->head.len : NULL;

@@ -242,7 +242,8 @@ function Client:call_with(io, method, path, args)
     if a == "sleep" then
       if action.retry then
         self.stats.retries = self.stats.retries + 1
-        self._log("warn", "%s: retrying in %.2f s after %s", op, action[2], tostring(action.err))
+        self._log("warn", "%s: retrying in %.2f s after %s", op, action[2],
+          (tostring(action.err):gsub("^purecloud: ", "")))
       end
       io.sleep(action[2])
       action = m:on("woke", io.now())

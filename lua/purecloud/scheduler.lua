@@ -47,7 +47,7 @@ function M.register_threads(transport, threads)
   threads_of[transport] = threads
 end
 
-local PERFORM, SLEEP = {}, {} -- unique yield tags
+local PERFORM, SLEEP, WAIT = {}, {}, {} -- unique yield tags
 
 --- Create a scheduler for `client`.
 -- @param client a purecloud client
@@ -75,7 +75,24 @@ function M.new(client)
     sleep = function(seconds)
       return co_yield(SLEEP, seconds)
     end,
+    -- A condition any table can be: `wait` parks the task until another
+    -- task of this scheduler calls `wake` with it, or `timeout` seconds pass
+    -- (the token keeper waits so for the token request in flight).
+    wait = function(cond, timeout)
+      return co_yield(WAIT, cond, timeout)
+    end,
+    wake = function(cond)
+      local parked = self.parked[cond]
+      self.parked[cond] = nil
+      for _, task in ipairs(parked or {}) do
+        if task.parked_on == cond then
+          task.parked_on = nil
+          self.ready[#self.ready + 1] = { task, true, n = 2 }
+        end
+      end
+    end,
   }
+  self.parked = setmetatable({}, { __mode = "k" }) -- condition -> tasks waiting on it
   return self
 end
 
@@ -146,6 +163,13 @@ function Scheduler:_step(task, ...)
     self.waiting[id] = task
   elseif tag == SLEEP then
     self.sleepers[#self.sleepers + 1] = { wake = self.io.now() + (tonumber(arg) or 0), task = task }
+  elseif tag == WAIT then
+    local list = self.parked[arg] or {}
+    list[#list + 1] = task
+    self.parked[arg] = list
+    task.parked_on = arg
+    -- The timeout: a sleeper that resumes the task only if nothing woke it.
+    self.sleepers[#self.sleepers + 1] = { wake = self.io.now() + (tonumber(res[4]) or 60), task = task, cond = arg }
   else
     -- A task yielded for its own reasons (a nested coroutine library):
     -- resume it again with what it yielded, as a plain coroutine host would.
@@ -173,7 +197,10 @@ function Scheduler:_wake_sleepers()
   local keep = {}
   for i = 1, #self.sleepers do
     local s = self.sleepers[i]
-    if s.wake <= now then
+    if s.cond and s.task.parked_on ~= s.cond then -- luacheck: ignore 542
+      -- woken by its condition already: the timeout is void
+    elseif s.wake <= now then
+      if s.cond then s.task.parked_on = nil end
       self.ready[#self.ready + 1] = { s.task, n = 1 }
     else
       keep[#keep + 1] = s

@@ -84,7 +84,9 @@ function Keeper:grant(io, grant, params)
       -- The usual cause of a login failure is the wrong region: say which host answered.
       err.message = ("%s (login host %s)"):format(err.message or "login failed", host_of(self.login_url))
       err.body, err.headers = nil, nil -- the token endpoint's answer stays out of errors
-      self.log("error", "token request failed: %s", tostring(err))
+      -- Returned to the caller, so only a debug line: a library does not print
+      -- (at the default level) the error it also hands back.
+      self.log("debug", "token request failed: %s", tostring(err))
       return nil, err
     end
   end
@@ -114,6 +116,11 @@ local function wake_all(self, io)
   if cond and io.wake then io.wake(cond) end
 end
 
+-- A token request is in flight (and has not overrun its deadline).
+local function busy(self, io)
+  return self.busy and io.now() < self.busy
+end
+
 --- The bearer header and its generation, fetching a token when needed.
 -- @return header, generation | nil, err
 function Keeper:bearer(io)
@@ -138,23 +145,25 @@ function Keeper:bearer(io)
       -- Another client (another worker) holds a token: adopt it.
       self.auth:accept({ access_token = stored, expires_in = left }, io.now())
       self.ttl = left
-    elseif self.busy or (store and store.lock and not store.lock(self.store_key, self.timeout + 5)) then
+    elseif busy(self, io) or (store and store.lock and not store.lock(self.store_key, self.timeout + 5)) then
       if io.now() > deadline then
         return nil, core.error{ kind = "auth", outcome = "not_sent",
           message = "timed out waiting for a token request in progress" }
       end
-      if self.busy then wait_for_flight(self, io, deadline) else io.sleep(0.05) end
+      if busy(self, io) then wait_for_flight(self, io, deadline) else io.sleep(0.05) end
     else
-      self.busy = true
-      local ok, fetched, err = pcall(self.grant, self, io, grant)
+      -- No pcall around the request: it yields (scheduler, cosockets), and
+      -- PUC Lua 5.1 cannot yield across a pcall. `busy` is a deadline
+      -- instead, so a request that raised cannot block the others forever.
+      self.busy = io.now() + self.timeout + self.connect_timeout + 5
+      local fetched, err = self:grant(io, grant)
       self.busy = false
-      if store and ok and fetched and self.ttl and self.ttl > 0 then
+      if store and fetched and self.ttl and self.ttl > 0 then
         local h = self.auth:current(io.now())
         if h then store.set(self.store_key, h:sub(#"Bearer " + 1), self.ttl) end
       end
       if store and store.unlock then store.unlock(self.store_key) end
       wake_all(self, io)
-      if not ok then error(fetched, 0) end
       if not fetched then return nil, err end
     end
   end

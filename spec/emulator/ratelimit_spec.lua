@@ -1,6 +1,7 @@
--- Rate limits as the service sends them: inin-ratelimit-count/-allowed/-reset
--- on every API response, a per-token budget when configured, and 429s with
--- Retry-After and the service's ErrorBody.
+-- Rate limits as the service sends them: with a budget configured,
+-- inin-ratelimit-count/-allowed/-reset on every API response, the budget per
+-- token, and 429s with Retry-After and the service's ErrorBody. Without one
+-- the emulator is unlimited and sends no rate-limit headers.
 local emu = require "support.emulator"
 
 local function new_token()
@@ -21,13 +22,15 @@ describe("emulator rate limits", function()
   after_each(function() emu.clear_faults() end)
 
   it("sends inin-ratelimit-count/allowed/reset on every API response, counted per token", function()
+    assert.is_nil(get(new_token()).headers["inin-ratelimit-allowed"]) -- no budget: unlimited, no headers
+    emu.config{ rate = { allowed = 300, window_s = 60 } }
     local a, b = new_token(), new_token()
     local u = emu.users(1)[1]
     local seen = {}
     for i, path in ipairs({ "/api/v2/users", "/api/v2/users/" .. u.id, "/api/v2/users/nope" }) do
       local r = get(a, path)
       assert.are.equal(tostring(i), r.headers["inin-ratelimit-count"], path)
-      assert.are.equal("300", r.headers["inin-ratelimit-allowed"]) -- the documented default budget
+      assert.are.equal("300", r.headers["inin-ratelimit-allowed"]) -- the service's documented default
       local reset = tonumber(r.headers["inin-ratelimit-reset"])
       assert.is_true(reset >= 1 and reset <= 60 and reset % 1 == 0, tostring(reset))
       seen[#seen + 1] = r.status
@@ -70,14 +73,15 @@ describe("emulator rate limits", function()
     assert.are.equal(429, w.status)
     assert.is_true(tonumber(w.headers["retry-after"]) >= 1)
     assert.are.equal(0, emu.stats().users_created)
-    -- rate = false turns enforcement off; the headers stay.
+    -- rate = false turns the budget off: unlimited again, no headers.
     emu.config{ rate = false }
     local off = get(c)
     assert.are.equal(200, off.status)
-    assert.are.equal("300", off.headers["inin-ratelimit-allowed"])
+    assert.is_nil(off.headers["inin-ratelimit-allowed"])
   end)
 
   it("refuses a malformed rate config without changing anything", function()
+    emu.config{ rate = { allowed = 300, window_s = 60 } }
     for _, bad in ipairs({ { rate = "fast" }, { rate = { allowed = -1 } }, { rate = { allowed = 2.5 } },
                            { rate = { allowed = 3, window_s = 0 } }, { rate = { window_s = 2 } } }) do
       local r = emu.request("POST", "/__emulator/config", { body = bad })

@@ -7,10 +7,17 @@ local core = require "purecloud.core"
 local cjson = require "cjson"
 local cjson_safe = require "cjson.safe"
 
+-- Lua 5.1/5.2 (make test-matrix) have no integer subtype: every number is a
+-- float there, and the integer-specific cases only apply from 5.3 on.
+local HAS_INTEGERS = math.type ~= nil
+local math_type = math.type or function(v) return type(v) == "number" and "float" or nil end
+local tointeger = math.tointeger or function(v) return v end
+local it_int = HAS_INTEGERS and it or pending
+
 -- The old behaviour: cjson.safe.decode, then the post-pass (in Lua here).
 local function postpass(v)
-  if math.type(v) == "float" and v == v and v >= -2 ^ 53 and v <= 2 ^ 53 and v == math.floor(v) then
-    return math.tointeger(v)
+  if math_type(v) == "float" and v == v and v >= -2 ^ 53 and v <= 2 ^ 53 and v == math.floor(v) then
+    return tointeger(v)
   end
   if type(v) ~= "table" then return v end
   for k, x in pairs(v) do
@@ -35,10 +42,10 @@ local function same(a, b, path)
   path = path or "$"
   if type(a) ~= type(b) then return false, path .. ": " .. type(a) .. " vs " .. type(b) end
   if type(a) == "number" then
-    if math.type(a) == "integer" and math.type(b) == "float" and (a > 2 ^ 53 or a < -2 ^ 53) then
+    if math_type(a) == "integer" and math_type(b) == "float" and (a > 2 ^ 53 or a < -2 ^ 53) then
       if a + 0.0 == b then return true end
     end
-    if math.type(a) ~= math.type(b) then return false, path .. ": " .. math.type(a) .. " vs " .. math.type(b) end
+    if math_type(a) ~= math_type(b) then return false, path .. ": " .. math_type(a) .. " vs " .. math_type(b) end
     if a ~= b or (a == 0 and 1 / a ~= 1 / b) then return false, ("%s: %.17g vs %.17g"):format(path, a, b) end
     return true
   end
@@ -92,14 +99,14 @@ describe("json decoder #hermetic", function()
     for _, s in ipairs(corpus) do agrees(s) end
   end)
 
-  it("keeps integers integral and exact, and makes integral doubles integers as before", function()
-    assert.are.equal("integer", math.type(core.json_decode("3")))
-    assert.are.equal("integer", math.type(core.json_decode("3.0")))
-    assert.are.equal("float", math.type(core.json_decode("2.5")))
+  it_int("keeps integers integral and exact, and makes integral doubles integers as before", function()
+    assert.are.equal("integer", math_type(core.json_decode("3")))
+    assert.are.equal("integer", math_type(core.json_decode("3.0")))
+    assert.are.equal("float", math_type(core.json_decode("2.5")))
     assert.are.equal(math.maxinteger, core.json_decode("9223372036854775807"))
     assert.are.equal(math.mininteger, core.json_decode("-9223372036854775808"))
     assert.are.equal(9007199254740993, core.json_decode("9007199254740993"))   -- cjson: ...992.0
-    assert.are.equal("float", math.type(core.json_decode("9223372036854775808")))
+    assert.are.equal("float", math_type(core.json_decode("9223372036854775808")))
     assert.are.equal(2 ^ 63, core.json_decode("9223372036854775808"))
     assert.are.equal(0, core.json_decode("1e-400"))
   end)
@@ -244,7 +251,7 @@ describe("json decoder #hermetic", function()
     end
     local v = core.interpret{ status = 200, headers = {}, body = '{"pageCount":3,"a":null,"l":[null]}' }
     assert.are.same({ pageCount = 3, l = { core.null } }, v)
-    assert.are.equal("integer", math.type(v.pageCount))
+    if HAS_INTEGERS then assert.are.equal("integer", math_type(v.pageCount)) end
   end)
 end)
 

@@ -91,4 +91,22 @@ describe("client:batch", function()
     assert.has_error(function() client:batch({ { "no_such_op" } }) end)
     assert.has_error(function() client:batch({}, { concurrency = 0 }) end)
   end)
+
+  it("makes concurrent calls of a fresh client wait for one token request, woken when it ends", function()
+    emu.reset{ users = 20 }
+    local fresh = support.direct()
+    local before = emu.stats().tokens.client_credentials or 0
+    emu.fault{ method = "POST", path = "/oauth/token", count = 1, delay_ms = 400 }
+    local calls = {}
+    for i = 1, 8 do calls[i] = { "get_users", { page_number = i, page_size = 2 } } end
+    local t0 = fresh.io.now()
+    local results, failed = fresh:batch(calls, { concurrency = 8 })
+    local took = fresh.io.now() - t0
+    assert.are.equal(0, failed)
+    assert.are.equal(8, #results)
+    assert.are.equal(1, (emu.stats().tokens.client_credentials or 0) - before)
+    assert.are.equal(1, fresh.stats.token_requests)
+    assert.is_true(took < 2, ("took %.2f s"):format(took)) -- 0.4 s for the token, then all 8 at once
+    fresh:close()
+  end)
 end)

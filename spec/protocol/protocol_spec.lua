@@ -36,7 +36,7 @@ describe("core.interpret #hermetic", function()
   it("decodes JSON, drops nulls in objects and keeps integers integral", function()
     local v = core.interpret{ status = 200, headers = {}, body = '{"a":null,"v":3,"f":2.5,"l":[1,null]}' }
     assert.is_nil(v.a)
-    assert.are.equal(math.type(v.v), "integer")
+    if math.type then assert.are.equal(math.type(v.v), "integer") else assert.are.equal(3, v.v) end
     assert.are.equal(2.5, v.f)
     assert.are.equal(core.null, v.l[2])
   end)
