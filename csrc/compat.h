@@ -20,9 +20,6 @@ static inline int pc_isinteger(lua_State *L, int i) {
     return n > -9007199254740992.0 && n < 9007199254740992.0 && n == (lua_Number)(long long)n;
 }
 #define lua_isinteger(L, i) pc_isinteger(L, i)
-#define PC_LUA_INTEGER_IS_FLOAT 1
-#else
-#define PC_LUA_INTEGER_IS_FLOAT 0
 #endif
 
 #if LUA_VERSION_NUM < 502

@@ -236,8 +236,16 @@ describe("client configuration and hosts", function()
     c = purecloud.new{ base_url = "http://gateway.internal:8080", client_id = "a", client_secret = "b" }
     assert.are.equal("http://gateway.internal:8080", c.login_url)
     c:close()
-    assert.are.equal(18, (function() local n = 0 for _ in pairs(require "purecloud.regions") do n = n + 1 end
-      return n end)())
+    -- Every region name resolves to its own api./login. pair (and a typo is refused).
+    local hosts = {}
+    for name, host in pairs(require "purecloud.regions") do
+      local r = purecloud.new{ environment = name, client_id = "a", client_secret = "b" }
+      assert.are.same({ "https://api." .. host, "https://login." .. host }, { r.base_url, r.login_url })
+      hosts[host] = true
+      r:close()
+    end
+    assert.is_true(hosts["mypurecloud.com"] and hosts["mypurecloud.ie"] and hosts["mypurecloud.jp"])
+    assert.has_error(function() purecloud.new{ environment = "eu west 1" } end)
   end)
 
   it("raises on malformed configuration, naming the option", function()
@@ -273,7 +281,7 @@ describe("client configuration and hosts", function()
     local base = support.direct()
     local transport = function(req)
       calls[#calls + 1] = req.method .. " " .. req.url
-      return base._curl:perform(req)
+      return base.io.transport(req)
     end
     local c = purecloud.new{ base_url = emu.url, client_id = "emulator-client", client_secret = "emulator-secret",
       transport = transport, sleep = function(s) slept[#slept + 1] = s end, now = core.now }

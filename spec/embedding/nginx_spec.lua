@@ -14,11 +14,11 @@ end
 
 describe("inside nginx with LuaJIT (the examples/nginx recipe)", function()
   local ngx_srv
-  setup(function()
+  lazy_setup(function()
     emu.reset{ users = 1000 }
     ngx_srv = harness.start{ workers = 2 }
   end)
-  teardown(function()
+  lazy_teardown(function()
     if ngx_srv then ngx_srv.stop() end
     config(0)
   end)

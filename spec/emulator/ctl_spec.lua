@@ -66,8 +66,8 @@ end)
 
 describe("emulator/ctl start, away from this checkout", function()
   local dir, root
-  setup(function() dir, root = copy_checkout() end)
-  teardown(function() os.execute("rm -rf " .. dir) end)
+  lazy_setup(function() dir, root = copy_checkout() end)
+  lazy_teardown(function() os.execute("rm -rf " .. dir) end)
 
   it("starts from a checkout that other users cannot read", function()
     local rc, out = sh(root .. "/emulator/ctl start --port 0 --users 2")

@@ -6,8 +6,8 @@ local harness = require "embedding.nginx_harness"
 
 describe("nginx transport against a hostile server", function()
   local srv
-  setup(function() srv = harness.start{ workers = 1 } end)
-  teardown(function() if srv then srv.stop() end end)
+  lazy_setup(function() srv = harness.start{ workers = 1 } end)
+  lazy_teardown(function() if srv then srv.stop() end end)
   before_each(function() harness.get(srv.url, "/hostile/reset") end)
 
   local function probe(q)
