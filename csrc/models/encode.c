@@ -553,6 +553,24 @@ static void enc_init(lua_State *L, enc *e, int mode) {
     e->visiting = lua_gettop(L);
 }
 
+/* The result at the top of the stack and the warnings as plain messages
+ * (result, warnings), or nil and the validation error naming every issue. */
+static int finish(lua_State *L, enc *e, const char *what) {
+    if (e->nerrs > 0) {
+        lua_pushnil(L);
+        push_validation_error(L, e->errs, e->nerrs, what);
+        return 2;
+    }
+    lua_createtable(L, e->nwarns, 0);
+    for (int i = 1; i <= e->nwarns; i++) {
+        lua_rawgeti(L, e->warns, i);
+        lua_getfield(L, -1, "message");
+        lua_rawseti(L, -3, i);
+        lua_pop(L, 1);
+    }
+    return 2;
+}
+
 /* core.encode_body(op_name, value, mode) -> json, warnings | nil, err */
 static int l_encode_body(lua_State *L) {
     const char *name = luaL_checkstring(L, 1);
@@ -572,21 +590,8 @@ static int l_encode_body(lua_State *L) {
         encode(&e, 2, op->body_schema, 0);
     }
     if (e.oom) return luaL_error(L, "purecloud: out of memory");
-    if (e.nerrs > 0) {
-        lua_pushnil(L);
-        push_validation_error(L, e.errs, e.nerrs, "request body");
-        return 2;
-    }
     pc_buf_push(L, e.out);
-    /* Warnings as plain messages. */
-    lua_createtable(L, e.nwarns, 0);
-    for (int i = 1; i <= e.nwarns; i++) {
-        lua_rawgeti(L, e.warns, i);
-        lua_getfield(L, -1, "message");
-        lua_rawseti(L, -3, i);
-        lua_pop(L, 1);
-    }
-    return 2;
+    return finish(L, &e, "request body");
 }
 
 /* snake_case -> camelCase into out: how an option the contract does not know
@@ -723,20 +728,8 @@ static int l_encode_query(lua_State *L) {
             lua_settop(L, v - 1);
         }
     }
-    if (e.nerrs > 0) {
-        lua_pushnil(L);
-        push_validation_error(L, e.errs, e.nerrs, "options");
-        return 2;
-    }
     lua_pushvalue(L, out);
-    lua_createtable(L, e.nwarns, 0);
-    for (int i = 1; i <= e.nwarns; i++) {
-        lua_rawgeti(L, e.warns, i);
-        lua_getfield(L, -1, "message");
-        lua_rawseti(L, -3, i);
-        lua_pop(L, 1);
-    }
-    return 2;
+    return finish(L, &e, "options");
 }
 
 /* core.encode_json(value) -> json | nil, err: any Lua value as JSON by its
