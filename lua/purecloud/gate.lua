@@ -90,9 +90,15 @@ function Gate:wait(now)
   return 0
 end
 
---- A request is about to be sent.
-function Gate:sent()
+--- A call let through will not send after all (its token request failed).
+function Gate:released()
   if self.admitted > 0 then self.admitted = self.admitted - 1 end
+end
+
+--- A request is about to be sent; `admitted`: it was let through by `wait`
+-- (false for the replay after a 401, which did not pass the gate again).
+function Gate:sent(admitted)
+  if admitted and self.admitted > 0 then self.admitted = self.admitted - 1 end
   self.in_flight = self.in_flight + 1
 end
 

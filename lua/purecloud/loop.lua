@@ -138,6 +138,7 @@ function Machine:_gate(now)
     return { "sleep", wait }
   end
   enter(self, "open")
+  self.admitted = self.gate ~= nil -- let through by the gate, not sent yet
   if self.renew_gen == nil then return TOKEN end
   return { "token", renew = self.renew_gen }
 end
@@ -158,9 +159,12 @@ function Machine:on(ev, a, b, c, d)
   elseif state == "authorize" and kind == "token" then
     self.gen, self.renew_gen = a, nil
     enter(self, "token")
-    if self.gate then self.gate:sent() end
+    if self.gate then self.gate:sent(self.admitted) end
+    self.admitted = false
     return SEND
   elseif state == "authorize" and kind == "no_token" then
+    if self.gate and self.admitted then self.gate:released() end
+    self.admitted = false
     enter(self, "no_token")
     return { "fail", a }
   elseif state == "send" and kind == "response" then

@@ -294,13 +294,13 @@ describe("the request loop #hermetic", function()
       local g = gate.new()
       assert.are.equal(0, g:wait(0))     -- the first call goes
       assert.is_true(g:wait(0) > 0)      -- the others wait for its answer (its token may be slow)
-      g:sent()
+      g:sent(true)
       g:answered(0.1, rl(4, 1, 2))
       -- Three calls pass the gate and wait for a token: they count, so a fourth waits for the reset.
       for _ = 1, 3 do assert.are.equal(0, g:wait(0.2)) end
       local w = g:wait(0.2)
       assert.is_true(math.abs(w - 1.9) < 1e-9, "waits until the reset: " .. w)
-      for _ = 1, 3 do g:sent() end
+      for _ = 1, 3 do g:sent(true) end
       for i = 2, 4 do g:answered(0.3, rl(4, i, 2)) end
       assert.is_true(g:wait(0.3) > 0)
       -- After the reset (the earliest answer's bound, 2.1) the window is new.
@@ -309,13 +309,13 @@ describe("the request loop #hermetic", function()
 
     it("never opens before the earliest bound of the window's reset, with calls in flight counted", function()
       local g = gate.new()
-      g:wait(0); g:sent(); g:answered(0.5, rl(3, 1, 2))   -- reset by 2.5 at the latest
-      g:wait(0.6); g:sent(); g:answered(1.2, rl(3, 2, 1)) -- reset by 2.2: the tighter bound
-      assert.are.equal(0, g:wait(1.3)); g:sent()          -- in flight: the budget is used up
+      g:wait(0); g:sent(true); g:answered(0.5, rl(3, 1, 2))   -- reset by 2.5 at the latest
+      g:wait(0.6); g:sent(true); g:answered(1.2, rl(3, 2, 1)) -- reset by 2.2: the tighter bound
+      assert.are.equal(0, g:wait(1.3)); g:sent(true)          -- in flight: the budget is used up
       assert.is_true(math.abs(g:wait(1.3) - 0.9) < 1e-9)
       -- After the reset, what is still in flight counts against the new window.
-      assert.are.equal(0, g:wait(2.2)); g:sent()
-      assert.are.equal(0, g:wait(2.2)); g:sent()
+      assert.are.equal(0, g:wait(2.2)); g:sent(true)
+      assert.are.equal(0, g:wait(2.2)); g:sent(true)
       assert.are.equal(gate.POLL, g:wait(2.2))           -- 3 in flight, no answer yet from the new window
     end)
 
@@ -327,7 +327,7 @@ describe("the request loop #hermetic", function()
       assert.are.equal(0, g:wait(gate.PROBE_MAX + 1))
       -- Budget known, window reset, nothing in flight: calls that never sent do not count.
       local h = gate.new()
-      h:wait(0); h:sent(); h:answered(0, rl(2, 1, 1))
+      h:wait(0); h:sent(true); h:answered(0, rl(2, 1, 1))
       h:wait(0.1); h:wait(0.1)                            -- two admitted, never sent
       assert.is_true(h:wait(0.1) > 0)                     -- they count within the window
       assert.are.equal(0, h:wait(1))                      -- forgotten at its reset
