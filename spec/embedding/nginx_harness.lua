@@ -13,6 +13,7 @@ local EXTRA = [[
     location = /t/each { content_by_lua_block { require("ngx_probe").each() } }
     location = /t/bounds { content_by_lua_block { require("ngx_probe").bounds() } }
     location = /t/raise { content_by_lua_block { require("ngx_probe").raise() } }
+    location = /t/write_once { content_by_lua_block { require("ngx_probe").write_once() } }
     location = /t/auto { content_by_lua_block { require("ngx_probe").auto() } }
     location = /t/default { content_by_lua_block { require("ngx_probe").default_client() } }
     location = /t/probe { content_by_lua_block { require("ngx_probe").probe() } }

@@ -27,6 +27,22 @@ describe("inside nginx with LuaJIT (the examples/nginx recipe)", function()
     config(0)
   end)
 
+  it("applies a write whose answer is lost exactly once, and reports its outcome as unknown (POST, PATCH)", function()
+    for _, case in ipairs({ { method = "POST", path = "/api/v2/users", route = "POST /api/v2/users" },
+                            { method = "PATCH", path = "/api/v2/users/[^/]+", route = "PATCH /api/v2/users/{userId}" } }) do
+      local u = emu.users(1)[1]
+      local before = (emu.stats().applied or {})[case.route] or 0
+      emu.fault{ action = "apply_then_close", method = case.method, path = case.path, count = 1 }
+      local _, r = harness.get(ngx_srv.url, "/t/write_once", { method = case.method, id = u.id,
+        email = "ngx-" .. case.method:lower() .. "@example.com" })
+      emu.clear_faults()
+      assert.is_false(r.ok, case.method)
+      assert.are.same({ "transport", "unknown", true }, { r.kind, r.outcome, r.sent })
+      assert.matches("check before repeating", r.text)
+      assert.are.equal(1, ((emu.stats().applied or {})[case.route] or 0) - before, case.method .. " applied")
+    end
+  end)
+
   it("runs operations, paging and batches over cosockets with the LuaJIT build", function()
     emu.reset{ users = 120 }
     local status, r = harness.get(ngx_srv.url, "/t/basic")

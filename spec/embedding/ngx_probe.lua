@@ -51,6 +51,23 @@ function M.basic()
          core = package.searchpath("purecloud.core", package.cpath), jit = jit and jit.version }
 end
 
+-- A write whose answer is lost, through the recipe's client (cosocket
+-- transport, keep-alive pool): a GET first so the POST/PATCH goes on a
+-- reused connection; the spec has armed the emulator's apply_then_close.
+function M.write_once()
+  local c = app_client()
+  assert(c.users.get_users{ page_size = 1 })
+  local v, err
+  if arg("method", "POST") == "POST" then
+    v, err = c.users.post_users{ name = "Ngx Once", email = arg("email", "ngx-once@example.com"), password = "x-Secret-1" }
+  else
+    local u = assert(c.users.get_user_id(arg("id")))
+    v, err = c.users.patch_user_id(u.id, { name = "Ngx Renamed", version = u.version })
+  end
+  reply{ ok = v ~= nil, kind = err and err.kind, outcome = err and err.outcome, sent = err and err.sent,
+         text = err and tostring(err) }
+end
+
 -- n get_user_id calls with concurrency c, timed inside nginx.
 function M.batch()
   local c = app_client()
