@@ -3,12 +3,7 @@
 -- except the few marked `<!-- not run: reason -->` on the line before.
 local emu = require "support.emulator"
 
-local function read(path)
-  local f = assert(io.open(path))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read = require("support.shell").read
 
 -- { { line = n, code = "…", skip = reason|nil }, … }
 local function lua_blocks(text)

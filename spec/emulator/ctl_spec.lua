@@ -4,13 +4,7 @@
 -- at once with the emulator's own reason.
 local emu = require "support.emulator"
 
-local function sh(cmd)
-  local p = assert(io.popen("(" .. cmd .. ") 2>&1; echo \"rc=$?\""))
-  local out = p:read("a")
-  p:close()
-  local rc = tonumber(out:match("rc=(%d+)%s*$"))
-  return rc, out:gsub("rc=%d+%s*$", "")
-end
+local sh = require("support.shell").run
 
 local function exists(path)
   local f = io.open(path)

@@ -2,19 +2,8 @@
 -- install offline into a fresh tree and load from outside the checkout, and
 -- a rock build per Lua version that never installs another Lua's module.
 -- (Slow: it builds the C core several times.)
-local function sh(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1"))
-  local out = p:read("*a")
-  local ok, _, code = p:close()
-  return (ok == true or ok == 0) and 0 or (code or 1), out
-end
-
-local function slurp(path)
-  local f = assert(io.open(path))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local shell = require "support.shell"
+local sh, slurp = shell.run, shell.read
 
 local function mktemp() local _, d = sh("mktemp -d"); return (d:gsub("%s+$", "")) end
 

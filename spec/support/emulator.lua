@@ -6,7 +6,10 @@ local cjson = require "cjson.safe"
 
 local M = {}
 
-M.url = os.getenv("PURECLOUD_EMULATOR_URL") or "http://127.0.0.1:8089"
+-- No default port: the emulator is started on a free port (tools/run-specs,
+-- tools/with-emulator) and its URL handed over; a spec run without one fails
+-- with that advice rather than talking to whatever listens on a fixed port.
+M.url = os.getenv("PURECLOUD_EMULATOR_URL")
 M.api_url = os.getenv("PURECLOUD_API_URL") or M.url
 M.client_id, M.client_secret = "emulator-client", "emulator-secret"
 
@@ -39,6 +42,10 @@ end
 function M.request(method, path, opts)
   opts = opts or {}
   local base = opts.base or M.url
+  if not base then
+    error("no emulator: run the specs with tools/run-specs (or tools/with-emulator), "
+      .. "or set PURECLOUD_EMULATOR_URL to one started with `emulator/ctl start --port 0`", 2)
+  end
   local hdr = os.tmpname()
   local bodyf = os.tmpname()
   -- env -u LD_PRELOAD: under tools/asan-specs the ASan runtime must not reach curl (it deadlocks there).
