@@ -1,10 +1,11 @@
 # purecloud — build, test and tooling entry points.
-#   make            build the C module for $(LUA) (default lua5.4) into build/lua5.4/purecloud/core.so
+#   make            build the C modules for $(LUA) (default lua5.4) into build/lua5.4/purecloud/:
+#                   core.so (no libcurl) and transport/curl.so (libcurl, loaded at a client's first request)
 #   make test       bootstrap, build, start the emulator, run every spec, stop it
 #   make demo       bootstrap, build, start the emulator, run examples/demo.lua
 #   make check      luacheck + cppcheck + -Werror builds (5.4 and LuaJIT)
-#   make luajit     build for LuaJIT / nginx into build/luajit/purecloud/core.so
-#   make lua5.1 | lua5.2 | lua5.3 | lua5.4   build for that Lua into build/lua5.X/purecloud/core.so
+#   make luajit     build for LuaJIT / nginx into build/luajit/purecloud/
+#   make lua5.1 | lua5.2 | lua5.3 | lua5.4   build for that Lua into build/lua5.X/purecloud/
 #   make test-matrix  run the spec suite on Lua 5.1, 5.2, 5.3, 5.4 (and LuaJIT inside nginx)
 #   make rock       a source rock and a binary rock into build/rock (offline)
 #   make specs      build and run the specs without bootstrapping (what `luarocks test` runs)
@@ -41,10 +42,16 @@ PC_VERSION := $(shell cat VERSION)
 SRCS := $(sort $(wildcard csrc/*.c csrc/*/*.c))
 HDRS := $(sort $(wildcard csrc/*.h csrc/*/*.h))
 LUASRC := $(sort $(wildcard lua/purecloud/*.lua lua/purecloud/*/*.lua))
+# Two modules: purecloud.core (JSON, models, protocol, auth; no libcurl, so
+# `require "purecloud"` stays cheap) and purecloud.transport.curl (libcurl
+# and the few shared helpers it needs; errors.c builds error objects with the
+# metatable core registered, the module requires core first).
+CURL_SRCS := csrc/transport/curl.c csrc/buf.c csrc/class.c csrc/protocol/errors.c
+CORE_SRCS := $(filter-out csrc/transport/%,$(SRCS))
 
 MOD    := build/$(LUAV)/purecloud/core.so
-MOD54  := build/lua5.4/purecloud/core.so
-MODJIT := build/luajit/purecloud/core.so
+MODCURL := build/$(LUAV)/purecloud/transport/curl.so
+MODJIT := build/luajit/purecloud/core.so build/luajit/purecloud/transport/curl.so
 MATRIX ?= 5.1 5.2 5.3 5.4
 MATRIX_TIMEOUT ?= 1800
 
@@ -52,18 +59,22 @@ MATRIX_TIMEOUT ?= 1800
         contract install clean bootstrap asan asan-test valgrind bench docs fuzz rock specs test-matrix \
         fresh-check nginx-example
 
-all: $(MOD)
+all: $(MOD) $(MODCURL)
 
-lua5.1 lua5.2 lua5.3 lua5.4: %: build/%/purecloud/core.so
+lua5.1 lua5.2 lua5.3 lua5.4: %: build/%/purecloud/core.so build/%/purecloud/transport/curl.so
 luajit: $(MODJIT)
 
 # Headers for build/<stem>: LUA_INCDIR for the Lua being built (LuaRocks
 # passes it), the Debian path for the others.
 incdir = $(if $(filter $(1),$(LUAV)),$(LUA_INCDIR),$(if $(filter luajit,$(1)),$(LUAJIT_INCDIR),/usr/include/$(1)))
 
-build/%/purecloud/core.so: $(SRCS) $(HDRS) Makefile VERSION
+build/%/purecloud/core.so: $(CORE_SRCS) $(HDRS) Makefile VERSION
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARN) -DPC_VERSION='"$(PC_VERSION)"' -I$(call incdir,$*) -Icsrc $(LIBFLAG) -o $@ $(SRCS) $(CURL_LIBS)
+	$(CC) $(CFLAGS) $(WARN) -DPC_VERSION='"$(PC_VERSION)"' -I$(call incdir,$*) -Icsrc $(LIBFLAG) -o $@ $(CORE_SRCS)
+
+build/%/purecloud/transport/curl.so: $(CURL_SRCS) $(HDRS) Makefile VERSION
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -DPC_VERSION='"$(PC_VERSION)"' -I$(call incdir,$*) -Icsrc $(LIBFLAG) -o $@ $(CURL_SRCS) $(CURL_LIBS)
 
 bootstrap:
 	@./tools/bootstrap
@@ -109,19 +120,25 @@ contract: bootstrap
 	@$(MAKE) --no-print-directory all
 	@./tools/contract-check
 
-install: $(MOD)
-	install -d $(LIBDIR)/purecloud $(LUADIR)/purecloud
+install: $(MOD) $(MODCURL)
+	install -d $(LIBDIR)/purecloud/transport $(LUADIR)/purecloud
 	install -m 0755 $(MOD) $(LIBDIR)/purecloud/core.so
+	install -m 0755 $(MODCURL) $(LIBDIR)/purecloud/transport/curl.so
 	cd lua && for f in $$(find purecloud -name '*.lua'); do install -D -m 0644 $$f $(LUADIR)/$$f; done
 	install -D -m 0755 bin/purecloud $(BINDIR)/purecloud
 
 # The C core under ASan + UBSan (tools/asan-specs runs specs over it in `make test`).
 MODASAN := build/asan/purecloud/core.so
-asan: $(MODASAN)
-$(MODASAN): $(SRCS) $(HDRS) Makefile
+MODASANCURL := build/asan/purecloud/transport/curl.so
+ASAN_CC := clang -g -O1 -fPIC -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
+  $(WARN) -I$(LUA_INCDIR) -Icsrc -shared
+asan: $(MODASAN) $(MODASANCURL)
+$(MODASAN): $(CORE_SRCS) $(HDRS) Makefile
 	@mkdir -p $(dir $@)
-	clang -g -O1 -fPIC -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer $(WARN) \
-	  -I$(LUA_INCDIR) -Icsrc -shared -o $@ $(SRCS) $(CURL_LIBS)
+	$(ASAN_CC) -o $@ $(CORE_SRCS)
+$(MODASANCURL): $(CURL_SRCS) $(HDRS) Makefile
+	@mkdir -p $(dir $@)
+	$(ASAN_CC) -o $@ $(CURL_SRCS) $(CURL_LIBS)
 
 # Memory checks over the C-heavy specs (slow: minutes). busted re-executes
 # itself under lua5.4, hence --trace-children; only definite leaks fail.
@@ -141,8 +158,8 @@ FUZZ_SECONDS ?= 60
 fuzz:
 	@mkdir -p build/fuzz build/fuzz/corpus build/fuzz/corpus-json
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer -Wall -Wextra -Werror -std=c99 \
-	  -D_POSIX_C_SOURCE=200809L -I$(LUA_INCDIR) -Icsrc -o build/fuzz/fuzz_core fuzz/fuzz_core.c $(SRCS) \
-	  -llua5.4 $(CURL_LIBS)
+	  -D_POSIX_C_SOURCE=200809L -I$(LUA_INCDIR) -Icsrc -o build/fuzz/fuzz_core fuzz/fuzz_core.c $(CORE_SRCS) \
+	  -llua5.4
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
 	  -Wall -Wextra -Werror -std=c99 -D_POSIX_C_SOURCE=200809L -I$(LUA_INCDIR) -Icsrc \
 	  -o build/fuzz/fuzz_decode fuzz/fuzz_decode.c csrc/json/decode.c -llua5.4

@@ -1,7 +1,7 @@
 --- One column of `make bench` (not a test): N sequential calls of one kind,
 -- after an untimed warm-up of N/10; prints "<calls per second>".
 --   lua5.4 bench/client.lua naive|purecloud user|page BASE_URL TOKEN USER_ID N
--- naive:     require("purecloud.core").curl_new():perform + cjson.decode
+-- naive:     require("purecloud.transport.curl").new():perform + cjson.decode
 -- purecloud: client.users.get_user_id(id) / client.users.get_users{ page_size = 500 }
 --            (its own token request first, as an application does)
 package.path = "./lua/?.lua;./lua/?/init.lua;" .. package.path
@@ -15,7 +15,7 @@ local core = require "purecloud.core"
 local call
 if kind == "naive" then
   local cjson = require "cjson"
-  local h = core.curl_new{}
+  local h = require("purecloud.transport.curl").new{}
   local req = { method = "GET", headers = { Authorization = "Bearer " .. token, Accept = "application/json" },
                 url = shape == "user" and base .. "/api/v2/users/" .. id or base .. "/api/v2/users?pageSize=500" }
   call = function()

@@ -25,7 +25,7 @@ local headers = { Authorization = "Bearer " .. token, ["Content-Type"] = "applic
 local body = '{"query":[{"type":"EXACT","fields":["email"],"value":"nobody@example.com"}],"pageSize":1}'
 
 local function sequential(once)
-  local h = core.curl_new{}
+  local h = require("purecloud.transport.curl").new{}
   local t0 = core.now()
   for _ = 1, N do
     local res = assert(h:perform{ method = "POST", url = url .. "/api/v2/users/search", headers = headers,
@@ -38,7 +38,7 @@ local function sequential(once)
 end
 
 local function parallel(once)
-  local h = core.curl_new{}
+  local h = require("purecloud.transport.curl").new{}
   local t0 = core.now()
   local sent, done = 0, 0
   while done < N do

@@ -1,7 +1,8 @@
 /* purecloud.core: the C core's single entry point.
  * luaopen_purecloud_core may run many times per process (busted loads it per
  * spec file; nginx creates several VMs); everything it builds is per Lua state
- * and the only process-wide step (curl_global_init) is guarded in transport. */
+ * and it never loads libcurl: the transport is its own module
+ * (csrc/transport/curl.c, purecloud.transport.curl). */
 #include "pc.h"
 
 /* The only exported symbol (everything else is built -fvisibility=hidden). */
@@ -14,7 +15,6 @@ __attribute__((visibility("default"))) int luaopen_purecloud_core(lua_State *L) 
     pc_open_errors(L); /* first: every part builds error objects */
     pc_open_clock(L);
     pc_open_json(L);
-    pc_open_transport(L);
     pc_open_protocol(L);
     pc_open_auth(L);
     pc_open_models(L);

@@ -28,12 +28,24 @@ M.Client = Client
 
 local co_running = coroutine.running
 
+-- (No libcurl version in it: asking libcurl would load it at start-up, and
+-- inside nginx the transport is not libcurl.)
 local function default_user_agent(ua)
   if ua then return ua end
   local lua_v = _VERSION:match("[%d%.]+") or "?"
   if jit and jit.version then lua_v = jit.version:gsub(" ", "/") end -- luacheck: ignore 113
-  local curl_v = core.curl_version and core.curl_version() or "?"
-  return ("purecloud-lua/%s libcurl/%s Lua/%s"):format(core._VERSION, curl_v, lua_v)
+  return ("purecloud-lua/%s Lua/%s"):format(core._VERSION, lua_v)
+end
+
+-- The libcurl transport module is found now (a clear error at `new` when it
+-- is missing) but loaded at the first request: loading libcurl and its ~30
+-- libraries is most of a cold start (docs/DESIGN.md, "Start-up").
+local CURL_MODULE = "purecloud.transport.curl"
+local function curl_available()
+  if package.loaded[CURL_MODULE] or package.preload[CURL_MODULE] then return true end
+  if package.searchpath and package.searchpath(CURL_MODULE, package.cpath) then return true end
+  -- Not on package.cpath (or Lua 5.1): another searcher may still have it.
+  return (pcall(require, CURL_MODULE))
 end
 
 -- Inside nginx, a client given no transport uses the cosocket transport in
@@ -84,13 +96,24 @@ function M.new(opts)
 
   local transport = opts.transport
   if not transport then
-    if not core.curl_new then error("purecloud: this build has no libcurl transport; pass option 'transport'", 2) end
-    local handle = core.curl_new{
+    if not curl_available() then
+      error(("purecloud: the libcurl transport (module %s) is not installed; pass option 'transport'")
+        :format(CURL_MODULE), 2)
+    end
+    local curl_opts = {
       verify = opts.verify ~= false, ca_file = opts.ca_file, ca_path = opts.ca_path,
       proxy = opts.proxy, max_connections = opts.max_connections,
     }
-    self._curl = handle
-    transport = function(req) return handle:perform(req) end
+    local handle
+    self._curl_handle = function()
+      if not handle then
+        handle = require(CURL_MODULE).new(curl_opts)
+        self._curl = handle
+      end
+      return handle
+    end
+    local get = self._curl_handle
+    transport = function(req) return (handle or get()):perform(req) end
   end
   self._auto = nginx_auto(opts)
   self.io = {
@@ -129,8 +152,9 @@ end
 --- The libcurl handle when the default transport is in use (for the
 -- scheduler's multi interface), else nil.
 function Client:multi_transport()
-  local h = self._curl
-  if h and h.submit and h.poll and not (self._auto and self._auto()) then return h end
+  if self._auto and self._auto() then return nil end
+  local h = self._curl_handle and self._curl_handle()
+  if h and h.submit and h.poll then return h end
   return nil
 end
 

@@ -4,7 +4,6 @@
 -- own would re-send the request on a fresh connection and apply it twice.
 local emu = require "support.emulator"
 local support = require "support.client"
-local core = require "purecloud.core"
 
 local function applied(route)
   return (emu.stats().applied or {})[route] or 0
@@ -46,7 +45,7 @@ describe("a write whose answer is lost #hostile", function()
 
   it("is never re-sent by the raw transport either, while a safe request may be", function()
     local token = emu.token(true)
-    local h = core.curl_new{}
+    local h = require("purecloud.transport.curl").new{}
     local auth = { Authorization = "Bearer " .. token, ["Content-Type"] = "application/json" }
     assert(h:perform{ method = "GET", url = emu.url .. "/api/v2/users", headers = auth })
     emu.fault{ action = "apply_then_close", method = "POST", path = "/api/v2/users", count = 1 }

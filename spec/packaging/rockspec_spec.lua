@@ -14,7 +14,8 @@ local function load_from(tree, lua, short)
   return sh(("cd /tmp && LUA_PATH='%s/share/lua/%s/?.lua;%s/share/lua/%s/?/init.lua;;' LUA_CPATH='%s/lib/lua/%s/?.so;;' "
     .. "%s -e 'local p = require \"purecloud\"; local u = require \"purecloud.users\"; "
     .. "io.write(p._VERSION, \" \", require(\"purecloud.core\")._VERSION, \" \", "
-    .. "package.searchpath(\"purecloud.core\", package.cpath), \" \", type(u.get_user_id))'")
+    .. "package.searchpath(\"purecloud.core\", package.cpath), \" \", type(u.get_user_id), \" \", "
+    .. "type(require(\"purecloud.transport.curl\").new))'")
     :format(tree, short, tree, short, tree, short, lua))
 end
 
@@ -51,7 +52,7 @@ describe("the rock", function()
       assert.are.equal(0, code, rock .. ": " .. out)
       local lcode, loaded = load_from(tree, "lua5.4", "5.4")
       assert.are.equal(0, lcode, loaded)
-      assert.are.equal(("%s %s %s/lib/lua/5.4/purecloud/core.so function"):format(VERSION, VERSION, tree), loaded)
+      assert.are.equal(("%s %s %s/lib/lua/5.4/purecloud/core.so function function"):format(VERSION, VERSION, tree), loaded)
       -- The installed command line runs from anywhere too (with the tree's
       -- paths, as `luarocks path` gives them for a tree of one's own).
       code, out = sh(("cd /tmp && eval \"$(luarocks --lua-version=5.4 --tree=%s path)\" && %s/bin/purecloud --version")
@@ -70,6 +71,6 @@ describe("the rock", function()
     local lcode, loaded = load_from(tree, "lua5.3", "5.3")
     sh("rm -rf " .. tree)
     assert.are.equal(0, lcode, loaded)
-    assert.are.equal(("%s %s %s/lib/lua/5.3/purecloud/core.so function"):format(VERSION, VERSION, tree), loaded)
+    assert.are.equal(("%s %s %s/lib/lua/5.3/purecloud/core.so function function"):format(VERSION, VERSION, tree), loaded)
   end)
 end)

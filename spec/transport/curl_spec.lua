@@ -3,11 +3,11 @@
 local emu = require "support.emulator"
 local core = require "purecloud.core"
 
-describe("core.curl_new", function()
+describe("purecloud.transport.curl", function()
   local h, token
   before_each(function()
     emu.reset{ users = 300 }
-    h = core.curl_new{}
+    h = require("purecloud.transport.curl").new{}
     token = emu.token(true)
   end)
   after_each(function() h:close() end)

@@ -3,13 +3,12 @@
 -- a renewed token, a per-call header — must still be sent as given, on the
 -- blocking handle and on the multi pool's reused transfers.
 local emu = require "support.emulator"
-local core = require "purecloud.core"
 
-describe("core.curl_new header lists", function()
+describe("purecloud.transport.curl header lists", function()
   local h, token, url
   before_each(function()
     emu.reset{ users = 5 }
-    h = core.curl_new{}
+    h = require("purecloud.transport.curl").new{}
     token = emu.token(true)
     url = emu.url .. "/api/v2/users/" .. emu.users(1)[1].id
   end)
