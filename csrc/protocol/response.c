@@ -47,7 +47,7 @@ static int retry_after(lua_State *L, int headers, double *out) {
 }
 
 /* core.interpret(res) -> value | nil, err
- * res = { status, headers = { lower-case = value }, body = string } */
+ * res = { status, headers = { lower-case = value }, body = string | value = decoded 2xx body } */
 static int l_interpret(lua_State *L) {
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_getfield(L, 1, "status");
@@ -65,6 +65,10 @@ static int l_interpret(lua_State *L) {
     }
 
     if (status >= 200 && status < 300) {
+        /* Already decoded by the transport (req.decode): the value as is. */
+        lua_getfield(L, 1, "value");
+        if (!lua_isnil(L, -1)) return 1;
+        lua_pop(L, 1);
         /* An empty (or whitespace-only) 2xx body means plain success. */
         const char *s = lua_tostring(L, body);
         size_t i = 0;

@@ -18,15 +18,16 @@ static int unreserved(unsigned char c) {
 /* Percent-encode s into b. Dot segments are escaped entirely. */
 static void add_escaped(pc_buf *b, const char *s, size_t n, int segment) {
     int dots = segment && ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'));
+    size_t run = 0; /* start of the pending run of bytes kept as they are */
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (unreserved(c) && !(dots && c == '.')) {
-            pc_buf_add(b, (const char *)&c, 1);
-        } else {
-            char e[3] = {'%', HEX[c >> 4], HEX[c & 15]};
-            pc_buf_add(b, e, 3);
-        }
+        if (unreserved(c) && !(dots && c == '.')) continue;
+        char e[3] = {'%', HEX[c >> 4], HEX[c & 15]};
+        pc_buf_add(b, s + run, i - run);
+        pc_buf_add(b, e, 3);
+        run = i + 1;
     }
+    pc_buf_add(b, s + run, n - run);
 }
 
 void pc_add_escaped(pc_buf *b, const char *s, size_t n) { add_escaped(b, s, n, 0); }
@@ -89,6 +90,17 @@ static int sort_keys(lua_State *L, int tidx) {
     return n;
 }
 
+/* The buffer URLs are built in: one per Lua state (the functions' upvalue,
+ * freed with the state), emptied on entry — nothing inside a build can call
+ * back into Lua code that builds another URL (tables are read raw; the key
+ * sort compares strings only), and a build that raised leaves nothing the
+ * next one needs. An exceptional size is given back at the next build. */
+static pc_buf *url_buf(lua_State *L) {
+    pc_buf *b = lua_touserdata(L, lua_upvalueindex(1));
+    pc_buf_clear(b, 64 * 1024);
+    return b;
+}
+
 /* core.build_url(base, template, path_params, query) -> url
  * template: "/api/v2/users/{userId}"; path_params: { userId = "…" };
  * query: { name = value | { values… } } (arrays become repeated keys). */
@@ -105,12 +117,15 @@ static int l_build_url(lua_State *L) {
     while (blen > 0 && base[blen - 1] == '/') blen--;
     int nkeys = has_query ? sort_keys(L, 4) : 0;
     int keys = lua_gettop(L);
-    pc_buf *b = pc_buf_new(L);
+    pc_buf *b = url_buf(L);
 
     pc_buf_add(b, base, blen);
     for (size_t i = 0; i < tlen; i++) {
         if (tpl[i] != '{') {
-            pc_buf_add(b, tpl + i, 1);
+            const char *open = memchr(tpl + i, '{', tlen - i);
+            size_t lit = open ? (size_t)(open - (tpl + i)) : tlen - i;
+            pc_buf_add(b, tpl + i, lit); /* the literal run up to the next '{' */
+            i += lit - 1;
             continue;
         }
         const char *end = memchr(tpl + i, '}', tlen - i);
@@ -120,7 +135,7 @@ static int l_build_url(lua_State *L) {
         int name = lua_gettop(L);
         if (!has_path) return luaL_error(L, "purecloud: path parameter '%s' is missing", lua_tostring(L, name));
         lua_pushvalue(L, name);
-        lua_gettable(L, 3);
+        lua_rawget(L, 3);
         int t = lua_type(L, -1);
         if (t == LUA_TNIL || (t == LUA_TSTRING && lua_rawlen(L, -1) == 0))
             return luaL_error(L, "purecloud: path parameter '%s' is missing or empty", lua_tostring(L, name));
@@ -136,7 +151,7 @@ static int l_build_url(lua_State *L) {
         lua_rawgeti(L, keys, k);
         int key = lua_gettop(L);
         lua_pushvalue(L, key);
-        lua_gettable(L, 4);
+        lua_rawget(L, 4);
         int val = lua_gettop(L);
         int single = lua_type(L, val) != LUA_TTABLE;
         lua_Integer count = single ? 1 : (lua_Integer)lua_rawlen(L, val);
@@ -164,7 +179,7 @@ static int l_build_url(lua_State *L) {
 static int l_percent_encode(lua_State *L) {
     size_t n;
     const char *s = luaL_checklstring(L, 1, &n);
-    pc_buf *b = pc_buf_new(L);
+    pc_buf *b = url_buf(L);
     add_escaped(b, s, n, 0);
     pc_buf_push(L, b);
     return 1;
@@ -172,5 +187,6 @@ static int l_percent_encode(lua_State *L) {
 
 void pc_open_url(lua_State *L) {
     static const luaL_Reg fns[] = {{"build_url", l_build_url}, {"percent_encode", l_percent_encode}, {NULL, NULL}};
-    luaL_setfuncs(L, fns, 0);
+    pc_buf_new(L); /* the shared upvalue (url_buf) */
+    luaL_setfuncs(L, fns, 1);
 }

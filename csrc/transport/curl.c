@@ -24,6 +24,7 @@
 #include <strings.h>
 #include <curl/curl.h>
 #include "pc.h"
+#include "json/json.h"
 
 #define CURL_MT "purecloud.curl"
 #define DEFAULT_MAX_BODY (64u * 1024u * 1024u)
@@ -46,6 +47,8 @@ typedef struct xfer {
     size_t blen, sent_pos; /* request body length; bytes handed to libcurl so far */
     size_t max_body;       /* this request's response cap */
     int once;              /* never re-sent: libcurl may not rewind a body it has sent */
+    int decode;            /* req.decode: a 2xx JSON body comes back decoded (res.value) */
+    int get_ready;         /* the easy handle holds a plain GET's options (reused as is) */
     int rewind_refused;
     lua_Integer id;
     int busy;
@@ -156,7 +159,7 @@ static void xfer_clear(xfer *x) {
     free(x->body);
     x->body = NULL;
     x->blen = x->sent_pos = 0;
-    x->once = x->rewind_refused = 0;
+    x->once = x->rewind_refused = x->decode = 0;
     buf_reset(&x->resp, KEEP_BUFFER);
     buf_reset(&x->head, KEEP_BUFFER);
     x->errbuf[0] = '\0';
@@ -246,7 +249,6 @@ static int xfer_setup(lua_State *L, handle *h, xfer *x, int r, int for_multi) {
     xfer_clear(x);
     x->busy = 1;
     CURL *e = x->easy;
-    curl_easy_reset(e);
 
     lua_getfield(L, r, "method");
     const char *method = lua_tostring(L, -1);
@@ -317,14 +319,31 @@ static int xfer_setup(lua_State *L, handle *h, xfer *x, int r, int for_multi) {
 
     lua_getfield(L, r, "once");
     x->once = lua_toboolean(L, -1);
+    lua_getfield(L, r, "decode");
+    x->decode = lua_toboolean(L, -1);
     lua_getfield(L, r, "max_body");
     x->resp.max = lua_isnumber(L, -1) && lua_tonumber(L, -1) >= 0 && lua_tonumber(L, -1) < (lua_Number)h->max_body
                       ? (size_t)lua_tonumber(L, -1) : h->max_body;
-    lua_pop(L, 2);
+    lua_pop(L, 3);
 
     double timeout = opt_seconds(L, r, "timeout", 30);
     double connect_timeout = opt_seconds(L, r, "connect_timeout", 10);
 
+    /* A plain GET after a plain GET (the usual call) reuses the handle's
+     * options: only what a request carries is set again. Anything else
+     * starts from curl_easy_reset, so nothing of an earlier method, body or
+     * fresh-connect flag can leak into it. */
+    int plain_get = is_get && !x->body && !x->once;
+    if (plain_get && x->get_ready) {
+        curl_easy_setopt(e, CURLOPT_URL, url);
+        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000));
+        curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(connect_timeout * 1000));
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hdrs);
+        lua_settop(L, r);
+        return 1;
+    }
+    curl_easy_reset(e);
+    x->get_ready = plain_get;
     curl_easy_setopt(e, CURLOPT_URL, url);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -378,6 +397,26 @@ static int xfer_setup(lua_State *L, handle *h, xfer *x, int r, int for_multi) {
     return 1;
 }
 
+/* Set res.body, or with req.decode a 2xx body's decoded value as res.value:
+ * decoded straight from the transfer's buffer, so a 1 MB page is never
+ * copied into a Lua string first. An empty or blank body, and one that is not
+ * valid JSON, stay res.body (core.interpret then answers true, or the decode
+ * error with the body). */
+static void push_body(lua_State *L, xfer *x, long status) {
+    const char *p = x->resp.p ? x->resp.p : "";
+    size_t n = x->resp.len, i = 0;
+    if (x->decode && status >= 200 && status < 300) {
+        while (i < n && (p[i] == ' ' || p[i] == '\n' || p[i] == '\r' || p[i] == '\t')) i++;
+        char msg[160];
+        if (i < n && pc_json_decode(L, p, n, msg, sizeof msg)) {
+            lua_setfield(L, -2, "value");
+            return;
+        }
+    }
+    lua_pushlstring(L, p, n);
+    lua_setfield(L, -2, "body");
+}
+
 /* Push the outcome of a finished transfer: a response table, or nil + error. */
 static int push_outcome(lua_State *L, xfer *x, CURLcode rc) {
     CURL *e = x->easy;
@@ -417,8 +456,7 @@ static int push_outcome(lua_State *L, xfer *x, CURLcode rc) {
     lua_setfield(L, -2, "status");
     lua_pushnumber(L, total);
     lua_setfield(L, -2, "elapsed");
-    lua_pushlstring(L, x->resp.p ? x->resp.p : "", x->resp.len);
-    lua_setfield(L, -2, "body");
+    push_body(L, x, status);
     /* Presized with the number of header lines (no rehash while filling). */
     int nlines = 0;
     for (const char *q = x->head.p, *qe = q ? q + x->head.len : NULL; q && q < qe; nlines++) {

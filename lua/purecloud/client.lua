@@ -248,6 +248,7 @@ end
 function Client:call_with(io, method, path, args)
   local req, safe = request.build(self.cfg, method, path, args)
   if not req then return nil, safe end -- a body that cannot be encoded
+  if self._log_enabled("trace") then req.decode = nil end -- the trace shows the (redacted) body text
   local op = args and args.op or (method .. " " .. path)
   -- The machine's parameters: one table per client, refreshed per call
   -- (loop.new copies them), and the events below given unpacked.

@@ -99,12 +99,20 @@ end
 -- @string path a template such as "/api/v2/users/{userId}"
 -- @tparam table args { path, query, body, json, headers, safe }
 -- @return req, safe
+-- Path templates already found good (an operation's template repeats on
+-- every call); bounded, so a caller building paths per call cannot grow it.
+local checked, nchecked = {}, 0
+
 function M.build(cfg, method, path, args)
   if type(method) ~= "string" or not METHODS[method] then
     error("purecloud: request: method must be one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS", 3)
   end
-  M.check_text("request path", path, 2)
-  if path:byte(1) ~= 47 then error("purecloud: request: path must start with '/'", 3) end -- 47: "/"
+  if not checked[path] then
+    M.check_text("request path", path, 2)
+    if path:byte(1) ~= 47 then error("purecloud: request: path must start with '/'", 3) end -- 47: "/"
+    if nchecked >= 256 then checked, nchecked = {}, 0 end
+    checked[path], nchecked = true, nchecked + 1
+  end
   if args ~= nil and type(args) ~= "table" then error("purecloud: request: args must be a table", 3) end
   args = args or {}
   if args.path then
@@ -136,9 +144,11 @@ function M.build(cfg, method, path, args)
   if body ~= nil and not M.header(copy, "content-type") then copy["Content-Type"] = "application/json" end
   local safe = args.safe
   if safe == nil then safe = SAFE_METHODS[method] or false end
+  -- decode: a transport may hand back a 2xx JSON body already decoded
+  -- (res.value; the libcurl transport does, from its own buffer).
   return {
     method = method, url = url, headers = copy, body = body, once = not safe,
-    timeout = cfg.timeout, connect_timeout = cfg.connect_timeout, max_body = cfg.max_body,
+    timeout = cfg.timeout, connect_timeout = cfg.connect_timeout, max_body = cfg.max_body, decode = true,
   }, safe
 end
 

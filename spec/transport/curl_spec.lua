@@ -78,6 +78,73 @@ describe("purecloud.transport.curl", function()
     assert.has_error(function() h:pending() end, "purecloud: transport is closed")
   end)
 
+  it("with req.decode, hands back a 2xx JSON body decoded (res.value) and everything else as text", function()
+    local u = emu.users(1)[1]
+    local auth = { Authorization = "Bearer " .. token }
+    local res = assert(h:perform{ method = "GET", url = emu.url .. "/api/v2/users/" .. u.id, headers = auth,
+      decode = true })
+    assert.are.equal(200, res.status)
+    assert.is_nil(res.body)
+    assert.are.equal(u.id, res.value.id)
+    assert.are.equal(res.value, core.interpret(res)) -- the same table, not decoded again
+    -- Not asked: text.
+    res = assert(h:perform{ method = "GET", url = emu.url .. "/api/v2/users/" .. u.id, headers = auth })
+    assert.is_nil(res.value)
+    assert.are.equal(u.id, core.interpret(res).id)
+    -- An error status keeps its body as text (the error object is built from it).
+    res = assert(h:perform{ method = "GET", url = emu.url .. "/api/v2/users/nobody", headers = auth,
+      decode = true })
+    assert.are.equal(404, res.status)
+    assert.is_nil(res.value)
+    assert.matches('"code"', res.body)
+    -- A blank 2xx body is plain success.
+    res = assert(h:perform{ method = "DELETE", url = emu.url .. "/api/v2/users/" .. u.id
+      .. "/station/defaultstation", headers = auth, decode = true })
+    assert.are.same({ 202, "", nil }, { res.status, res.body, res.value })
+    assert.is_true(core.interpret(res))
+    -- Invalid JSON on a 200 stays text, and interpret reports it with the body.
+    emu.fault{ method = "GET", path = "/api/v2/users/" .. u.id:gsub("%p", "%%%0"), action = "malformed", count = 1 }
+    res = assert(h:perform{ method = "GET", url = emu.url .. "/api/v2/users/" .. u.id, headers = auth,
+      decode = true })
+    assert.are.equal(200, res.status)
+    assert.is_nil(res.value)
+    local value, err = core.interpret(res)
+    assert.is_nil(value)
+    assert.are.equal("decode", err.kind)
+    assert.are.equal(res.body, err.body)
+  end)
+
+  it("never lets a method, body or fresh-connect flag of one request reach the next GET", function()
+    local u = emu.users(1)[1]
+    local auth = { Authorization = "Bearer " .. token, ["Content-Type"] = "application/json" }
+    local user_url = emu.url .. "/api/v2/users/" .. u.id
+    emu.clear_log()
+    local steps = {
+      { method = "GET", url = user_url },
+      { method = "GET", url = user_url },
+      { method = "PUT", url = user_url .. "/routingstatus", body = '{"status":"IDLE"}' },
+      { method = "GET", url = user_url },
+      { method = "POST", url = emu.url .. "/api/v2/users/search", body = '{"query":[]}', once = true },
+      { method = "GET", url = user_url },
+      { method = "HEAD", url = user_url },
+      { method = "GET", url = user_url },
+      { method = "DELETE", url = user_url .. "/station/defaultstation" },
+      { method = "GET", url = user_url },
+    }
+    for _, s in ipairs(steps) do
+      s.headers = auth
+      local res = assert(h:perform(s))
+      assert.is_true(res.status < 500, s.method .. " " .. res.status)
+      if s.method == "GET" then assert.are.equal(u.id, core.interpret(res).id) end
+    end
+    local log = emu.log()
+    assert.are.equal(#steps, #log)
+    for i, s in ipairs(steps) do
+      assert.are.equal(s.method, log[i].method, "request " .. i)
+      assert.are.equal(s.url:sub(#emu.url + 1), log[i].path, "request " .. i)
+    end
+  end)
+
   it("rejects malformed requests as argument errors", function()
     assert.has_error(function() h:perform{ url = emu.url } end)
     assert.has_error(function() h:perform{ method = "FETCH", url = emu.url } end)
