@@ -176,6 +176,19 @@ local ok, err = pcall(function()
     table.sort(js)
     add("pc", "start", pc[2])
     add("js", "start", js[2])
+    -- Start to first answer: the same plus one GET of the user (purecloud
+    -- loads libcurl there), both given the token.
+    pc, js = {}, {}
+    for g = 1, 3 do
+      pc[g] = tonumber(must(("%s%s spawn 4 lua5.4 bench/startup.lua %s %s %s"):format(PIN, RAW, base, token, id),
+        "first answer (purecloud)"))
+      js[g] = tonumber(must(("%s%s spawn 2 node bench/js/first.js %s %s %s"):format(PIN, RAW, base, token, id),
+        "first answer (JS SDK)"))
+    end
+    table.sort(pc)
+    table.sort(js)
+    add("pc", "first", pc[2])
+    add("js", "first", js[2])
     io.write(".\n")
   end
 end)
@@ -213,6 +226,8 @@ out(("| GET 500-user page, pages/s | %s | %s | %s | %s |"):format(fmt(results.c.
   fmt(results.pc.page, 1), fmt(results.js.page, 1)))
 out(("| start-up, ms (process + require + client; JS: require) | — | — | %s | %s |")
   :format(fmt(results.pc.start, 1), fmt(results.js.start, 1)))
+out(("| start to first answer, ms (process + require + client + one GET user) | — | — | %s | %s |")
+  :format(fmt(results.pc.first, 1), fmt(results.js.first, 1)))
 out(("| peak RSS, MiB (user loop / page loop) | %s / %s | %s / %s | %s / %s | %s / %s |"):format(
   fmt(results.c.user_rss, 1, 1 / 1024), fmt(results.c.page_rss, 1, 1 / 1024),
   fmt(results.naive.user_rss, 1, 1 / 1024), fmt(results.naive.page_rss, 1, 1 / 1024),
@@ -237,6 +252,7 @@ ratio("one user, purecloud / raw C", "pc", "c", "user", 0.75, true)
 ratio("one user, purecloud / naive Lua", "pc", "naive", "user")
 ratio("one user, purecloud / JS SDK", "pc", "js", "user")
 ratio("start-up, JS SDK require / purecloud", "js", "pc", "start", 20, true)
+ratio("start to first answer, JS SDK / purecloud", "js", "pc", "first")
 ratio("peak RSS, purecloud / JS SDK (page loop)", "pc", "js", "page_rss", 0.2, false)
 ratio("peak RSS, purecloud / JS SDK (user loop)", "pc", "js", "user_rss", 0.2, false)
 write(OUT .. "/latest.md", table.concat(lines, "\n") .. "\n")

@@ -115,7 +115,8 @@ static int l_client_id(lua_State *L) {
     return 1;
 }
 
-/* a:current(now, margin) -> "Bearer <token>", generation | nil
+/* a:current(now, margin[, known]) -> "Bearer <token>", generation | nil
+ * (true, generation when `known` is that generation: the caller's header is current)
  * nil when there is no token or it expires within `margin` seconds. */
 static int l_current(lua_State *L) {
     pc_auth *a = check(L);
@@ -124,6 +125,13 @@ static int l_current(lua_State *L) {
     if (!a->access || (a->expires_at > 0 && now + margin >= a->expires_at)) {
         lua_pushnil(L);
         return 1;
+    }
+    int isnum;
+    lua_Integer known = lua_tointegerx(L, 4, &isnum);
+    if (isnum && known == a->generation) { /* the caller holds this token's header */
+        lua_pushboolean(L, 1);
+        lua_pushinteger(L, a->generation);
+        return 2;
     }
     lua_pushliteral(L, "Bearer ");
     lua_pushstring(L, a->access);

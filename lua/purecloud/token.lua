@@ -124,10 +124,22 @@ end
 --- The bearer header and its generation, fetching a token when needed.
 -- @return header, generation | nil, err
 function Keeper:bearer(io)
-  local deadline = io.now() + self.timeout + self.connect_timeout + 60
+  local now = io.now()
+  -- The usual call: the token of the generation already seen is still good,
+  -- and its header string is reused rather than built again.
+  local header, gen = self.auth:current(now, self:margin(), self.header_gen)
+  if header == true then return self.header, gen end
+  if header then
+    self.header, self.header_gen = header, gen
+    return header, gen
+  end
+  local deadline = now + self.timeout + self.connect_timeout + 60
   while true do
-    local header, gen = self.auth:current(io.now(), self:margin())
-    if header then return header, gen end
+    header, gen = self.auth:current(io.now(), self:margin())
+    if header then
+      self.header, self.header_gen = header, gen
+      return header, gen
+    end
     local grant = self.auth:can_refresh()
     if not grant then
       if self.auth:kind() == "none" then
