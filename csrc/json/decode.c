@@ -34,6 +34,10 @@
 
 #define CHUNK 4096  /* array elements held on the stack before a flush */
 #define HINT_MAX 64 /* largest presize taken from a previous object */
+#define CACHE_BITS 10 /* string cache: at most 2^10 entries */
+#define CACHE_MIN_BITS 8
+#define CACHE_MIN_TEXT 8192 /* shorter texts are decoded without the cache */
+#define CACHE_MAXLEN 40 /* longest string cached (Lua 5.4's short strings) */
 
 typedef struct {
     lua_State *L;
@@ -45,6 +49,12 @@ typedef struct {
     unsigned char *sc;  /* the scratch userdata's memory */
     size_t sclen;
     unsigned short hint[PC_JSON_MAX_DEPTH + 1]; /* member count of the last object per depth */
+    int cache;          /* stack index of the cache's anchor table, 0 = no cache */
+    unsigned cmask;     /* cache entries - 1 */
+    unsigned char clen[1 << CACHE_BITS];      /* cached length + 1, 0 = empty */
+    const char *cstr[1 << CACHE_BITS];        /* bytes of the string anchored at [i + 1] */
+    unsigned char khint[1 << CACHE_BITS];     /* member count of the last object under key i */
+    int slot;           /* cache slot of the string pushed last, -1 = not cached */
     unsigned char sbuf[512];
 } dec;
 
@@ -154,11 +164,97 @@ static unsigned char *put_utf8(unsigned char *o, unsigned cp) {
     return o;
 }
 
+/* Slot of the string s[0..n) in the cache: a multiplicative hash of its
+ * length and its first and last 8 bytes (any bytes: a hit is only ever taken
+ * after an exact length and memcmp check, so collisions cost misses). */
+static inline unsigned cache_slot(const dec *d, const unsigned char *s, size_t n) {
+    uint64_t a = 0, b = 0;
+    if (n >= 8) {
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+    } else {
+        memcpy(&a, s, n);
+    }
+    uint64_t h = (a * 0x9E3779B97F4A7C15ULL) ^ (b * 0xC2B2AE3D27D4EB4FULL) ^ (uint64_t)n;
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9ULL;
+    return (unsigned)(h >> 40) & d->cmask;
+}
+
+/* a[0..n) == b[0..n), for the short strings of the cache (memcmp is an
+ * out-of-line call): whole words, the last one overlapping. */
+static inline int same_bytes(const unsigned char *a, const unsigned char *b, size_t n) {
+    uint64_t x, y;
+    if (n < 8) {
+        for (size_t k = 0; k < n; k++)
+            if (a[k] != b[k]) return 0;
+        return 1;
+    }
+    for (size_t k = 0; k + 8 < n; k += 8) {
+        memcpy(&x, a + k, 8);
+        memcpy(&y, b + k, 8);
+        if (x != y) return 0;
+    }
+    memcpy(&x, a + n - 8, 8);
+    memcpy(&y, b + n - 8, 8);
+    return x == y;
+}
+
+/* Push the string s[0..n): from the per-decode cache when it holds the same
+ * bytes, else a new Lua string, which then takes the slot. The cached strings
+ * are anchored in a table in a stack slot of the decode, so the pointers in
+ * cstr stay valid (Lua never moves a string) and nothing C-owned can leak
+ * when a push raises. Uses 2 stack slots. */
+static void push_str(dec *d, const unsigned char *s, size_t n) {
+    lua_State *L = d->L;
+    if (n > CACHE_MAXLEN || !d->cache) {
+        d->slot = -1;
+        lua_pushlstring(L, (const char *)s, n);
+        return;
+    }
+    unsigned i = cache_slot(d, s, n);
+    d->slot = (int)i;
+    if (d->clen[i] == n + 1 && same_bytes((const unsigned char *)d->cstr[i], s, n)) {
+        lua_rawgeti(L, d->cache, (int)i + 1);
+        return;
+    }
+    lua_pushlstring(L, (const char *)s, n);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, d->cache, (int)i + 1); /* into the presized array part */
+    d->cstr[i] = lua_tostring(L, -1);
+    d->clen[i] = (unsigned char)(n + 1);
+    d->khint[i] = 0;
+}
+
+#define ONES ((uint64_t)0x0101010101010101ULL)
+#define HIGHS ((uint64_t)0x8080808080808080ULL)
+/* Nonzero when any of the 8 bytes is < 0x20, '"', '\\' or >= 0x80 (the
+ * "has a byte less than n" and "has a zero byte" word tricks, exact as tests). */
+static inline uint64_t special8(uint64_t w) {
+    uint64_t q = w ^ (ONES * '"'), b = w ^ (ONES * '\\');
+    return (((w - ONES * 0x20) & ~w) | ((q - ONES) & ~q) | ((b - ONES) & ~b) | w) & HIGHS;
+}
+
+/* Nonzero when any of the 8 bytes is '"' or '\\'. */
+static inline uint64_t quote_or_bs8(uint64_t w) {
+    uint64_t q = w ^ (ONES * '"'), b = w ^ (ONES * '\\');
+    return (((q - ONES) & ~q) | ((b - ONES) & ~b)) & HIGHS;
+}
+
 /* The rest of a string with escapes: [from, ...) up to the closing quote,
  * where [d->p + 1, from) is plain text already checked. */
 static int string_escaped(dec *d, const unsigned char *from) {
     const unsigned char *s = d->p + 1, *q = from, *end = d->end;
-    while (q < end && *q != '"') q += (*q == '\\') ? 2 : 1;
+    for (;;) {
+        while (end - q >= 8) {
+            uint64_t w;
+            memcpy(&w, q, 8);
+            if (quote_or_bs8(w)) break;
+            q += 8;
+        }
+        if (q >= end || *q == '"') break;
+        q += (*q == '\\') ? 2 : 1;
+    }
     if (q >= end) return fail(d, "unterminated string", d->p);
     /* Unescaped text is never longer than its source. */
     unsigned char *out = scratch(d, (size_t)(q - s)), *o = out;
@@ -167,6 +263,17 @@ static int string_escaped(dec *d, const unsigned char *from) {
     o += plain;
     const unsigned char *p = from;
     while (p < q) {
+        /* Plain runs 8 bytes at a time: the output never gets ahead of the
+         * input, so o + 8 stays within the q - s bytes of the buffer. */
+        while (q - p >= 8) {
+            uint64_t w;
+            memcpy(&w, p, 8);
+            if (special8(w)) break;
+            memcpy(o, &w, 8);
+            o += 8;
+            p += 8;
+        }
+        if (p >= q) break;
         unsigned c = *p;
         if (c == '\\') {
             unsigned cp;
@@ -212,19 +319,11 @@ static int string_escaped(dec *d, const unsigned char *from) {
             p += n;
         }
     }
-    lua_pushlstring(d->L, (const char *)out, (size_t)(o - out));
+    push_str(d, out, (size_t)(o - out));
     d->p = q + 1;
     return 1;
 }
 
-#define ONES ((uint64_t)0x0101010101010101ULL)
-#define HIGHS ((uint64_t)0x8080808080808080ULL)
-/* Nonzero when any of the 8 bytes is < 0x20, '"', '\\' or >= 0x80 (the
- * "has a byte less than n" and "has a zero byte" word tricks, exact as tests). */
-static inline uint64_t special8(uint64_t w) {
-    uint64_t q = w ^ (ONES * '"'), b = w ^ (ONES * '\\');
-    return (((w - ONES * 0x20) & ~w) | ((q - ONES) & ~q) | ((b - ONES) & ~b) | w) & HIGHS;
-}
 
 /* A string at d->p (the opening quote): pushes it. */
 static int parse_string(dec *d) {
@@ -246,7 +345,7 @@ static int parse_string(dec *d) {
         if (!n) return fail(d, "invalid UTF-8 in string", p);
         p += n;
     }
-    lua_pushlstring(d->L, (const char *)d->p + 1, (size_t)(p - d->p - 1));
+    push_str(d, d->p + 1, (size_t)(p - d->p - 1));
     d->p = p + 1;
     return 1;
 }
@@ -382,7 +481,7 @@ static int parse_number(dec *d) {
     return 1;
 }
 
-static int parse_value(dec *d);
+static int parse_value(dec *d, int key);
 
 /* Move the `pending` values above the table slot base + 1 into the array
  * table, creating it there first (it holds a nil placeholder until then). */
@@ -396,7 +495,7 @@ static void flush_array(lua_State *L, int base, int *has_table, lua_Integer *cou
     *count += pending;
 }
 
-static int parse_array(dec *d) {
+static int parse_array(dec *d, int key) {
     lua_State *L = d->L;
     if (++d->depth > PC_JSON_MAX_DEPTH) return fail(d, "JSON nested deeper than 256 levels", d->p);
     int base = lua_gettop(L), has_table = 0, pending = 0;
@@ -421,7 +520,7 @@ static int parse_array(dec *d) {
             if (d->end - d->p < 4 || memcmp(d->p, "null", 4) != 0) return fail(d, "invalid literal", d->p);
             d->p += 4;
             lua_pushlightuserdata(L, NULL);
-        } else if (!parse_value(d)) {
+        } else if (!parse_value(d, key)) {
             return 0;
         }
         if (++pending == CHUNK) {
@@ -449,7 +548,7 @@ static int parse_array(dec *d) {
  * capped, so a hostile text cannot make every small object large), then one
  * rawset per member in order — a repeated key's last value wins, and a null
  * member sets nil, which deletes an earlier value of the same key. */
-static int parse_object(dec *d) {
+static int parse_object(dec *d, int key) {
     lua_State *L = d->L;
     if (++d->depth > PC_JSON_MAX_DEPTH) return fail(d, "JSON nested deeper than 256 levels", d->p);
     if (!ensure(d, 4)) return 0; /* table, key, value, and a nested container's slot */
@@ -461,11 +560,13 @@ static int parse_object(dec *d) {
         d->depth--;
         return 1;
     }
-    lua_createtable(L, 0, d->hint[d->depth]);
+    int hint = key >= 0 && d->khint[key] ? d->khint[key] - 1 : d->hint[d->depth];
+    lua_createtable(L, 0, hint);
     int t = lua_gettop(L);
     for (;;) {
         if (d->p >= d->end || *d->p != '"') return fail(d, "expected a string key in object", d->p);
         if (!parse_string(d)) return 0;
+        int slot = d->slot;
         const unsigned char *p = skip_ws(d->p, d->end);
         if (p >= d->end || *p != ':') return fail(d, "expected ':' after object key", p);
         d->p = p = skip_ws(p + 1, d->end);
@@ -473,7 +574,7 @@ static int parse_object(dec *d) {
             if (d->end - p < 4 || memcmp(p, "null", 4) != 0) return fail(d, "invalid literal", p);
             d->p += 4;
             lua_pushnil(L);
-        } else if (!parse_value(d)) {
+        } else if (!parse_value(d, slot)) {
             return 0;
         }
         lua_rawset(L, t);
@@ -490,17 +591,18 @@ static int parse_object(dec *d) {
         return fail(d, "expected ',' or '}' in object", p);
     }
     d->hint[d->depth] = members < HINT_MAX ? (unsigned short)members : HINT_MAX;
+    if (key >= 0) d->khint[key] = (unsigned char)(d->hint[d->depth] + 1);
     d->depth--;
     return 1;
 }
 
 /* The value at d->p (whitespace already skipped): pushes it (one slot). */
-static int parse_value(dec *d) {
+static int parse_value(dec *d, int key) {
     const unsigned char *p = d->p;
     if (p >= d->end) return fail(d, "unexpected end of input", p);
     switch (*p) {
-    case '{': return parse_object(d);
-    case '[': return parse_array(d);
+    case '{': return parse_object(d, key);
+    case '[': return parse_array(d, key);
     case '"': return parse_string(d);
     case 't':
         if (d->end - p < 4 || memcmp(p, "true", 4) != 0) break;
@@ -535,19 +637,32 @@ int pc_json_decode(lua_State *L, const char *s, size_t n, char *err, size_t errl
     d.sclen = 0;
     memset(d.hint, 0, sizeof d.hint);
     int base = lua_gettop(L);
-    if (!lua_checkstack(L, 4)) {
+    if (!lua_checkstack(L, 6)) {
         snprintf(err, errlen, "Lua stack exhausted before decoding JSON");
         return 0;
     }
     lua_pushnil(L); /* the scratch slot */
     d.scratch = base + 1;
+    /* The string cache, sized to the text (a text of n bytes holds at most
+     * n / 3 strings): its anchor table's array part is presized, so storing
+     * into it never allocates. */
+    d.cache = 0;
+    d.slot = -1;
+    if (n >= CACHE_MIN_TEXT) {
+        int bits = CACHE_MIN_BITS;
+        while (bits < CACHE_BITS && ((size_t)16 << bits) < n) bits++;
+        d.cmask = (1u << bits) - 1;
+        memset(d.clen, 0, (size_t)1 << bits);
+        lua_createtable(L, 1 << bits, 0);
+        d.cache = base + 2;
+    }
     d.p = skip_ws(d.p, d.end);
     if (d.p >= d.end) {
         fail(&d, "empty JSON text", d.p);
         lua_settop(L, base);
         return 0;
     }
-    if (!parse_value(&d)) {
+    if (!parse_value(&d, -1)) {
         lua_settop(L, base);
         return 0;
     }
@@ -558,6 +673,7 @@ int pc_json_decode(lua_State *L, const char *s, size_t n, char *err, size_t errl
         return 0;
     }
     lua_replace(L, base + 1); /* the value takes the scratch slot */
+    lua_settop(L, base + 1);  /* and the cache goes */
     return 1;
 }
 
