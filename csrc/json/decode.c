@@ -172,8 +172,13 @@ static inline unsigned cache_slot(const dec *d, const unsigned char *s, size_t n
     if (n >= 8) {
         memcpy(&a, s, 8);
         memcpy(&b, s + n - 8, 8);
-    } else {
-        memcpy(&a, s, n);
+    } else if (n >= 4) { /* fixed-size loads: a variable memcpy is a call */
+        uint32_t x, y;
+        memcpy(&x, s, 4);
+        memcpy(&y, s + n - 4, 4);
+        a = (uint64_t)x << 32 | y;
+    } else if (n) {
+        a = (uint64_t)s[0] << 16 | (uint64_t)s[n / 2] << 8 | s[n - 1];
     }
     uint64_t h = (a * 0x9E3779B97F4A7C15ULL) ^ (b * 0xC2B2AE3D27D4EB4FULL) ^ (uint64_t)n;
     h ^= h >> 29;
@@ -186,6 +191,14 @@ static inline unsigned cache_slot(const dec *d, const unsigned char *s, size_t n
 static inline int same_bytes(const unsigned char *a, const unsigned char *b, size_t n) {
     uint64_t x, y;
     if (n < 8) {
+        if (n >= 4) {
+            uint32_t u, v, w, z;
+            memcpy(&u, a, 4);
+            memcpy(&v, b, 4);
+            memcpy(&w, a + n - 4, 4);
+            memcpy(&z, b + n - 4, 4);
+            return u == v && w == z;
+        }
         for (size_t k = 0; k < n; k++)
             if (a[k] != b[k]) return 0;
         return 1;
@@ -235,48 +248,86 @@ static inline uint64_t special8(uint64_t w) {
     return (((w - ONES * 0x20) & ~w) | ((q - ONES) & ~q) | ((b - ONES) & ~b) | w) & HIGHS;
 }
 
+/* The index of the first byte flagged in m, a nonzero special8 mask of the
+ * word at p: the word tricks can only flag a byte wrongly above (after) a
+ * truly flagged one, so the lowest flag is exact. */
+static inline unsigned first_flagged(uint64_t m, const unsigned char *p) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    (void)p;
+    return (unsigned)__builtin_ctzll(m) >> 3;
+#else
+    unsigned k = 0;
+    (void)m;
+    while (!stop[p[k]]) k++;
+    return k;
+#endif
+}
+
 /* Nonzero when any of the 8 bytes is '"' or '\\'. */
 static inline uint64_t quote_or_bs8(uint64_t w) {
     uint64_t q = w ^ (ONES * '"'), b = w ^ (ONES * '\\');
     return (((q - ONES) & ~q) | ((b - ONES) & ~b)) & HIGHS;
 }
 
-/* The rest of a string with escapes: [from, ...) up to the closing quote,
- * where [d->p + 1, from) is plain text already checked. */
-static int string_escaped(dec *d, const unsigned char *from) {
-    const unsigned char *s = d->p + 1, *q = from, *end = d->end;
-    for (;;) {
-        while (end - q >= 8) {
-            uint64_t w;
-            memcpy(&w, q, 8);
-            if (quote_or_bs8(w)) break;
-            q += 8;
-        }
-        if (q >= end || *q == '"') break;
-        q += (*q == '\\') ? 2 : 1;
-    }
+/* A failure inside an escaped string: the text says "unterminated string"
+ * when no closing quote follows (skipping escaped characters), as that is
+ * the first thing wrong with it; else what the scan found, where. */
+static int string_fail(dec *d, const unsigned char *from, const char *what, const unsigned char *at) {
+    const unsigned char *q = from, *end = d->end;
+    while (q < end && *q != '"') q += (*q == '\\') ? 2 : 1;
     if (q >= end) return fail(d, "unterminated string", d->p);
-    /* Unescaped text is never longer than its source. */
-    unsigned char *out = scratch(d, (size_t)(q - s)), *o = out;
+    return fail(d, what, at);
+}
+
+/* More room for the unescaped output [out, o): at least 16 bytes free after
+ * the return. The new buffer is a scratch userdata; the old one stays
+ * anchored (C stack buffer or the scratch slot) until it is copied. */
+static unsigned char *grow_out(dec *d, unsigned char **out, unsigned char *o, unsigned char **oend) {
+    size_t used = (size_t)(o - *out), cap = (size_t)(*oend - *out) * 2;
+    unsigned char *nb = lua_newuserdata(d->L, cap); /* may raise: nothing C-owned */
+    memcpy(nb, *out, used);
+    lua_replace(d->L, d->scratch);
+    d->sc = nb;
+    d->sclen = cap;
+    *out = nb;
+    *oend = nb + cap;
+    return nb + used;
+}
+
+/* The rest of a string with escapes: [d->p + 1, from) is plain text already
+ * checked, from is the first backslash. One pass: plain runs are copied 8
+ * bytes at a time (a whole word is stored, the output pointer advances to
+ * the first special byte), escapes are decoded as they come. */
+static int string_escaped(dec *d, const unsigned char *from) {
+    const unsigned char *s = d->p + 1, *p = from, *end = d->end;
     size_t plain = (size_t)(from - s);
-    memcpy(o, s, plain);
-    o += plain;
-    const unsigned char *p = from;
-    while (p < q) {
-        /* Plain runs 8 bytes at a time: the output never gets ahead of the
-         * input, so o + 8 stays within the q - s bytes of the buffer. */
-        while (q - p >= 8) {
-            uint64_t w;
+    unsigned char *out = scratch(d, plain + 64), *o, *oend;
+    oend = out + (out == d->sbuf ? sizeof d->sbuf : d->sclen);
+    memcpy(out, s, plain);
+    o = out + plain;
+    for (;;) {
+        if (oend - o < 16) o = grow_out(d, &out, o, &oend);
+        if (end - p >= 8) {
+            uint64_t w, m;
             memcpy(&w, p, 8);
-            if (special8(w)) break;
             memcpy(o, &w, 8);
-            o += 8;
-            p += 8;
+            if ((m = special8(w)) == 0) {
+                o += 8;
+                p += 8;
+                continue;
+            }
+            unsigned k = first_flagged(m, p);
+            o += k;
+            p += k;
+        } else {
+            while (p < end && !stop[*p]) *o++ = *p++; /* < 8 bytes: room for them */
+            if (p >= end) return fail(d, "unterminated string", d->p);
         }
-        if (p >= q) break;
         unsigned c = *p;
+        if (c == '"') break;
         if (c == '\\') {
             unsigned cp;
+            if (end - p < 2) return fail(d, "unterminated string", d->p);
             switch (p[1]) {
             case '"': *o++ = '"'; p += 2; continue;
             case '\\': *o++ = '\\'; p += 2; continue;
@@ -287,11 +338,13 @@ static int string_escaped(dec *d, const unsigned char *from) {
             case 'r': *o++ = '\r'; p += 2; continue;
             case 't': *o++ = '\t'; p += 2; continue;
             case 'u':
-                if (q - p < 6 || !hex4(p + 2, &cp)) return fail(d, "invalid \\u escape", p);
+                /* four hex digits: never a quote or backslash, so this
+                 * agrees with the terminator scan of string_fail */
+                if (end - p < 6 || !hex4(p + 2, &cp)) return string_fail(d, from, "invalid \\u escape", p);
                 p += 6;
                 if (cp >= 0xD800 && cp <= 0xDBFF) {
                     unsigned lo;
-                    if (q - p >= 6 && p[0] == '\\' && p[1] == 'u' && hex4(p + 2, &lo) && lo >= 0xDC00 &&
+                    if (end - p >= 6 && p[0] == '\\' && p[1] == 'u' && hex4(p + 2, &lo) && lo >= 0xDC00 &&
                         lo <= 0xDFFF) {
                         cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
                         p += 6;
@@ -304,23 +357,20 @@ static int string_escaped(dec *d, const unsigned char *from) {
                 o = put_utf8(o, cp);
                 continue;
             default:
-                return fail(d, "invalid escape in string", p);
+                return string_fail(d, from, "invalid escape in string", p);
             }
         } else if (c < 0x20) {
-            return fail(d, "control character in string", p);
-        } else if (c < 0x80) {
-            *o++ = (unsigned char)c;
-            p++;
+            return string_fail(d, from, "control character in string", p);
         } else {
-            size_t n = utf8_len(p, q);
-            if (!n) return fail(d, "invalid UTF-8 in string", p);
+            size_t n = utf8_len(p, end);
+            if (!n) return string_fail(d, from, "invalid UTF-8 in string", p);
             memcpy(o, p, n);
             o += n;
             p += n;
         }
     }
     push_str(d, out, (size_t)(o - out));
-    d->p = q + 1;
+    d->p = p + 1;
     return 1;
 }
 
@@ -330,13 +380,17 @@ static int parse_string(dec *d) {
     const unsigned char *p = d->p + 1, *end = d->end;
     for (;;) {
         while (end - p >= 8) {
-            uint64_t w;
+            uint64_t w, m;
             memcpy(&w, p, 8);
-            if (special8(w)) break;
+            if ((m = special8(w)) != 0) {
+                p += first_flagged(m, p);
+                goto special;
+            }
             p += 8;
         }
         while (p < end && !stop[*p]) p++;
         if (p >= end) return fail(d, "unterminated string", d->p);
+    special:;
         unsigned c = *p;
         if (c == '"') break;
         if (c == '\\') return string_escaped(d, p);
