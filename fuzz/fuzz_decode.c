@@ -6,7 +6,11 @@
  *     also accepts the text, both values must be equal (integers beyond 2^53
  *     compared with cjson's nearest double), as in spec/json/decode_spec.lua;
  *   - the same text is also decoded inside a coroutine with a fresh, small
- *     stack, so the decoder's lua_checkstack paths are exercised there too.
+ *     stack, so the decoder's lua_checkstack paths are exercised there too;
+ *   - and as the second element of an array behind an 8 KB string, a text
+ *     large enough for the decoder's string cache: same properties and
+ *     oracle, and when the text alone was accepted the wrapped one must be
+ *     too (its element compared with the oracle against cjson as well).
  * A violated property aborts (libFuzzer saves the input). */
 #include <stddef.h>
 #include <stdint.h>
@@ -46,7 +50,7 @@ static const char *ORACLE =
     "  return same(mine, post(ref))\n"
     "end\n";
 
-static void check(lua_State *T, const uint8_t *data, size_t size, int oracle) {
+static int check(lua_State *T, const uint8_t *data, size_t size, int oracle) {
     char err[160];
     err[0] = '\0';
     int top = lua_gettop(T);
@@ -59,10 +63,27 @@ static void check(lua_State *T, const uint8_t *data, size_t size, int oracle) {
             lua_call(L, 2, 1);
             if (!lua_toboolean(L, -1)) abort(); /* differs from cjson + post-pass */
         }
-    } else if (lua_gettop(T) != top || !strstr(err, "byte offset")) {
-        abort();
+        lua_settop(T, top);
+        return 1;
     }
-    lua_settop(T, top);
+    if (lua_gettop(T) != top || !strstr(err, "byte offset")) abort();
+    return 0;
+}
+
+#define PAD 8192 /* the decoder's cache takes texts of 8 KB and more */
+static uint8_t *wrapped;   /* '["' PAD x 'p' '",' text ']' */
+
+static int check_wrapped(const uint8_t *data, size_t size) {
+    size_t pre = PAD + 4;
+    uint8_t *w = realloc(wrapped, pre + size + 1);
+    if (!w) abort();
+    wrapped = w;
+    memcpy(w, "[\"", 2);
+    memset(w + 2, 'p', PAD);
+    memcpy(w + 2 + PAD, "\",", 2);
+    memcpy(w + pre, data, size);
+    w[pre + size] = ']';
+    return check(L, w, pre + size + 1, 1);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -74,7 +95,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         lua_setfield(L, LUA_REGISTRYINDEX, "fuzz.oracle");
     }
     int top = lua_gettop(L);
-    check(L, data, size, 1);
+    int ok = check(L, data, size, 1);
+    if (!check_wrapped(data, size) && ok) abort(); /* accepted alone, refused in the large text */
     lua_State *T = lua_newthread(L); /* a fresh thread: a small stack to grow */
     check(T, data, size, 0);
     lua_settop(L, top);

@@ -263,12 +263,6 @@ static inline unsigned first_flagged(uint64_t m, const unsigned char *p) {
 #endif
 }
 
-/* Nonzero when any of the 8 bytes is '"' or '\\'. */
-static inline uint64_t quote_or_bs8(uint64_t w) {
-    uint64_t q = w ^ (ONES * '"'), b = w ^ (ONES * '\\');
-    return (((q - ONES) & ~q) | ((b - ONES) & ~b)) & HIGHS;
-}
-
 /* A failure inside an escaped string: the text says "unterminated string"
  * when no closing quote follows (skipping escaped characters), as that is
  * the first thing wrong with it; else what the scan found, where. */
