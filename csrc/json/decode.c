@@ -43,9 +43,13 @@
 
 #define CHUNK 4096  /* array elements held on the stack before a flush */
 #define HINT_MAX 64 /* largest presize taken from a previous object */
+/* (#ifndef: fuzz/fuzz_decode.c also builds a copy with a 2-entry cache
+ * used for every text, where colliding strings are the rule.) */
+#ifndef CACHE_BITS
 #define CACHE_BITS 10 /* string cache: at most 2^10 entries */
 #define CACHE_MIN_BITS 8
 #define CACHE_MIN_TEXT 8192 /* shorter texts are decoded without the cache */
+#endif
 #define CACHE_MAXLEN 40 /* longest string cached (Lua 5.4's short strings) */
 
 typedef struct {
