@@ -6,7 +6,15 @@
  *     also accepts the text, both values must be equal (integers beyond 2^53
  *     compared with cjson's nearest double), as in spec/json/decode_spec.lua;
  *   - the same text is also decoded inside a coroutine with a fresh, small
- *     stack, so the decoder's lua_checkstack paths are exercised there too.
+ *     stack, so the decoder's lua_checkstack paths are exercised there too;
+ *   - and as the second element of an array behind an 8 KB string, a text
+ *     large enough for the decoder's string cache: same properties and
+ *     oracle, and when the text alone was accepted the wrapped one must be
+ *     too (its element compared with the oracle against cjson as well);
+ *   - and by a second copy of the decoder built here with a 2-entry string
+ *     cache used for every text, so strings colliding in the cache are the
+ *     rule, not a rare event: same properties and oracle, and the same
+ *     outcome as the real decoder.
  * A violated property aborts (libFuzzer saves the input). */
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +24,18 @@
 #include <lauxlib.h>
 #include <lualib.h>
 #include "json/json.h"
+
+/* The decoder again, with a tiny cache for every text (see above). */
+#define CACHE_BITS 1
+#define CACHE_MIN_BITS 1
+#define CACHE_MIN_TEXT 0
+#define pc_json_decode tiny_json_decode
+#define pc_open_json tiny_open_json
+#include "json/decode.c"
+#undef pc_json_decode
+#undef pc_open_json
+
+typedef int (*decoder)(lua_State *, const char *, size_t, char *, size_t);
 
 static lua_State *L; /* the harness's one interpreter, created on first use */
 
@@ -46,11 +66,11 @@ static const char *ORACLE =
     "  return same(mine, post(ref))\n"
     "end\n";
 
-static void check(lua_State *T, const uint8_t *data, size_t size, int oracle) {
+static int check_with(decoder dec, lua_State *T, const uint8_t *data, size_t size, int oracle) {
     char err[160];
     err[0] = '\0';
     int top = lua_gettop(T);
-    if (pc_json_decode(T, (const char *)data, size, err, sizeof err)) {
+    if (dec(T, (const char *)data, size, err, sizeof err)) {
         if (lua_gettop(T) != top + 1) abort();
         if (oracle) {
             lua_getfield(L, LUA_REGISTRYINDEX, "fuzz.oracle");
@@ -59,10 +79,31 @@ static void check(lua_State *T, const uint8_t *data, size_t size, int oracle) {
             lua_call(L, 2, 1);
             if (!lua_toboolean(L, -1)) abort(); /* differs from cjson + post-pass */
         }
-    } else if (lua_gettop(T) != top || !strstr(err, "byte offset")) {
-        abort();
+        lua_settop(T, top);
+        return 1;
     }
-    lua_settop(T, top);
+    if (lua_gettop(T) != top || !strstr(err, "byte offset")) abort();
+    return 0;
+}
+
+static int check(lua_State *T, const uint8_t *data, size_t size, int oracle) {
+    return check_with(pc_json_decode, T, data, size, oracle);
+}
+
+#define PAD 8192 /* the decoder's cache takes texts of 8 KB and more */
+static uint8_t *wrapped;   /* '["' PAD x 'p' '",' text ']' */
+
+static int check_wrapped(const uint8_t *data, size_t size) {
+    size_t pre = PAD + 4;
+    uint8_t *w = realloc(wrapped, pre + size + 1);
+    if (!w) abort();
+    wrapped = w;
+    memcpy(w, "[\"", 2);
+    memset(w + 2, 'p', PAD);
+    memcpy(w + 2 + PAD, "\",", 2);
+    memcpy(w + pre, data, size);
+    w[pre + size] = ']';
+    return check(L, w, pre + size + 1, 1);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -74,7 +115,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         lua_setfield(L, LUA_REGISTRYINDEX, "fuzz.oracle");
     }
     int top = lua_gettop(L);
-    check(L, data, size, 1);
+    int ok = check(L, data, size, 1);
+    if (!check_wrapped(data, size) && ok) abort(); /* accepted alone, refused in the large text */
+    if (check_with(tiny_json_decode, L, data, size, 1) != ok) abort(); /* the tiny cache changed the outcome */
     lua_State *T = lua_newthread(L); /* a fresh thread: a small stack to grow */
     check(T, data, size, 0);
     lua_settop(L, top);

@@ -20,9 +20,18 @@
  *   - containers nested deeper than PC_JSON_MAX_DEPTH are an error.
  * Memory: no malloc. Elements are parsed onto the Lua stack and moved into a
  * table created with its final size (flushed in chunks when the stack is
- * short); escaped strings are unescaped into a C stack buffer, or, when
- * longer, into a scratch userdata kept in a stack slot — so an out-of-memory
- * raise never leaves C memory unowned. */
+ * short); escaped strings are unescaped in one pass into a C stack buffer,
+ * or, when longer, into a growing scratch userdata kept in a stack slot — so
+ * an out-of-memory raise never leaves C memory unowned.
+ * Speed (texts of CACHE_MIN_TEXT bytes and more): a per-decode string cache,
+ * direct-mapped, for keys and strings up to CACHE_MAXLEN bytes — a hit is an
+ * exact length + byte comparison and pushes the cached Lua string, skipping
+ * Lua's interning; the strings are anchored in a table in a stack slot, the C
+ * side only keeps pointers to their bytes (Lua never moves a string), so a
+ * raise leaks nothing and hostile input (colliding or endless distinct
+ * strings) only costs misses. Objects are presized with the member count of
+ * the last object under the same key (the cache slot of the key), else of
+ * the last object at the same depth. */
 #include <float.h>
 #include <locale.h>
 #include <stdint.h>
@@ -34,6 +43,14 @@
 
 #define CHUNK 4096  /* array elements held on the stack before a flush */
 #define HINT_MAX 64 /* largest presize taken from a previous object */
+/* (#ifndef: fuzz/fuzz_decode.c also builds a copy with a 2-entry cache
+ * used for every text, where colliding strings are the rule.) */
+#ifndef CACHE_BITS
+#define CACHE_BITS 10 /* string cache: at most 2^10 entries */
+#define CACHE_MIN_BITS 8
+#define CACHE_MIN_TEXT 8192 /* shorter texts are decoded without the cache */
+#endif
+#define CACHE_MAXLEN 40 /* longest string cached (Lua 5.4's short strings) */
 
 typedef struct {
     lua_State *L;
@@ -45,6 +62,12 @@ typedef struct {
     unsigned char *sc;  /* the scratch userdata's memory */
     size_t sclen;
     unsigned short hint[PC_JSON_MAX_DEPTH + 1]; /* member count of the last object per depth */
+    int cache;          /* stack index of the cache's anchor table, 0 = no cache */
+    unsigned cmask;     /* cache entries - 1 */
+    unsigned char clen[1 << CACHE_BITS];      /* cached length + 1, 0 = empty */
+    const char *cstr[1 << CACHE_BITS];        /* bytes of the string anchored at [i + 1] */
+    unsigned char khint[1 << CACHE_BITS];     /* member count of the last object under key i */
+    int slot;           /* cache slot of the string pushed last, -1 = not cached */
     unsigned char sbuf[512];
 } dec;
 
@@ -154,22 +177,164 @@ static unsigned char *put_utf8(unsigned char *o, unsigned cp) {
     return o;
 }
 
-/* The rest of a string with escapes: [from, ...) up to the closing quote,
- * where [d->p + 1, from) is plain text already checked. */
-static int string_escaped(dec *d, const unsigned char *from) {
-    const unsigned char *s = d->p + 1, *q = from, *end = d->end;
+/* Slot of the string s[0..n) in the cache: a multiplicative hash of its
+ * length and its first and last 8 bytes (any bytes: a hit is only ever taken
+ * after an exact length and memcmp check, so collisions cost misses). */
+static inline unsigned cache_slot(const dec *d, const unsigned char *s, size_t n) {
+    uint64_t a = 0, b = 0;
+    if (n >= 8) {
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+    } else if (n >= 4) { /* fixed-size loads: a variable memcpy is a call */
+        uint32_t x, y;
+        memcpy(&x, s, 4);
+        memcpy(&y, s + n - 4, 4);
+        a = (uint64_t)x << 32 | y;
+    } else if (n) {
+        a = (uint64_t)s[0] << 16 | (uint64_t)s[n / 2] << 8 | s[n - 1];
+    }
+    uint64_t h = (a * 0x9E3779B97F4A7C15ULL) ^ (b * 0xC2B2AE3D27D4EB4FULL) ^ (uint64_t)n;
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9ULL;
+    return (unsigned)(h >> 40) & d->cmask;
+}
+
+/* a[0..n) == b[0..n), for the short strings of the cache (memcmp is an
+ * out-of-line call): whole words, the last one overlapping. */
+static inline int same_bytes(const unsigned char *a, const unsigned char *b, size_t n) {
+    uint64_t x, y;
+    if (n < 8) {
+        if (n >= 4) {
+            uint32_t u, v, w, z;
+            memcpy(&u, a, 4);
+            memcpy(&v, b, 4);
+            memcpy(&w, a + n - 4, 4);
+            memcpy(&z, b + n - 4, 4);
+            return u == v && w == z;
+        }
+        for (size_t k = 0; k < n; k++)
+            if (a[k] != b[k]) return 0;
+        return 1;
+    }
+    for (size_t k = 0; k + 8 < n; k += 8) {
+        memcpy(&x, a + k, 8);
+        memcpy(&y, b + k, 8);
+        if (x != y) return 0;
+    }
+    memcpy(&x, a + n - 8, 8);
+    memcpy(&y, b + n - 8, 8);
+    return x == y;
+}
+
+/* Push the string s[0..n): from the per-decode cache when it holds the same
+ * bytes, else a new Lua string, which then takes the slot. The cached strings
+ * are anchored in a table in a stack slot of the decode, so the pointers in
+ * cstr stay valid (Lua never moves a string) and nothing C-owned can leak
+ * when a push raises. Uses 2 stack slots. */
+static void push_str(dec *d, const unsigned char *s, size_t n) {
+    lua_State *L = d->L;
+    if (n > CACHE_MAXLEN || !d->cache) {
+        d->slot = -1;
+        lua_pushlstring(L, (const char *)s, n);
+        return;
+    }
+    unsigned i = cache_slot(d, s, n);
+    d->slot = (int)i;
+    if (d->clen[i] == n + 1 && same_bytes((const unsigned char *)d->cstr[i], s, n)) {
+        lua_rawgeti(L, d->cache, (int)i + 1);
+        return;
+    }
+    lua_pushlstring(L, (const char *)s, n);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, d->cache, (int)i + 1); /* into the presized array part */
+    d->cstr[i] = lua_tostring(L, -1);
+    d->clen[i] = (unsigned char)(n + 1);
+    d->khint[i] = 0;
+}
+
+#define ONES ((uint64_t)0x0101010101010101ULL)
+#define HIGHS ((uint64_t)0x8080808080808080ULL)
+/* Nonzero when any of the 8 bytes is < 0x20, '"', '\\' or >= 0x80 (the
+ * "has a byte less than n" and "has a zero byte" word tricks, exact as tests). */
+static inline uint64_t special8(uint64_t w) {
+    uint64_t q = w ^ (ONES * '"'), b = w ^ (ONES * '\\');
+    return (((w - ONES * 0x20) & ~w) | ((q - ONES) & ~q) | ((b - ONES) & ~b) | w) & HIGHS;
+}
+
+/* The index of the first byte flagged in m, a nonzero special8 mask of the
+ * word at p: the word tricks can only flag a byte wrongly above (after) a
+ * truly flagged one, so the lowest flag is exact. */
+static inline unsigned first_flagged(uint64_t m, const unsigned char *p) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    (void)p;
+    return (unsigned)__builtin_ctzll(m) >> 3;
+#else
+    unsigned k = 0;
+    (void)m;
+    while (!stop[p[k]]) k++;
+    return k;
+#endif
+}
+
+/* A failure inside an escaped string: the text says "unterminated string"
+ * when no closing quote follows (skipping escaped characters), as that is
+ * the first thing wrong with it; else what the scan found, where. */
+static int string_fail(dec *d, const unsigned char *from, const char *what, const unsigned char *at) {
+    const unsigned char *q = from, *end = d->end;
     while (q < end && *q != '"') q += (*q == '\\') ? 2 : 1;
     if (q >= end) return fail(d, "unterminated string", d->p);
-    /* Unescaped text is never longer than its source. */
-    unsigned char *out = scratch(d, (size_t)(q - s)), *o = out;
+    return fail(d, what, at);
+}
+
+/* More room for the unescaped output [out, o): at least 16 bytes free after
+ * the return. The new buffer is a scratch userdata; the old one stays
+ * anchored (C stack buffer or the scratch slot) until it is copied. */
+static unsigned char *grow_out(dec *d, unsigned char **out, unsigned char *o, unsigned char **oend) {
+    size_t used = (size_t)(o - *out), cap = (size_t)(*oend - *out) * 2;
+    unsigned char *nb = lua_newuserdata(d->L, cap); /* may raise: nothing C-owned */
+    memcpy(nb, *out, used);
+    lua_replace(d->L, d->scratch);
+    d->sc = nb;
+    d->sclen = cap;
+    *out = nb;
+    *oend = nb + cap;
+    return nb + used;
+}
+
+/* The rest of a string with escapes: [d->p + 1, from) is plain text already
+ * checked, from is the first backslash. One pass: plain runs are copied 8
+ * bytes at a time (a whole word is stored, the output pointer advances to
+ * the first special byte), escapes are decoded as they come. */
+static int string_escaped(dec *d, const unsigned char *from) {
+    const unsigned char *s = d->p + 1, *p = from, *end = d->end;
     size_t plain = (size_t)(from - s);
-    memcpy(o, s, plain);
-    o += plain;
-    const unsigned char *p = from;
-    while (p < q) {
+    unsigned char *out = scratch(d, plain + 64), *o, *oend;
+    oend = out + (out == d->sbuf ? sizeof d->sbuf : d->sclen);
+    memcpy(out, s, plain);
+    o = out + plain;
+    for (;;) {
+        if (oend - o < 16) o = grow_out(d, &out, o, &oend);
+        if (end - p >= 8) {
+            uint64_t w, m;
+            memcpy(&w, p, 8);
+            memcpy(o, &w, 8);
+            if ((m = special8(w)) == 0) {
+                o += 8;
+                p += 8;
+                continue;
+            }
+            unsigned k = first_flagged(m, p);
+            o += k;
+            p += k;
+        } else {
+            while (p < end && !stop[*p]) *o++ = *p++; /* < 8 bytes: room for them */
+            if (p >= end) return fail(d, "unterminated string", d->p);
+        }
         unsigned c = *p;
+        if (c == '"') break;
         if (c == '\\') {
             unsigned cp;
+            if (end - p < 2) return fail(d, "unterminated string", d->p);
             switch (p[1]) {
             case '"': *o++ = '"'; p += 2; continue;
             case '\\': *o++ = '\\'; p += 2; continue;
@@ -180,11 +345,13 @@ static int string_escaped(dec *d, const unsigned char *from) {
             case 'r': *o++ = '\r'; p += 2; continue;
             case 't': *o++ = '\t'; p += 2; continue;
             case 'u':
-                if (q - p < 6 || !hex4(p + 2, &cp)) return fail(d, "invalid \\u escape", p);
+                /* four hex digits: never a quote or backslash, so this
+                 * agrees with the terminator scan of string_fail */
+                if (end - p < 6 || !hex4(p + 2, &cp)) return string_fail(d, from, "invalid \\u escape", p);
                 p += 6;
                 if (cp >= 0xD800 && cp <= 0xDBFF) {
                     unsigned lo;
-                    if (q - p >= 6 && p[0] == '\\' && p[1] == 'u' && hex4(p + 2, &lo) && lo >= 0xDC00 &&
+                    if (end - p >= 6 && p[0] == '\\' && p[1] == 'u' && hex4(p + 2, &lo) && lo >= 0xDC00 &&
                         lo <= 0xDFFF) {
                         cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
                         p += 6;
@@ -197,47 +364,40 @@ static int string_escaped(dec *d, const unsigned char *from) {
                 o = put_utf8(o, cp);
                 continue;
             default:
-                return fail(d, "invalid escape in string", p);
+                return string_fail(d, from, "invalid escape in string", p);
             }
         } else if (c < 0x20) {
-            return fail(d, "control character in string", p);
-        } else if (c < 0x80) {
-            *o++ = (unsigned char)c;
-            p++;
+            return string_fail(d, from, "control character in string", p);
         } else {
-            size_t n = utf8_len(p, q);
-            if (!n) return fail(d, "invalid UTF-8 in string", p);
+            size_t n = utf8_len(p, end);
+            if (!n) return string_fail(d, from, "invalid UTF-8 in string", p);
             memcpy(o, p, n);
             o += n;
             p += n;
         }
     }
-    lua_pushlstring(d->L, (const char *)out, (size_t)(o - out));
-    d->p = q + 1;
+    push_str(d, out, (size_t)(o - out));
+    d->p = p + 1;
     return 1;
 }
 
-#define ONES ((uint64_t)0x0101010101010101ULL)
-#define HIGHS ((uint64_t)0x8080808080808080ULL)
-/* Nonzero when any of the 8 bytes is < 0x20, '"', '\\' or >= 0x80 (the
- * "has a byte less than n" and "has a zero byte" word tricks, exact as tests). */
-static inline uint64_t special8(uint64_t w) {
-    uint64_t q = w ^ (ONES * '"'), b = w ^ (ONES * '\\');
-    return (((w - ONES * 0x20) & ~w) | ((q - ONES) & ~q) | ((b - ONES) & ~b) | w) & HIGHS;
-}
 
 /* A string at d->p (the opening quote): pushes it. */
 static int parse_string(dec *d) {
     const unsigned char *p = d->p + 1, *end = d->end;
     for (;;) {
         while (end - p >= 8) {
-            uint64_t w;
+            uint64_t w, m;
             memcpy(&w, p, 8);
-            if (special8(w)) break;
+            if ((m = special8(w)) != 0) {
+                p += first_flagged(m, p);
+                goto special;
+            }
             p += 8;
         }
         while (p < end && !stop[*p]) p++;
         if (p >= end) return fail(d, "unterminated string", d->p);
+    special:;
         unsigned c = *p;
         if (c == '"') break;
         if (c == '\\') return string_escaped(d, p);
@@ -246,7 +406,7 @@ static int parse_string(dec *d) {
         if (!n) return fail(d, "invalid UTF-8 in string", p);
         p += n;
     }
-    lua_pushlstring(d->L, (const char *)d->p + 1, (size_t)(p - d->p - 1));
+    push_str(d, d->p + 1, (size_t)(p - d->p - 1));
     d->p = p + 1;
     return 1;
 }
@@ -382,7 +542,7 @@ static int parse_number(dec *d) {
     return 1;
 }
 
-static int parse_value(dec *d);
+static int parse_value(dec *d, int key);
 
 /* Move the `pending` values above the table slot base + 1 into the array
  * table, creating it there first (it holds a nil placeholder until then). */
@@ -396,7 +556,7 @@ static void flush_array(lua_State *L, int base, int *has_table, lua_Integer *cou
     *count += pending;
 }
 
-static int parse_array(dec *d) {
+static int parse_array(dec *d, int key) {
     lua_State *L = d->L;
     if (++d->depth > PC_JSON_MAX_DEPTH) return fail(d, "JSON nested deeper than 256 levels", d->p);
     int base = lua_gettop(L), has_table = 0, pending = 0;
@@ -421,7 +581,7 @@ static int parse_array(dec *d) {
             if (d->end - d->p < 4 || memcmp(d->p, "null", 4) != 0) return fail(d, "invalid literal", d->p);
             d->p += 4;
             lua_pushlightuserdata(L, NULL);
-        } else if (!parse_value(d)) {
+        } else if (!parse_value(d, key)) {
             return 0;
         }
         if (++pending == CHUNK) {
@@ -449,7 +609,7 @@ static int parse_array(dec *d) {
  * capped, so a hostile text cannot make every small object large), then one
  * rawset per member in order — a repeated key's last value wins, and a null
  * member sets nil, which deletes an earlier value of the same key. */
-static int parse_object(dec *d) {
+static int parse_object(dec *d, int key) {
     lua_State *L = d->L;
     if (++d->depth > PC_JSON_MAX_DEPTH) return fail(d, "JSON nested deeper than 256 levels", d->p);
     if (!ensure(d, 4)) return 0; /* table, key, value, and a nested container's slot */
@@ -461,11 +621,13 @@ static int parse_object(dec *d) {
         d->depth--;
         return 1;
     }
-    lua_createtable(L, 0, d->hint[d->depth]);
+    int hint = key >= 0 && d->khint[key] ? d->khint[key] - 1 : d->hint[d->depth];
+    lua_createtable(L, 0, hint);
     int t = lua_gettop(L);
     for (;;) {
         if (d->p >= d->end || *d->p != '"') return fail(d, "expected a string key in object", d->p);
         if (!parse_string(d)) return 0;
+        int slot = d->slot;
         const unsigned char *p = skip_ws(d->p, d->end);
         if (p >= d->end || *p != ':') return fail(d, "expected ':' after object key", p);
         d->p = p = skip_ws(p + 1, d->end);
@@ -473,7 +635,7 @@ static int parse_object(dec *d) {
             if (d->end - p < 4 || memcmp(p, "null", 4) != 0) return fail(d, "invalid literal", p);
             d->p += 4;
             lua_pushnil(L);
-        } else if (!parse_value(d)) {
+        } else if (!parse_value(d, slot)) {
             return 0;
         }
         lua_rawset(L, t);
@@ -490,17 +652,18 @@ static int parse_object(dec *d) {
         return fail(d, "expected ',' or '}' in object", p);
     }
     d->hint[d->depth] = members < HINT_MAX ? (unsigned short)members : HINT_MAX;
+    if (key >= 0) d->khint[key] = (unsigned char)(d->hint[d->depth] + 1);
     d->depth--;
     return 1;
 }
 
 /* The value at d->p (whitespace already skipped): pushes it (one slot). */
-static int parse_value(dec *d) {
+static int parse_value(dec *d, int key) {
     const unsigned char *p = d->p;
     if (p >= d->end) return fail(d, "unexpected end of input", p);
     switch (*p) {
-    case '{': return parse_object(d);
-    case '[': return parse_array(d);
+    case '{': return parse_object(d, key);
+    case '[': return parse_array(d, key);
     case '"': return parse_string(d);
     case 't':
         if (d->end - p < 4 || memcmp(p, "true", 4) != 0) break;
@@ -535,19 +698,32 @@ int pc_json_decode(lua_State *L, const char *s, size_t n, char *err, size_t errl
     d.sclen = 0;
     memset(d.hint, 0, sizeof d.hint);
     int base = lua_gettop(L);
-    if (!lua_checkstack(L, 4)) {
+    if (!lua_checkstack(L, 6)) {
         snprintf(err, errlen, "Lua stack exhausted before decoding JSON");
         return 0;
     }
     lua_pushnil(L); /* the scratch slot */
     d.scratch = base + 1;
+    /* The string cache, sized to the text (a text of n bytes holds at most
+     * n / 3 strings): its anchor table's array part is presized, so storing
+     * into it never allocates. */
+    d.cache = 0;
+    d.slot = -1;
+    if (n >= CACHE_MIN_TEXT) {
+        int bits = CACHE_MIN_BITS;
+        while (bits < CACHE_BITS && ((size_t)16 << bits) < n) bits++;
+        d.cmask = (1u << bits) - 1;
+        memset(d.clen, 0, (size_t)1 << bits);
+        lua_createtable(L, 1 << bits, 0);
+        d.cache = base + 2;
+    }
     d.p = skip_ws(d.p, d.end);
     if (d.p >= d.end) {
         fail(&d, "empty JSON text", d.p);
         lua_settop(L, base);
         return 0;
     }
-    if (!parse_value(&d)) {
+    if (!parse_value(&d, -1)) {
         lua_settop(L, base);
         return 0;
     }
@@ -558,6 +734,7 @@ int pc_json_decode(lua_State *L, const char *s, size_t n, char *err, size_t errl
         return 0;
     }
     lua_replace(L, base + 1); /* the value takes the scratch slot */
+    lua_settop(L, base + 1);  /* and the cache goes */
     return 1;
 }
 

@@ -257,6 +257,184 @@ describe("json decoder #hermetic", function()
   end)
 end)
 
+-- Texts of 8 KB or more are decoded with a per-decode string cache (keys and
+-- strings up to 40 bytes, direct-mapped on a hash of the length and the first
+-- and last 8 bytes) and per-key presize hints; escaped strings are unescaped
+-- in one pass into a growing buffer. These cases run inside such a text.
+describe("json decoder string cache and escaped strings #hermetic", function()
+  local PAD = '"' .. ("p"):rep(9000) .. '"'
+  local PREFIX = "[" .. PAD .. ","
+  -- s inside a text large enough for the cache; the decoded value of s.
+  local function big(s)
+    local v = agrees(PREFIX .. s .. "]")
+    assert.are.equal(2, #v)
+    return v[2]
+  end
+  local function list(n, f)
+    local t = {}
+    for i = 1, n do t[i] = f(i) end
+    return "[" .. table.concat(t, ",") .. "]"
+  end
+
+  it("tells apart strings of one length with the same first and last 8 bytes (one hash)", function()
+    -- Same length and the same 8-byte ends: the same slot whatever the hash
+    -- constants, so only the length + byte comparison can tell them apart.
+    local k = {}
+    for i = 1, 6 do k[i] = "abcdefgh-" .. i .. "-stuvwxyz" end
+    local v = big(list(3000, function(i)
+      local a, b = k[i % 6 + 1], k[(i * 7) % 6 + 1]
+      return ('{"%s":%d,"%s":"%s","v":"%s"}'):format(a, i, b, a, b)
+    end))
+    for i = 1, 3000 do
+      local a, b, o = k[i % 6 + 1], k[(i * 7) % 6 + 1], v[i]
+      if a == b then
+        assert.are.equal(a, o[a])
+      else
+        assert.are.equal(i, o[a])
+        assert.are.equal(a, o[b])
+      end
+      assert.are.equal(b, o.v)
+      local n = 0
+      for key in pairs(o) do
+        n = n + 1
+        assert.is_truthy(key == a or key == b or key == "v", key)
+      end
+      assert.are.equal(a == b and 2 or 3, n)
+    end
+  end)
+
+  it("is exact with many more distinct keys and values than cache slots", function()
+    local members = {}
+    for i = 1, 5000 do members[i] = ('"key%d":"val%d"'):format(i, i % 3000) end
+    local v = big("{" .. table.concat(members, ",") .. "}")
+    for i = 1, 5000 do assert.are.equal("val" .. i % 3000, v["key" .. i]) end
+    local w = big(list(4000, function(i) return ('{"f%d":"v%d","g":"f%d"}'):format(i % 2500, i, i % 2500) end))
+    for i = 1, 4000 do
+      assert.are.equal("v" .. i, w[i]["f" .. i % 2500])
+      assert.are.equal("f" .. i % 2500, w[i].g)
+    end
+  end)
+
+  it("tells apart prefixes and extensions of cached strings, up to and past 40 bytes", function()
+    local base = ("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ")
+    local strs = {}
+    for n = 0, #base do strs[#strs + 1] = base:sub(1, n) end
+    for n = 1, 45 do strs[#strs + 1] = ("x"):rep(n) end
+    local rnd = 7
+    local v = big(list(3000, function()
+      rnd = (rnd * 1103515245 + 12345) % 2147483648
+      local a = strs[rnd % #strs + 1]
+      local b = strs[math.floor(rnd / 97) % #strs + 1]
+      return ('{"%s":"%s","%s":"%s"}'):format(a, b, b, a)
+    end))
+    rnd = 7
+    for i = 1, 3000 do
+      rnd = (rnd * 1103515245 + 12345) % 2147483648
+      local a = strs[rnd % #strs + 1]
+      local b = strs[math.floor(rnd / 97) % #strs + 1]
+      assert.are.equal(a, v[i][b])
+      assert.are.equal(a == b and a or b, v[i][a])
+    end
+  end)
+
+  it("gives the same string for escaped and plain spellings, as key and as value", function()
+    local v = big(list(2000, function(i)
+      if i % 2 == 0 then return '{"a\\/b":"\\u0041BC","ABC":"a/b","x":"\\u00e9t\\u00e9"}' end
+      return '{"a/b":"ABC","\\u0041BC":"a\\/b","x":"été"}'
+    end))
+    for i = 1, 2000 do
+      assert.are.same({ ["a/b"] = "ABC", ABC = "a/b", x = "été" }, v[i])
+    end
+  end)
+
+  it("keeps last-wins and null-deletes for repeated keys, with the cache and key hints", function()
+    local v = big(list(1500, function(i)
+      return ({ '{"a":1,"a":null}', '{"a":null,"a":2}', '{"x":{"y":1},"x":null,"z":{"y":2,"w":[null]}}',
+                '{"x":null,"x":{"y":3,"q":4,"r":5}}' })[i % 4 + 1]
+    end))
+    for i = 1, 1500, 4 do
+      assert.are.same({ a = 2 }, v[i])
+      assert.are.same({ z = { y = 2, w = { core.null } } }, v[i + 1])
+      assert.are.same({ x = { y = 3, q = 4, r = 5 } }, v[i + 2])
+      assert.are.same({}, v[i + 3])
+    end
+  end)
+
+  it("unescapes long strings through the growing buffer, in small and large texts", function()
+    for _, n in ipairs{ 100, 170, 171, 300, 341, 342, 1000, 5000 } do
+      local parts, want = {}, {}
+      for i = 1, n do
+        parts[i] = ({ "\\/", "é", "\\u20ac", "ab", "\\ud83d\\ude00", "\\n", "plain text." })[i % 7 + 1]
+        want[i] = ({ "/", "é", "€", "ab", "😀", "\n", "plain text." })[i % 7 + 1]
+      end
+      local s = '"' .. table.concat(parts) .. '"'
+      assert.are.equal(table.concat(want), agrees(s))
+      assert.are.equal(table.concat(want), big(s))
+      assert.are.equal(("/"):rep(n), big('"' .. ("\\/"):rep(n) .. '"'))
+    end
+  end)
+
+  it("unescapes with every plain run length (0 to 17 bytes) before and after each kind of escape", function()
+    local esc = { { "\\/", "/" }, { "\\u00e9", "é" }, { "\\ud83d\\ude00", "😀" }, { "\\\\", "\\" },
+                  { '\\"', '"' }, { "\\t", "\t" }, { "é", "é" }, { "\\u0000", "\0" } }
+    for _, e in ipairs(esc) do
+      for r1 = 0, 17 do
+        for r2 = 0, 17 do
+          local a, b = ("abcdefghijklmnopq"):sub(1, r1), ("ABCDEFGHIJKLMNOPQ"):sub(1, r2)
+          local s = '"' .. a .. e[1] .. b .. e[1] .. a .. '"'
+          local want = a .. e[2] .. b .. e[2] .. a
+          assert.are.equal(want, core.json_decode(s))
+          assert.are.equal(want, core.json_decode(PREFIX .. s .. "]")[2])
+        end
+      end
+    end
+  end)
+
+  it("refuses bad escaped strings with the same message and offset, unterminated first", function()
+    local cases = {
+      { '"ab\\/c\\x"', "invalid escape in string", 6 }, { '"ab\\/c\\x', "unterminated string", 0 },
+      { '"a\\/\1b"', "control character in string", 4 }, { '"a\\/\1b', "unterminated string", 0 },
+      { '"a\\/\255b"', "invalid UTF-8 in string", 4 }, { '"a\\/\255b', "unterminated string", 0 },
+      { '"\\u12"', "invalid \\u escape", 1 }, { '"\\u12', "unterminated string", 0 },
+      { '"\\u12\\"ab"', "invalid \\u escape", 1 }, { '"\\/', "unterminated string", 0 },
+      { '"\\', "unterminated string", 0 }, { '"a\\/b\\"', "unterminated string", 0 },
+      { '"\\/\\uzzzz"', "invalid \\u escape", 3 }, { '"\\/\195"', "invalid UTF-8 in string", 3 },
+      { '"' .. ("x\\/"):rep(300) .. '\\q"', "invalid escape in string", 901 },
+      { '"' .. ("x\\/"):rep(300) .. "\1", "unterminated string", 0 },
+    }
+    for _, c in ipairs(cases) do
+      local s, what, at = c[1], c[2], c[3]
+      assert.matches(what, refused(s, at), 1, true)
+      assert.matches(what, refused(PREFIX .. s, at + #PREFIX), 1, true)
+    end
+  end)
+
+  it("agrees with the reference on generated record lists", function()
+    local rnd = 99
+    local function rand(n)
+      rnd = (rnd * 1103515245 + 12345) % 2147483648
+      return rnd % n
+    end
+    local keys = { "id", "name", "selfUri", "a\\/b", "k\\u00e9", "", "state", ("long"):rep(12), "x" }
+    local vals = { '"active"', '"a\\/b"', '"id"', '""', "null", "1", "2.5", "true", '"' .. ("v"):rep(41) .. '"',
+                   '"\\ud83d\\ude00"', '"name"' }
+    local function value(depth)
+      local r = rand(depth > 4 and 2 or 4)
+      if r == 0 then return vals[rand(#vals) + 1] end
+      if r == 1 then return '"s' .. rand(300) .. '"' end
+      if r == 2 then
+        local items = {}
+        for i = 1, rand(5) do items[i] = value(depth + 1) end
+        return "[" .. table.concat(items, ",") .. "]"
+      end
+      local items = {}
+      for i = 1, rand(6) do items[i] = '"' .. keys[rand(#keys) + 1] .. '":' .. value(depth + 1) end
+      return "{" .. table.concat(items, ",") .. "}"
+    end
+    for _ = 1, 20 do agrees(list(300, function() return value(0) end)) end
+  end)
+end)
+
 describe("json decoder on the emulator's responses", function()
   local emu = require "support.emulator"
 
