@@ -23,15 +23,20 @@
  * short); escaped strings are unescaped in one pass into a C stack buffer,
  * or, when longer, into a growing scratch userdata kept in a stack slot — so
  * an out-of-memory raise never leaves C memory unowned.
- * Speed (texts of CACHE_MIN_TEXT bytes and more): a per-decode string cache,
+ * Speed: a string cache per Lua state, kept from one decode to the next (an
+ * API returns the same key names and many of the same values on every call),
  * direct-mapped, for keys and strings up to CACHE_MAXLEN bytes — a hit is an
  * exact length + byte comparison and pushes the cached Lua string, skipping
- * Lua's interning; the strings are anchored in a table in a stack slot, the C
- * side only keeps pointers to their bytes (Lua never moves a string), so a
- * raise leaks nothing and hostile input (colliding or endless distinct
- * strings) only costs misses. Objects are presized with the member count of
- * the last object under the same key (the cache slot of the key), else of
- * the last object at the same depth. */
+ * Lua's interning; the strings are anchored in a table in the registry, the
+ * C side (a userdata in that table) only keeps pointers to their bytes (Lua
+ * never moves a string), so a raise leaks nothing and hostile input
+ * (colliding or endless distinct strings) only costs misses. Objects are
+ * presized with the member count of the last object under the same key (the
+ * cache slot of the key), else of the last object at the same depth — also
+ * remembered across decodes, so the second answer of a kind is built without
+ * a single rehash. Memory: about 11 KB plus at most 2^CACHE_BITS strings of
+ * at most CACHE_MAXLEN bytes per Lua state. A decode never runs Lua code, and
+ * one that a finalizer starts meanwhile only changes entries consistently. */
 #include <float.h>
 #include <locale.h>
 #include <stdint.h>
@@ -46,9 +51,7 @@
 /* (#ifndef: fuzz/fuzz_decode.c also builds a copy with a 2-entry cache
  * used for every text, where colliding strings are the rule.) */
 #ifndef CACHE_BITS
-#define CACHE_BITS 10 /* string cache: at most 2^10 entries */
-#define CACHE_MIN_BITS 8
-#define CACHE_MIN_TEXT 8192 /* shorter texts are decoded without the cache */
+#define CACHE_BITS 10 /* string cache: 2^10 entries */
 #endif
 #define CACHE_MAXLEN 40 /* longest string cached (Lua 5.4's short strings) */
 
@@ -61,15 +64,23 @@ typedef struct {
     int scratch;        /* stack index of the scratch slot (nil or userdata) */
     unsigned char *sc;  /* the scratch userdata's memory */
     size_t sclen;
-    unsigned short hint[PC_JSON_MAX_DEPTH + 1]; /* member count of the last object per depth */
-    int cache;          /* stack index of the cache's anchor table, 0 = no cache */
+    int cache;          /* stack index of the cache's anchor table */
     unsigned cmask;     /* cache entries - 1 */
-    unsigned char clen[1 << CACHE_BITS];      /* cached length + 1, 0 = empty */
-    const char *cstr[1 << CACHE_BITS];        /* bytes of the string anchored at [i + 1] */
-    unsigned char khint[1 << CACHE_BITS];     /* member count of the last object under key i */
+    struct kept *k;     /* what the Lua state keeps between decodes */
     int slot;           /* cache slot of the string pushed last, -1 = not cached */
     unsigned char sbuf[512];
 } dec;
+
+/* Kept per Lua state between decodes: a userdata at [ANCHOR_UD] of the
+ * anchor table, whose [1 .. 2^CACHE_BITS] hold the cached strings. */
+struct kept {
+    unsigned char clen[1 << CACHE_BITS];      /* cached length + 1, 0 = empty */
+    const char *cstr[1 << CACHE_BITS];        /* bytes of the string anchored at [i + 1] */
+    unsigned char khint[1 << CACHE_BITS];     /* member count of the last object under key i */
+    unsigned short hint[PC_JSON_MAX_DEPTH + 1]; /* member count of the last object per depth */
+};
+#define ANCHOR_UD ((1 << CACHE_BITS) + 1)
+static const char ANCHOR_KEY = 0; /* its address keys the anchor table in the registry */
 
 /* 1 for bytes that stop the plain-string scan: controls, '"', '\\', >= 0x80. */
 static const unsigned char stop[256] = {
@@ -233,23 +244,24 @@ static inline int same_bytes(const unsigned char *a, const unsigned char *b, siz
  * when a push raises. Uses 2 stack slots. */
 static void push_str(dec *d, const unsigned char *s, size_t n) {
     lua_State *L = d->L;
-    if (n > CACHE_MAXLEN || !d->cache) {
+    if (n > CACHE_MAXLEN) {
         d->slot = -1;
         lua_pushlstring(L, (const char *)s, n);
         return;
     }
     unsigned i = cache_slot(d, s, n);
     d->slot = (int)i;
-    if (d->clen[i] == n + 1 && same_bytes((const unsigned char *)d->cstr[i], s, n)) {
+    struct kept *k = d->k;
+    if (k->clen[i] == n + 1 && same_bytes((const unsigned char *)k->cstr[i], s, n)) {
         lua_rawgeti(L, d->cache, (int)i + 1);
         return;
     }
     lua_pushlstring(L, (const char *)s, n);
     lua_pushvalue(L, -1);
     lua_rawseti(L, d->cache, (int)i + 1); /* into the presized array part */
-    d->cstr[i] = lua_tostring(L, -1);
-    d->clen[i] = (unsigned char)(n + 1);
-    d->khint[i] = 0;
+    k->cstr[i] = lua_tostring(L, -1);
+    k->clen[i] = (unsigned char)(n + 1);
+    k->khint[i] = 0;
 }
 
 #define ONES ((uint64_t)0x0101010101010101ULL)
@@ -621,7 +633,7 @@ static int parse_object(dec *d, int key) {
         d->depth--;
         return 1;
     }
-    int hint = key >= 0 && d->khint[key] ? d->khint[key] - 1 : d->hint[d->depth];
+    int hint = key >= 0 && d->k->khint[key] ? d->k->khint[key] - 1 : d->k->hint[d->depth];
     lua_createtable(L, 0, hint);
     int t = lua_gettop(L);
     for (;;) {
@@ -651,8 +663,8 @@ static int parse_object(dec *d, int key) {
         }
         return fail(d, "expected ',' or '}' in object", p);
     }
-    d->hint[d->depth] = members < HINT_MAX ? (unsigned short)members : HINT_MAX;
-    if (key >= 0) d->khint[key] = (unsigned char)(d->hint[d->depth] + 1);
+    d->k->hint[d->depth] = members < HINT_MAX ? (unsigned short)members : HINT_MAX;
+    if (key >= 0) d->k->khint[key] = (unsigned char)(d->k->hint[d->depth] + 1);
     d->depth--;
     return 1;
 }
@@ -696,7 +708,6 @@ int pc_json_decode(lua_State *L, const char *s, size_t n, char *err, size_t errl
     d.depth = 0;
     d.sc = NULL;
     d.sclen = 0;
-    memset(d.hint, 0, sizeof d.hint);
     int base = lua_gettop(L);
     if (!lua_checkstack(L, 6)) {
         snprintf(err, errlen, "Lua stack exhausted before decoding JSON");
@@ -704,19 +715,25 @@ int pc_json_decode(lua_State *L, const char *s, size_t n, char *err, size_t errl
     }
     lua_pushnil(L); /* the scratch slot */
     d.scratch = base + 1;
-    /* The string cache, sized to the text (a text of n bytes holds at most
-     * n / 3 strings): its anchor table's array part is presized, so storing
-     * into it never allocates. */
-    d.cache = 0;
-    d.slot = -1;
-    if (n >= CACHE_MIN_TEXT) {
-        int bits = CACHE_MIN_BITS;
-        while (bits < CACHE_BITS && ((size_t)16 << bits) < n) bits++;
-        d.cmask = (1u << bits) - 1;
-        memset(d.clen, 0, (size_t)1 << bits);
-        lua_createtable(L, 1 << bits, 0);
-        d.cache = base + 2;
+    /* The cache this Lua state keeps (created at its first decode). */
+    lua_pushlightuserdata(L, (void *)&ANCHOR_KEY);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    if (lua_type(L, -1) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_createtable(L, ANCHOR_UD, 0); /* array part presized: storing never allocates */
+        struct kept *k = lua_newuserdata(L, sizeof *k);
+        memset(k, 0, sizeof *k);
+        lua_rawseti(L, -2, ANCHOR_UD);
+        lua_pushlightuserdata(L, (void *)&ANCHOR_KEY);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, LUA_REGISTRYINDEX);
     }
+    d.cache = base + 2;
+    lua_rawgeti(L, d.cache, ANCHOR_UD);
+    d.k = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    d.cmask = (1u << CACHE_BITS) - 1;
+    d.slot = -1;
     d.p = skip_ws(d.p, d.end);
     if (d.p >= d.end) {
         fail(&d, "empty JSON text", d.p);
@@ -734,7 +751,7 @@ int pc_json_decode(lua_State *L, const char *s, size_t n, char *err, size_t errl
         return 0;
     }
     lua_replace(L, base + 1); /* the value takes the scratch slot */
-    lua_settop(L, base + 1);  /* and the cache goes */
+    lua_settop(L, base + 1);  /* and the cache's anchor leaves the stack */
     return 1;
 }
 

@@ -303,6 +303,43 @@ describe("json decoder string cache and escaped strings #hermetic", function()
     end
   end)
 
+  it("keeps nothing wrong between decodes: small texts after and between others with colliding strings", function()
+    -- The cache and the presize hints live as long as the Lua state: a text
+    -- is decoded the same whatever was decoded before it.
+    local k = {}
+    for i = 1, 6 do k[i] = "abcdefgh-" .. i .. "-stuvwxyz" end
+    for round = 1, 200 do
+      local a, b = k[round % 6 + 1], k[(round * 5) % 6 + 1]
+      local text = ('{"%s":"%s","%s":%d,"n":{"%s":[%d,"%s"]}}'):format(a, b, b, round, b, round, a)
+      local v = agrees(text)
+      assert.are.equal(a == b and round or b, v[a])
+      assert.are.equal(round, v[b])
+      assert.are.same({ [b] = { round, a } }, v.n)
+      if round % 50 == 0 then big(list(300, function(i) return ('{"%s":%d}'):format(k[i % 6 + 1], i) end)) end
+    end
+  end)
+
+  it("stays exact when a finalizer decodes while a decode runs (one cache per Lua state)", function()
+    if _VERSION == "Lua 5.1" then pending("tables have no __gc before Lua 5.2") return end
+    local other = '{"id":"x","name":"evil","state":"gone","extra":[1,2,3]}'
+    local records = list(3000, function(i) return ('{"id":"u%d","name":"n%d","state":"active"}'):format(i, i) end)
+    local nested = 0
+    for _ = 1, 4 do
+      for _ = 1, 3000 do
+        setmetatable({}, { __gc = function()
+          local v = core.json_decode(other)
+          if v and v.name == "evil" and v.extra[3] == 3 then nested = nested + 1 end
+        end })
+      end
+      local v = assert(core.json_decode(records))
+      for i = 1, 3000 do
+        local r = v[i]
+        assert.are.same({ "u" .. i, "n" .. i, "active" }, { r.id, r.name, r.state })
+      end
+    end
+    assert.is_true(nested > 0, "no finalizer ran during the decodes")
+  end)
+
   it("is exact with many more distinct keys and values than cache slots", function()
     local members = {}
     for i = 1, 5000 do members[i] = ('"key%d":"val%d"'):format(i, i % 3000) end
