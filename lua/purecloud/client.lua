@@ -94,12 +94,14 @@ function M.new(opts)
     store = opts.token_store, store_key = "purecloud:" .. cfg.login_url .. ":" .. (opts.client_id or ""),
   }
 
+  self._auto = nginx_auto(opts)
   local transport = opts.transport
   if not transport then
-    if not curl_available() then
-      error(("purecloud: the libcurl transport (module %s) is not installed; pass option 'transport'")
-        :format(CURL_MODULE), 2)
-    end
+    -- Inside nginx the cosocket transport serves every phase that has
+    -- cosockets, so a missing libcurl module only matters where it is used.
+    local missing = ("purecloud: the libcurl transport (module %s) is not installed; pass option 'transport'")
+      :format(CURL_MODULE)
+    if not self._auto and not curl_available() then error(missing, 2) end
     local curl_opts = {
       verify = opts.verify ~= false, ca_file = opts.ca_file, ca_path = opts.ca_path,
       proxy = opts.proxy, max_connections = opts.max_connections,
@@ -107,7 +109,9 @@ function M.new(opts)
     local handle
     self._curl_handle = function()
       if not handle then
-        handle = require(CURL_MODULE).new(curl_opts)
+        local ok, curl = pcall(require, CURL_MODULE)
+        if not ok then error(missing .. " (" .. tostring(curl):match("^[^\n]*") .. ")", 0) end
+        handle = curl.new(curl_opts)
         self._curl = handle
       end
       return handle
@@ -115,7 +119,6 @@ function M.new(opts)
     local get = self._curl_handle
     transport = function(req) return (handle or get()):perform(req) end
   end
-  self._auto = nginx_auto(opts)
   self.io = {
     transport = transport,
     sleep = opts.sleep or core.sleep,

@@ -26,7 +26,7 @@ local EXTRA = [[
 
 local function sh_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
---- Start nginx; returns { port, url, prefix, stop = function }.
+--- Start nginx (opts: workers, cpath); returns { port, url, prefix, stop = function }.
 function M.start(opts)
   opts = opts or {}
   local root = io.popen("pwd"):read("l")
@@ -49,6 +49,9 @@ function M.start(opts)
       :gsub('require%("purecloud_app"%).init_worker%(%)',
             'require("purecloud_app").init_worker() require("ngx_probe").init_worker()')
       :gsub("lua_shared_dict purecloud_tokens 1m;", "lua_shared_dict purecloud_tokens 1m;\n  lua_shared_dict probe 1m;")
+    if opts.cpath then -- where the C modules come from (default: the LuaJIT build)
+      conf = conf:gsub('lua_package_cpath "[^"]*";', function() return 'lua_package_cpath "' .. opts.cpath .. '";' end)
+    end
     -- Started as root, nginx runs its workers as `nobody`, who cannot read a
     -- checkout under a 0700 home (root's, mktemp -d): keep them as root.
     if io.popen("id -u"):read("l") == "0" then conf = "user root root;\n" .. conf end

@@ -183,6 +183,25 @@ describe("inside nginx with LuaJIT (the examples/nginx recipe)", function()
   end)
 end)
 
+describe("inside nginx without the libcurl module", function()
+  it("a client made without a transport works on cosockets; libcurl is never needed", function()
+    -- Only core.so (no purecloud/transport/curl.so) where nginx looks for C modules.
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -p " .. dir .. "/purecloud && cp build/luajit/purecloud/core.so " .. dir .. "/purecloud/"))
+    config(0)
+    local srv = harness.start{ workers = 1, cpath = dir .. "/?.so;;" }
+    local ok, err = pcall(function()
+      local status, r = harness.get(srv.url, "/t/default")
+      assert.are.equal(200, status)
+      assert.is_true(r.ok, r.err)
+    end)
+    srv.stop()
+    os.execute("rm -rf " .. dir)
+    assert(ok, err)
+  end)
+end)
+
 describe("one token from a cold start (two workers, shared dict)", function()
   it("200 requests make exactly 1 token request; after a revocation exactly 1 more", function()
     emu.reset{ users = 50, revoke = true }
