@@ -617,8 +617,9 @@ static int parse_array(dec *d, int key) {
 }
 
 /* Objects are built in place: a table presized with the member count of the
- * previous object at the same depth (arrays of records repeat their shape;
- * capped, so a hostile text cannot make every small object large), then one
+ * previous object under the same key, else at the same depth (arrays of
+ * records repeat their shape; capped, so a hostile text cannot make every
+ * small object large), then one
  * rawset per member in order — a repeated key's last value wins, and a null
  * member sets nil, which deletes an earlier value of the same key. */
 static int parse_object(dec *d, int key) {

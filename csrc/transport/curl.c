@@ -4,7 +4,6 @@
  * dynamic loading): the client requires this module at its first request.
  *
  *   curl.new(opts) -> handle
- *   curl.version() -> "7.88.1"
  *   handle:perform(req) -> res | nil, err        blocking, one reused easy handle
  *   handle:submit(req)  -> id                     libcurl multi, for concurrency
  *   handle:poll(timeout) -> { {id=, res=} | {id=, err=}, ... }
@@ -404,11 +403,10 @@ static int xfer_setup(lua_State *L, handle *h, xfer *x, int r, int for_multi) {
  * error with the body). */
 static void push_body(lua_State *L, xfer *x, long status) {
     const char *p = x->resp.p ? x->resp.p : "";
-    size_t n = x->resp.len, i = 0;
+    size_t n = x->resp.len;
     if (x->decode && status >= 200 && status < 300) {
-        while (i < n && (p[i] == ' ' || p[i] == '\n' || p[i] == '\r' || p[i] == '\t')) i++;
-        char msg[160];
-        if (i < n && pc_json_decode(L, p, n, msg, sizeof msg)) {
+        char msg[160]; /* a refusal (blank or invalid text) leaves the stack as it was */
+        if (pc_json_decode(L, p, n, msg, sizeof msg)) {
             lua_setfield(L, -2, "value");
             return;
         }
@@ -692,20 +690,13 @@ static int l_tostring(lua_State *L) {
     return 1;
 }
 
-/* curl.version() -> "7.88.1" */
-static int l_version(lua_State *L) {
-    curl_version_info_data *d = curl_version_info(CURLVERSION_NOW);
-    lua_pushstring(L, d->version);
-    return 1;
-}
-
 /* The module's only exported symbol. It requires purecloud.core first: the
  * error metatable (PC_ERROR_MT) every error of this module carries is
  * registered there. */
 __attribute__((visibility("default"))) int luaopen_purecloud_transport_curl(lua_State *L) {
     static const luaL_Reg methods[] = {{"perform", l_perform}, {"submit", l_submit}, {"poll", l_poll},
                                        {"pending", l_pending}, {"close", l_close}, {NULL, NULL}};
-    static const luaL_Reg fns[] = {{"new", l_new}, {"version", l_version}, {NULL, NULL}};
+    static const luaL_Reg fns[] = {{"new", l_new}, {NULL, NULL}};
     lua_getglobal(L, "require");
     lua_pushliteral(L, "purecloud.core");
     lua_call(L, 1, 0);

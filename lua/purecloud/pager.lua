@@ -262,21 +262,17 @@ function M.install(t, client)
   function t.each_user(opts)
     return M.entities(t.user_pages(opts), "entities")
   end
-  function t.routingskill_pages(user_id, opts)
-    check_id("routingskill_pages", user_id)
-    return M.numbered(the_client(), function(o) return t.get_user_id_routingskills(user_id, o) end, opts)
-  end
-  function t.each_routingskill(user_id, opts)
-    check_id("each_routingskill", user_id)
-    return M.entities(t.routingskill_pages(user_id, opts), "entities")
-  end
-  function t.queue_pages(user_id, opts)
-    check_id("queue_pages", user_id)
-    return M.numbered(the_client(), function(o) return t.get_user_id_queues(user_id, o) end, opts)
-  end
-  function t.each_queue(user_id, opts)
-    check_id("each_queue", user_id)
-    return M.entities(t.queue_pages(user_id, opts), "entities")
+  -- A user's listings: `<name>_pages(user_id, opts)` and `each_<name>(user_id, opts)`.
+  for name, op in pairs({ routingskill = "get_user_id_routingskills", queue = "get_user_id_queues" }) do
+    local pages, each = name .. "_pages", "each_" .. name
+    t[pages] = function(user_id, opts)
+      check_id(pages, user_id)
+      return M.numbered(the_client(), function(o) return t[op](user_id, o) end, opts)
+    end
+    t[each] = function(user_id, opts)
+      check_id(each, user_id)
+      return M.entities(t[pages](user_id, opts), "entities")
+    end
   end
   function t.search_pages(body)
     if type(body) ~= "table" then error("purecloud.users.search_pages: body must be a UserSearchRequest table", 2) end

@@ -124,22 +124,18 @@ end
 --- The bearer header and its generation, fetching a token when needed.
 -- @return header, generation | nil, err
 function Keeper:bearer(io)
-  local now = io.now()
-  -- The usual call: the token of the generation already seen is still good,
-  -- and its header string is reused rather than built again.
-  local header, gen = self.auth:current(now, self:margin(), self.header_gen)
-  if header == true then return self.header, gen end
-  if header then
-    self.header, self.header_gen = header, gen
-    return header, gen
-  end
-  local deadline = now + self.timeout + self.connect_timeout + 60
+  local deadline
   while true do
-    header, gen = self.auth:current(io.now(), self:margin())
+    local now = io.now()
+    -- A token of the generation already seen (the usual call) comes back as
+    -- `true`: its header string is reused rather than built again.
+    local header, gen = self.auth:current(now, self:margin(), self.header_gen)
+    if header == true then return self.header, gen end
     if header then
       self.header, self.header_gen = header, gen
       return header, gen
     end
+    deadline = deadline or now + self.timeout + self.connect_timeout + 60
     local grant = self.auth:can_refresh()
     if not grant then
       if self.auth:kind() == "none" then
