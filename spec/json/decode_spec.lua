@@ -319,6 +319,21 @@ describe("json decoder string cache and escaped strings #hermetic", function()
     end
   end)
 
+  it("keeps a bounded cache whatever it is fed: many distinct strings leave no growing memory", function()
+    local function text(round)
+      return list(5000, function(i) return ('{"k%d_%d":"value-%d-%d-padding-padding"}'):format(round, i, round, i) end)
+    end
+    assert(core.json_decode(text(0)))
+    collectgarbage()
+    collectgarbage()
+    local before = collectgarbage("count")
+    for round = 1, 20 do assert(core.json_decode(text(round))) end
+    collectgarbage()
+    collectgarbage()
+    -- 200 000 distinct strings went through; the cache keeps at most 1 024.
+    assert.is_true(collectgarbage("count") - before < 256, ("grew by %.0f KB"):format(collectgarbage("count") - before))
+  end)
+
   it("stays exact when a finalizer decodes while a decode runs (one cache per Lua state)", function()
     if _VERSION == "Lua 5.1" then pending("tables have no __gc before Lua 5.2") return end
     local other = '{"id":"x","name":"evil","state":"gone","extra":[1,2,3]}'
