@@ -21,6 +21,13 @@ void pc_open_json(lua_State *L);     /* csrc/json: strict one-pass JSON decoder 
 void pc_open_errors(lua_State *L);  /* registers the metatable; runs first */
 void pc_push_error(lua_State *L, const char *kind, int status);
 
+/* Responses of a transport that keeps the raw header block (csrc/protocol/
+ * response.c): a plain table { status, head = "Name: value\r\n...", ... }
+ * with this metatable, whose __index builds res.headers (lower-case names,
+ * repeats joined with ", ") at its first use. core.header(res, name, ...)
+ * reads single headers without building it. */
+#define PC_RESPONSE_MT "purecloud.response"
+
 /* Register a userdata class `name` (csrc/class.c). */
 void pc_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction close,
               lua_CFunction tostring);

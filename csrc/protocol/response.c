@@ -46,6 +46,200 @@ static int retry_after(lua_State *L, int headers, double *out) {
     return ok;
 }
 
+/* ---- response headers ------------------------------------------------ */
+
+/* A raw header block is the final response's lines as received: a status
+ * line ("HTTP/..."), then "Name: value" lines ending in CRLF (or LF), then a
+ * blank line. Names are matched ASCII case-insensitively; values lose the
+ * white space around them; a line without a colon is skipped. */
+typedef struct {
+    const char *name, *value;
+    size_t nlen, vlen;
+} hline;
+
+/* The next header line at *p (before end): 1 and *h, or 0 at the end. */
+static int next_line(const char **p, const char *end, hline *h) {
+    while (*p < end) {
+        const char *s = *p, *eol = memchr(s, '\n', (size_t)(end - s));
+        const char *lend = eol ? eol : end;
+        *p = eol ? eol + 1 : end;
+        const char *colon = memchr(s, ':', (size_t)(lend - s));
+        if (!colon || colon == s || (lend - s >= 5 && memcmp(s, "HTTP/", 5) == 0)) continue;
+        h->name = s;
+        h->nlen = (size_t)(colon - s);
+        h->value = colon + 1;
+        h->vlen = (size_t)(lend - colon - 1);
+        return 1;
+    }
+    return 0;
+}
+
+/* Push a line's value without the white space around it. */
+static void push_value(lua_State *L, const hline *h) {
+    const char *v = h->value, *ve = v + h->vlen;
+    while (v < ve && (*v == ' ' || *v == '\t')) v++;
+    while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t')) ve--;
+    lua_pushlstring(L, v, (size_t)(ve - v));
+}
+
+static int lower(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
+
+/* Push the table of every header of a raw block: lower-case names, repeats
+ * joined with ", " (the form every transport answers res.headers in). */
+static void push_headers(lua_State *L, const char *p, size_t n) {
+    const char *end = p + n, *q = p;
+    hline h;
+    int count = 0;
+    while (next_line(&q, end, &h)) count++; /* presized: no rehash while filling */
+    lua_createtable(L, 0, count);
+    int t = lua_gettop(L);
+    char name[256];
+    while (next_line(&p, end, &h)) {
+        if (h.nlen >= sizeof name) continue; /* no real header name is this long */
+        for (size_t i = 0; i < h.nlen; i++) name[i] = (char)lower((unsigned char)h.name[i]);
+        lua_pushlstring(L, name, h.nlen);
+        lua_pushvalue(L, -1);
+        lua_rawget(L, t);
+        if (lua_type(L, -1) == LUA_TSTRING) {
+            lua_pushliteral(L, ", ");
+            push_value(L, &h);
+            lua_concat(L, 3);
+        } else {
+            lua_pop(L, 1);
+            push_value(L, &h);
+        }
+        lua_rawset(L, t);
+    }
+}
+
+/* Push the values of the headers `names` (lower case) of the response at
+ * index r (nil when absent, repeats joined with ", "): from res.headers when
+ * it is there, else from the raw block res.head in one pass. */
+#define MAX_NAMES 8
+static void push_headers_named(lua_State *L, int r, const char *const *names, const size_t *lens, int nnames) {
+    lua_pushliteral(L, "headers");
+    lua_rawget(L, r);
+    int tbl = lua_gettop(L);
+    size_t hn = 0;
+    const char *head = NULL;
+    if (lua_type(L, tbl) != LUA_TTABLE) {
+        lua_pushliteral(L, "head");
+        lua_rawget(L, r);
+        head = lua_tolstring(L, -1, &hn);
+        if (!head) { /* a host transport's res: whatever its headers field is */
+            lua_getfield(L, r, "headers");
+            lua_replace(L, tbl);
+        }
+    }
+    luaL_checkstack(L, nnames + 4, NULL);
+    int out = lua_gettop(L) + 1;
+    for (int i = 0; i < nnames; i++) {
+        if (head || lua_type(L, tbl) != LUA_TTABLE) lua_pushnil(L);
+        else lua_getfield(L, tbl, names[i]);
+    }
+    if (head) {
+        const char *p = head, *end = head + hn;
+        hline h;
+        while (next_line(&p, end, &h)) {
+            int c0 = lower((unsigned char)h.name[0]);
+            for (int i = 0; i < nnames; i++) {
+                if (lens[i] != h.nlen || (unsigned char)names[i][0] != c0) continue;
+                size_t k = 1;
+                while (k < h.nlen && lower((unsigned char)h.name[k]) == (unsigned char)names[i][k]) k++;
+                if (k < h.nlen) continue;
+                if (lua_isnil(L, out + i)) {
+                    push_value(L, &h);
+                } else { /* a repeat: joined, as res.headers has it */
+                    lua_pushvalue(L, out + i);
+                    lua_pushliteral(L, ", ");
+                    push_value(L, &h);
+                    lua_concat(L, 3);
+                }
+                lua_replace(L, out + i);
+            }
+        }
+    }
+    /* the results move down over the lookups (a forward copy) */
+    for (int i = 0; i < nnames; i++) {
+        lua_pushvalue(L, out + i);
+        lua_replace(L, tbl + i);
+    }
+    lua_settop(L, tbl + nnames - 1);
+}
+
+/* The number in the string at the top (an integer when it is one), or nil:
+ * what tonumber() gives, in every Lua version. Replaces the string. */
+static void to_number(lua_State *L) {
+    if (lua_type(L, -1) == LUA_TSTRING && lua_isnumber(L, -1)) {
+        lua_Number n = lua_tonumber(L, -1);
+        lua_pop(L, 1);
+        if (n >= -9007199254740992.0 && n <= 9007199254740992.0 && n == (lua_Number)(lua_Integer)n)
+            lua_pushinteger(L, (lua_Integer)n);
+        else
+            lua_pushnumber(L, n);
+    } else {
+        lua_pop(L, 1);
+        lua_pushnil(L);
+    }
+}
+
+static const char *const RATE_NAMES[] = {"inin-ratelimit-allowed", "inin-ratelimit-count", "inin-ratelimit-reset",
+                                         "inin-correlation-id"};
+static const size_t RATE_LENS[] = {22, 20, 20, 19};
+
+/* __index of PC_RESPONSE_MT: what a response also tells, built at its first
+ * use and kept in it (later reads do not come here). A response is also the
+ * third value a call returns (its info):
+ *   headers     every header, lower-case names (from res.head)
+ *   context_id  the inin-correlation-id header
+ *   rate_limit  { allowed, count, reset } from inin-ratelimit-*, or nil */
+static int response_index(lua_State *L) {
+    size_t n;
+    if (lua_type(L, 2) != LUA_TSTRING) return 0;
+    const char *k = lua_tolstring(L, 2, &n);
+    if (n == 7 && memcmp(k, "headers", 7) == 0) {
+        lua_pushliteral(L, "head");
+        lua_rawget(L, 1);
+        if (lua_type(L, -1) != LUA_TSTRING) return 0;
+        const char *head = lua_tolstring(L, -1, &n);
+        push_headers(L, head, n);
+    } else if (n == 10 && memcmp(k, "context_id", 10) == 0) {
+        push_headers_named(L, 1, RATE_NAMES + 3, RATE_LENS + 3, 1);
+    } else if (n == 10 && memcmp(k, "rate_limit", 10) == 0) {
+        push_headers_named(L, 1, RATE_NAMES, RATE_LENS, 3);
+        if (lua_isnil(L, -3)) return 0;
+        int v = lua_gettop(L) - 2;
+        lua_createtable(L, 0, 3);
+        static const char *const fields[] = {"allowed", "count", "reset"};
+        for (int i = 0; i < 3; i++) {
+            lua_pushvalue(L, v + i);
+            to_number(L);
+            lua_setfield(L, -2, fields[i]);
+        }
+    } else {
+        return 0;
+    }
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, 1);
+    return 1;
+}
+
+/* core.header(res, name, ...) -> value, ...: the response's headers of
+ * these lower-case names (nil when absent; repeats joined with ", "), without
+ * building res.headers: the request path reads a few headers of every
+ * response and the caller rarely asks for the rest. */
+static int l_header(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    int nnames = lua_gettop(L) - 1;
+    if (nnames > MAX_NAMES) return luaL_argerror(L, MAX_NAMES + 2, "at most 8 header names");
+    const char *names[MAX_NAMES];
+    size_t lens[MAX_NAMES];
+    for (int i = 0; i < nnames; i++) names[i] = luaL_checklstring(L, i + 2, &lens[i]);
+    push_headers_named(L, 1, names, lens, nnames);
+    return nnames;
+}
+
 /* core.interpret(res) -> value | nil, err
  * res = { status, headers = { lower-case = value }, body = string | value = decoded 2xx body } */
 static int l_interpret(lua_State *L) {
@@ -54,6 +248,9 @@ static int l_interpret(lua_State *L) {
     int isnum;
     lua_Integer status = lua_tointegerx(L, -1, &isnum);
     if (!isnum) return luaL_argerror(L, 1, "res.status must be an integer");
+    lua_getfield(L, 1, "value");
+    if (status >= 200 && status < 300 && !lua_isnil(L, -1)) return 1; /* decoded by the transport (req.decode) */
+    /* (res.headers only now: a transport may build it at its first use) */
     lua_getfield(L, 1, "headers");
     int headers = lua_gettop(L);
     lua_getfield(L, 1, "body");
@@ -65,10 +262,6 @@ static int l_interpret(lua_State *L) {
     }
 
     if (status >= 200 && status < 300) {
-        /* Already decoded by the transport (req.decode): the value as is. */
-        lua_getfield(L, 1, "value");
-        if (!lua_isnil(L, -1)) return 1;
-        lua_pop(L, 1);
         /* An empty (or whitespace-only) 2xx body means plain success. */
         const char *s = lua_tostring(L, body);
         size_t i = 0;
@@ -159,7 +352,12 @@ static int l_decode(lua_State *L) {
 }
 
 void pc_open_response(lua_State *L) {
-    static const luaL_Reg fns[] = {{"interpret", l_interpret}, {"decode", l_decode}, {NULL, NULL}};
+    static const luaL_Reg fns[] = {
+        {"interpret", l_interpret}, {"decode", l_decode}, {"header", l_header}, {NULL, NULL}};
+    static const luaL_Reg response_mt[] = {{"__index", response_index}, {NULL, NULL}};
+    luaL_newmetatable(L, PC_RESPONSE_MT);
+    luaL_setfuncs(L, response_mt, 0);
+    lua_setfield(L, -2, "response_mt"); /* for tables made from a response (the client's info) */
     /* core.null = cjson.null, the NULL light userdata the decoder pushes for
      * null in arrays (spec/json checks they are the same value). */
     lua_getglobal(L, "require");

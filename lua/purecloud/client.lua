@@ -27,6 +27,7 @@ local Client = {}
 M.Client = Client
 
 local co_running = coroutine.running
+local header_of = core.header
 
 -- (No libcurl version in it: asking libcurl would load it at start-up, and
 -- inside nginx the transport is not libcurl.)
@@ -81,6 +82,9 @@ function M.new(opts)
     stats = { token_requests = 0, requests = 0, retries = 0 },
     _log = log,
     _log_enabled = log_enabled,
+    -- (the level is fixed at `new`: the request path reads these, not a call)
+    _log_info = log_enabled("info"),
+    _log_trace = log_enabled("trace"),
     _coio = setmetatable({}, { __mode = "k" }),
   }
   self._auth = core.auth_new{
@@ -226,26 +230,29 @@ function Client:saml2_bearer(assertion, org_name)
   return true
 end
 
--- What a successful call can tell besides its value (the third return).
+-- What a successful call can tell besides its value (the third return):
+-- `status`, `headers`, `context_id`, `rate_limit`. A response of the libcurl
+-- transport is its own info: its metatable (`core.response_mt`) builds those
+-- fields at their first use, so a caller that never looks pays nothing.
+local response_mt = core.response_mt
 local function info_of(res)
   if not res then return nil end
-  local h = res.headers or {}
+  if getmetatable(res) == response_mt then return res end
+  local ctx, allowed, count, reset = header_of(res, "inin-correlation-id", "inin-ratelimit-allowed",
+    "inin-ratelimit-count", "inin-ratelimit-reset")
   return {
-    status = res.status, headers = h, context_id = h["inin-correlation-id"],
-    rate_limit = h["inin-ratelimit-allowed"] and {
-      allowed = tonumber(h["inin-ratelimit-allowed"]), count = tonumber(h["inin-ratelimit-count"]),
-      reset = tonumber(h["inin-ratelimit-reset"]) } or nil,
+    status = res.status, headers = res.headers or {}, context_id = ctx,
+    rate_limit = allowed and { allowed = tonumber(allowed), count = tonumber(count), reset = tonumber(reset) } or nil,
   }
 end
 
 -- Log one attempt (info), and at trace level its redacted bodies.
 local function log_attempt(self, op, req, res, err, t0, now, attempt)
-  if not self._log_enabled("info") then return end
-  local ctx = err and err.context_id or (res and res.headers and res.headers["inin-correlation-id"])
+  local ctx = err and err.context_id or (res and header_of(res, "inin-correlation-id"))
   self._log("info", "%s %s -> %s (%.0f ms, attempt %d%s)", req.method, req.url,
     res and res.status or (err and err.kind or "?"), (now - t0) * 1000, attempt,
     ctx and (", correlation " .. ctx) or "")
-  if self._log_enabled("trace") then
+  if self._log_trace then
     self._log("trace", "%s request body: %s", op, redact.body(req.body))
     self._log("trace", "%s response body: %s", op, redact.body(res and res.body))
   end
@@ -256,7 +263,7 @@ end
 function Client:call_with(io, method, path, args)
   local req, safe = request.build(self.cfg, method, path, args)
   if not req then return nil, safe end -- a body that cannot be encoded
-  if self._log_enabled("trace") then req.decode = nil end -- the trace shows the (redacted) body text
+  if self._log_trace then req.decode = nil end -- the trace shows the (redacted) body text
   local op = args and args.op or (method .. " " .. path)
   -- The machine's parameters: one table per client, refreshed per call
   -- (loop.new copies them), and the events below given unpacked.
@@ -267,7 +274,10 @@ function Client:call_with(io, method, path, args)
   end
   p.safe, p.retry, p.gate, p.can_renew = safe, self.retry, self.gate, self._auth:can_refresh() ~= nil
   local started = io.now()
-  local m = loop.new(p, started)
+  -- The machine of this client's last finished call is made anew (calls
+  -- running at the same time, in coroutines, each get their own).
+  local m = loop.new(p, started, self._idle_machine)
+  self._idle_machine = nil
   local action = m:start(started)
   local header, res, attempt = nil, nil, 0
   while true do
@@ -289,18 +299,20 @@ function Client:call_with(io, method, path, args)
       req.headers.Authorization = header
       attempt = attempt + 1
       self.stats.requests = self.stats.requests + 1
-      local t0 = io.now()
+      local t0 = self._log_info and io.now()
       local terr
       res, terr = io.transport(req)
       local value, err = loop.interpret(res, terr)
       local now = io.now()
-      log_attempt(self, op, req, res, err, t0, now, attempt)
+      if t0 then log_attempt(self, op, req, res, err, t0, now, attempt) end
       action = m:on("response", now, value, err, res)
     elseif a == "done" then
       req.headers.Authorization = nil
+      self._idle_machine = m
       return action[2], nil, info_of(res)
     else
       req.headers.Authorization = nil
+      self._idle_machine = m
       local err = action[2]
       self._log("debug", "%s: giving up: %s (%s)", op, tostring(err), err.retry_reason or "not retryable")
       return nil, err

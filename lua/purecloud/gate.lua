@@ -102,15 +102,14 @@ function Gate:sent(admitted)
   self.in_flight = self.in_flight + 1
 end
 
---- An attempt ended (with or without a response); `headers` are the
--- response's, lower-case, when there was one.
-function Gate:answered(now, headers)
+--- An attempt ended: `responded` when a response came back, with its
+-- `inin-ratelimit-allowed`, `-count` and `-reset` header values (nil when
+-- absent).
+function Gate:answered(now, responded, allowed, count, reset)
   if self.in_flight > 0 then self.in_flight = self.in_flight - 1 end
-  if not headers then return end
+  if not responded then return end
   self.heard = true
-  local allowed = tonumber(headers["inin-ratelimit-allowed"])
-  local count = tonumber(headers["inin-ratelimit-count"])
-  local reset = tonumber(headers["inin-ratelimit-reset"])
+  allowed, count, reset = tonumber(allowed), tonumber(count), tonumber(reset)
   if not (allowed and count and reset) or allowed < 1 or count < 0 or reset < 0 or reset > 3600 then return end
   local reset_at = now + reset
   if self.reset_at and math.abs(reset_at - self.reset_at) < 1 then

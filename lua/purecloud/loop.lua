@@ -41,6 +41,8 @@
 -- @module purecloud.loop
 local core = require "purecloud.core"
 
+local header = core.header
+
 local M = {}
 
 -- States and the events that leave them (h11 style: the whole machine at a
@@ -65,11 +67,14 @@ local SEND, TOKEN = { "send" }, { "token" }
 -- @tparam table p { safe = bool (may repeat without effect), retry = policy table or false,
 --   gate = purecloud.gate, can_renew = bool, random = f() → [0, 1) }
 -- @number now the clock at the start
-function M.new(p, now)
-  return setmetatable({
-    state = "gate", safe = p.safe, retry = p.retry, gate = p.gate, can_renew = p.can_renew,
-    random = p.random or math.random, started = now, attempt = 0, renewed = false,
-  }, Machine)
+-- @param[opt] old a machine whose call has ended, made anew (a driver
+--   running one call after another reuses one table instead of a new one)
+function M.new(p, now, old)
+  local m = old or setmetatable({}, Machine)
+  m.state, m.safe, m.retry, m.gate, m.can_renew = "gate", p.safe, p.retry, p.gate, p.can_renew
+  m.random, m.started, m.attempt, m.renewed = p.random or math.random, now, 0, false
+  m.admitted, m.gen, m.renew_gen = false, nil, nil
+  return m
 end
 
 local function enter(self, event)
@@ -174,7 +179,13 @@ function Machine:on(ev, a, b, c, d)
 end
 
 function Machine:_response(now, value, err, res)
-  if self.gate then self.gate:answered(now, res and res.headers) end
+  if self.gate then
+    if res then
+      self.gate:answered(now, true, header(res, "inin-ratelimit-allowed", "inin-ratelimit-count", "inin-ratelimit-reset"))
+    else
+      self.gate:answered(now, false)
+    end
+  end
   if not err then
     enter(self, "success")
     return { "done", value }

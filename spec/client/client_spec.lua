@@ -33,6 +33,19 @@ describe("client auth", function()
     c:close()
   end)
 
+  it("renews once per call: each of two calls in a row answered 401 renews and succeeds", function()
+    local c = support.direct()
+    assert(c.users.get_users())
+    for round = 1, 2 do
+      emu.revoke()
+      emu.clear_log()
+      assert(c.users.get_users())
+      assert.are.equal(1 + round, emu.stats().tokens.client_credentials)
+      assert.are.equal(1, count_log(function(r) return r.status == 401 end))
+    end
+    c:close()
+  end)
+
   it("returns a second 401 instead of looping", function()
     local c = support.direct()
     assert(c.users.get_users())

@@ -120,7 +120,17 @@ describe("response metadata and per-call headers", function()
     assert.are.equal(id, user.id)
     assert.are.equal(200, info.status)
     assert.is_string(info.context_id)
+    -- The header table is built when first asked for, then stays.
+    assert.is_nil(rawget(info, "headers"))
     assert.are.equal(info.headers["inin-correlation-id"], info.context_id)
+    assert.are.equal(info.headers, rawget(info, "headers"))
+    local n = 0
+    for name, value in pairs(info.headers) do
+      assert.are.equal(name:lower(), name)
+      assert.is_string(value)
+      n = n + 1
+    end
+    assert.is_true(n >= 3)
     assert.is_nil(info.rate_limit) -- the emulator without a budget sends no inin-ratelimit-* headers
     emu.config{ rate = { allowed = 1000, window_s = 60 } }
     user, err, info = c.users.get_user_id(id)

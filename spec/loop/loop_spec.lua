@@ -286,8 +286,7 @@ describe("the request loop #hermetic", function()
     end)
 
     local function rl(allowed, count, reset)
-      return { ["inin-ratelimit-allowed"] = tostring(allowed), ["inin-ratelimit-count"] = tostring(count),
-               ["inin-ratelimit-reset"] = tostring(reset) }
+      return true, tostring(allowed), tostring(count), tostring(reset)
     end
 
     it("lets one call go first until the budget is known, then counts calls not yet sent", function()

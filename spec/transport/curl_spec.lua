@@ -23,6 +23,23 @@ describe("purecloud.transport.curl", function()
     assert.are.equal(200, #assert(core.interpret(res)).entities)
   end)
 
+  it("asks for gzip only (what the service compresses with)", function()
+    emu.clear_log()
+    assert(get("/api/v2/users?pageSize=2"))
+    local log = emu.log()
+    assert.are.equal("gzip", log[#log].accept_encoding)
+  end)
+
+  it("keeps the final response's header block and builds res.headers at its first use", function()
+    local res = assert(get("/api/v2/users?pageSize=2"))
+    assert.is_nil(rawget(res, "headers"))
+    assert.matches("^HTTP/1%.1 200 [^\r\n]*\r\n", res.head)
+    assert.are.equal("application/json", res.headers["content-type"]:match("^[^;]+"))
+    assert.are.equal(res.headers, rawget(res, "headers"))
+    assert.are.equal(res.headers["inin-correlation-id"], res.context_id)
+    assert.are.equal(res.context_id, (core.header(res, "inin-correlation-id")))
+  end)
+
   it("sends methods, bodies and headers as given, and an empty body with Content-Length 0", function()
     local u = emu.users(1)[1]
     local res = assert(h:perform{ method = "PUT", url = emu.url .. "/api/v2/users/" .. u.id .. "/routingstatus",

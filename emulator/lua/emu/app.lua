@@ -119,7 +119,8 @@ local function record(req, status)
   local log = state.log
   if #log >= 10000 then table.remove(log, 1) end
   log[#log + 1] = { method = req.method, path = req.path, query = req.args or "", status = status,
-                    route = req.route or req.path, t = state.now() }
+                    route = req.route or req.path, t = state.now(),
+                    accept_encoding = ngx.var.http_accept_encoding }
 end
 M.record = record
 
