@@ -27,16 +27,15 @@
  * API returns the same key names and many of the same values on every call),
  * direct-mapped, for keys and strings up to CACHE_MAXLEN bytes — a hit is an
  * exact length + byte comparison and pushes the cached Lua string, skipping
- * Lua's interning; the strings are anchored in a table in the registry, and
- * the C side (a userdata in that table) keeps a copy of their bytes next to
- * their lengths, so a lookup touches one entry; a raise leaks nothing and hostile input
+ * Lua's interning; the strings are anchored in a table in the registry, the
+ * C side (a userdata in that table) only keeps pointers to their bytes (Lua
+ * never moves a string), so a raise leaks nothing and hostile input
  * (colliding or endless distinct strings) only costs misses. Objects are
  * presized with the member count of the last object under the same key (the
  * cache slot of the key), else of the last object at the same depth — also
  * remembered across decodes, so the second answer of a kind is built without
- * a single rehash. Memory: about 66 KB (48-byte entries and the anchor
- * table) plus at most 2^CACHE_BITS strings of at most CACHE_MAXLEN bytes per
- * Lua state. A decode never runs Lua code, and
+ * a single rehash. Memory: about 11 KB plus at most 2^CACHE_BITS strings of
+ * at most CACHE_MAXLEN bytes per Lua state. A decode never runs Lua code, and
  * one that a finalizer starts meanwhile only changes entries consistently. */
 #include <float.h>
 #include <locale.h>
@@ -74,17 +73,10 @@ typedef struct {
 
 /* Kept per Lua state between decodes: a userdata at [ANCHOR_UD] of the
  * anchor table, whose [1 .. 2^CACHE_BITS] hold the cached strings. */
-struct centry {
-    unsigned char len1;                 /* cached length + 1, 0 = empty */
-    unsigned char khint;                /* member count + 1 of the last object under this key */
-    unsigned char bytes[CACHE_MAXLEN];  /* a copy of the string anchored at [i + 1] */
-    unsigned char pad[(48 - 2 - CACHE_MAXLEN % 48 + 48) % 48];
-};
 struct kept {
-    /* One entry holds all a lookup reads besides the Lua string it pushes:
-     * its length, its bytes and its hint, in one or two cache lines (the
-     * decode runs between network reads that have evicted most of them). */
-    struct centry e[1 << CACHE_BITS];
+    unsigned char clen[1 << CACHE_BITS];      /* cached length + 1, 0 = empty */
+    const char *cstr[1 << CACHE_BITS];        /* bytes of the string anchored at [i + 1] */
+    unsigned char khint[1 << CACHE_BITS];     /* member count of the last object under key i */
     unsigned short hint[PC_JSON_MAX_DEPTH + 1]; /* member count of the last object per depth */
 };
 #define ANCHOR_UD ((1 << CACHE_BITS) + 1)
@@ -245,12 +237,11 @@ static inline int same_bytes(const unsigned char *a, const unsigned char *b, siz
     return x == y;
 }
 
-/* Push the string s[0..n): from the per-state cache when its entry holds the
- * same bytes, else a new Lua string, which then takes the slot. The cached
- * strings are anchored in the cache's table (array slot i + 1), and entry i
- * keeps a copy of their bytes, stored together with the string, so a hit
- * reads one entry and the slot, and nothing C-owned can leak when a push
- * raises. Uses 2 stack slots. */
+/* Push the string s[0..n): from the per-decode cache when it holds the same
+ * bytes, else a new Lua string, which then takes the slot. The cached strings
+ * are anchored in a table in a stack slot of the decode, so the pointers in
+ * cstr stay valid (Lua never moves a string) and nothing C-owned can leak
+ * when a push raises. Uses 2 stack slots. */
 static void push_str(dec *d, const unsigned char *s, size_t n) {
     lua_State *L = d->L;
     if (n > CACHE_MAXLEN) {
@@ -261,18 +252,16 @@ static void push_str(dec *d, const unsigned char *s, size_t n) {
     unsigned i = cache_slot(d, s, n);
     d->slot = (int)i;
     struct kept *k = d->k;
-    struct centry *c = &k->e[i];
-    if (c->len1 == n + 1 && same_bytes(c->bytes, s, n)) {
+    if (k->clen[i] == n + 1 && same_bytes((const unsigned char *)k->cstr[i], s, n)) {
         lua_rawgeti(L, d->cache, (int)i + 1);
         return;
     }
-    lua_pushlstring(L, (const char *)s, n); /* may collect: a finalizer may decode */
+    lua_pushlstring(L, (const char *)s, n);
     lua_pushvalue(L, -1);
     lua_rawseti(L, d->cache, (int)i + 1); /* into the presized array part */
-    c = &k->e[i]; /* (the slot and its copy change together, with nothing allocated between) */
-    memcpy(c->bytes, s, n);
-    c->len1 = (unsigned char)(n + 1);
-    c->khint = 0;
+    k->cstr[i] = lua_tostring(L, -1);
+    k->clen[i] = (unsigned char)(n + 1);
+    k->khint[i] = 0;
 }
 
 #define ONES ((uint64_t)0x0101010101010101ULL)
@@ -645,7 +634,7 @@ static int parse_object(dec *d, int key) {
         d->depth--;
         return 1;
     }
-    int hint = key >= 0 && d->k->e[key].khint ? d->k->e[key].khint - 1 : d->k->hint[d->depth];
+    int hint = key >= 0 && d->k->khint[key] ? d->k->khint[key] - 1 : d->k->hint[d->depth];
     lua_createtable(L, 0, hint);
     int t = lua_gettop(L);
     for (;;) {
@@ -676,7 +665,7 @@ static int parse_object(dec *d, int key) {
         return fail(d, "expected ',' or '}' in object", p);
     }
     d->k->hint[d->depth] = members < HINT_MAX ? (unsigned short)members : HINT_MAX;
-    if (key >= 0) d->k->e[key].khint = (unsigned char)(d->k->hint[d->depth] + 1);
+    if (key >= 0) d->k->khint[key] = (unsigned char)(d->k->hint[d->depth] + 1);
     d->depth--;
     return 1;
 }
