@@ -9,6 +9,7 @@
 #include "pc.h"
 
 static const char HEX[] = "0123456789ABCDEF";
+#define MAX_PARAM 1024 /* bytes in one path parameter: an id is far shorter */
 
 static int unreserved(unsigned char c) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
@@ -141,6 +142,9 @@ static int l_build_url(lua_State *L) {
             return luaL_error(L, "purecloud: path parameter '%s' is missing or empty", lua_tostring(L, name));
         if (t != LUA_TSTRING && t != LUA_TNUMBER)
             return luaL_error(L, "purecloud: path parameter '%s' must be a string", lua_tostring(L, name));
+        if (t == LUA_TSTRING && lua_rawlen(L, -1) > MAX_PARAM)
+            return luaL_error(L, "purecloud: path parameter '%s' is %d bytes long (at most %d): not an id",
+                              lua_tostring(L, name), (int)lua_rawlen(L, -1), MAX_PARAM);
         const char *why = add_value(L, b, lua_gettop(L), 1);
         if (why) return luaL_error(L, "purecloud: path parameter '%s' %s", lua_tostring(L, name), why);
         lua_pop(L, 2);

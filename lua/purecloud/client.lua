@@ -28,6 +28,7 @@ M.Client = Client
 
 local co_running = coroutine.running
 local header_of = core.header
+local interpret = core.interpret -- (what loop.interpret does with a response)
 
 -- (No libcurl version in it: asking libcurl would load it at start-up, and
 -- inside nginx the transport is not libcurl.)
@@ -302,7 +303,8 @@ function Client:call_with(io, method, path, args)
       local t0 = self._log_info and io.now()
       local terr
       res, terr = io.transport(req)
-      local value, err = loop.interpret(res, terr)
+      local value, err
+      if res then value, err = interpret(res) else value, err = loop.interpret(nil, terr) end
       local now = io.now()
       if t0 then log_attempt(self, op, req, res, err, t0, now, attempt) end
       action = m:on("response", now, value, err, res)

@@ -16,6 +16,9 @@ for _, op in pairs(OPS) do
   for _, p in ipairs(op.params) do
     if p.required then op.positional[#op.positional + 1] = p else op.optional[p.lua_name] = p end
   end
+  -- What every call asks of the operation, known once.
+  op.npos = #op.positional
+  op.max_args = op.npos + (next(op.optional) ~= nil and 1 or 0)
 end
 --- Every operation: `{ method, path, safe, body, params, positional, optional }` by name.
 M.OPERATIONS = OPS
@@ -29,12 +32,10 @@ end
 function M.call(client, name, ...)
   client = client or default.get(4)
   local op = OPS[name]
-  local npos = #op.positional
-  local has_opts = next(op.optional) ~= nil
+  local npos = op.npos
   local nargs = select("#", ...)
-  if nargs > npos + (has_opts and 1 or 0) then
-    error(("purecloud.users.%s: too many arguments (%d given, at most %d)")
-      :format(name, nargs, npos + (has_opts and 1 or 0)), 3)
+  if nargs > op.max_args then
+    error(("purecloud.users.%s: too many arguments (%d given, at most %d)"):format(name, nargs, op.max_args), 3)
   end
   local path, required_query, body, has_body = {}, nil, nil, false
   for i = 1, npos do

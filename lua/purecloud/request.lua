@@ -19,7 +19,7 @@ local core = require "purecloud.core"
 
 local M = {}
 
-local MAX_PARAM, MAX_URL = 1024, 16 * 1024
+local MAX_URL = 16 * 1024 -- (a path parameter's 1 KiB is checked by core.build_url)
 
 local OWNED = {
   authorization = "the client authenticates every call itself",
@@ -115,14 +115,6 @@ function M.build(cfg, method, path, args)
   end
   if args ~= nil and type(args) ~= "table" then error("purecloud: request: args must be a table", 3) end
   args = args or {}
-  if args.path then
-    for k, v in pairs(args.path) do
-      if type(v) == "string" and #v > MAX_PARAM then
-        error(("purecloud: path parameter '%s' is %d bytes long (at most %d): not an id"):format(
-          tostring(k), #v, MAX_PARAM), 3)
-      end
-    end
-  end
   local ok, url = pcall(core.build_url, cfg.base_url, path, args.path, args.query)
   if not ok then error(url, 3) end
   if #url > MAX_URL then

@@ -18,10 +18,12 @@ describe("core.build_url #hermetic", function()
   end)
 
   it("builds long URLs whose buffer grows while values are read (found by libFuzzer)", function()
-    local id = ("../\224"):rep(400)
-    local url = core.build_url("http://h", "/api/v2/users/{userId}", { userId = id }, { q = { id, id } })
-    local enc = ("..%2F%E0"):rep(400)
-    assert.are.equal("http://h/api/v2/users/" .. enc .. "?q=" .. enc .. "&q=" .. enc, url)
+    local id, long = ("../\224"):rep(256), ("../\224"):rep(400) -- (a path parameter is at most 1 KiB)
+    local url = core.build_url("http://h", "/api/v2/users/{userId}", { userId = id }, { q = { long, long } })
+    local enc, lenc = ("..%2F%E0"):rep(256), ("..%2F%E0"):rep(400)
+    assert.are.equal("http://h/api/v2/users/" .. enc .. "?q=" .. lenc .. "&q=" .. lenc, url)
+    assert.has_error(function() core.build_url("http://h", "/u/{id}", { id = id .. "x" }) end,
+      "purecloud: path parameter 'id' is 1025 bytes long (at most 1024): not an id")
   end)
 
   it("refuses missing path parameters and bad values", function()
