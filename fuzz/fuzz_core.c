@@ -8,6 +8,8 @@
  *   5  core.encode_query("get_users", decode(data), "lenient")
  *   6  core.encode_body("post_users", build(data), mode)  -- tables built from the bytes
  *   7  core.encode_json(build(data))                      -- the free-form walk
+ *   8  a response whose raw header block is data: core.header, res.headers,
+ *      res.context_id, res.rate_limit, core.interpret (the header parser)
  * build() makes the nesting, cycles, NaN, nulls and key types straight from
  * the bytes, iteratively, so the C walks (not a JSON decoder's stack) meet
  * arbitrary depth and shape: each byte is an instruction (open a table under a
@@ -34,6 +36,13 @@ static const char *SCRIPT =
     "if target == 3 then return core.encode_body('post_search', value, 'strict') end\n"
     "if target == 4 then return core.build_url('http://h', '/api/v2/users/{userId}', { userId = data }, { q = data }) end\n"
     "if target == 5 then if type(value) == 'table' then return core.encode_query('get_users', value, 'lenient') end return end\n"
+    "if target == 8 then\n"
+    "  local res = setmetatable({ status = 200 + #data % 400, head = data }, core.response_mt)\n"
+    "  core.header(res, 'inin-ratelimit-allowed', 'x', 'content-type', 'retry-after')\n"
+    "  local _ = { res.rate_limit, res.context_id, res.headers }\n"
+    "  core.header(res, 'x')\n"
+    "  return core.interpret(res)\n"
+    "end\n"
     "local root = {}\n"
     "local stack, top = { root }, 1\n"
     "local keys = { 'name', 'email', 'addresses', 'manager', 'query', 'fields', 'value', 'version', 'x' }\n"
@@ -69,7 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
     lua_getfield(L, -1, "purecloud.core");
     lua_remove(L, -2);
-    lua_pushinteger(L, data[0] % 8);
+    lua_pushinteger(L, data[0] % 9);
     lua_pushlstring(L, (const char *)data + 1, size - 1);
     lua_pcall(L, 3, LUA_MULTRET, 0);
     lua_settop(L, top);
