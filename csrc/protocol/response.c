@@ -183,9 +183,9 @@ static void to_number(lua_State *L) {
     }
 }
 
-static const char *const RATE_NAMES[] = {"inin-ratelimit-allowed", "inin-ratelimit-count", "inin-ratelimit-reset",
+/* The headers info reads: "rate_limit" takes the first three, "context_id" the last. */
+static const char *const INFO_NAMES[] = {"inin-ratelimit-allowed", "inin-ratelimit-count", "inin-ratelimit-reset",
                                          "inin-correlation-id"};
-static const size_t RATE_LENS[] = {22, 20, 20, 19};
 
 /* __index of PC_RESPONSE_MT: what a response also tells, built at its first
  * use and kept in it (later reads do not come here). A response is also the
@@ -197,24 +197,29 @@ static int response_index(lua_State *L) {
     size_t n;
     if (lua_type(L, 2) != LUA_TSTRING) return 0;
     const char *k = lua_tolstring(L, 2, &n);
+    int rate = n == 10 && memcmp(k, "rate_limit", 10) == 0;
     if (n == 7 && memcmp(k, "headers", 7) == 0) {
         lua_pushliteral(L, "head");
         lua_rawget(L, 1);
         if (lua_type(L, -1) != LUA_TSTRING) return 0;
         const char *head = lua_tolstring(L, -1, &n);
         push_headers(L, head, n);
-    } else if (n == 10 && memcmp(k, "context_id", 10) == 0) {
-        push_headers_named(L, 1, RATE_NAMES + 3, RATE_LENS + 3, 1);
-    } else if (n == 10 && memcmp(k, "rate_limit", 10) == 0) {
-        push_headers_named(L, 1, RATE_NAMES, RATE_LENS, 3);
-        if (lua_isnil(L, -3)) return 0;
-        int v = lua_gettop(L) - 2;
-        lua_createtable(L, 0, 3);
-        static const char *const fields[] = {"allowed", "count", "reset"};
-        for (int i = 0; i < 3; i++) {
-            lua_pushvalue(L, v + i);
-            to_number(L);
-            lua_setfield(L, -2, fields[i]);
+    } else if (rate || (n == 10 && memcmp(k, "context_id", 10) == 0)) {
+        const char *const *names = rate ? INFO_NAMES : INFO_NAMES + 3;
+        int count = rate ? 3 : 1;
+        size_t lens[3];
+        for (int i = 0; i < count; i++) lens[i] = strlen(names[i]);
+        push_headers_named(L, 1, names, lens, count);
+        if (rate) {
+            if (lua_isnil(L, -3)) return 0;
+            int v = lua_gettop(L) - 2;
+            lua_createtable(L, 0, 3);
+            static const char *const fields[] = {"allowed", "count", "reset"};
+            for (int i = 0; i < 3; i++) {
+                lua_pushvalue(L, v + i);
+                to_number(L);
+                lua_setfield(L, -2, fields[i]);
+            }
         }
     } else {
         return 0;

@@ -28,7 +28,6 @@ M.Client = Client
 
 local co_running = coroutine.running
 local header_of = core.header
-local interpret = core.interpret -- (what loop.interpret does with a response)
 
 -- (No libcurl version in it: asking libcurl would load it at start-up, and
 -- inside nginx the transport is not libcurl.)
@@ -232,19 +231,14 @@ function Client:saml2_bearer(assertion, org_name)
 end
 
 -- What a successful call can tell besides its value (the third return):
--- `status`, `headers`, `context_id`, `rate_limit`. A response of the libcurl
--- transport is its own info: its metatable (`core.response_mt`) builds those
--- fields at their first use, so a caller that never looks pays nothing.
+-- `status`, `headers`, `context_id`, `rate_limit`, built at their first use
+-- by `core.response_mt` (one place for every transport). A response of the
+-- libcurl transport already carries it and is its own info.
 local response_mt = core.response_mt
 local function info_of(res)
   if not res then return nil end
   if getmetatable(res) == response_mt then return res end
-  local ctx, allowed, count, reset = header_of(res, "inin-correlation-id", "inin-ratelimit-allowed",
-    "inin-ratelimit-count", "inin-ratelimit-reset")
-  return {
-    status = res.status, headers = res.headers or {}, context_id = ctx,
-    rate_limit = allowed and { allowed = tonumber(allowed), count = tonumber(count), reset = tonumber(reset) } or nil,
-  }
+  return setmetatable({ status = res.status, headers = res.headers or {} }, response_mt)
 end
 
 -- Log one attempt (info), and at trace level its redacted bodies.
@@ -275,10 +269,7 @@ function Client:call_with(io, method, path, args)
   end
   p.safe, p.retry, p.gate, p.can_renew = safe, self.retry, self.gate, self._auth:can_refresh() ~= nil
   local started = io.now()
-  -- The machine of this client's last finished call is made anew (calls
-  -- running at the same time, in coroutines, each get their own).
-  local m = loop.new(p, started, self._idle_machine)
-  self._idle_machine = nil
+  local m = loop.new(p, started)
   local action = m:start(started)
   local header, res, attempt = nil, nil, 0
   while true do
@@ -303,18 +294,15 @@ function Client:call_with(io, method, path, args)
       local t0 = self._log_info and io.now()
       local terr
       res, terr = io.transport(req)
-      local value, err
-      if res then value, err = interpret(res) else value, err = loop.interpret(nil, terr) end
+      local value, err = loop.interpret(res, terr)
       local now = io.now()
       if t0 then log_attempt(self, op, req, res, err, t0, now, attempt) end
       action = m:on("response", now, value, err, res)
     elseif a == "done" then
       req.headers.Authorization = nil
-      self._idle_machine = m
       return action[2], nil, info_of(res)
     else
       req.headers.Authorization = nil
-      self._idle_machine = m
       local err = action[2]
       self._log("debug", "%s: giving up: %s (%s)", op, tostring(err), err.retry_reason or "not retryable")
       return nil, err

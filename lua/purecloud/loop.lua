@@ -67,14 +67,11 @@ local SEND, TOKEN = { "send" }, { "token" }
 -- @tparam table p { safe = bool (may repeat without effect), retry = policy table or false,
 --   gate = purecloud.gate, can_renew = bool, random = f() → [0, 1) }
 -- @number now the clock at the start
--- @param[opt] old a machine whose call has ended, made anew (a driver
---   running one call after another reuses one table instead of a new one)
-function M.new(p, now, old)
-  local m = old or setmetatable({}, Machine)
-  m.state, m.safe, m.retry, m.gate, m.can_renew = "gate", p.safe, p.retry, p.gate, p.can_renew
-  m.random, m.started, m.attempt, m.renewed = p.random or math.random, now, 0, false
-  m.admitted, m.gen, m.renew_gen = false, nil, nil
-  return m
+function M.new(p, now)
+  return setmetatable({
+    state = "gate", safe = p.safe, retry = p.retry, gate = p.gate, can_renew = p.can_renew,
+    random = p.random or math.random, started = now, attempt = 0, renewed = false,
+  }, Machine)
 end
 
 local function enter(self, event)

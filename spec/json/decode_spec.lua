@@ -15,6 +15,16 @@ local tointeger = math.tointeger or function(v) return v end
 local it_int = HAS_INTEGERS and it or pending
 
 -- The old behaviour: cjson.safe.decode, then the post-pass (in Lua here).
+-- A seeded linear congruential generator (the same sequence on every Lua):
+-- rand() the next raw value, rand(n) one in [0, n).
+local function lcg(seed)
+  local rnd = seed
+  return function(n)
+    rnd = (rnd * 1103515245 + 12345) % 2147483648
+    return n and rnd % n or rnd
+  end
+end
+
 local function postpass(v)
   if math_type(v) == "float" and v == v and v >= -2 ^ 53 and v <= 2 ^ 53 and v == math.floor(v) then
     return tointeger(v)
@@ -114,11 +124,7 @@ describe("json decoder #hermetic", function()
   -- Random bit patterns need string.pack (Lua 5.3+).
   local it_pack = string.pack and it or pending
   it_pack("parses doubles exactly (fast path and strtod path) like Lua's own tonumber", function()
-    local rnd = 12345
-    local function rand()
-      rnd = (rnd * 1103515245 + 12345) % 2147483648
-      return rnd
-    end
+    local rand = lcg(12345)
     for i = 1, 1500 do
       local bytes = string.pack("<I4I4", rand() * 2 + rand() % 2, rand() * 2 + rand() % 2)
       local x = string.unpack("<d", bytes)
@@ -200,11 +206,7 @@ describe("json decoder #hermetic", function()
   end)
 
   it("agrees with the reference on generated documents", function()
-    local rnd = 42
-    local function rand(n)
-      rnd = (rnd * 1103515245 + 12345) % 2147483648
-      return rnd % n
-    end
+    local rand = lcg(42)
     local strings = { '""', '"plain"', '"\\u00e9t\\u00e9"', '"\\ud83d\\ude00!"', '"tab\\tnl\\n"', '"é€😀"',
                       '"\\/\\\\\\""', '"' .. ("long "):rep(30) .. '"', '"\\u0000x"' }
     local numbers = { "0", "-0", "7", "-42", "3.25", "1e2", "-1.5E-3", "123456789", "0.5e+1", "1e22", "1e23",
@@ -372,18 +374,18 @@ describe("json decoder string cache and escaped strings #hermetic", function()
     local strs = {}
     for n = 0, #base do strs[#strs + 1] = base:sub(1, n) end
     for n = 1, 45 do strs[#strs + 1] = ("x"):rep(n) end
-    local rnd = 7
+    local function pair(rand)
+      local r = rand()
+      return strs[r % #strs + 1], strs[math.floor(r / 97) % #strs + 1]
+    end
+    local rand = lcg(7)
     local v = big(list(3000, function()
-      rnd = (rnd * 1103515245 + 12345) % 2147483648
-      local a = strs[rnd % #strs + 1]
-      local b = strs[math.floor(rnd / 97) % #strs + 1]
+      local a, b = pair(rand)
       return ('{"%s":"%s","%s":"%s"}'):format(a, b, b, a)
     end))
-    rnd = 7
+    rand = lcg(7)
     for i = 1, 3000 do
-      rnd = (rnd * 1103515245 + 12345) % 2147483648
-      local a = strs[rnd % #strs + 1]
-      local b = strs[math.floor(rnd / 97) % #strs + 1]
+      local a, b = pair(rand)
       assert.are.equal(a, v[i][b])
       assert.are.equal(a == b and a or b, v[i][a])
     end
@@ -462,11 +464,7 @@ describe("json decoder string cache and escaped strings #hermetic", function()
   end)
 
   it("agrees with the reference on generated record lists", function()
-    local rnd = 99
-    local function rand(n)
-      rnd = (rnd * 1103515245 + 12345) % 2147483648
-      return rnd % n
-    end
+    local rand = lcg(99)
     local keys = { "id", "name", "selfUri", "a\\/b", "k\\u00e9", "", "state", ("long"):rep(12), "x" }
     local vals = { '"active"', '"a\\/b"', '"id"', '""', "null", "1", "2.5", "true", '"' .. ("v"):rep(41) .. '"',
                    '"\\ud83d\\ude00"', '"name"' }

@@ -67,6 +67,25 @@ describe("response headers #hermetic", function()
     assert.is_nil((core.header({ status = 200 }, "content-type")))
   end)
 
+  it("gives a host transport's call the same info: status, headers, context_id, integer rate_limit", function()
+    local seen = {}
+    local client = require("purecloud").new{
+      base_url = "http://127.0.0.1:1", access_token = "t", log = "error",
+      transport = function(req)
+        seen[#seen + 1] = req.url
+        return { status = 200, body = '{"id":"u1"}', headers = {
+          ["content-type"] = "application/json", ["inin-correlation-id"] = "c-9",
+          ["inin-ratelimit-allowed"] = "300", ["inin-ratelimit-count"] = "4", ["inin-ratelimit-reset"] = "60" } }
+      end,
+    }
+    local user, err, info = client.users.get_user_id("u1")
+    assert(user, err)
+    assert.are.equal(1, #seen)
+    assert.are.same({ 200, "c-9", "application/json" }, { info.status, info.context_id, info.headers["content-type"] })
+    assert.are.same({ allowed = 300, count = 4, reset = 60 }, info.rate_limit)
+    assert.are.equal(math.type and "integer" or "number", (math.type or type)(info.rate_limit.reset))
+  end)
+
   it("refuses more than eight names at once", function()
     assert.has_error(function() core.header(response(BLOCK), "a", "b", "c", "d", "e", "f", "g", "h", "i") end)
   end)
