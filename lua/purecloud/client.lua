@@ -91,6 +91,12 @@ function M.new(opts)
     client_id = opts.client_id, client_secret = opts.client_secret,
     access_token = opts.access_token, refresh_token = opts.refresh_token,
   }
+  -- What every call's loop machine shares (loop.new keeps it, never copies).
+  local auth = self._auth
+  self._loop_params = {
+    retry = self.retry, gate = self.gate,
+    can_renew = function() return auth:can_refresh() ~= nil end,
+  }
   self._token = token.new{
     auth = self._auth, login_url = cfg.login_url, user_agent = ua, timeout = cfg.timeout,
     connect_timeout = cfg.connect_timeout, retry = cfg.retry, log = log, stats = self.stats,
@@ -98,7 +104,7 @@ function M.new(opts)
     store = opts.token_store, store_key = "purecloud:" .. cfg.login_url .. ":" .. (opts.client_id or ""),
   }
 
-  self._auto = nginx_auto(opts)
+  self._auto = nginx_auto(opts) or false -- (false, not nil: read per call, and a nil would go through __index)
   local transport = opts.transport
   if not transport then
     -- Inside nginx the cosocket transport serves every phase that has
@@ -260,16 +266,9 @@ function Client:call_with(io, method, path, args)
   if not req then return nil, safe end -- a body that cannot be encoded
   if self._log_trace then req.decode = nil end -- the trace shows the (redacted) body text
   local op = args and args.op or (method .. " " .. path)
-  -- The machine's parameters: one table per client, refreshed per call
-  -- (loop.new copies them), and the events below given unpacked.
-  local p = self._loop_params
-  if not p then
-    p = {}
-    self._loop_params = p
-  end
-  p.safe, p.retry, p.gate, p.can_renew = safe, self.retry, self.gate, self._auth:can_refresh() ~= nil
+  -- (the events below are given unpacked: no table per event)
   local started = io.now()
-  local m = loop.new(p, started)
+  local m = loop.new(self._loop_params, started, safe)
   local action = m:start(started)
   local header, res, attempt = nil, nil, 0
   while true do

@@ -32,6 +32,8 @@
 -- tightest, so the gate never opens before the service's window has reset.
 -- @module purecloud.gate
 local M = {}
+-- (hot-path globals as upvalues: each global is a lookup in _G)
+local tonumber, abs = tonumber, math.abs
 
 local Gate = {}
 Gate.__index = Gate
@@ -112,7 +114,7 @@ function Gate:answered(now, responded, allowed, count, reset)
   allowed, count, reset = tonumber(allowed), tonumber(count), tonumber(reset)
   if not (allowed and count and reset) or allowed < 1 or count < 0 or reset < 0 or reset > 3600 then return end
   local reset_at = now + reset
-  if self.reset_at and math.abs(reset_at - self.reset_at) < 1 then
+  if self.reset_at and abs(reset_at - self.reset_at) < 1 then
     -- Same window: answers arrive out of order, so the highest count is the
     -- latest; a reset given in whole seconds is best estimated by the earliest.
     if count > self.used then self.used = count end

@@ -42,6 +42,8 @@
 local core = require "purecloud.core"
 
 local header = core.header
+-- (hot-path globals as upvalues: each global is a lookup in _G)
+local error, setmetatable, type, random = error, setmetatable, type, math.random
 
 local M = {}
 
@@ -64,18 +66,23 @@ Machine.__index = Machine
 local SEND, TOKEN = { "send" }, { "token" }
 
 --- A machine for one call.
--- @tparam table p { safe = bool (may repeat without effect), retry = policy table or false,
---   gate = purecloud.gate, can_renew = bool, random = f() → [0, 1) }
+-- @tparam table p what the calls of one client share, kept (not copied) and
+--   never changed by the machine: { retry = policy table or false,
+--   gate = purecloud.gate, can_renew = bool | f() → bool (asked at a 401),
+--   random = f() → [0, 1), safe = bool (the default for `safe`) }
 -- @number now the clock at the start
-function M.new(p, now)
-  return setmetatable({
-    state = "gate", safe = p.safe, retry = p.retry, gate = p.gate, can_renew = p.can_renew,
-    random = p.random or math.random, started = now, attempt = 0, renewed = false,
-  }, Machine)
+-- @bool[opt] safe the call may be repeated without effect (default `p.safe`)
+function M.new(p, now, safe)
+  if safe == nil then safe = p.safe end
+  -- Five fields, then `admitted` and `gen`: the machine of a call that ends
+  -- without a 401 fits the 8-slot hash its constructor makes.
+  return setmetatable({ state = "gate", p = p, safe = safe, started = now, attempt = 0 }, Machine)
 end
 
+local TRANSITIONS = M.TRANSITIONS
+
 local function enter(self, event)
-  local to = M.TRANSITIONS[self.state][event]
+  local to = TRANSITIONS[self.state][event]
   -- (not assert: its message would be built on every transition)
   if not to then error("purecloud.loop: no transition from " .. self.state .. " on " .. event, 0) end
   self.state = to
@@ -85,7 +92,7 @@ end
 local function backoff(self)
   local d = 0.5 * 2 ^ self.attempt
   if d > 30 then d = 30 end
-  return d * (0.5 + 0.5 * self.random())
+  return d * (0.5 + 0.5 * (self.p.random or random)())
 end
 
 local function outcome_of(err, safe)
@@ -100,7 +107,7 @@ end
 
 -- Rules 4–7: the wait before the next attempt, or nil and why not.
 local function retry_delay(self, err, now)
-  local p = self.retry
+  local p = self.p.retry
   if not p then return nil, "retries are off" end
   if self.attempt >= p.max_retries then return nil, "retries exhausted" end
   local status, ra = err.status, err.retry_after
@@ -128,19 +135,26 @@ local function retry_delay(self, err, now)
   return d
 end
 
+local function can_renew(p)
+  local c = p.can_renew
+  if type(c) == "function" then return c() end
+  return c
+end
+
 --- The first action.
 function Machine:start(now)
   return self:_gate(now)
 end
 
 function Machine:_gate(now)
-  local wait = self.gate and self.gate:wait(now) or 0
+  local gate = self.p.gate
+  local wait = gate and gate:wait(now) or 0
   if wait > 0 then
     enter(self, "closed")
     return { "sleep", wait }
   end
   enter(self, "open")
-  self.admitted = self.gate ~= nil -- let through by the gate, not sent yet
+  self.admitted = gate ~= nil -- let through by the gate, not sent yet
   if self.renew_gen == nil then return TOKEN end
   return { "token", renew = self.renew_gen }
 end
@@ -161,11 +175,13 @@ function Machine:on(ev, a, b, c, d)
   elseif state == "authorize" and kind == "token" then
     self.gen, self.renew_gen = a, nil
     enter(self, "token")
-    if self.gate then self.gate:sent(self.admitted) end
+    local gate = self.p.gate
+    if gate then gate:sent(self.admitted) end
     self.admitted = false
     return SEND
   elseif state == "authorize" and kind == "no_token" then
-    if self.gate and self.admitted then self.gate:released() end
+    local gate = self.p.gate
+    if gate and self.admitted then gate:released() end
     self.admitted = false
     enter(self, "no_token")
     return { "fail", a }
@@ -176,11 +192,12 @@ function Machine:on(ev, a, b, c, d)
 end
 
 function Machine:_response(now, value, err, res)
-  if self.gate then
+  local gate = self.p.gate
+  if gate then
     if res then
-      self.gate:answered(now, true, header(res, "inin-ratelimit-allowed", "inin-ratelimit-count", "inin-ratelimit-reset"))
+      gate:answered(now, true, header(res, "inin-ratelimit-allowed", "inin-ratelimit-count", "inin-ratelimit-reset"))
     else
-      self.gate:answered(now, false)
+      gate:answered(now, false)
     end
   end
   if not err then
@@ -188,7 +205,7 @@ function Machine:_response(now, value, err, res)
     return { "done", value }
   end
   -- Rule 3: renew once.
-  if err.status == 401 and not self.renewed and self.can_renew then
+  if err.status == 401 and not self.renewed and can_renew(self.p) then
     self.renewed, self.renew_gen = true, self.gen
     enter(self, "unauthorized")
     return { "token", renew = self.gen }
@@ -201,7 +218,7 @@ function Machine:_response(now, value, err, res)
     return { "fail", err }
   end
   -- Rule 4: an accepted 429 wait holds every call of the client.
-  if err.status == 429 and self.gate then self.gate:hold(now + delay) end
+  if err.status == 429 and gate then gate:hold(now + delay) end
   self.attempt = self.attempt + 1
   enter(self, "retry")
   return { "sleep", delay, retry = true, err = err }

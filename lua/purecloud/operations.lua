@@ -6,6 +6,8 @@
 -- `core.operations()` hands it to this module.
 -- @module purecloud.operations
 local core = require "purecloud.core"
+-- (hot-path globals as upvalues: each global is a lookup in _G)
+local error, pcall, select, type, ipairs, pairs, next = error, pcall, select, type, ipairs, pairs, next
 local default = require "purecloud.default"
 
 local M = {}

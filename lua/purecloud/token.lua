@@ -21,6 +21,8 @@ local core = require "purecloud.core"
 local loop = require "purecloud.loop"
 
 local M = {}
+-- (hot-path globals as upvalues: each global is a lookup in _G)
+local min = math.min
 
 local Keeper = {}
 Keeper.__index = Keeper
@@ -96,7 +98,7 @@ end
 function Keeper:margin()
   local ttl = self.ttl
   if not ttl or ttl <= 0 then return 0 end
-  return math.min(60, ttl * 0.1)
+  return min(60, ttl * 0.1)
 end
 
 -- Wait until the token request in flight ends (or `deadline`).

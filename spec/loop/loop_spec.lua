@@ -344,6 +344,47 @@ describe("the request loop #hermetic", function()
       end
     end)
 
+    it("shares its parameters: one table for many machines, never changed, `safe` given per call", function()
+      local core = require "purecloud.core"
+      -- (read-only: a machine that writes into the shared table fails here)
+      local p = setmetatable({}, {
+        __index = { retry = { max_retries = 2, max_retry_time = 60, max_retry_after = 180 },
+                    random = function() return 0 end },
+        __newindex = function(_, k) error("the machine changed the shared parameter " .. tostring(k)) end,
+      })
+      local read = loop.new(p, 0, true)   -- a GET
+      local write = loop.new(p, 0, false) -- a POST, same parameters
+      for _, m in ipairs{ read, write } do m:start(0); m:on("token", 1) end
+      local e503 = core.error{ kind = "api", status = 503 }
+      local retried = read:on("response", 0, nil, e503) -- p.random: the backoff's jitter is the least
+      assert.are.same({ "sleep", 0.25 }, { retried[1], retried[2] })
+      local gave_up = write:on("response", 0, nil, core.error{ kind = "api", status = 503 })
+      assert.are.same({ "fail", "unknown" }, { gave_up[1], gave_up[2].outcome })
+      assert.is_nil(next(p))
+      -- Without the third argument, p.safe decides (the token keeper's form).
+      local m = loop.new({ safe = false, retry = p.retry }, 0)
+      m:start(0); m:on("token", 1)
+      assert.are.equal("fail", m:on("response", 0, nil, core.error{ kind = "api", status = 503 })[1])
+    end)
+
+    it("asks can_renew (a function) only when a 401 comes back, and renews by its answer", function()
+      local core = require "purecloud.core"
+      local asked, answer = 0, true
+      local p = { retry = false, can_renew = function() asked = asked + 1 return answer end }
+      local m = loop.new(p, 0, true)
+      m:start(0); m:on("token", 7)
+      assert.are.same({ "done", 0 }, { m:on("response", 0, "v", nil, nil)[1], asked })
+      local e401 = function() return core.error{ kind = "api", status = 401 } end
+      m = loop.new(p, 0, true)
+      m:start(0); m:on("token", 7)
+      local a = m:on("response", 0, nil, e401())
+      assert.are.same({ "token", 7, 1 }, { a[1], a.renew, asked })
+      answer = false
+      m = loop.new(p, 0, true)
+      m:start(0); m:on("token", 8)
+      assert.are.same({ "fail", 401, 2 }, { m:on("response", 0, nil, e401())[1], 401, asked })
+    end)
+
     it("gives every failure an outcome", function()
       local core = require "purecloud.core"
       local cases = {
