@@ -27,14 +27,17 @@
  * API returns the same key names and many of the same values on every call),
  * direct-mapped, for keys and strings up to CACHE_MAXLEN bytes — a hit is an
  * exact length + byte comparison and pushes the cached Lua string, skipping
- * Lua's interning; the strings are anchored in a table in the registry, the
+ * Lua's interning (a short string) or an allocation and a copy (a long one:
+ * the references an answer repeats, such as selfUri, enter at their second
+ * sight, so a page of distinct long values does not churn the cache); the
+ * strings are anchored in a table in the registry, the
  * C side (a userdata in that table) only keeps pointers to their bytes (Lua
  * never moves a string), so a raise leaks nothing and hostile input
  * (colliding or endless distinct strings) only costs misses. Objects are
  * presized with the member count of the last object under the same key (the
  * cache slot of the key), else of the last object at the same depth — also
  * remembered across decodes, so the second answer of a kind is built without
- * a single rehash. Memory: about 11 KB plus at most 2^CACHE_BITS strings of
+ * a single rehash. Memory: about 15 KB plus at most 2^CACHE_BITS strings of
  * at most CACHE_MAXLEN bytes per Lua state. A decode never runs Lua code, and
  * one that a finalizer starts meanwhile only changes entries consistently. */
 #include <float.h>
@@ -53,7 +56,9 @@
 #ifndef CACHE_BITS
 #define CACHE_BITS 10 /* string cache: 2^10 entries */
 #endif
-#define CACHE_MAXLEN 40 /* longest string cached (Lua 5.4's short strings) */
+#define CACHE_MAXLEN 96 /* longest string cached */
+#define CACHE_FIRST 40  /* cached at first sight up to this (Lua 5.4's short strings); longer ones at
+                         * their second (the references an API repeats: selfUri, division, manager) */
 
 typedef struct {
     lua_State *L;
@@ -77,6 +82,7 @@ struct kept {
     unsigned char clen[1 << CACHE_BITS];      /* cached length + 1, 0 = empty */
     const char *cstr[1 << CACHE_BITS];        /* bytes of the string anchored at [i + 1] */
     unsigned char khint[1 << CACHE_BITS];     /* member count of the last object under key i */
+    uint32_t seen[1 << CACHE_BITS];           /* fingerprint of the last long string missed at i */
     unsigned short hint[PC_JSON_MAX_DEPTH + 1]; /* member count of the last object per depth */
 };
 #define ANCHOR_UD ((1 << CACHE_BITS) + 1)
@@ -191,7 +197,7 @@ static unsigned char *put_utf8(unsigned char *o, unsigned cp) {
 /* Slot of the string s[0..n) in the cache: a multiplicative hash of its
  * length and its first and last 8 bytes (any bytes: a hit is only ever taken
  * after an exact length and memcmp check, so collisions cost misses). */
-static inline unsigned cache_slot(const dec *d, const unsigned char *s, size_t n) {
+static inline uint64_t cache_hash(const unsigned char *s, size_t n) {
     uint64_t a = 0, b = 0;
     if (n >= 8) {
         memcpy(&a, s, 8);
@@ -207,7 +213,7 @@ static inline unsigned cache_slot(const dec *d, const unsigned char *s, size_t n
     uint64_t h = (a * 0x9E3779B97F4A7C15ULL) ^ (b * 0xC2B2AE3D27D4EB4FULL) ^ (uint64_t)n;
     h ^= h >> 29;
     h *= 0xBF58476D1CE4E5B9ULL;
-    return (unsigned)(h >> 40) & d->cmask;
+    return h; /* the slot: bits 40 and up; a long string's fingerprint: the low 32 */
 }
 
 /* a[0..n) == b[0..n), for the short strings of the cache (memcmp is an
@@ -249,12 +255,25 @@ static void push_str(dec *d, const unsigned char *s, size_t n) {
         lua_pushlstring(L, (const char *)s, n);
         return;
     }
-    unsigned i = cache_slot(d, s, n);
+    uint64_t h = cache_hash(s, n);
+    unsigned i = (unsigned)(h >> 40) & d->cmask;
     d->slot = (int)i;
     struct kept *k = d->k;
     if (k->clen[i] == n + 1 && same_bytes((const unsigned char *)k->cstr[i], s, n)) {
         lua_rawgeti(L, d->cache, (int)i + 1);
         return;
+    }
+    if (n > CACHE_FIRST) {
+        /* A long string takes the slot at its second sight only: most long
+         * values of a page are seen once, and replacing an entry for each
+         * would cost more than it saves. */
+        uint32_t fp = (uint32_t)h | 1;
+        if (k->seen[i] != fp) {
+            k->seen[i] = fp;
+            d->slot = -1;
+            lua_pushlstring(L, (const char *)s, n);
+            return;
+        }
     }
     lua_pushlstring(L, (const char *)s, n);
     lua_pushvalue(L, -1);

@@ -322,8 +322,12 @@ describe("json decoder string cache and escaped strings #hermetic", function()
   end)
 
   it("keeps a bounded cache whatever it is fed: many distinct strings leave no growing memory", function()
-    local function text(round)
-      return list(5000, function(i) return ('{"k%d_%d":"value-%d-%d-padding-padding"}'):format(round, i, round, i) end)
+    local long = ("-"):rep(80)
+    local function text(round) -- long values seen twice each: they enter the cache
+      return list(5000, function(i)
+        return ('{"k%d_%d":"value-%d-%d-padding-padding","l":"%d%s%d","m":"%d%s%d"}')
+          :format(round, i, round, i, round, long, i, round, long, i)
+      end)
     end
     assert(core.json_decode(text(0)))
     collectgarbage()
@@ -332,7 +336,8 @@ describe("json decoder string cache and escaped strings #hermetic", function()
     for round = 1, 20 do assert(core.json_decode(text(round))) end
     collectgarbage()
     collectgarbage()
-    -- 200 000 distinct strings went through; the cache keeps at most 1 024.
+    -- 300 000 distinct strings went through (100 000 of them ~90 bytes long);
+    -- the cache keeps at most 1 024.
     assert.is_true(collectgarbage("count") - before < 256, ("grew by %.0f KB"):format(collectgarbage("count") - before))
   end)
 
@@ -369,11 +374,12 @@ describe("json decoder string cache and escaped strings #hermetic", function()
     end
   end)
 
-  it("tells apart prefixes and extensions of cached strings, up to and past 40 bytes", function()
-    local base = ("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ")
+  it("tells apart prefixes and extensions of cached strings, up to and past 40 and 96 bytes", function()
+    -- (up to 40 bytes a string is cached at first sight, up to 96 at its second)
+    local base = ("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"):rep(3):sub(1, 100)
     local strs = {}
     for n = 0, #base do strs[#strs + 1] = base:sub(1, n) end
-    for n = 1, 45 do strs[#strs + 1] = ("x"):rep(n) end
+    for n = 1, 100 do strs[#strs + 1] = ("x"):rep(n) end
     local function pair(rand)
       local r = rand()
       return strs[r % #strs + 1], strs[math.floor(r / 97) % #strs + 1]
