@@ -194,7 +194,7 @@ static unsigned char *put_utf8(unsigned char *o, unsigned cp) {
     return o;
 }
 
-/* Slot of the string s[0..n) in the cache: a multiplicative hash of its
+/* Hash of the string s[0..n) for the cache: a multiplicative hash of its
  * length and its first and last 8 bytes (any bytes: a hit is only ever taken
  * after an exact length and memcmp check, so collisions cost misses). */
 static inline uint64_t cache_hash(const unsigned char *s, size_t n) {
@@ -244,7 +244,8 @@ static inline int same_bytes(const unsigned char *a, const unsigned char *b, siz
 }
 
 /* Push the string s[0..n): from the per-decode cache when it holds the same
- * bytes, else a new Lua string, which then takes the slot. The cached strings
+ * bytes, else a new Lua string, which then takes the slot (a string longer
+ * than CACHE_FIRST only at its second sight). The cached strings
  * are anchored in a table in a stack slot of the decode, so the pointers in
  * cstr stay valid (Lua never moves a string) and nothing C-owned can leak
  * when a push raises. Uses 2 stack slots. */

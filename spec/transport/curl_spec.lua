@@ -30,6 +30,16 @@ describe("purecloud.transport.curl", function()
     assert.are.equal("gzip", log[#log].accept_encoding)
   end)
 
+  it("sends a caller's own Accept-Encoding instead of gzip, never both", function()
+    emu.clear_log()
+    local res = assert(h:perform{ method = "GET", url = emu.url .. "/api/v2/users?pageSize=200",
+      headers = { Authorization = "Bearer " .. token, ["accept-encoding"] = "identity" } })
+    assert.are.equal(200, res.status)
+    local log = emu.log()
+    assert.are.equal("identity", log[#log].accept_encoding)
+    assert.is_nil(res.headers["content-encoding"])
+  end)
+
   it("keeps the final response's header block and builds res.headers at its first use", function()
     local res = assert(get("/api/v2/users?pageSize=2"))
     assert.is_nil(rawget(res, "headers"))

@@ -118,9 +118,12 @@ local function record(req, status)
   end
   local log = state.log
   if #log >= 10000 then table.remove(log, 1) end
+  -- Every Accept-Encoding line the request carried, joined (a repeated
+  -- header would otherwise show as its first line only).
+  local ae = ngx.req.get_headers()["accept-encoding"]
+  if type(ae) == "table" then ae = table.concat(ae, ", ") end
   log[#log + 1] = { method = req.method, path = req.path, query = req.args or "", status = status,
-                    route = req.route or req.path, t = state.now(),
-                    accept_encoding = ngx.var.http_accept_encoding }
+                    route = req.route or req.path, t = state.now(), accept_encoding = ae }
 end
 M.record = record
 
