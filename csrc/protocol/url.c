@@ -102,6 +102,67 @@ static pc_buf *url_buf(lua_State *L) {
     return b;
 }
 
+/* The path parameter at idx: 0 when it can be one, else why not (one of
+ * the PARAM_ codes, turned into build_url's messages below). */
+enum { PARAM_OK, PARAM_EMPTY, PARAM_TYPE, PARAM_LONG };
+static int param_check(lua_State *L, int idx) {
+    int t = lua_type(L, idx);
+    if (t == LUA_TNIL || (t == LUA_TSTRING && lua_rawlen(L, idx) == 0)) return PARAM_EMPTY;
+    if (t != LUA_TSTRING && t != LUA_TNUMBER) return PARAM_TYPE;
+    if (t == LUA_TSTRING && lua_rawlen(L, idx) > MAX_PARAM) return PARAM_LONG;
+    return PARAM_OK;
+}
+
+/* Append base (trailing slashes dropped) and the template tpl with its
+ * {name} placeholders filled: from the table at `from` by name, or with
+ * `positional` from the stack slots from, from + 1, … in template order.
+ * Returns 1; a refused parameter raises with its name, or with `positional`
+ * returns 0 (the prepared call then takes build_url's path, which raises). */
+static int add_path(lua_State *L, pc_buf *b, const char *base, size_t blen, const char *tpl, size_t tlen, int from,
+                    int positional) {
+    while (blen > 0 && base[blen - 1] == '/') blen--;
+    pc_buf_add(b, base, blen);
+    int next = from;
+    for (size_t i = 0; i < tlen; i++) {
+        if (tpl[i] != '{') {
+            const char *open = memchr(tpl + i, '{', tlen - i);
+            size_t lit = open ? (size_t)(open - (tpl + i)) : tlen - i;
+            pc_buf_add(b, tpl + i, lit); /* the literal run up to the next '{' */
+            i += lit - 1;
+            continue;
+        }
+        const char *end = memchr(tpl + i, '}', tlen - i);
+        if (!end) return luaL_argerror(L, 2, "unterminated '{' in path template");
+        size_t nlen = (size_t)(end - (tpl + i + 1));
+        int v, why;
+        if (positional) {
+            v = next++;
+            why = param_check(L, v);
+            if (why || add_value(L, b, v, 1)) return 0;
+        } else {
+            lua_pushlstring(L, tpl + i + 1, nlen);
+            int name = lua_gettop(L);
+            if (from == 0) return luaL_error(L, "purecloud: path parameter '%s' is missing", lua_tostring(L, name));
+            lua_pushvalue(L, name);
+            lua_rawget(L, from);
+            v = lua_gettop(L);
+            why = param_check(L, v);
+            if (why == PARAM_EMPTY)
+                return luaL_error(L, "purecloud: path parameter '%s' is missing or empty", lua_tostring(L, name));
+            if (why == PARAM_TYPE)
+                return luaL_error(L, "purecloud: path parameter '%s' must be a string", lua_tostring(L, name));
+            if (why == PARAM_LONG)
+                return luaL_error(L, "purecloud: path parameter '%s' is %d bytes long (at most %d): not an id",
+                                  lua_tostring(L, name), (int)lua_rawlen(L, v), MAX_PARAM);
+            const char *bad = add_value(L, b, v, 1);
+            if (bad) return luaL_error(L, "purecloud: path parameter '%s' %s", lua_tostring(L, name), bad);
+            lua_pop(L, 2);
+        }
+        i += nlen + 1;
+    }
+    return 1;
+}
+
 /* core.build_url(base, template, path_params, query) -> url
  * template: "/api/v2/users/{userId}"; path_params: { userId = "…" };
  * query: { name = value | { values… } } (arrays become repeated keys). */
@@ -115,41 +176,10 @@ static int l_build_url(lua_State *L) {
     if (has_path) luaL_checktype(L, 3, LUA_TTABLE);
     if (has_query) luaL_checktype(L, 4, LUA_TTABLE);
     lua_settop(L, 4);
-    while (blen > 0 && base[blen - 1] == '/') blen--;
     int nkeys = has_query ? sort_keys(L, 4) : 0;
     int keys = lua_gettop(L);
     pc_buf *b = url_buf(L);
-
-    pc_buf_add(b, base, blen);
-    for (size_t i = 0; i < tlen; i++) {
-        if (tpl[i] != '{') {
-            const char *open = memchr(tpl + i, '{', tlen - i);
-            size_t lit = open ? (size_t)(open - (tpl + i)) : tlen - i;
-            pc_buf_add(b, tpl + i, lit); /* the literal run up to the next '{' */
-            i += lit - 1;
-            continue;
-        }
-        const char *end = memchr(tpl + i, '}', tlen - i);
-        if (!end) return luaL_argerror(L, 2, "unterminated '{' in path template");
-        size_t nlen = (size_t)(end - (tpl + i + 1));
-        lua_pushlstring(L, tpl + i + 1, nlen);
-        int name = lua_gettop(L);
-        if (!has_path) return luaL_error(L, "purecloud: path parameter '%s' is missing", lua_tostring(L, name));
-        lua_pushvalue(L, name);
-        lua_rawget(L, 3);
-        int t = lua_type(L, -1);
-        if (t == LUA_TNIL || (t == LUA_TSTRING && lua_rawlen(L, -1) == 0))
-            return luaL_error(L, "purecloud: path parameter '%s' is missing or empty", lua_tostring(L, name));
-        if (t != LUA_TSTRING && t != LUA_TNUMBER)
-            return luaL_error(L, "purecloud: path parameter '%s' must be a string", lua_tostring(L, name));
-        if (t == LUA_TSTRING && lua_rawlen(L, -1) > MAX_PARAM)
-            return luaL_error(L, "purecloud: path parameter '%s' is %d bytes long (at most %d): not an id",
-                              lua_tostring(L, name), (int)lua_rawlen(L, -1), MAX_PARAM);
-        const char *why = add_value(L, b, lua_gettop(L), 1);
-        if (why) return luaL_error(L, "purecloud: path parameter '%s' %s", lua_tostring(L, name), why);
-        lua_pop(L, 2);
-        i += nlen + 1;
-    }
+    add_path(L, b, base, blen, tpl, tlen, has_path ? 3 : 0, 0);
     char sep = '?';
     for (int k = 1; k <= nkeys; k++) {
         lua_rawgeti(L, keys, k);
@@ -178,6 +208,25 @@ static int l_build_url(lua_State *L) {
     return 1;
 }
 
+/* core.fill_url(base, template, v1 [, v2 …]) -> url | nil
+ * The prepared calls' build_url (operations.bind): the template's
+ * placeholders filled in order from the values, no query. nil, never an
+ * error, for anything build_url would refuse (an empty, NUL-holding, too long
+ * or non-string value, a missing one): the caller then takes build_url's
+ * path, which raises its message. Values past the placeholders are ignored. */
+static int l_fill_url(lua_State *L) {
+    size_t blen, tlen;
+    const char *base = luaL_checklstring(L, 1, &blen);
+    const char *tpl = luaL_checklstring(L, 2, &tlen);
+    pc_buf *b = url_buf(L);
+    if (memchr(base, '\0', blen) || memchr(tpl, '\0', tlen) || !add_path(L, b, base, blen, tpl, tlen, 3, 1)) {
+        lua_pushnil(L);
+        return 1;
+    }
+    pc_buf_push(L, b);
+    return 1;
+}
+
 /* core.percent_encode(s) -> s with everything but unreserved characters escaped
  * (application/x-www-form-urlencoded values, path segments). */
 static int l_percent_encode(lua_State *L) {
@@ -190,7 +239,8 @@ static int l_percent_encode(lua_State *L) {
 }
 
 void pc_open_url(lua_State *L) {
-    static const luaL_Reg fns[] = {{"build_url", l_build_url}, {"percent_encode", l_percent_encode}, {NULL, NULL}};
+    static const luaL_Reg fns[] = {{"build_url", l_build_url}, {"fill_url", l_fill_url}, {"percent_encode", l_percent_encode},
+                                     {NULL, NULL}};
     pc_buf_new(L); /* the shared upvalue (url_buf) */
     luaL_setfuncs(L, fns, 1);
 }

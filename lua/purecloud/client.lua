@@ -259,13 +259,10 @@ local function log_attempt(self, op, req, res, err, t0, now, attempt)
   end
 end
 
---- Run one call through `io`: the driver of `purecloud.loop`.
--- @return value, nil, info | nil, err
-function Client:call_with(io, method, path, args)
-  local req, safe = request.build(self.cfg, method, path, args)
-  if not req then return nil, safe end -- a body that cannot be encoded
+-- Run the request `req` through `io`: the driver of `purecloud.loop`.
+-- `op` names the call in log lines.
+local function drive(self, io, req, safe, op)
   if self._log_trace then req.decode = nil end -- the trace shows the (redacted) body text
-  local op = args and args.op or (method .. " " .. path)
   -- (the events below are given unpacked: no table per event)
   local started = io.now()
   local m = loop.new(self._loop_params, started, safe)
@@ -307,6 +304,26 @@ function Client:call_with(io, method, path, args)
       return nil, err
     end
   end
+end
+
+--- Run one call through `io`.
+-- @return value, nil, info | nil, err
+function Client:call_with(io, method, path, args)
+  local req, safe = request.build(self.cfg, method, path, args)
+  if not req then return nil, safe end -- a body that cannot be encoded
+  return drive(self, io, req, safe, args and args.op or (method .. " " .. path))
+end
+
+--- The common call of an operation, prepared by `purecloud.operations`:
+-- `url` built by `core.fill_url` from the operation's template and at most
+-- `request.MAX_URL` long, no headers, query or body of the call's own — the
+-- request `request` builds for it, without checking again what the
+-- contract fixed.
+-- @return value, nil, info | nil, err
+function Client:prepared(method, url, safe, op)
+  local req
+  req, safe = request.prepared(self.cfg, method, url, safe)
+  return drive(self, self:io_for(), req, safe, op)
 end
 
 --- Send one API request, with auth and retries.

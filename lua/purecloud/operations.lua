@@ -9,6 +9,7 @@ local core = require "purecloud.core"
 -- (hot-path globals as upvalues: each global is a lookup in _G)
 local error, pcall, select, type, ipairs, pairs, next = error, pcall, select, type, ipairs, pairs, next
 local default = require "purecloud.default"
+local fill_url, MAX_URL = core.fill_url, require("purecloud.request").MAX_URL
 
 local M = {}
 
@@ -21,6 +22,14 @@ for _, op in pairs(OPS) do
   -- What every call asks of the operation, known once.
   op.npos = #op.positional
   op.max_args = op.npos + (next(op.optional) ~= nil and 1 or 0)
+  -- Prepared when bound (below): the required arguments, at most two, are
+  -- exactly the path template's parameters, in its order.
+  local names = {}
+  for n in op.path:gmatch("{(.-)}") do names[#names + 1] = n end
+  op.prepared = op.npos <= 2 and #names == op.npos
+  for i, p in ipairs(op.positional) do
+    if p["in"] ~= "path" or p.name ~= names[i] then op.prepared = false end
+  end
 end
 --- Every operation: `{ method, path, safe, body, params, positional, optional }` by name.
 M.OPERATIONS = OPS
@@ -101,11 +110,45 @@ function M.install_paging(t, client)
   require("purecloud.pager").install(t, client)
 end
 
+-- The bound function of a prepared operation. Its common call — only the
+-- required arguments, each a string — is sent with the URL filled straight
+-- from them (`core.fill_url`) by `client:prepared`: no argument tables, no
+-- generic checks. Anything else (opts, a missing, extra or non-string
+-- argument, a value `fill_url` refuses, a URL over the limit) takes
+-- `M.call`, which validates and raises exactly as for any operation.
+local function prepare(client, name, op)
+  local method, path, safe, call = op.method, op.path, op.safe, M.call
+  if op.npos == 0 then
+    return function(...)
+      if select("#", ...) == 0 then
+        local url = fill_url(client.cfg.base_url, path)
+        if url and #url <= MAX_URL then return client:prepared(method, url, safe, name) end
+      end
+      return call(client, name, ...)
+    end
+  elseif op.npos == 1 then
+    return function(a, ...)
+      if type(a) == "string" and select("#", ...) == 0 then
+        local url = fill_url(client.cfg.base_url, path, a)
+        if url and #url <= MAX_URL then return client:prepared(method, url, safe, name) end
+      end
+      return call(client, name, a, ...)
+    end
+  end
+  return function(a, b, ...)
+    if type(a) == "string" and type(b) == "string" and select("#", ...) == 0 then
+      local url = fill_url(client.cfg.base_url, path, a, b)
+      if url and #url <= MAX_URL then return client:prepared(method, url, safe, name) end
+    end
+    return call(client, name, a, b, ...)
+  end
+end
+
 --- A table of every operation bound to `client`, plus the pagination helpers.
 function M.bind(client)
   local t = {}
-  for name in pairs(OPS) do
-    t[name] = function(...) return M.call(client, name, ...) end
+  for name, op in pairs(OPS) do
+    t[name] = op.prepared and prepare(client, name, op) or function(...) return M.call(client, name, ...) end
   end
   M.install_paging(t, client)
   return t

@@ -22,6 +22,8 @@ local error, pairs, pcall, type = error, pairs, pcall, type
 local M = {}
 
 local MAX_URL = 16 * 1024 -- (a path parameter's 1 KiB is checked by core.build_url)
+--- The longest URL a request may have (bytes).
+M.MAX_URL = MAX_URL
 
 local OWNED = {
   authorization = "the client authenticates every call itself",
@@ -95,16 +97,36 @@ function M.header(h, name)
   end
 end
 
+-- The request table: a copy of the headers (the driver adds the bearer
+-- token to it), and `decode` — a transport may hand back a 2xx JSON body
+-- already decoded (res.value; the libcurl transport does, from its own
+-- buffer).
+local function new_req(cfg, method, url, headers, body, safe)
+  -- Room for four headers from the start (User-Agent, Accept, the caller's,
+  -- Authorization): a table constructor with nil fields presizes, no rehash.
+  local copy = { a = nil, b = nil, c = nil, d = nil }
+  for k, v in pairs(headers) do copy[k] = v end
+  if body ~= nil and not M.header(copy, "content-type") then copy["Content-Type"] = "application/json" end
+  -- Eight fields in the constructor, a ninth only with a body: a table
+  -- built with nine would take a 16-slot hash for the 8 a GET fills.
+  local req = {
+    method = method, url = url, headers = copy, once = not safe,
+    timeout = cfg.timeout, connect_timeout = cfg.connect_timeout, max_body = cfg.max_body, decode = true,
+  }
+  if body ~= nil then req.body = body end
+  return req
+end
+
+-- Path templates already found good (an operation's template repeats on
+-- every call); bounded, so a caller building paths per call cannot grow it.
+local checked, nchecked = {}, 0
+
 --- Build the request for one call.
 -- @tparam table cfg the client's config (base_url, headers, timeout, connect_timeout, max_body)
 -- @string method
 -- @string path a template such as "/api/v2/users/{userId}"
 -- @tparam table args { path, query, body, json, headers, safe }
 -- @return req, safe
--- Path templates already found good (an operation's template repeats on
--- every call); bounded, so a caller building paths per call cannot grow it.
-local checked, nchecked = {}, 0
-
 function M.build(cfg, method, path, args)
   if type(method) ~= "string" or not METHODS[method] then
     error("purecloud: request: method must be one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS", 3)
@@ -131,23 +153,19 @@ function M.build(cfg, method, path, args)
     if not encoded then return nil, err end
     body = encoded
   end
-  -- Room for four headers from the start (User-Agent, Accept, the caller's,
-  -- Authorization): a table constructor with nil fields presizes, no rehash.
-  local copy = { a = nil, b = nil, c = nil, d = nil }
-  for k, v in pairs(headers) do copy[k] = v end
-  if body ~= nil and not M.header(copy, "content-type") then copy["Content-Type"] = "application/json" end
   local safe = args.safe
   if safe == nil then safe = SAFE_METHODS[method] or false end
-  -- decode: a transport may hand back a 2xx JSON body already decoded
-  -- (res.value; the libcurl transport does, from its own buffer).
-  -- Eight fields in the constructor, a ninth only with a body: a table
-  -- built with nine would take a 16-slot hash for the 8 a GET fills.
-  local req = {
-    method = method, url = url, headers = copy, once = not safe,
-    timeout = cfg.timeout, connect_timeout = cfg.connect_timeout, max_body = cfg.max_body, decode = true,
-  }
-  if body ~= nil then req.body = body end
-  return req, safe
+  return new_req(cfg, method, url, headers, body, safe), safe
+end
+
+--- The request of a prepared call (`purecloud.operations`): `url` came from
+-- `core.fill_url` with the operation's own method and template, which
+-- `build` checks, and the call has no headers, query or body of its own.
+-- The caller checks the URL's length against `MAX_URL` first.
+-- @return req, safe
+function M.prepared(cfg, method, url, safe)
+  if safe == nil then safe = SAFE_METHODS[method] or false end
+  return new_req(cfg, method, url, cfg.headers, nil, safe), safe
 end
 
 return M

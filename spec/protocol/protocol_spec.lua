@@ -34,6 +34,37 @@ describe("core.build_url #hermetic", function()
   end)
 end)
 
+describe("core.fill_url #hermetic", function()
+  -- The prepared calls' URL builder must say exactly what build_url says,
+  -- and refuse (nil, never a raise) whatever build_url refuses.
+  local values = { "47d05bf2-7df8-4e03-ada2-2addb2574d2b", "..", ".", "...", "a/b?c#d", "../../oauth/token",
+    "%00", "é ü", "~-._", ("x"):rep(1024), "a\r\nX-Injected: 1", "\255\254" }
+
+  it("fills the placeholders in order, each value escaped as build_url escapes it", function()
+    for _, a in ipairs(values) do
+      assert.are.equal(core.build_url("http://h//", "/u/{userId}/roles", { userId = a }),
+        core.fill_url("http://h//", "/u/{userId}/roles", a))
+      for _, b in ipairs(values) do
+        assert.are.equal(core.build_url("http://h", "/u/{userId}/s/{skillId}", { userId = a, skillId = b }),
+          core.fill_url("http://h", "/u/{userId}/s/{skillId}", a, b))
+      end
+    end
+    assert.are.equal("http://h/u/A/s/B", core.fill_url("http://h", "/u/{userId}/s/{skillId}", "A", "B"))
+    assert.are.equal("http://h/api/v2/users/me", core.fill_url("http://h/", "/api/v2/users/me"))
+  end)
+
+  it("answers nil for every value build_url refuses", function()
+    for _, bad in ipairs({ "", "a\0b", ("x"):rep(1025), 1.5, 0 / 0, true, {} }) do
+      assert.has_error(function() core.build_url("http://h", "/u/{id}", { id = bad }) end)
+      assert.is_nil(core.fill_url("http://h", "/u/{id}", bad))
+      assert.is_nil(core.fill_url("http://h", "/u/{a}/{id}", "ok", bad))
+    end
+    assert.is_nil(core.fill_url("http://h", "/u/{a}/{b}", "only one"))
+    assert.is_nil(core.fill_url("http://h\0", "/u/{a}", "x"))
+    assert.is_nil(core.fill_url("http://h", "/u/{a}\0", "x"))
+  end)
+end)
+
 describe("core.interpret #hermetic", function()
   it("decodes JSON, drops nulls in objects and keeps integers integral", function()
     local v = core.interpret{ status = 200, headers = {}, body = '{"a":null,"v":3,"f":2.5,"l":[1,null]}' }
