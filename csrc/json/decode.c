@@ -31,13 +31,15 @@
  * the references an answer repeats, such as selfUri, enter at their second
  * sight, so a page of distinct long values does not churn the cache); the
  * strings are anchored in a table in the registry, the
- * C side (a userdata in that table) only keeps pointers to their bytes (Lua
- * never moves a string), so a raise leaks nothing and hostile input
+ * C side (a userdata in that table) only keeps a copy of the bytes of those
+ * up to INLINE_MAX long (so a hit on a key or an id reads one entry, not
+ * the string) and pointers to the bytes of the others (Lua never moves a
+ * string), so a raise leaks nothing and hostile input
  * (colliding or endless distinct strings) only costs misses. Objects are
  * presized with the member count of the last object under the same key (the
  * cache slot of the key), else of the last object at the same depth — also
  * remembered across decodes, so the second answer of a kind is built without
- * a single rehash. Memory: about 15 KB plus at most 2^CACHE_BITS strings of
+ * a single rehash. Memory: about 33 KB plus at most 2^CACHE_BITS strings of
  * at most CACHE_MAXLEN bytes per Lua state. A decode never runs Lua code, and
  * one that a finalizer starts meanwhile only changes entries consistently. */
 #include <float.h>
@@ -76,13 +78,24 @@ typedef struct {
     unsigned char sbuf[512];
 } dec;
 
+#ifndef INLINE_MAX
+#define INLINE_MAX 18 /* so that an entry is 32 bytes, two per cache line */
+#endif
+/* A cache entry: everything a lookup reads in one place, the bytes of a
+ * string up to INLINE_MAX long included (keys, ids, names), so a hit on one
+ * reads one cache line here and one slot of the anchor table. */
+struct entry {
+    const char *str;                   /* bytes of the string anchored at [i + 1] */
+    uint32_t seen;                     /* fingerprint of the last long string missed here */
+    unsigned char len;                 /* cached length + 1, 0 = empty */
+    unsigned char khint;               /* member count + 1 of the last object under this key */
+    unsigned char bytes[INLINE_MAX];   /* the string, when at most INLINE_MAX bytes */
+};
+
 /* Kept per Lua state between decodes: a userdata at [ANCHOR_UD] of the
  * anchor table, whose [1 .. 2^CACHE_BITS] hold the cached strings. */
 struct kept {
-    unsigned char clen[1 << CACHE_BITS];      /* cached length + 1, 0 = empty */
-    const char *cstr[1 << CACHE_BITS];        /* bytes of the string anchored at [i + 1] */
-    unsigned char khint[1 << CACHE_BITS];     /* member count of the last object under key i */
-    uint32_t seen[1 << CACHE_BITS];           /* fingerprint of the last long string missed at i */
+    struct entry e[1 << CACHE_BITS];
     unsigned short hint[PC_JSON_MAX_DEPTH + 1]; /* member count of the last object per depth */
 };
 #define ANCHOR_UD ((1 << CACHE_BITS) + 1)
@@ -260,7 +273,8 @@ static void push_str(dec *d, const unsigned char *s, size_t n) {
     unsigned i = (unsigned)(h >> 40) & d->cmask;
     d->slot = (int)i;
     struct kept *k = d->k;
-    if (k->clen[i] == n + 1 && same_bytes((const unsigned char *)k->cstr[i], s, n)) {
+    struct entry *e = &k->e[i];
+    if (e->len == n + 1 && same_bytes(n <= INLINE_MAX ? e->bytes : (const unsigned char *)e->str, s, n)) {
         lua_rawgeti(L, d->cache, (int)i + 1);
         return;
     }
@@ -269,8 +283,8 @@ static void push_str(dec *d, const unsigned char *s, size_t n) {
          * values of a page are seen once, and replacing an entry for each
          * would cost more than it saves. */
         uint32_t fp = (uint32_t)h | 1;
-        if (k->seen[i] != fp) {
-            k->seen[i] = fp;
+        if (e->seen != fp) {
+            e->seen = fp;
             d->slot = -1;
             lua_pushlstring(L, (const char *)s, n);
             return;
@@ -279,9 +293,10 @@ static void push_str(dec *d, const unsigned char *s, size_t n) {
     lua_pushlstring(L, (const char *)s, n);
     lua_pushvalue(L, -1);
     lua_rawseti(L, d->cache, (int)i + 1); /* into the presized array part */
-    k->cstr[i] = lua_tostring(L, -1);
-    k->clen[i] = (unsigned char)(n + 1);
-    k->khint[i] = 0;
+    e->str = lua_tostring(L, -1);
+    if (n <= INLINE_MAX) memcpy(e->bytes, s, n);
+    e->len = (unsigned char)(n + 1);
+    e->khint = 0;
 }
 
 #define ONES ((uint64_t)0x0101010101010101ULL)
@@ -654,7 +669,7 @@ static int parse_object(dec *d, int key) {
         d->depth--;
         return 1;
     }
-    int hint = key >= 0 && d->k->khint[key] ? d->k->khint[key] - 1 : d->k->hint[d->depth];
+    int hint = key >= 0 && d->k->e[key].khint ? d->k->e[key].khint - 1 : d->k->hint[d->depth];
     lua_createtable(L, 0, hint);
     int t = lua_gettop(L);
     for (;;) {
@@ -685,7 +700,7 @@ static int parse_object(dec *d, int key) {
         return fail(d, "expected ',' or '}' in object", p);
     }
     d->k->hint[d->depth] = members < HINT_MAX ? (unsigned short)members : HINT_MAX;
-    if (key >= 0) d->k->khint[key] = (unsigned char)(d->k->hint[d->depth] + 1);
+    if (key >= 0) d->k->e[key].khint = (unsigned char)(d->k->hint[d->depth] + 1);
     d->depth--;
     return 1;
 }
