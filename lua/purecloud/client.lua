@@ -27,7 +27,8 @@ local Client = {}
 M.Client = Client
 
 local co_running = coroutine.running
-local header_of = core.header
+local header_of, interpret = core.header, core.interpret
+local getmetatable = getmetatable
 
 -- (No libcurl version in it: asking libcurl would load it at start-up, and
 -- inside nginx the transport is not libcurl.)
@@ -290,13 +291,14 @@ local function drive(self, io, req, safe, op)
       local t0 = self._log_info and io.now()
       local terr
       res, terr = io.transport(req)
-      local value, err = loop.interpret(res, terr)
+      local value, err
+      if res then value, err = interpret(res) else value, err = loop.interpret(res, terr) end
       local now = io.now()
       if t0 then log_attempt(self, op, req, res, err, t0, now, attempt) end
       action = m:on("response", now, value, err, res)
     elseif a == "done" then
       req.headers.Authorization = nil
-      return action[2], nil, info_of(res)
+      return action[2], nil, getmetatable(res) == response_mt and res or info_of(res)
     else
       req.headers.Authorization = nil
       local err = action[2]

@@ -81,6 +81,10 @@ end
 
 local TRANSITIONS = M.TRANSITIONS
 
+-- The transitions of a call that succeeds at once, read from the table
+-- here once rather than through `enter` on every call.
+local OPENED, AUTHORIZED, SUCCEEDED = TRANSITIONS.gate.open, TRANSITIONS.authorize.token, TRANSITIONS.send.success
+
 local function enter(self, event)
   local to = TRANSITIONS[self.state][event]
   -- (not assert: its message would be built on every transition)
@@ -141,11 +145,7 @@ local function can_renew(p)
   return c
 end
 
---- The first action.
-function Machine:start(now)
-  return self:_gate(now)
-end
-
+-- The first action is the gate's (`Machine:start`, below).
 function Machine:_gate(now)
   local gate = self.p.gate
   local wait = gate and gate:wait(now) or 0
@@ -153,11 +153,16 @@ function Machine:_gate(now)
     enter(self, "closed")
     return { "sleep", wait }
   end
-  enter(self, "open")
+  self.state = OPENED -- (state "gate": _gate is called there only)
   self.admitted = gate ~= nil -- let through by the gate, not sent yet
   if self.renew_gen == nil then return TOKEN end
   return { "token", renew = self.renew_gen }
 end
+
+--- The first action.
+-- @function Machine:start
+-- @number now
+Machine.start = Machine._gate
 
 --- Feed an event; returns the next action (read-only: actions may be shared).
 -- Events: `{ "woke", now }` after a sleep; `{ "token", gen }` or
@@ -174,7 +179,7 @@ function Machine:on(ev, a, b, c, d)
     return self:_gate(a)
   elseif state == "authorize" and kind == "token" then
     self.gen, self.renew_gen = a, nil
-    enter(self, "token")
+    self.state = AUTHORIZED
     local gate = self.p.gate
     if gate then gate:sent(self.admitted) end
     self.admitted = false
@@ -201,7 +206,7 @@ function Machine:_response(now, value, err, res)
     end
   end
   if not err then
-    enter(self, "success")
+    self.state = SUCCEEDED
     return { "done", value }
   end
   -- Rule 3: renew once.

@@ -344,6 +344,39 @@ describe("the request loop #hermetic", function()
       end
     end)
 
+    it("walks its table's states on every path: a success, a gate wait, a 401, a retry, a failure", function()
+      local core = require "purecloud.core"
+      local T = loop.TRANSITIONS
+      local g = gate.new()
+      local m = loop.new({ safe = true, retry = false, gate = g, can_renew = true }, 0)
+      m:start(0)
+      assert.are.equal(T.gate.open, m.state)
+      m:on("token", 1)
+      assert.are.equal(T.authorize.token, m.state)
+      m:on("response", 0, { id = "x" }, nil, nil)
+      assert.are.equal(T.send.success, m.state)
+      assert.are.equal("done", m.state)
+
+      g:hold(5)
+      m = loop.new({ safe = true, retry = { max_retries = 1, max_retry_after = 60, max_retry_time = 60 },
+                     gate = g, can_renew = true }, 0)
+      assert.are.equal("sleep", m:start(0)[1])
+      assert.are.equal(T.gate.closed, m.state)
+      m:on("woke", 6)
+      assert.are.equal(T.gate.open, m.state)
+      m:on("token", 1)
+      m:on("response", 6, nil, core.error{ kind = "api", status = 401 }, nil)
+      assert.are.equal(T.send.unauthorized, m.state)
+      m:on("token", 2)
+      m:on("response", 6, nil, core.error{ kind = "api", status = 503 }, nil)
+      assert.are.equal(T.send.retry, m.state)
+      m:on("woke", 9)
+      m:on("token", 2)
+      m:on("response", 9, nil, core.error{ kind = "api", status = 503 }, nil)
+      assert.are.equal(T.send.give_up, m.state)
+      assert.are.equal("failed", m.state)
+    end)
+
     it("shares its parameters: one table for many machines, never changed, `safe` given per call", function()
       local core = require "purecloud.core"
       -- (read-only: a machine that writes into the shared table fails here)
