@@ -145,18 +145,44 @@ local function can_renew(p)
   return c
 end
 
+-- The gate's part of the rules, shared by a machine and the express lane
+-- (below), so it is written once. `admit`: rule 1 — the wait before
+-- sending (0: the gate let the call through, it is now admitted).
+local function admit(p, now)
+  local gate = p.gate
+  return gate and gate:wait(now) or 0
+end
+
+-- A request leaves (`admitted`: it passed the gate for this attempt).
+local function sent(p, admitted)
+  local gate = p.gate
+  if gate then gate:sent(admitted) end
+end
+
+-- An attempt ended: with a response (its rate-limit headers) or without.
+local function answered(p, now, res)
+  local gate = p.gate
+  if not gate then return end
+  if res then
+    gate:answered(now, true, header(res, "inin-ratelimit-allowed", "inin-ratelimit-count", "inin-ratelimit-reset"))
+  else
+    gate:answered(now, false)
+  end
+end
+
 -- The first action is the gate's (`Machine:start`, below).
 function Machine:_gate(now)
-  local gate = self.p.gate
-  local wait = gate and gate:wait(now) or 0
-  if wait > 0 then
-    enter(self, "closed")
-    return { "sleep", wait }
-  end
+  local wait = admit(self.p, now)
+  if wait > 0 then return self:_closed(wait) end
   self.state = OPENED -- (state "gate": _gate is called there only)
-  self.admitted = gate ~= nil -- let through by the gate, not sent yet
+  self.admitted = self.p.gate ~= nil -- let through by the gate, not sent yet
   if self.renew_gen == nil then return TOKEN end
   return { "token", renew = self.renew_gen }
+end
+
+function Machine:_closed(wait)
+  enter(self, "closed")
+  return { "sleep", wait }
 end
 
 --- The first action.
@@ -180,8 +206,7 @@ function Machine:on(ev, a, b, c, d)
   elseif state == "authorize" and kind == "token" then
     self.gen, self.renew_gen = a, nil
     self.state = AUTHORIZED
-    local gate = self.p.gate
-    if gate then gate:sent(self.admitted) end
+    sent(self.p, self.admitted)
     self.admitted = false
     return SEND
   elseif state == "authorize" and kind == "no_token" then
@@ -191,20 +216,14 @@ function Machine:on(ev, a, b, c, d)
     enter(self, "no_token")
     return { "fail", a }
   elseif state == "send" and kind == "response" then
-    return self:_response(a, b, c, d)
+    answered(self.p, a, d)
+    return self:_decide(a, b, c)
   end
   error(("purecloud.loop: event %s is not expected in state %s"):format(tostring(kind), state))
 end
 
-function Machine:_response(now, value, err, res)
-  local gate = self.p.gate
-  if gate then
-    if res then
-      gate:answered(now, true, header(res, "inin-ratelimit-allowed", "inin-ratelimit-count", "inin-ratelimit-reset"))
-    else
-      gate:answered(now, false)
-    end
-  end
+-- After a response (the gate has heard it): done, renew, retry or fail.
+function Machine:_decide(now, value, err)
   if not err then
     self.state = SUCCEEDED
     return { "done", value }
@@ -223,10 +242,49 @@ function Machine:_response(now, value, err, res)
     return { "fail", err }
   end
   -- Rule 4: an accepted 429 wait holds every call of the client.
+  local gate = self.p.gate
   if err.status == 429 and gate then gate:hold(now + delay) end
   self.attempt = self.attempt + 1
   enter(self, "retry")
   return { "sleep", delay, retry = true, err = err }
+end
+
+--- The express lane: a driver's common call — the gate open, a token at
+-- hand, a success — without building a machine. It is a machine's own first
+-- turn, step by step, through the same functions:
+--
+--     local wait = loop.admit(p, now)   -- rule 1; 0: let through (admitted)
+--     -- a token from the keeper (rule 2), then
+--     loop.sent(p)                      -- the request leaves with it
+--     -- the response, then
+--     loop.answered(p, now, res)        -- the gate hears it (res nil: none)
+--     -- no error: done
+--
+-- At the first turn that is not the common one, `loop.resume` hands over a
+-- machine standing at that turn, with its next action, and the driver goes
+-- on with the machine.
+-- @function admit
+M.admit = admit
+
+--- The express call leaves (after `admit` let it through).
+function M.sent(p) sent(p, true) end
+
+--- The gate hears how the express attempt ended.
+-- @function answered
+M.answered = answered
+
+--- A machine standing where an express call stopped, and its next action:
+-- `(…, "gate", wait)` the gate asked to wait; `(…, "no_token", err)` no
+-- token came after the gate let the call through; `(…, "response", gen,
+-- now, value, err)` the first response, told to the gate, was not a success.
+-- @return machine, action
+function M.resume(p, started, safe, at, a, b, c, d)
+  local m = M.new(p, started, safe)
+  if at == "gate" then return m, m:_closed(a) end
+  m.state, m.admitted = OPENED, p.gate ~= nil
+  if at == "no_token" then return m, m:on("no_token", a) end
+  m.state, m.admitted, m.gen = AUTHORIZED, false, a
+  return m, m:_decide(b, c, d)
 end
 
 --- Interpret a transport result into (value, err): a helper for drivers.

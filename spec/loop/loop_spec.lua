@@ -344,6 +344,54 @@ describe("the request loop #hermetic", function()
       end
     end)
 
+    it("leaves the gate's accounts as a machine does, on the express lane and after every hand-over", function()
+      -- The driver's common call builds no machine (purecloud.loop, "express
+      -- lane"); a gate wait, a failed token or a response that is not a
+      -- success hands over to one. Either way the gate must hear every
+      -- attempt once: nothing left admitted or in flight, the budget known.
+      local rl = { ["inin-ratelimit-allowed"] = "300", ["inin-ratelimit-count"] = "7",
+                   ["inin-ratelimit-reset"] = "30" }
+      local script = { [2] = 503, [4] = 401, [6] = 429 }
+      local io = fake.new(function(_, n)
+        local status = script[n]
+        if status == 429 then return fake.res(429, { code = "too.many.requests" }, { ["Retry-After"] = "1" }) end
+        if status then return fake.res(status, { code = "x", message = "scripted" }, rl) end
+        return fake.res(200, ok_users, rl)
+      end)
+      local c = fake.client(io)
+      local function settled(what)
+        assert.are.equal(0, c.gate.admitted, what .. ": left admitted")
+        assert.are.equal(0, c.gate.in_flight, what .. ": left in flight")
+      end
+      assert(c:request("GET", "/api/v2/users")) -- 1: express, a success
+      settled("a success")
+      assert.are.equal(300, c.gate.allowed)
+      assert(c:request("GET", "/api/v2/users")) -- 2: 503, then 3: a success
+      settled("a retry")
+      assert(c:request("GET", "/api/v2/users")) -- 4: 401, a new token, 5: a success
+      settled("a renewal")
+      assert.are.equal(2, #io.tokens)
+      assert(c:request("GET", "/api/v2/users")) -- 6: 429 (holds the gate 1 s), 7: a success
+      settled("a 429")
+      c.gate:hold(io.t + 2)                     -- 8: the gate says wait first
+      local t0 = io.t
+      assert(c:request("GET", "/api/v2/users"))
+      assert.is_true(io.t >= t0 + 2)
+      settled("a gate wait")
+      assert.are.equal(8, #io.api)
+
+      -- A token request that fails: the call let through never sends.
+      local bad = fake.new(function() return fake.res(200, ok_users) end,
+        { token = function() return fake.res(401, { error = "invalid_client" }) end })
+      local c2 = fake.client(bad)
+      local v, err = c2:request("GET", "/api/v2/users")
+      assert.is_nil(v)
+      assert.are.equal("auth", err.kind)
+      assert.are.equal(0, #bad.api)
+      assert.are.equal(0, c2.gate.admitted)
+      assert.are.equal(0, c2.gate.in_flight)
+    end)
+
     it("walks its table's states on every path: a success, a gate wait, a 401, a retry, a failure", function()
       local core = require "purecloud.core"
       local T = loop.TRANSITIONS
