@@ -6,7 +6,10 @@
 -- an nginx thread — performs the actions with its own I/O. So every rule
 -- below is tested with a scripted driver and a fake clock
 -- (`spec/loop/loop_spec.lua`, tagged `#hermetic`), and the blocking,
--- concurrent and nginx paths cannot disagree.
+-- concurrent and nginx paths cannot disagree. A driver's common call may
+-- take the express lane (`M.admit`, below): the machine's first turn step by
+-- step through the same functions, with a machine built only when a turn is
+-- not the common one (`M.resume`).
 --
 -- The rules, each decided in exactly one place in this file:
 --

@@ -3,7 +3,9 @@
 -- validated and encoded by the C core from the contract's schemas.
 --
 -- The operation table is generated once, into C (`csrc/models/generated.c`);
--- `core.operations()` hands it to this module.
+-- `core.operations()` hands it to this module. An operation whose required
+-- arguments are its path parameters is prepared when bound (`M.bind`): its
+-- common call skips the generic argument handling.
 -- @module purecloud.operations
 local core = require "purecloud.core"
 -- (hot-path globals as upvalues: each global is a lookup in _G)
