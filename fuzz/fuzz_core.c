@@ -4,7 +4,9 @@
  *   1  core.interpret{status = 404, body = data}   (error objects)
  *   2  core.encode_body("patch_user_id", decode(data), "lenient")
  *   3  core.encode_body("post_search", decode(data), "strict")
- *   4  core.build_url(base, "/api/v2/users/{userId}", { userId = data }, { q = data })
+ *   4  core.build_url(base, "/api/v2/users/{userId}", { userId = data }, { q = data }), and
+ *      core.fill_url against build_url (the same URL, or nil where it raises:
+ *      a disagreement aborts)
  *   5  core.encode_query("get_users", decode(data), "lenient")
  *   6  core.encode_body("post_users", build(data), mode)  -- tables built from the bytes
  *   7  core.encode_json(build(data))                      -- the free-form walk
@@ -19,6 +21,8 @@
  * a crash or a sanitizer report is a bug. */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <lua.h>
 #include <lauxlib.h>
 #include <lualib.h>
@@ -34,7 +38,13 @@ static const char *SCRIPT =
     "if target == 1 then return core.interpret{ status = 404, headers = { ['retry-after'] = data }, body = data } end\n"
     "if target == 2 then return core.encode_body('patch_user_id', value, 'lenient') end\n"
     "if target == 3 then return core.encode_body('post_search', value, 'strict') end\n"
-    "if target == 4 then return core.build_url('http://h', '/api/v2/users/{userId}', { userId = data }, { q = data }) end\n"
+    "if target == 4 then\n"
+    "  local b = data:sub(1, 3)\n"
+    "  local ok, url = pcall(core.build_url, 'http://h/', '/u/{userId}/s/{b}', { userId = data, b = b })\n"
+    "  local filled = core.fill_url('http://h/', '/u/{userId}/s/{b}', data, b)\n"
+    "  if ok ~= (filled ~= nil) or (ok and url ~= filled) then return 'FILL_URL_DISAGREES' end\n"
+    "  return core.build_url('http://h', '/api/v2/users/{userId}', { userId = data }, { q = data })\n"
+    "end\n"
     "if target == 5 then if type(value) == 'table' then return core.encode_query('get_users', value, 'lenient') end return end\n"
     "if target == 8 then\n"
     "  local res = setmetatable({ status = 200 + #data % 400, head = data }, core.response_mt)\n"
@@ -80,7 +90,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     lua_remove(L, -2);
     lua_pushinteger(L, data[0] % 9);
     lua_pushlstring(L, (const char *)data + 1, size - 1);
-    lua_pcall(L, 3, LUA_MULTRET, 0);
+    if (lua_pcall(L, 3, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING &&
+        !strcmp(lua_tostring(L, -1), "FILL_URL_DISAGREES"))
+        abort(); /* the oracle: a finding */
     lua_settop(L, top);
     lua_gc(L, LUA_GCSTEP, 0);
     return 0;
