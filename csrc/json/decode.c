@@ -259,9 +259,9 @@ static inline int same_bytes(const unsigned char *a, const unsigned char *b, siz
 /* Push the string s[0..n): from the per-decode cache when it holds the same
  * bytes, else a new Lua string, which then takes the slot (a string longer
  * than CACHE_FIRST only at its second sight). The cached strings
- * are anchored in a table in a stack slot of the decode, so the pointers in
- * cstr stay valid (Lua never moves a string) and nothing C-owned can leak
- * when a push raises. Uses 2 stack slots. */
+ * are anchored in a table in a stack slot of the decode, so an entry's
+ * pointer to a string's bytes stays valid (Lua never moves a string) and
+ * nothing C-owned can leak when a push raises. Uses 2 stack slots. */
 static void push_str(dec *d, const unsigned char *s, size_t n) {
     lua_State *L = d->L;
     if (n > CACHE_MAXLEN) {

@@ -213,7 +213,8 @@ static int l_build_url(lua_State *L) {
  * placeholders filled in order from the values, no query. nil, never an
  * error, for anything build_url would refuse (an empty, NUL-holding, too long
  * or non-string value, a missing one): the caller then takes build_url's
- * path, which raises its message. Values past the placeholders are ignored. */
+ * path, which raises its message. Values past the placeholders are ignored;
+ * a malformed template raises, as in build_url. */
 static int l_fill_url(lua_State *L) {
     size_t blen, tlen;
     const char *base = luaL_checklstring(L, 1, &blen);

@@ -27,8 +27,7 @@ local Client = {}
 M.Client = Client
 
 local co_running = coroutine.running
-local header_of, interpret = core.header, core.interpret
-local getmetatable = getmetatable
+local header_of = core.header
 local loop_admit, loop_sent, loop_answered, loop_resume = loop.admit, loop.sent, loop.answered, loop.resume
 
 -- (No libcurl version in it: asking libcurl would load it at start-up, and
@@ -268,8 +267,7 @@ local function send(self, io, req, header, attempt, op)
   self.stats.requests = self.stats.requests + 1
   local t0 = self._log_info and io.now()
   local res, terr = io.transport(req)
-  local value, err
-  if res then value, err = interpret(res) else value, err = loop.interpret(res, terr) end
+  local value, err = loop.interpret(res, terr)
   local now = io.now()
   if t0 then log_attempt(self, op, req, res, err, t0, now, attempt) end
   return res, value, err, now
@@ -303,7 +301,7 @@ local function drive(self, io, req, safe, op)
       loop_answered(p, now, res)
       if not err then
         req.headers.Authorization = nil
-        return value, nil, getmetatable(res) == response_mt and res or info_of(res)
+        return value, nil, info_of(res)
       end
       m, action = loop_resume(p, started, safe, "response", gen, now, value, err)
     end
@@ -330,7 +328,7 @@ local function drive(self, io, req, safe, op)
       action = m:on("response", now, value, err, res)
     elseif a == "done" then
       req.headers.Authorization = nil
-      return action[2], nil, getmetatable(res) == response_mt and res or info_of(res)
+      return action[2], nil, info_of(res)
     else
       req.headers.Authorization = nil
       local err = action[2]
@@ -355,9 +353,7 @@ end
 -- contract fixed.
 -- @return value, nil, info | nil, err
 function Client:prepared(method, url, safe, op)
-  local req
-  req, safe = request.prepared(self.cfg, method, url, safe)
-  return drive(self, self:io_for(), req, safe, op)
+  return drive(self, self:io_for(), request.prepared(self.cfg, method, url, safe), safe, op)
 end
 
 --- Send one API request, with auth and retries.

@@ -51,8 +51,9 @@ local error, setmetatable, type, random = error, setmetatable, type, math.random
 local M = {}
 
 -- States and the events that leave them (h11 style: the whole machine at a
--- glance). Each handler below returns the event name it took, which must
--- appear here; `spec/loop` walks this table.
+-- glance). Every state change below is read from this table (through
+-- `enter`, or once at load for the transitions of a call that succeeds at
+-- once); `spec/loop` walks it and checks the state after every step.
 M.TRANSITIONS = {
   gate = { open = "authorize", closed = "gate" },
   authorize = { token = "send", no_token = "failed" },

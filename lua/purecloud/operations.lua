@@ -119,30 +119,16 @@ end
 -- argument, a value `fill_url` refuses, a URL over the limit) takes
 -- `M.call`, which validates and raises exactly as for any operation.
 local function prepare(client, name, op)
-  local method, path, safe, call = op.method, op.path, op.safe, M.call
-  if op.npos == 0 then
-    return function(...)
-      if select("#", ...) == 0 then
-        local url = fill_url(client.cfg.base_url, path)
+  local method, path, safe, npos, call = op.method, op.path, op.safe, op.npos, M.call
+  return function(...)
+    if select("#", ...) == npos then
+      local a, b = ...
+      if (npos < 1 or type(a) == "string") and (npos < 2 or type(b) == "string") then
+        local url = fill_url(client.cfg.base_url, path, a, b) -- (a and b past npos are nil, ignored)
         if url and #url <= MAX_URL then return client:prepared(method, url, safe, name) end
       end
-      return call(client, name, ...)
     end
-  elseif op.npos == 1 then
-    return function(a, ...)
-      if type(a) == "string" and select("#", ...) == 0 then
-        local url = fill_url(client.cfg.base_url, path, a)
-        if url and #url <= MAX_URL then return client:prepared(method, url, safe, name) end
-      end
-      return call(client, name, a, ...)
-    end
-  end
-  return function(a, b, ...)
-    if type(a) == "string" and type(b) == "string" and select("#", ...) == 0 then
-      local url = fill_url(client.cfg.base_url, path, a, b)
-      if url and #url <= MAX_URL then return client:prepared(method, url, safe, name) end
-    end
-    return call(client, name, a, b, ...)
+    return call(client, name, ...)
   end
 end
 

@@ -161,11 +161,11 @@ end
 --- The request of a prepared call (`purecloud.operations`): `url` came from
 -- `core.fill_url` with the operation's own method and template, which
 -- `build` checks, and the call has no headers, query or body of its own.
--- The caller checks the URL's length against `MAX_URL` first.
--- @return req, safe
+-- The caller checks the URL's length against `MAX_URL` first; `safe` is
+-- the operation's (the contract's, always given).
+-- @return req
 function M.prepared(cfg, method, url, safe)
-  if safe == nil then safe = SAFE_METHODS[method] or false end
-  return new_req(cfg, method, url, cfg.headers, nil, safe), safe
+  return new_req(cfg, method, url, cfg.headers, nil, safe)
 end
 
 return M

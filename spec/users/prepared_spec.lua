@@ -82,6 +82,17 @@ describe("prepared calls #hermetic", function()
       assert.are.equal(general, prepared)
       assert.matches("purecloud", prepared)
     end
+    -- The same for either argument of a two-parameter operation (and none
+    -- for an operation without one).
+    local two = "delete_user_id_routingskills_skill_id"
+    for _, bad in ipairs({ P("u", 42), P(42, "s"), P("u", ""), P("", "s"), P("u", "a\0b"), P("u"), P("u", "s", nil),
+                           P("u", {}) }) do
+      local prepared = message(function() return users[two](unpack(bad, 1, bad.n)) end)
+      local general = message(function() return operations.call(c, two, unpack(bad, 1, bad.n)) end)
+      assert.are.equal(general, prepared)
+    end
+    assert.are.equal(message(function() return operations.call(c, "get_me", "x") end),
+      message(function() return users.get_me("x") end))
     assert.are.equal(0, #sent, "a refused call sent something")
     -- opts (even empty), or an explicit nil for them: the general path, the same request.
     assert(users.get_user_id("id", {}))
