@@ -8,21 +8,48 @@
  *
  * Generations: each accepted token gets a new generation number. A 401 on a
  * request made with generation g invalidates the token only if g is still
- * current, so many concurrent calls that hit the same 401 cause one refresh. */
+ * current, so many concurrent calls that hit the same 401 cause one refresh.
+ *
+ * Tokens are checked when accepted, in one place (token_problem): from the
+ * token endpoint, a token store, or the access_token / refresh_token options
+ * a token is 1 to PC_TOKEN_MAX bytes of visible ASCII (0x21-0x7e), so it can
+ * only ever go out as exactly the credential it is (no NUL to cut it short,
+ * no space or CR/LF to add to the header line). An expires_in that is not a
+ * positive number makes a token good for one use: it is renewed before the
+ * next.
+ *
+ * The vault is an owner of secrets (protocol.h): it names its client secret
+ * (raw and percent-encoded), its Basic credentials, its tokens, and a ring
+ * of what passed through it (tokens it replaced, codes, PKCE verifiers, SAML
+ * assertions) to the one scrub of every error and log line. */
 #include <stdlib.h>
 #include <string.h>
 #include "auth/auth.h"
+#include "protocol/protocol.h"
 
 #define AUTH_MT "purecloud.auth"
+
+/* The largest token accepted: 8 KiB. An Authorization header line is read
+ * by servers and proxies into buffers of about that size (nginx's
+ * large_client_header_buffers, 8k; Apache's LimitRequestFieldSize, 8190),
+ * so a longer token could not be sent anyway; real ones are far smaller
+ * (opaque tokens of ~100 bytes, JWTs of 1-2 KiB). */
+#define PC_TOKEN_MAX 8192
+#define RING 24
 
 typedef struct {
     char *client_id;
     char *client_secret;
+    char *secret_escaped; /* the client secret as a form body carries it, when that differs */
+    char *basic;          /* base64(client_id:client_secret), the Basic credentials */
     char *access;
     char *refresh;
+    char *ring[RING];     /* what passed through: replaced tokens, codes, verifiers, assertions */
+    int ring_next;
     double expires_at;  /* 0: unknown (a fixed token) */
     lua_Integer generation;
     int fixed;          /* an access_token given by the caller: never refreshed */
+    int single;         /* 1: a token of unknown lifetime, good for one use; 2: used */
 } pc_auth;
 
 static void wipe_free(char **p) {
@@ -43,15 +70,71 @@ static int dup_into(char **dst, const char *s, size_t n) {
     return 1;
 }
 
+/* Keep *p among the secrets scrubbed (in the ring), and clear *p. */
+static void retire(pc_auth *a, char **p) {
+    if (!*p) return;
+    wipe_free(&a->ring[a->ring_next]);
+    a->ring[a->ring_next] = *p;
+    a->ring_next = (a->ring_next + 1) % RING;
+    *p = NULL;
+}
+
+/* Remember a secret that passes through (raw, and percent-encoded when
+ * that differs): 0 when out of memory. */
+static int remember(pc_auth *a, const char *s, size_t n) {
+    char *c = NULL;
+    if (!dup_into(&c, s, n)) return 0;
+    retire(a, &c);
+    pc_buf b = {NULL, 0, 0, 0, 0, 0};
+    pc_add_escaped(&b, s, n);
+    int ok = !b.oom;
+    if (ok && (b.len != n || memcmp(b.p, s, n))) {
+        ok = dup_into(&c, b.p, b.len);
+        retire(a, &c);
+    }
+    pc_buf_release(&b);
+    return ok;
+}
+
+/* What is wrong with a token, or NULL: the one check of every token. It
+ * never quotes the token. */
+static const char *token_problem(lua_State *L, int idx) {
+    if (lua_type(L, idx) != LUA_TSTRING)
+        return lua_pushfstring(L, "must be a string, got %s", luaL_typename(L, idx));
+    size_t n;
+    const unsigned char *s = (const unsigned char *)lua_tolstring(L, idx, &n);
+    if (n == 0) return "is empty";
+    if (n > PC_TOKEN_MAX) return lua_pushfstring(L, "is longer than %d bytes", PC_TOKEN_MAX);
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < 0x21 || s[i] > 0x7e) {
+            static const char hex[] = "0123456789ABCDEF";
+            char b[3] = {hex[s[i] >> 4], hex[s[i] & 15], 0};
+            return lua_pushfstring(L, "holds a byte that is not visible ASCII (0x%s at position %d)", b,
+                                   (int)(i + 1));
+        }
+    return NULL;
+}
+
+/* core.check_token(v) -> nil | what is wrong with it (never quoting it) */
+static int l_check_token(lua_State *L) {
+    luaL_checkany(L, 1);
+    const char *p = token_problem(L, 1);
+    if (!p) lua_pushnil(L);
+    else lua_pushstring(L, p);
+    return 1;
+}
+
 static pc_auth *check(lua_State *L) {
     return (pc_auth *)luaL_checkudata(L, 1, AUTH_MT);
 }
 
-static int opt_field(lua_State *L, int t, const char *k, char **dst) {
+static int opt_field(lua_State *L, int t, const char *k, char **dst, int is_token) {
     lua_getfield(L, t, k);
     int ok = 1;
     if (!lua_isnil(L, -1)) {
         size_t n;
+        const char *p = is_token ? token_problem(L, -1) : NULL;
+        if (p) return luaL_error(L, "purecloud: option '%s' %s", k, p);
         if (lua_type(L, -1) != LUA_TSTRING) {
             lua_pop(L, 1);
             return luaL_error(L, "purecloud: %s must be a string", k);
@@ -68,6 +151,19 @@ static int opt_field(lua_State *L, int t, const char *k, char **dst) {
     return 0;
 }
 
+/* The vault's list function (protocol.h): every secret it knows. */
+static int l_secrets(lua_State *L) {
+    const pc_auth *a = lua_touserdata(L, 1);
+    pc_secrets *c = lua_touserdata(L, 2);
+    if (!a || !c) return 0;
+    const char *fixed[] = {a->client_secret, a->secret_escaped, a->basic, a->access, a->refresh};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        if (fixed[i]) pc_secret(c, fixed[i], strlen(fixed[i]));
+    for (int i = 0; i < RING; i++)
+        if (a->ring[i]) pc_secret(c, a->ring[i], strlen(a->ring[i]));
+    return 0;
+}
+
 /* core.auth_new{ client_id, client_secret, access_token, refresh_token } */
 static int l_new(lua_State *L) {
     luaL_checktype(L, 1, LUA_TTABLE);
@@ -76,12 +172,40 @@ static int l_new(lua_State *L) {
     memset(a, 0, sizeof *a);
     luaL_getmetatable(L, AUTH_MT);
     lua_setmetatable(L, -2);
-    opt_field(L, 1, "client_id", &a->client_id);
-    opt_field(L, 1, "client_secret", &a->client_secret);
-    opt_field(L, 1, "access_token", &a->access);
-    opt_field(L, 1, "refresh_token", &a->refresh);
+    pc_secret_owner(L, -1, l_secrets);
+    opt_field(L, 1, "client_id", &a->client_id, 0);
+    opt_field(L, 1, "client_secret", &a->client_secret, 0);
+    opt_field(L, 1, "access_token", &a->access, 1);
+    opt_field(L, 1, "refresh_token", &a->refresh, 1);
     if (a->access && !a->refresh) a->fixed = 1;
     if (a->access) a->generation = 1;
+    if (a->client_secret) {
+        size_t sn = strlen(a->client_secret);
+        pc_buf e = {NULL, 0, 0, 0, 0, 0};
+        pc_add_escaped(&e, a->client_secret, sn);
+        int ok = !e.oom && (e.len == sn || dup_into(&a->secret_escaped, e.p, e.len));
+        pc_buf_release(&e);
+        if (!ok) return luaL_error(L, "purecloud: out of memory");
+    }
+    if (a->client_id && a->client_secret) {
+        size_t in = strlen(a->client_id), sn = strlen(a->client_secret);
+        unsigned char *cred = malloc(in + 1 + sn);
+        if (!cred) return luaL_error(L, "purecloud: out of memory");
+        memcpy(cred, a->client_id, in);
+        cred[in] = ':';
+        memcpy(cred + in + 1, a->client_secret, sn);
+        luaL_Buffer b;
+        luaL_buffinit(L, &b);
+        pc_base64(&b, cred, in + 1 + sn, 0);
+        memset(cred, 0, in + 1 + sn);
+        free(cred);
+        luaL_pushresult(&b);
+        size_t bn;
+        const char *bs = lua_tolstring(L, -1, &bn);
+        int ok = dup_into(&a->basic, bs, bn);
+        lua_pop(L, 1);
+        if (!ok) return luaL_error(L, "purecloud: out of memory");
+    }
     return 1;
 }
 
@@ -89,8 +213,11 @@ static int l_gc(lua_State *L) {
     pc_auth *a = check(L);
     wipe_free(&a->client_id);
     wipe_free(&a->client_secret);
+    wipe_free(&a->secret_escaped);
+    wipe_free(&a->basic);
     wipe_free(&a->access);
     wipe_free(&a->refresh);
+    for (int i = 0; i < RING; i++) wipe_free(&a->ring[i]);
     return 0;
 }
 
@@ -122,10 +249,11 @@ static int l_current(lua_State *L) {
     pc_auth *a = check(L);
     double now = luaL_checknumber(L, 2);
     double margin = luaL_optnumber(L, 3, 0);
-    if (!a->access || (a->expires_at > 0 && now + margin >= a->expires_at)) {
+    if (!a->access || (a->expires_at > 0 && now + margin >= a->expires_at) || a->single == 2) {
         lua_pushnil(L);
         return 1;
     }
+    if (a->single) a->single = 2; /* its one use */
     int isnum;
     lua_Integer known = lua_tointegerx(L, 4, &isnum);
     if (isnum && known == a->generation) { /* the caller holds this token's header */
@@ -157,7 +285,8 @@ static void add_pair(pc_buf *b, const char *k, const char *v, size_t vn) {
     pc_add_escaped(b, v, vn);
 }
 
-static void add_param(lua_State *L, pc_buf *b, int params, const char *k, const char *name, int required) {
+static void add_param(lua_State *L, pc_auth *a, pc_buf *b, int params, const char *k, const char *name,
+                      int required, int secret) {
     lua_getfield(L, params, k);
     size_t n;
     const char *v = lua_tolstring(L, -1, &n);
@@ -166,6 +295,7 @@ static void add_param(lua_State *L, pc_buf *b, int params, const char *k, const 
         if (required) luaL_error(L, "purecloud: %s is required", k);
         return;
     }
+    if (secret && !remember(a, v, n)) luaL_error(L, "purecloud: out of memory");
     add_pair(b, name, v, n);
     lua_pop(L, 1);
 }
@@ -219,14 +349,14 @@ static int l_grant_request(lua_State *L) {
         add_pair(form, "refresh_token", a->refresh, strlen(a->refresh));
     } else if (is_code) {
         pc_buf_add(form, "grant_type=authorization_code", 29);
-        add_param(L, form, params, "code", "code", 1);
-        add_param(L, form, params, "redirect_uri", "redirect_uri", 1);
-        add_param(L, form, params, "code_verifier", "code_verifier", 0);
+        add_param(L, a, form, params, "code", "code", 1, 1);
+        add_param(L, a, form, params, "redirect_uri", "redirect_uri", 1, 0);
+        add_param(L, a, form, params, "code_verifier", "code_verifier", 0, 1);
     } else {
         const char *g = "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Asaml2-bearer";
         pc_buf_add(form, g, strlen(g));
-        add_param(L, form, params, "assertion", "assertion", 1);
-        add_param(L, form, params, "org_name", "orgName", 0);
+        add_param(L, a, form, params, "assertion", "assertion", 1, 1);
+        add_param(L, a, form, params, "org_name", "orgName", 0, 0);
     }
     pc_buf_push(L, form);
     lua_remove(L, form_idx);
@@ -247,27 +377,46 @@ static int l_grant_request(lua_State *L) {
     return 2;
 }
 
-/* a:accept(token_response_table, now) -> generation, expires_in | nil, message */
+/* a:accept(token_response_table, now) -> generation, expires_in | nil, message
+ * The token (and a refresh token, when the response has one) must pass
+ * token_problem; an expires_in that is missing, not a number, 0 or below
+ * gives expires_in 0: a token good for one use, renewed before the next. */
 static int l_accept(lua_State *L) {
     pc_auth *a = check(L);
     luaL_checktype(L, 2, LUA_TTABLE);
     double now = luaL_checknumber(L, 3);
-    lua_getfield(L, 2, "access_token");
-    size_t n;
-    const char *tok = lua_tolstring(L, -1, &n);
-    if (lua_type(L, -1) != LUA_TSTRING || n == 0) {
+    lua_settop(L, 3);
+    lua_getfield(L, 2, "access_token");  /* 4 */
+    lua_getfield(L, 2, "refresh_token"); /* 5 */
+    lua_getfield(L, 2, "expires_in");    /* 6 */
+    const char *p = lua_isnil(L, 4) ? "is missing" : token_problem(L, 4);
+    if (p) {
         lua_pushnil(L);
-        lua_pushliteral(L, "token response has no access_token");
+        lua_pushfstring(L, "the token response's access_token %s; refused", p);
         return 2;
     }
-    lua_getfield(L, 2, "expires_in");
-    double ttl = lua_isnumber(L, -1) ? (double)lua_tonumber(L, -1) : 0;
-    lua_getfield(L, 2, "refresh_token");
-    size_t rn;
-    const char *rt = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &rn) : NULL;
+    p = lua_isnil(L, 5) ? NULL : token_problem(L, 5);
+    if (p) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "the token response's refresh_token %s; refused", p);
+        return 2;
+    }
+    double ttl = 0;
+    if (lua_type(L, 6) == LUA_TNUMBER) {
+        ttl = (double)lua_tonumber(L, 6);
+        if (!(ttl > 0 && ttl < 1e15)) ttl = 0; /* (NaN, infinities, absurd lifetimes: unknown) */
+    }
+    size_t n, rn = 0;
+    const char *tok = lua_tolstring(L, 4, &n);
+    const char *rt = lua_isnil(L, 5) ? NULL : lua_tolstring(L, 5, &rn);
+    retire(a, &a->access);
     if (!dup_into(&a->access, tok, n)) return luaL_error(L, "purecloud: out of memory");
-    if (rt && rn > 0 && !dup_into(&a->refresh, rt, rn)) return luaL_error(L, "purecloud: out of memory");
+    if (rt) {
+        retire(a, &a->refresh);
+        if (!dup_into(&a->refresh, rt, rn)) return luaL_error(L, "purecloud: out of memory");
+    }
     a->expires_at = ttl > 0 ? now + ttl : 0;
+    a->single = ttl > 0 ? 0 : 1;
     a->fixed = 0;
     a->generation++;
     lua_pushinteger(L, a->generation);
@@ -280,7 +429,7 @@ static int l_invalidate(lua_State *L) {
     pc_auth *a = check(L);
     lua_Integer g = luaL_checkinteger(L, 2);
     int was = a->access && g == a->generation;
-    if (was) wipe_free(&a->access);
+    if (was) retire(a, &a->access); /* (still scrubbed: a server may quote it later) */
     lua_pushboolean(L, was);
     return 1;
 }
@@ -302,7 +451,7 @@ int pc_open_auth(lua_State *L) {
         {"kind", l_kind}, {"client_id", l_client_id}, {"current", l_current},
         {"can_refresh", l_can_refresh}, {"grant_request", l_grant_request}, {"accept", l_accept},
         {"invalidate", l_invalidate}, {"generation", l_generation}, {"close", l_gc}, {NULL, NULL}};
-    static const luaL_Reg fns[] = {{"auth_new", l_new}, {NULL, NULL}};
+    static const luaL_Reg fns[] = {{"auth_new", l_new}, {"check_token", l_check_token}, {NULL, NULL}};
     pc_class(L, AUTH_MT, methods, l_gc, l_tostring);
     luaL_setfuncs(L, fns, 0);
     pc_open_digest(L);

@@ -24,6 +24,7 @@
 #include <curl/curl.h>
 #include "pc.h"
 #include "json/json.h"
+#include "protocol/protocol.h"
 
 #define CURL_MT "purecloud.curl"
 #define DEFAULT_MAX_BODY (64u * 1024u * 1024u)
@@ -63,6 +64,7 @@ typedef struct {
     lua_Integer next_id;
     int verify;
     char *ca_file, *ca_path, *proxy, *user_agent;
+    char *proxy_pw[2];     /* the proxy's password as written and percent-decoded: secrets (protocol.h) */
     size_t max_body;
     long max_connections;
     int closed;
@@ -519,10 +521,73 @@ static int l_close(lua_State *L) {
     h->share = NULL;
     free(h->ca_file);
     free(h->ca_path);
+    if (h->proxy) memset(h->proxy, 0, strlen(h->proxy));
     free(h->proxy);
     free(h->user_agent);
     h->ca_file = h->ca_path = h->proxy = h->user_agent = NULL;
+    for (int i = 0; i < 2; i++) {
+        if (h->proxy_pw[i]) memset(h->proxy_pw[i], 0, strlen(h->proxy_pw[i]));
+        free(h->proxy_pw[i]);
+        h->proxy_pw[i] = NULL;
+    }
     return 0;
+}
+
+/* The handle's list function (protocol.h): its proxy password, so the one
+ * scrub removes it from every error text — libcurl's error buffer quotes
+ * the proxy string it was given. */
+static int l_secrets(lua_State *L) {
+    const handle *h = lua_touserdata(L, 1);
+    pc_secrets *c = lua_touserdata(L, 2);
+    if (!h || !c) return 0;
+    for (int i = 0; i < 2; i++)
+        if (h->proxy_pw[i]) pc_secret(c, h->proxy_pw[i], strlen(h->proxy_pw[i]));
+    return 0;
+}
+
+static int hexval(int c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* The password of proxy URL's userinfo (scheme://user:password@host…),
+ * as written and percent-decoded; 0 when out of memory. */
+static int proxy_password(handle *h) {
+    const char *p = h->proxy, *start = strstr(p, "://");
+    start = start ? start + 3 : p;
+    size_t auth = strcspn(start, "/?#");
+    const char *at = NULL;
+    for (const char *q = start; q < start + auth; q++)
+        if (*q == '@') at = q;
+    if (!at) return 1;
+    const char *colon = memchr(start, ':', (size_t)(at - start));
+    if (!colon || colon + 1 == at) return 1;
+    size_t n = (size_t)(at - colon - 1);
+    char *raw = malloc(n + 1), *dec = malloc(n + 1);
+    if (!raw || !dec) {
+        free(raw);
+        free(dec);
+        return 0;
+    }
+    memcpy(raw, colon + 1, n);
+    raw[n] = '\0';
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        int hi, lo;
+        if (raw[i] == '%' && i + 2 < n && (hi = hexval(raw[i + 1])) >= 0 && (lo = hexval(raw[i + 2])) >= 0) {
+            dec[m++] = (char)(hi * 16 + lo);
+            i += 2;
+        } else {
+            dec[m++] = raw[i];
+        }
+    }
+    dec[m] = '\0';
+    h->proxy_pw[0] = raw;
+    if (m != n) h->proxy_pw[1] = dec;
+    else free(dec);
+    return 1;
 }
 
 /* curl.new{ verify, ca_file, ca_path, proxy, user_agent, max_body, max_connections } */
@@ -548,6 +613,10 @@ static int l_new(lua_State *L) {
     opt_string(L, 1, "ca_file", &h->ca_file);
     opt_string(L, 1, "ca_path", &h->ca_path);
     opt_string(L, 1, "proxy", &h->proxy);
+    if (h->proxy) {
+        if (!proxy_password(h)) return luaL_error(L, "purecloud: out of memory");
+        if (h->proxy_pw[0]) pc_secret_owner(L, -1, l_secrets);
+    }
     opt_string(L, 1, "user_agent", &h->user_agent);
     h->share = curl_share_init();
     h->multi = curl_multi_init();

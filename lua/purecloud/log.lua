@@ -15,9 +15,17 @@
 -- see otherwise (retries and waits, unknown fields and enum values it sends).
 -- Messages are built by the callers from method, URL, status, timing and
 -- correlation ids only; request headers are never logged, and token-endpoint
--- bodies never reach a line.
+-- bodies never reach a line. Every line then goes through `core.one_line`
+-- (the same scrub and escape as `tostring(err)`, `csrc/protocol/errors.c`):
+-- every known secret of the Lua state (client secrets, tokens, codes,
+-- verifiers, assertions, proxy passwords) becomes `[REDACTED]`, and control
+-- characters, C1 controls and U+2028/U+2029 are escaped, so one message is
+-- one line whatever a server put in it.
 -- @module purecloud.log
+local core = require "purecloud.core"
+
 local M = {}
+local one_line = core.one_line
 
 M.LEVELS = { none = 0, error = 1, warn = 2, info = 3, debug = 4, trace = 5 }
 local NAMES = "none, error, warn, info, debug, trace"
@@ -34,10 +42,6 @@ local function json_string(s)
 end
 
 --- One log record as a JSON object line (no trailing newline).
---- How a control byte appears in a log line.
-M.ESCAPES = setmetatable({ ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }, {
-  __index = function(_, c) return ("\\x%02x"):format(c:byte()) end })
-
 function M.json_line(level, message, time)
   return ('{"time":%s,"level":%s,"logger":"purecloud","message":%s}')
     :format(("%.3f"):format(time or os.time()), json_string(level), json_string(message))
@@ -101,9 +105,11 @@ function M.new(option)
     if not n or n > threshold or n == 0 then return end
     local ok, message = pcall(string.format, fmt, ...)
     if not ok then message = fmt end
-    -- One message, one line: control bytes from a server (a correlation id,
-    -- an error message) are escaped, so nobody can forge log lines.
-    message = message:gsub("%c", M.ESCAPES)
+    if type(message) ~= "string" then message = tostring(message) end
+    -- One message, one line, no secret: what a server sent (a correlation
+    -- id, an error message) is scrubbed and escaped, so nobody can forge log
+    -- lines and no secret it echoed is shown.
+    message = one_line(message)
     if json then message = M.json_line(level, message) end
     -- A logging function that fails must not break the request.
     pcall(sink, level, message)

@@ -4,7 +4,21 @@
 -- and what it takes. Strings that reach a URL, a header or a credential are
 -- refused when they hold a NUL, CR or LF byte (`purecloud.request` holds that
 -- rule); numbers must be finite and in range.
+--
+-- Secrets are never echoed in these messages. `access_token` and
+-- `refresh_token` must pass the token check of the C vault
+-- (`core.check_token`: 1–8192 bytes of visible ASCII). The API and login
+-- URLs (`base_url`, `login_url`, and the hosts `environment` names) must not
+-- carry userinfo (`http://user:password@host`): a URL is shown in
+-- `tostring(client)` and in every info line, so a password there would be
+-- everywhere; it is refused naming the option only. `proxy` may carry
+-- credentials (`http://user:password@proxy:3128`): it is checked here
+-- (scheme http, https, socks5 or socks5h, a host, a port from 1 to 65535,
+-- no spaces or controls), never shown, and its password is one of the
+-- secrets every error and log line is scrubbed of (the libcurl handle
+-- registers it, `csrc/transport/curl.c`).
 -- @module purecloud.options
+local core = require "purecloud.core"
 local regions = require "purecloud.regions"
 local request = require "purecloud.request"
 
@@ -28,7 +42,18 @@ local TEXT = { "environment", "base_url", "login_url", "client_id", "client_secr
 --- The retry policy's defaults (README "Retries and auth" explains them).
 M.RETRY = { max_retries = 5, max_retry_time = 60, max_retry_after = 180 }
 
-local function fail(fmt, ...) error("purecloud: " .. fmt:format(...), 4) end
+-- Raise at the caller of `purecloud.new` (the frame above `M.check`'s
+-- caller), however deep in this file the check that fails is.
+local function fail(fmt, ...)
+  local level = 2
+  while true do
+    local info = debug.getinfo(level, "f")
+    if not info then level = 2 break end
+    if info.func == M.check then break end
+    level = level + 1
+  end
+  error("purecloud: " .. fmt:format(...), level + 2)
+end
 
 local function check_type(name, value, spec)
   for t in spec:gmatch("[^|]+") do
@@ -47,10 +72,49 @@ end
 
 local function strip_slash(u) return (u:gsub("/+$", "")) end
 
+-- The authority of a URL (between "scheme://" and the first / ? #), or nil.
+local function authority(u)
+  return u:match("^%a[%w+.-]*://([^/?#]*)")
+end
+
+-- A URL option that carries userinfo is refused without quoting it.
+local function no_userinfo(name, u)
+  local a = authority(u)
+  if (a and a:find("@", 1, true)) or (not a and u:find("@", 1, true)) then
+    fail("option '%s' must not hold credentials (user:password@): give them as client_id and client_secret; "
+      .. "the URL is not shown here", name)
+  end
+end
+
+-- The proxy URL: scheme://[user[:password]@]host[:port][/], checked
+-- without ever quoting it (it may hold a password).
+local PROXY_SCHEMES = { http = true, https = true, socks5 = true, socks5h = true }
+local function check_proxy(u)
+  local function bad(why) fail("option 'proxy' %s (the value is not shown: it may hold a password)", why) end
+  if u:find("[%c%s]") then bad("must not contain spaces or control characters") end
+  local scheme, rest = u:match("^(%a[%w+.-]*)://(.*)$")
+  if not scheme then bad("must be a URL such as http://proxy.example.com:3128") end
+  if not PROXY_SCHEMES[scheme:lower()] then bad("must use the scheme http, https, socks5 or socks5h") end
+  local auth, path = rest:match("^([^/?#]*)(.*)$")
+  if path ~= "" and path ~= "/" then bad("must be scheme://host:port, with no path, query or fragment") end
+  local hostport = auth:match("@([^@]*)$") or auth
+  if auth:match("^([^@]*)@") == "" then bad("has an empty user name before '@'") end
+  local host, port = hostport:match("^(%[[%x:.]+%]):?(%d*)$")
+  if not host then host, port = hostport:match("^([%w.-]+):?(%d*)$") end
+  if not host or host == "" then bad("must name a host (letters, digits, '.', '-', or an [IPv6] address)") end
+  if hostport:find(":", #host + 1, true) and port == "" then bad("has an empty port") end
+  local p = tonumber(port)
+  if port ~= "" and (not p or p < 1 or p > 65535) then bad("has a port outside 1-65535") end
+end
+
 -- environment/base_url/login_url into the two hosts.
 local function resolve_hosts(opts)
   local env = opts.environment or "mypurecloud.com"
   env = regions[env] or env
+  if env:find("[@:/]") then
+    fail("option 'environment' must be a host suffix such as mypurecloud.ie or a region such as eu_west_1, "
+      .. "without a scheme or credentials (the value is not shown)")
+  end
   if not env:find("^[%w%.%-]+$") then
     fail("unknown environment %q: use a host such as mypurecloud.ie or a region such as eu_west_1", env)
   end
@@ -65,6 +129,7 @@ local function resolve_hosts(opts)
   end
   login = login or ("https://login." .. env)
   for name, u in pairs({ base_url = base, login_url = login }) do
+    no_userinfo(name, u)
     if not u:find("^https?://[^/%s]+[^%s]*$") then
       fail("option '%s' must be an http(s) URL, got %q", name, u)
     end
@@ -83,6 +148,14 @@ function M.check(opts)
   for _, k in ipairs(TEXT) do
     if opts[k] ~= nil then request.check_text("option '" .. k .. "'", opts[k], 4) end
   end
+  for _, k in ipairs({ "access_token", "refresh_token" }) do
+    local why = opts[k] ~= nil and core.check_token(opts[k])
+    if why then fail("option '%s' %s (the token is not shown)", k, why) end
+  end
+  for _, k in ipairs({ "base_url", "login_url" }) do
+    if opts[k] then no_userinfo(k, opts[k]) end
+  end
+  if opts.proxy then check_proxy(opts.proxy) end
   if opts.client_secret and not opts.client_id then fail("option 'client_secret' needs 'client_id'") end
   if opts.client_id and not opts.client_secret and not opts.access_token and not opts.refresh_token then
     fail("option 'client_id' needs 'client_secret' (or give 'access_token')")

@@ -12,6 +12,18 @@
 --   `lock` lets exactly one holder ask while the others wait for it to `set`.
 -- * A 401 drops the token that was sent (only if it is still the current
 --   one, so concurrent 401s renew once) and deletes it from the store.
+-- * Every token is checked where it is accepted (`auth:accept`, in C): a
+--   token from the login service or a store that is not 1–8192 bytes of
+--   visible ASCII fails the call with an `auth` error, nothing sent. A token
+--   whose `expires_in` is missing, not a number, 0 or below is used once and
+--   renewed before the next call (a debug line says so).
+-- * **A token store that raises** fails that one call: the raise becomes an
+--   `auth` error saying which store function raised and what it said
+--   (scrubbed of secrets, one line), never a raise through the request loop.
+--   Each store call runs under `pcall`. A store function may yield on Lua
+--   5.2–5.4 and LuaJIT (cosockets inside OpenResty: `pcall` is yieldable
+--   there); on PUC Lua 5.1 it must not (5.1 cannot yield across `pcall`; a
+--   store that tries fails its call with "attempt to yield across…").
 --
 -- The secrets themselves live in C (`core.auth_new`), wiped when collected;
 -- token requests go through the same request loop as API calls (a token
@@ -38,6 +50,21 @@ function M.new(k)
 end
 
 local function host_of(url) return url:match("^https?://([^/]+)") or url end
+
+local pcall, tostring, type = pcall, tostring, type
+
+-- One store call under pcall: its results, or nil and an auth error
+-- naming the function and what it raised (core.error scrubs the text, its
+-- tostring escapes it to one line).
+local function store_call(self, name, ...)
+  local f = self.store[name]
+  local ok, a, b = pcall(f, ...)
+  if ok then return true, a, b end
+  local what = type(a) == "string" and a or (core.is_error(a) and a.message) or tostring(a)
+  if #what > 300 then what = what:sub(1, 300) .. "…" end
+  return false, core.error{ kind = "auth", outcome = "not_sent",
+    message = ("the token store raised in %s: %s"):format(name, what) }
+end
 
 local function auth_error(self, message, status)
   return core.error{ kind = "auth", status = status, outcome = "not_sent",
@@ -78,6 +105,10 @@ function Keeper:grant(io, grant, params)
     elseif a == "done" then
       local gen, ttl = self.auth:accept(action[2], io.now())
       if not gen then return nil, auth_error(self, ttl, 200) end
+      if ttl <= 0 then
+        self.log("debug", "the token response (%s grant) has no positive expires_in: the token is used once "
+          .. "and renewed before the next call", grant)
+      end
       self.ttl = ttl
       return gen
     else -- fail
@@ -149,13 +180,27 @@ function Keeper:bearer(io)
         message = "the access token was rejected and cannot be renewed: give the client new credentials" }
     end
     local store = grant == "client_credentials" and self.store or nil
-    local stored, left
-    if store then stored, left = store.get(self.store_key) end
-    if stored and left and left > 1 then
-      -- Another client (another worker) holds a token: adopt it.
-      self.auth:accept({ access_token = stored, expires_in = left }, io.now())
+    local stored, left, ok
+    if store then
+      ok, stored, left = store_call(self, "get", self.store_key)
+      if not ok then return nil, stored end
+    end
+    local adopt = stored ~= nil and type(left) == "number" and left > 1
+    local locked = true
+    if not adopt and store and store.lock and not busy(self, io) then
+      ok, locked = store_call(self, "lock", self.store_key, self.timeout + 5)
+      if not ok then return nil, locked end
+    end
+    if adopt then
+      -- Another client (another worker) holds a token: adopt it (checked
+      -- like any token: a bad one fails the call, nothing sent).
+      local adopted, why = self.auth:accept({ access_token = stored, expires_in = left }, io.now())
+      if not adopted then
+        return nil, core.error{ kind = "auth", outcome = "not_sent",
+          message = "the token store's get returned an unusable token: " .. why:gsub("^the token response's ", "") }
+      end
       self.ttl = left
-    elseif busy(self, io) or (store and store.lock and not store.lock(self.store_key, self.timeout + 5)) then
+    elseif busy(self, io) or not locked then
       if io.now() > deadline then
         return nil, core.error{ kind = "auth", outcome = "not_sent",
           message = "timed out waiting for a token request in progress" }
@@ -168,21 +213,33 @@ function Keeper:bearer(io)
       self.busy = io.now() + self.timeout + self.connect_timeout + 5
       local fetched, err = self:grant(io, grant)
       self.busy = false
+      local serr
       if store and fetched and self.ttl and self.ttl > 0 then
         local h = self.auth:current(io.now())
-        if h then store.set(self.store_key, h:sub(#"Bearer " + 1), self.ttl) end
+        if h then
+          local sok, e = store_call(self, "set", self.store_key, h:sub(#"Bearer " + 1), self.ttl)
+          if not sok then serr = e end
+        end
       end
-      if store and store.unlock then store.unlock(self.store_key) end
+      if store and store.unlock then
+        local uok, e = store_call(self, "unlock", self.store_key)
+        if not uok then serr = serr or e end
+      end
       wake_all(self, io)
       if not fetched then return nil, err end
+      if serr then return nil, serr end
     end
   end
 end
 
 --- A 401 answered the token of generation `gen` (sent as `header`): drop it.
+-- A store whose `delete` raises is logged (warn) and otherwise ignored: the
+-- call goes on to renew, and the stale token in the store is refused by
+-- the service again.
 function Keeper:rejected(gen, header)
   if self.auth:invalidate(gen) and self.store then
-    self.store.delete(self.store_key, header:sub(#"Bearer " + 1))
+    local ok, err = store_call(self, "delete", self.store_key, header:sub(#"Bearer " + 1))
+    if not ok then self.log("warn", "%s", (tostring(err):gsub("^purecloud: ", ""))) end
   end
 end
 
