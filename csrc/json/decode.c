@@ -8,7 +8,12 @@
  *   - object members whose value is null are absent; a repeated key: the
  *     last one wins (so {"a":1,"a":null} has no "a");
  *   - null inside an array (and a top-level null) is core.null, a NULL light
- *     userdata — the same value as cjson.null, so positions hold;
+ *     userdata — the same value as cjson.null, so positions hold (and with
+ *     keep_nulls, for the trace log's redaction, an object member's too);
+ *   - an empty array is an empty table with the metatable core.array_mt, so
+ *     that an encoder can tell [] from {} (the only ambiguous shape: a
+ *     non-empty array is a sequence, a non-empty object has string keys);
+ *     it costs one lua_setmetatable per empty array, nothing elsewhere;
  *   - a number written as an integer that fits lua_Integer is an integer
  *     (Lua 5.3+); any other number is a correctly rounded double (Clinger's
  *     fast path, else strtod on a copy using the C library's decimal point),
@@ -50,6 +55,7 @@
 #include <string.h>
 #include "pc.h"
 #include "json/json.h"
+#include "text.h"
 
 #define CHUNK 4096  /* array elements held on the stack before a flush */
 #define HINT_MAX 64 /* largest presize taken from a previous object */
@@ -75,6 +81,7 @@ typedef struct {
     unsigned cmask;     /* cache entries - 1 */
     struct kept *k;     /* what the Lua state keeps between decodes */
     int slot;           /* cache slot of the string pushed last, -1 = not cached */
+    int keep_nulls;     /* an object member's null is core.null, not absent */
     unsigned char sbuf[512];
 } dec;
 
@@ -99,6 +106,7 @@ struct kept {
     unsigned short hint[PC_JSON_MAX_DEPTH + 1]; /* member count of the last object per depth */
 };
 #define ANCHOR_UD ((1 << CACHE_BITS) + 1)
+#define ANCHOR_MT (ANCHOR_UD + 1) /* core.array_mt, at hand for every empty array */
 static const char ANCHOR_KEY = 0; /* its address keys the anchor table in the registry */
 
 /* 1 for bytes that stop the plain-string scan: controls, '"', '\\', >= 0x80. */
@@ -148,30 +156,6 @@ static unsigned char *scratch(dec *d, size_t n) {
         lua_replace(d->L, d->scratch);
     }
     return d->sc;
-}
-
-/* Length of the valid UTF-8 sequence at p (lead byte >= 0x80), or 0. */
-static size_t utf8_len(const unsigned char *p, const unsigned char *end) {
-    unsigned c = p[0], c1;
-    if (c < 0xC2) return 0; /* stray continuation byte or overlong 2-byte form */
-    if (c < 0xE0) return (end - p >= 2 && (p[1] & 0xC0) == 0x80) ? 2 : 0;
-    if (c < 0xF0) {
-        if (end - p < 3) return 0;
-        c1 = p[1];
-        if ((c1 & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80) return 0;
-        if (c == 0xE0 && c1 < 0xA0) return 0; /* overlong */
-        if (c == 0xED && c1 > 0x9F) return 0; /* UTF-16 surrogates */
-        return 3;
-    }
-    if (c < 0xF5) {
-        if (end - p < 4) return 0;
-        c1 = p[1];
-        if ((c1 & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80) return 0;
-        if (c == 0xF0 && c1 < 0x90) return 0; /* overlong */
-        if (c == 0xF4 && c1 > 0x8F) return 0; /* above U+10FFFF */
-        return 4;
-    }
-    return 0;
 }
 
 static int hex4(const unsigned char *p, unsigned *out) {
@@ -416,7 +400,7 @@ static int string_escaped(dec *d, const unsigned char *from) {
         } else if (c < 0x20) {
             return string_fail(d, from, "control character in string", p);
         } else {
-            size_t n = utf8_len(p, end);
+            size_t n = pc_utf8_seq(p, end);
             if (!n) return string_fail(d, from, "invalid UTF-8 in string", p);
             memcpy(o, p, n);
             o += n;
@@ -449,7 +433,7 @@ static int parse_string(dec *d) {
         if (c == '"') break;
         if (c == '\\') return string_escaped(d, p);
         if (c < 0x20) return fail(d, "control character in string", p);
-        size_t n = utf8_len(p, end);
+        size_t n = pc_utf8_seq(p, end);
         if (!n) return fail(d, "invalid UTF-8 in string", p);
         p += n;
     }
@@ -609,9 +593,11 @@ static int parse_array(dec *d, int key) {
     int base = lua_gettop(L), has_table = 0, pending = 0;
     lua_Integer count = 0;
     d->p = skip_ws(d->p + 1, d->end);
-    if (d->p < d->end && *d->p == ']') {
+    if (d->p < d->end && *d->p == ']') { /* [] : uses 2 slots, which every caller leaves room for */
         d->p++;
         lua_createtable(L, 0, 0);
+        lua_rawgeti(L, d->cache, ANCHOR_MT);
+        lua_setmetatable(L, -2);
         d->depth--;
         return 1;
     }
@@ -682,7 +668,8 @@ static int parse_object(dec *d, int key) {
         if (p < d->end && *p == 'n') {
             if (d->end - p < 4 || memcmp(p, "null", 4) != 0) return fail(d, "invalid literal", p);
             d->p += 4;
-            lua_pushnil(L);
+            if (d->keep_nulls) lua_pushlightuserdata(L, NULL);
+            else lua_pushnil(L);
         } else if (!parse_value(d, slot)) {
             return 0;
         }
@@ -734,7 +721,27 @@ static int parse_value(dec *d, int key) {
     return fail(d, "unexpected character", p);
 }
 
-int pc_json_decode(lua_State *L, const char *s, size_t n, char *err, size_t errlen) {
+/* Push core.array_mt (created at its first use, in the registry under
+ * PC_JSON_ARRAY_MT, so that every copy of this file in a process — core and
+ * the curl transport — marks with the same table). */
+void pc_json_push_array_mt(lua_State *L) {
+    if (luaL_newmetatable(L, PC_JSON_ARRAY_MT)) {
+        lua_pushliteral(L, PC_JSON_ARRAY_MT);
+        lua_setfield(L, -2, "__name"); /* 5.3+ set it already; 5.1 and 5.2 do not */
+        lua_pushliteral(L, "array");
+        lua_setfield(L, -2, "__jsontype"); /* dkjson's marker: it encodes the table as [] too */
+    }
+}
+
+int pc_json_is_array(lua_State *L, int idx) {
+    if (!lua_getmetatable(L, idx)) return 0;
+    luaL_getmetatable(L, PC_JSON_ARRAY_MT);
+    int r = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    return r;
+}
+
+int pc_json_decode_opt(lua_State *L, const char *s, size_t n, int keep_nulls, char *err, size_t errlen) {
     dec d;
     d.L = L;
     d.start = d.p = (const unsigned char *)s;
@@ -756,10 +763,12 @@ int pc_json_decode(lua_State *L, const char *s, size_t n, char *err, size_t errl
     lua_rawget(L, LUA_REGISTRYINDEX);
     if (lua_type(L, -1) != LUA_TTABLE) {
         lua_pop(L, 1);
-        lua_createtable(L, ANCHOR_UD, 0); /* array part presized: storing never allocates */
+        lua_createtable(L, ANCHOR_MT, 0); /* array part presized: storing never allocates */
         struct kept *k = lua_newuserdata(L, sizeof *k);
         memset(k, 0, sizeof *k);
         lua_rawseti(L, -2, ANCHOR_UD);
+        pc_json_push_array_mt(L);
+        lua_rawseti(L, -2, ANCHOR_MT);
         lua_pushlightuserdata(L, (void *)&ANCHOR_KEY);
         lua_pushvalue(L, -2);
         lua_rawset(L, LUA_REGISTRYINDEX);
@@ -770,6 +779,7 @@ int pc_json_decode(lua_State *L, const char *s, size_t n, char *err, size_t errl
     lua_pop(L, 1);
     d.cmask = (1u << CACHE_BITS) - 1;
     d.slot = -1;
+    d.keep_nulls = keep_nulls;
     d.p = skip_ws(d.p, d.end);
     if (d.p >= d.end) {
         fail(&d, "empty JSON text", d.p);
@@ -791,18 +801,43 @@ int pc_json_decode(lua_State *L, const char *s, size_t n, char *err, size_t errl
     return 1;
 }
 
-/* core.json_decode(s) -> value | nil, message */
+int pc_json_decode(lua_State *L, const char *s, size_t n, char *err, size_t errlen) {
+    return pc_json_decode_opt(L, s, n, 0, err, errlen);
+}
+
+/* core.json_decode(s [, keep_nulls]) -> value | nil, message
+ * keep_nulls: an object member whose value is null is kept as core.null
+ * (the trace log's redaction shows the body as it was sent). */
 static int l_json_decode(lua_State *L) {
     size_t n;
     const char *s = luaL_checklstring(L, 1, &n);
+    int keep_nulls = lua_toboolean(L, 2);
     char msg[160];
-    if (pc_json_decode(L, s, n, msg, sizeof msg)) return 1;
+    if (pc_json_decode_opt(L, s, n, keep_nulls, msg, sizeof msg)) return 1;
     lua_pushnil(L);
     lua_pushfstring(L, "invalid JSON: %s", msg);
     return 2;
 }
 
+/* core.array([t]) -> t (or a new table) with core.array_mt: encoded as a
+ * JSON array even when empty, by core.encode_json, core.encode_body where
+ * the schema leaves the shape open, and the command line's output. */
+static int l_array(lua_State *L) {
+    if (lua_isnoneornil(L, 1)) {
+        lua_settop(L, 0);
+        lua_newtable(L);
+    } else {
+        luaL_checktype(L, 1, LUA_TTABLE);
+        lua_settop(L, 1);
+    }
+    pc_json_push_array_mt(L);
+    lua_setmetatable(L, 1);
+    return 1;
+}
+
 void pc_open_json(lua_State *L) {
-    static const luaL_Reg fns[] = {{"json_decode", l_json_decode}, {NULL, NULL}};
+    static const luaL_Reg fns[] = {{"json_decode", l_json_decode}, {"array", l_array}, {NULL, NULL}};
     luaL_setfuncs(L, fns, 0);
+    pc_json_push_array_mt(L);
+    lua_setfield(L, -2, "array_mt");
 }

@@ -6,17 +6,25 @@
  *   mode: "lenient" (default) | "strict" | false
  *
  * The schema decides what a plain JSON encoder cannot: an empty Lua table is
- * [] where the contract says array and {} where it says object; integers
+ * [] where the contract says array and {} where it says object; where the
+ * schema leaves the shape open (fields the 2016 contract does not know,
+ * free-form objects, core.encode_json) a table with core.array_mt — every
+ * empty array the decoder returns, and core.array() — is an array, so a
+ * decoded [] goes back as [] in a read-modify-write; integers
  * print without ".0"; read-only fields are dropped (so GET → modify → PATCH
  * works). Validation reports every bad field by path in err.details:
  * wrong JSON types and missing required fields are errors; unknown fields and
  * enum values outside the 2016 contract are warnings (sent as given, with a
- * "did you mean" when close) unless mode is "strict". */
+ * "did you mean" when close) unless mode is "strict". Strings and keys must
+ * be valid UTF-8 by the decoder's own rule (pc_utf8_seq, csrc/text.h), in
+ * every mode: the library never sends what it would refuse to read. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "models/schema.h"
+#include "json/json.h"
+#include "text.h"
 
 /* Bodies nest a few levels; anything deeper than this is a mistake (or a
  * cycle) and is refused as a validation error naming the path. Every level
@@ -153,22 +161,17 @@ static const char *suggest(const char *s, const char *const *cands, size_t strid
 
 /* ---- JSON output --------------------------------------------------------- */
 
-static int utf8_ok(const unsigned char *s, size_t n) {
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = s[i];
-        size_t k;
-        if (c < 0x80) k = 0;
-        else if (c >= 0xC2 && c <= 0xDF) k = 1;
-        else if ((c & 0xF0) == 0xE0) k = 2;
-        else if (c >= 0xF0 && c <= 0xF4) k = 3;
-        else return 0;
-        if (i + k >= n && k > 0) return 0;
-        for (size_t j = 1; j <= k; j++)
-            if ((s[i + j] & 0xC0) != 0x80) return 0;
-        i += k + 1;
-    }
-    return 1;
+/* 1 when s[0..n) is valid UTF-8; else an error naming what is wrong and
+ * where ("string is not valid UTF-8: an encoded UTF-16 surrogate (byte 0xED
+ * at offset 3)"), whatever the mode, and 0. */
+static int utf8_valid(enc *e, const char *what, const char *s, size_t n) {
+    size_t off = pc_utf8_check(s, n);
+    if (off == n) return 1;
+    char msg[160];
+    snprintf(msg, sizeof msg, "%s is not valid UTF-8: %s (byte 0x%02X at offset %zu)", what, pc_utf8_why(s, n, off),
+             (unsigned)(unsigned char)s[off], off);
+    issue(e, 1, "%s%s", msg, NULL);
+    return 0;
 }
 
 static void put_string(enc *e, const char *s, size_t n) {
@@ -209,6 +212,13 @@ static int put_number(enc *e, lua_State *L, int idx, int as_integer) {
         } else {
             n = snprintf(num, sizeof num, "%.15g", d);
             if (strtod(num, NULL) != d) n = snprintf(num, sizeof num, "%.17g", d);
+            /* An integral float beyond 2^53 in plain digits would read back
+             * as an integer: ".0" keeps it a float (where no schema asks for
+             * an integer), so decode -> encode -> decode gives it back. */
+            if (!as_integer && !strpbrk(num, ".eE") && n > 0 && (size_t)n + 2 < sizeof num) {
+                memcpy(num + n, ".0", 3);
+                n += 2;
+            }
         }
     }
     put(e, num, (size_t)n);
@@ -237,6 +247,13 @@ static lua_Integer seq_len(lua_State *L, int idx) {
         count++;
     }
     return count == n ? n : -1;
+}
+
+/* A table to write as a JSON array where no schema says which: one with
+ * core.array_mt (a decoded [] or core.array(); an error later if it is not
+ * a sequence), or a non-empty sequence. An unmarked empty table is {}. */
+static int is_array(lua_State *L, int idx) {
+    return pc_json_is_array(L, idx) || (lua_rawlen(L, idx) > 0 && seq_len(L, idx) > 0);
 }
 
 static void encode(enc *e, int idx, int schema, int depth);
@@ -294,6 +311,11 @@ static void encode_object(enc *e, int idx, int schema, int depth) {
         size_t kn;
         const char *k = lua_tolstring(L, v - 1, &kn);
         size_t old = path_push_field(e, k, kn);
+        if (!utf8_valid(e, "key", k, kn)) {
+            path_pop(e, old);
+            lua_pop(L, 1);
+            continue;
+        }
         int vschema = 0;
         int known = 0;
         if (s->kind == PC_OBJECT) {
@@ -364,8 +386,7 @@ static void encode_value(enc *e, int idx, int schema, int depth) {
         {
             size_t n;
             const char *str = lua_tolstring(L, idx, &n);
-            if (!utf8_ok((const unsigned char *)str, n)) {
-                issue(e, 1, "string is not valid UTF-8%s%s", NULL, NULL);
+            if (!utf8_valid(e, "string", str, n)) {
                 PUTS(e, "null");
                 return;
             }
@@ -419,7 +440,9 @@ static void encode_value(enc *e, int idx, int schema, int depth) {
     case PC_MAP:
     case PC_ANYOBJECT:
         if (t != LUA_TTABLE) break;
-        if (s->kind == PC_ANYOBJECT && lua_rawlen(L, idx) > 0 && seq_len(L, idx) > 0) {
+        /* The schema's shape wins, except for a free-form object that is in
+         * fact an array (a sequence, or a table marked as one). */
+        if (s->kind == PC_ANYOBJECT && is_array(L, idx)) {
             encode_array(e, idx, 0, depth);
             return;
         }
@@ -430,8 +453,7 @@ static void encode_value(enc *e, int idx, int schema, int depth) {
         case LUA_TSTRING: {
             size_t n;
             const char *str = lua_tolstring(L, idx, &n);
-            if (!utf8_ok((const unsigned char *)str, n)) {
-                issue(e, 1, "string is not valid UTF-8%s%s", NULL, NULL);
+            if (!utf8_valid(e, "string", str, n)) {
                 PUTS(e, "null");
             } else {
                 put_string(e, str, n);
@@ -448,7 +470,7 @@ static void encode_value(enc *e, int idx, int schema, int depth) {
             if (lua_toboolean(L, idx)) PUTS(e, "true"); else PUTS(e, "false");
             return;
         case LUA_TTABLE:
-            if (lua_rawlen(L, idx) > 0 && seq_len(L, idx) > 0) encode_array(e, idx, 0, depth);
+            if (is_array(L, idx)) encode_array(e, idx, 0, depth);
             else encode_object(e, idx, 0, depth); /* schema 0: free-form */
             return;
         default:

@@ -5,8 +5,13 @@
 -- whose key names a secret is replaced whatever its type, and the result is
 -- encoded again. A form body is redacted by field the same way. Anything that
 -- cannot be decoded is not shown at all, only its size.
+--
+-- The body keeps its shape: it is decoded by the library's own decoder with
+-- its nulls kept (`core.json_decode(body, true)`: an object member's null
+-- stays `null`, an empty array stays `[]` through `core.array_mt`) and
+-- encoded by the library's encoder (`core.encode_json`), which honours both.
 -- @module purecloud.redact
-local cjson = require "cjson.safe"
+local core = require "purecloud.core"
 
 local M = {}
 
@@ -23,7 +28,9 @@ local function secret_key(k)
 end
 M.secret_key = secret_key
 
-local MAX_DEPTH = 64
+-- Tables deeper than this show as "[too deep]": a string at depth 64, the
+-- deepest value core.encode_json writes.
+local MAX_DEPTH = 63
 
 local function walk(v, depth)
   if type(v) ~= "table" then return v end
@@ -43,10 +50,10 @@ end
 function M.body(body)
   if body == nil or body == "" then return "(none)" end
   if type(body) ~= "string" then return "(not text)" end
-  local value = cjson.decode(body)
+  local value = core.json_decode(body, true)
   if value ~= nil then
     if type(value) ~= "table" then return body end
-    local text = cjson.encode(walk(value, 0))
+    local text = core.encode_json(walk(value, 0))
     return text or ("(%d bytes, not shown)"):format(#body)
   end
   if body:find("^[%w%%%._~%-]+=[^&]*") then -- application/x-www-form-urlencoded
