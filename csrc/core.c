@@ -15,6 +15,7 @@ __attribute__((visibility("default"))) int luaopen_purecloud_core(lua_State *L) 
     pc_open_errors(L); /* first: every part builds error objects */
     pc_open_clock(L);
     pc_open_json(L);
+    pc_open_journal(L);
     pc_open_protocol(L);
     pc_open_auth(L);
     pc_open_models(L);

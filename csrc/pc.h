@@ -14,6 +14,7 @@ int pc_open_auth(lua_State *L);      /* csrc/auth: token state machine */
 int pc_open_models(lua_State *L);    /* csrc/models: generated contract tables, encode, validate */
 void pc_open_clock(lua_State *L);    /* csrc/clock.c: monotonic now, blocking sleep */
 void pc_open_json(lua_State *L);     /* csrc/json: strict one-pass JSON decoder (core.json_decode) */
+void pc_open_journal(lua_State *L);  /* csrc/journal: the bulk journal's file (core.journal_open) */
 
 /* Error objects (csrc/protocol/errors.c): plain tables with this metatable.
  * pc_push_error is the one constructor every part uses. */

@@ -109,7 +109,7 @@ end
 
 --- Install the pagination helpers on `t` (bound to `client`, or the default).
 function M.install_paging(t, client)
-  require("purecloud.pager").install(t, client)
+  require("purecloud.pager").install(t, client, OPS)
 end
 
 -- The bound function of a prepared operation. Its common call — only the

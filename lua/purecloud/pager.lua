@@ -24,6 +24,7 @@
 -- `each_queue`, `queue_pages`, `each_search_result`, `search_pages`.
 -- @module purecloud.pager
 local scheduler = require "purecloud.scheduler"
+local keys = require "purecloud.keys"
 
 local M = {}
 
@@ -43,6 +44,22 @@ local function check_concurrency(opts)
   return c
 end
 
+-- A pager's own keys; every other key goes to the operation.
+M.OWN = { concurrency = true }
+
+-- A key that is neither the pager's nor an option of the operation, but
+-- close to one of the pager's own, is a typo that would silently turn the
+-- pager's setting off (`concurency = 8`): an argument error. Other unknown
+-- keys keep the operation's lenient/strict rule.
+local function check_keys(opts, accepts, where)
+  if not accepts then return end
+  for k in pairs(opts) do
+    if not M.OWN[k] and not accepts[k] and k ~= "headers" then
+      if keys.nearest(k, M.OWN) then error(keys.unknown(where, k, M.OWN, accepts), 4) end
+    end
+  end
+end
+
 -- Copy opts without the pager's own keys: what is left goes to the operation.
 local function op_opts(opts, page_number)
   local o = {}
@@ -57,9 +74,12 @@ end
 -- @param client the client whose scheduler runs prefetches
 -- @param fetch function(page_opts) → page | nil, err (one operation call)
 -- @param opts operation options plus `concurrency`
-function M.numbered(client, fetch, opts)
+-- @param[opt] accepts the operation's option names (for the typo check)
+-- @param[opt] where the pager's name, for messages
+function M.numbered(client, fetch, opts, accepts, where)
   opts = opts or {}
   if type(opts) ~= "table" then error("purecloud: opts must be a table", 2) end
+  check_keys(opts, accepts, where or "pager")
   local concurrency = check_concurrency(opts)
   local first = opts.page_number or 1
   return setmetatable({
@@ -79,7 +99,7 @@ function Pager:_spawn(n)
   if self.spawned[n] then return end
   self.spawned[n] = true
   local slots, fetch, o = self.slots, self.fetch, op_opts(self.opts, n)
-  self.sched:spawn(function() return fetch(o) end, function(ok, page, err)
+  self.group:spawn(function() return fetch(o) end, function(ok, page, err)
     if not ok then
       slots[n] = { raised = page }
     else
@@ -89,8 +109,10 @@ function Pager:_spawn(n)
 end
 
 -- Keep up to `concurrency` pages beyond the one being handed out requested.
+-- (Nothing new while the client's scheduler is stopping: an interrupted
+-- batch around or inside this pager.)
 function Pager:_prefetch()
-  if not self.sched or not self.page_count then return end
+  if not self.group or not self.page_count or self.group:stopped() then return end
   local last = math.min(self.page_count, self.next_number + self.concurrency - 1)
   for n = self.next_number, last do self:_spawn(n) end
 end
@@ -104,9 +126,9 @@ function Pager:next()
     return nil
   end
   local page, err
-  if self.sched and self.spawned[n] then
+  if self.group and self.spawned[n] then
     local slots = self.slots
-    self.sched:run_until(function() return slots[n] ~= nil end)
+    self.group:wait_until(function() return slots[n] ~= nil end)
     local slot = slots[n]
     slots[n] = nil
     if slot.raised ~= nil then
@@ -141,9 +163,9 @@ function Pager:next()
   if #page.entities == 0 or page.nextUri == nil and self.next_number > self.page_count then
     self.page_count = math.min(self.page_count, n)
   end
-  if self.concurrency > 1 and not self.sched then
-    local s = scheduler.new(self.client)
-    if s:concurrent() then self.sched = s end
+  if self.concurrency > 1 and not self.group then
+    local s = scheduler.of(self.client)
+    if s:concurrent() then self.group = s:group() end
   end
   self:_prefetch()
   return page
@@ -243,7 +265,11 @@ end
 
 --- Add the helpers to `t` (a table of the 36 operations); `client` nil means
 -- the default client, looked up at call time.
-function M.install(t, client)
+function M.install(t, client, ops)
+  local function accepts(op)
+    local o = ops and ops[op]
+    return o and o.optional or nil
+  end
   local function the_client()
     return client or require("purecloud.default").get(3)
   end
@@ -256,7 +282,8 @@ function M.install(t, client)
 
   --- Pages of `get_users(opts)`; `opts.concurrency` pages fetched in parallel.
   function t.user_pages(opts)
-    return M.numbered(the_client(), function(o) return t.get_users(o) end, opts)
+    return M.numbered(the_client(), function(o) return t.get_users(o) end, opts, accepts("get_users"),
+      "users.user_pages")
   end
   --- Every user, across all pages (generic for; raises the error object on failure).
   function t.each_user(opts)
@@ -267,7 +294,7 @@ function M.install(t, client)
     local pages, each = name .. "_pages", "each_" .. name
     t[pages] = function(user_id, opts)
       check_id(pages, user_id)
-      return M.numbered(the_client(), function(o) return t[op](user_id, o) end, opts)
+      return M.numbered(the_client(), function(o) return t[op](user_id, o) end, opts, accepts(op), "users." .. pages)
     end
     t[each] = function(user_id, opts)
       check_id(each, user_id)

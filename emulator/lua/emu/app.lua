@@ -107,7 +107,18 @@ local WRITES = { POST = true, PUT = true, PATCH = true, DELETE = true }
 local QUERIES = { ["/api/v2/users/search"] = true, ["/api/v2/analytics/users/aggregates/query"] = true,
                   ["/api/v2/analytics/users/observations/query"] = true }
 
+-- Requests being answered now, and the most at once since the last reset:
+-- counted up when a request arrives (M.handle) and down when it is recorded
+-- (every answered request is, once), so specs can check a client's bound.
+local function arrived()
+  local s = state.stats
+  s.in_flight = (s.in_flight or 0) + 1
+  if s.in_flight > (s.max_in_flight or 0) then s.max_in_flight = s.in_flight end
+end
+
 local function record(req, status)
+  local s = state.stats
+  if s.in_flight and s.in_flight > 0 then s.in_flight = s.in_flight - 1 end
   local key = req.method .. " " .. (req.route or req.path)
   state.stats.requests[key] = (state.stats.requests[key] or 0) + 1
   if WRITES[req.method] and req.route and not QUERIES[req.route] and status >= 200 and status < 300 then
@@ -383,6 +394,7 @@ function M.handle()
   local req = { method = ngx.req.get_method(), path = raw, args = ngx.var.args, correlation_id = ctx }
   req.query = parse_query()
   local admin = req.path:match("^/__emulator/") ~= nil
+  if not admin then arrived() end
   local ok, err = pcall(function()
     if admin or req.path == "/oauth/token" or req.path == "/token" or req.path == "/oauth/authorize" then
       local route, params = match(req.method, req.path)

@@ -92,7 +92,8 @@ local function stats()
   local s = state.stats
   return 200, { requests = json.object(s.requests), tokens = json.object(s.tokens), users_created = s.users_created,
                 applied = json.object(s.applied or {}),
-                rate_limited = s.rate_limited, faults_fired = s.faults_fired, users = state.live }
+                rate_limited = s.rate_limited, faults_fired = s.faults_fired, users = state.live,
+                in_flight = s.in_flight or 0, max_in_flight = s.max_in_flight or 0 }
 end
 
 local function log() return 200, json.array(state.log) end

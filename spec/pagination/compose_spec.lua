@@ -1,0 +1,115 @@
+-- Batches and pagers compose over libcurl multi against the emulator: a
+-- batch inside a prefetching pager, a pager inside on_result, a pager and a
+-- batch inside a batch's calls; the bounds of each are honoured, and one
+-- refused call never takes the others down.
+local emu = require "support.emulator"
+local support = require "support.client"
+
+describe("batches and pagers nest (one scheduler per client)", function()
+  local client
+  before_each(function()
+    client = support.new()
+    emu.reset{ users = 120 }
+    emu.config{ latency_ms = 20, rate_per_min = 1000000 }
+  end)
+  after_each(function()
+    client:close()
+    emu.config{ latency_ms = 0 }
+  end)
+
+  it("runs a batch inside a prefetching pager, concurrency 4 each: every page and call, in order", function()
+    local seen, pages = 0, 0
+    for page in client.users.user_pages{ page_size = 20, concurrency = 4 } do
+      pages = pages + 1
+      assert.are.equal(pages, page.pageNumber)
+      local calls = {}
+      for i, u in ipairs(page.entities) do calls[i] = { "get_user_id", u.id } end
+      local results, failed = client:batch(calls, { concurrency = 4 })
+      assert.are.equal(0, failed)
+      assert.are.equal(#calls, #results)
+      for i, r in ipairs(results) do assert.are.equal(page.entities[i].id, r.value.id) end
+      seen = seen + #results
+    end
+    assert.are.equal(6, pages)
+    assert.are.equal(120, seen)
+    -- Rule: each group bounds what it starts; the pager (4 prefetches) and
+    -- the batch its consumer runs (4) are in flight together: at most 8.
+    local peak = emu.stats().max_in_flight
+    assert.is_true(peak <= 8, "peak in flight " .. peak)
+    assert.is_true(peak >= 4, "peak in flight " .. peak)
+  end)
+
+  it("runs a pager inside on_result at concurrency 4", function()
+    local ids = {}
+    for i, u in ipairs(emu.users(6)) do ids[i] = u.id end
+    local calls = {}
+    for i, id in ipairs(ids) do calls[i] = { "get_user_id", id } end
+    local listed = {}
+    local results, failed = client:batch(calls, { concurrency = 4, on_result = function(i, entry)
+      assert.is_true(entry.ok)
+      local n = 0
+      for _ in client.users.each_user{ page_size = 25, concurrency = 4 } do n = n + 1 end
+      listed[i] = n
+    end })
+    assert.are.equal(0, failed)
+    assert.are.equal(6, #results)
+    for i = 1, 6 do assert.are.equal(120, listed[i]) end
+  end)
+
+  it("runs a pager and a batch inside a batch's calls; in flight at most the product of the bounds", function()
+    local calls = {}
+    for c = 1, 4 do
+      calls[c] = function()
+        local n = 0
+        for _ in client.users.each_user{ page_size = 10, concurrency = 4 } do n = n + 1 end
+        local page = assert(client.users.get_users{ page_size = 8, page_number = c })
+        local inner = {}
+        for i, u in ipairs(page.entities) do inner[i] = { "get_user_id", u.id } end
+        local r, f = client:batch(inner, { concurrency = 4 })
+        assert(f == 0 and #r == 8)
+        return n
+      end
+    end
+    local results, failed = client:batch(calls, { concurrency = 4 })
+    assert.are.equal(0, failed, tostring(results[1].err))
+    for c = 1, 4 do assert.are.equal(120, results[c].value) end
+    local peak = emu.stats().max_in_flight
+    assert.is_true(peak <= 16, "peak in flight " .. peak)
+    assert.is_true(peak > 4, "nested work ran in parallel: peak " .. peak)
+  end)
+
+  it("keeps one result per call when a token store hands out a token the transport refuses", function()
+    local bad = support.new{ token_store = {
+      get = function() return "t0\r\nX-Evil: 1", 3600 end,
+      set = function() end, delete = function() end,
+    } }
+    local calls = {}
+    for i, u in ipairs(emu.users(5)) do calls[i] = { "get_user_id", u.id } end
+    local results, failed = bad:batch(calls, { concurrency = 4 })
+    assert.are.equal(5, #results)
+    assert.are.equal(5, failed)
+    for _, r in ipairs(results) do
+      assert.is_false(r.ok)
+      assert.are.equal("failed", r.outcome)
+      assert.is_truthy(r.err.kind)
+    end
+    local page, err = bad.users.user_pages{ page_size = 10, concurrency = 4 }:next()
+    assert.is_nil(page)
+    assert.is_truthy(err.kind)
+    bad:close()
+  end)
+
+  it("refuses a typo in its options with the nearest known name, and sends nothing", function()
+    emu.clear_log()
+    local calls = { { "get_users" } }
+    assert.has_error(function() client:batch(calls, { jurnal = "x.jsonl" }) end,
+      "purecloud: client:batch: unknown option 'jurnal' (did you mean 'journal'?)")
+    assert.has_error(function() client:batch(calls, { concurency = 8 }) end,
+      "purecloud: client:batch: unknown option 'concurency' (did you mean 'concurrency'?)")
+    assert.has_error(function() client.users.user_pages{ concurency = 8 } end,
+      "purecloud: users.user_pages: unknown option 'concurency' (did you mean 'concurrency'?)")
+    assert.has_error(function() client.users.each_user{ concurrancy = 8 } end,
+      "purecloud: users.user_pages: unknown option 'concurrancy' (did you mean 'concurrency'?)")
+    assert.are.equal(0, #emu.log())
+  end)
+end)
