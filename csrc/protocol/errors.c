@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "protocol/protocol.h"
+#include "text.h"
 
 #define OWNERS_KEY "purecloud.secret_owners"
 #define SCRUB_DEPTH 8
@@ -212,31 +213,6 @@ void pc_scrub(lua_State *L, int idx) {
 
 /* ---- the escape ------------------------------------------------------- */
 
-/* The length of the valid UTF-8 sequence at s (n bytes left, s[0] >= 0x80)
- * and its code point, or 0 when it is not one. */
-static size_t utf8_seq(const unsigned char *s, size_t n, unsigned long *cp) {
-    unsigned char c = s[0];
-    size_t len;
-    unsigned char lo = 0x80, hi = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf) len = 2;
-    else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        if (c == 0xe0) lo = 0xa0;
-        if (c == 0xed) hi = 0x9f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        if (c == 0xf0) lo = 0x90;
-        if (c == 0xf4) hi = 0x8f;
-    } else return 0;
-    if (n < len || s[1] < lo || s[1] > hi) return 0;
-    for (size_t i = 2; i < len; i++)
-        if (s[i] < 0x80 || s[i] > 0xbf) return 0;
-    unsigned long v = c & (len == 2 ? 0x1f : len == 3 ? 0x0f : 0x07);
-    for (size_t i = 1; i < len; i++) v = (v << 6) | (s[i] & 0x3f);
-    *cp = v;
-    return len;
-}
-
 /* Append s as one line: every control byte escaped (\n, \r, \t, \xHH), C1
  * controls and the Unicode line and paragraph separators as \uHHHH, bytes
  * that are not UTF-8 as \xHH. The one escape of errors and log lines. */
@@ -250,16 +226,18 @@ static void add_escaped_line(luaL_Buffer *b, const char *str, size_t n) {
             continue;
         }
         if (c >= 0x80) {
-            unsigned long cp = 0;
-            size_t len = utf8_seq(s + i, n - i, &cp);
-            if (len && !(cp <= 0x9f || cp == 0x2028 || cp == 0x2029)) {
+            size_t len = pc_utf8_seq(s + i, s + n); /* (the one UTF-8 rule, text.h) */
+            unsigned cp = len == 2 && c == 0xc2 && s[i + 1] <= 0x9f ? s[i + 1] /* C1: U+0080-U+009F */
+                        : len == 3 && c == 0xe2 && s[i + 1] == 0x80 && (s[i + 2] == 0xa8 || s[i + 2] == 0xa9)
+                            ? 0x2000u + (s[i + 2] - 0x80u) /* U+2028, U+2029 */
+                            : 0;
+            if (len && !cp) {
                 luaL_addlstring(b, str + i, len);
                 i += len - 1;
                 continue;
             }
             if (len) { /* a C1 control or a separator */
-                char u[7] = {'\\', 'u', hex[(cp >> 12) & 15], hex[(cp >> 8) & 15], hex[(cp >> 4) & 15],
-                             hex[cp & 15], 0};
+                char u[6] = {'\\', 'u', hex[(cp >> 12) & 15], hex[(cp >> 8) & 15], hex[(cp >> 4) & 15], hex[cp & 15]};
                 luaL_addlstring(b, u, 6);
                 i += len - 1;
                 continue;
