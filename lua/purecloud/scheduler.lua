@@ -37,8 +37,11 @@
 --    raise in its caller's code) marks the scheduler stopping: batches and
 --    pagers start nothing new while the tasks in flight end.
 --
+-- 5. **Host threads are collected one at a time** (see Group:_wait_thread).
+--
 -- A host I/O table that can run tasks itself says so with a `threads` field
--- `{ spawn = f(fn, …) → handle, wait = f(h1, h2, …) → true, fn's results… }`
+-- `{ spawn = f(fn, …) → handle, wait = f(h) → true, fn's results…,
+--    event = f() → { post = f(), wait = f(timeout) } (optional) }`
 -- (the shape of `ngx.thread.spawn` / `ngx.thread.wait`, which is what
 -- `purecloud.transport.ngx` gives): then every task is a host thread that
 -- uses that I/O directly — inside nginx each cosocket call yields to the
@@ -202,10 +205,17 @@ local function park(self, task, cond)
   task.parked_on = cond
 end
 
--- Host threads: each returns the task and fn's results, pcall-style.
+-- Host threads: each returns the task and fn's results, pcall-style, and
+-- says it has ended (rule 5) before it returns.
+local function ended(task, ...)
+  task.ended = true
+  local ev = task.group.event
+  if ev then ev.post() end
+  return task, ...
+end
 local function thread_body(client, io, task, fn, ...)
   client:bind_io(io)
-  return task, pcall(fn, ...)
+  return ended(task, pcall(fn, ...))
 end
 
 local function finish(task, ok, ...)
@@ -226,6 +236,9 @@ function Group:spawn(fn, on_done, ...)
   local client = s.client
   local task = { on_done = on_done, group = self, sched = s }
   if s.threads then
+    if self.event == nil then self.event = s.threads.event and s.threads.event() or false end
+    self.seq = (self.seq or 0) + 1
+    task.seq = self.seq
     local ok, handle = pcall(s.threads.spawn, thread_body, client, s.base, task, fn, ...)
     if not ok then error("purecloud: could not start a host thread: " .. tostring(handle), 2) end
     self.live = self.live + 1
@@ -368,25 +381,35 @@ function Scheduler:_drive(predicate, deadline)
   end
 end
 
--- Threads mode: wait for one of the group's threads and hand its results on.
-function Group:_wait_thread()
-  local handles = {}
-  for h in pairs(self.threads) do handles[#handles + 1] = h end
-  local res = pack(self.sched.threads.wait(unpack(handles)))
-  -- res: true, task, pcall_ok, values…  (or false, error when the thread died)
-  local task = res[2]
-  if not res[1] or type(task) ~= "table" or task.group ~= self then
-    -- Only a killed or broken host thread gets here; drop every dead one.
-    for h, t in pairs(self.threads) do
-      if co_status(h) == "dead" then
-        self.threads[h] = nil
-        finish(t, false, "purecloud: host thread ended abnormally: " .. tostring(res[2]))
-      end
-    end
+-- Threads mode: collect one of the group's threads and hand its results on.
+-- A thread is only ever waited for alone, once it has said it ended (or,
+-- with no event, the oldest): ngx.thread.wait(h1, h2, …) leaves the threads
+-- it did not return marked as waited for by the caller, and nginx then
+-- resumes the caller with such a thread's results when it ends — in the
+-- middle of whatever cosocket call the caller is making by then.
+function Group:_wait_thread(deadline)
+  local s = self.sched
+  local pick
+  for h, t in pairs(self.threads) do
+    if t.ended or co_status(h) == "dead" then pick = h break end
+  end
+  if not pick and self.event then
+    local left = deadline and deadline - s.io.now() or 60
+    if left <= 0 then return end
+    self.event.wait(left < 60 and left or 60)
     return
   end
-  for h, t in pairs(self.threads) do
-    if t == task then self.threads[h] = nil break end
+  if not pick then
+    for h, t in pairs(self.threads) do
+      if not pick or t.seq < self.threads[pick].seq then pick = h end
+    end
+  end
+  local task = self.threads[pick]
+  self.threads[pick] = nil
+  local res = pack(s.threads.wait(pick))
+  -- res: true, task, pcall_ok, values…  (or false, error when the thread died)
+  if not res[1] or res[2] ~= task then
+    return finish(task, false, "purecloud: host thread ended abnormally: " .. tostring(res[2]))
   end
   finish(task, unpack(res, 3, res.n))
 end
@@ -400,7 +423,8 @@ function Group:wait_until(predicate, deadline)
     while true do
       if predicate() then return true end
       if self.live == 0 then return false end
-      self:_wait_thread()
+      if deadline and s.io.now() >= deadline then return false end
+      self:_wait_thread(deadline)
     end
   end
   local co = co_running()

@@ -100,6 +100,37 @@ describe("inside nginx with LuaJIT (the examples/nginx recipe)", function()
     assert.are.equal(3, r.pager_peak)
   end)
 
+  it("does I/O in on_result while the batch's other calls are in flight (a call, a pager)", function()
+    emu.reset{ users = 120 }
+    config(20)
+    -- (ngx.thread.wait on several threads once resumed the caller in the
+    -- middle of such a call with another thread's results.)
+    for _, mode in ipairs{ "plain", "pager" } do
+      local _, r = harness.get(ngx_srv.url, "/t/on_result_io", { mode = mode })
+      assert.is_true(r.ok, mode .. ": " .. tostring(r.err))
+      assert.are.same(mode == "plain" and { 2, 2, 2 } or { 120, 120, 120 }, r.got)
+    end
+  end)
+
+  it("nests batches and pagers over light threads: each bound honoured, every call answered", function()
+    emu.reset{ users = 120 }
+    config(20)
+    local status, r = harness.get(ngx_srv.url, "/t/compose")
+    if status ~= 200 then
+      local f = io.open(ngx_srv.prefix .. "/error.log")
+      r = tostring(r) .. (f and f:read("*a"):sub(-3000) or "")
+    end
+    assert.are.equal(200, status, tostring(r))
+    assert.is_nil(r.error, tostring(r.error))
+    assert.are.same({ 6, 120, 0 }, { r.pages, r.seen, r.failed })
+    assert.is_true(r.pager_batch_peak <= 8 and r.pager_batch_peak >= 4, "peak " .. r.pager_batch_peak)
+    assert.are.equal(3, r.on_result_results)
+    assert.are.same({ 120, 120, 120 }, r.on_result_listed)
+    assert.are.equal(0, r.nested_failed)
+    assert.are.same({ 120, 120, 120 }, r.nested)
+    assert.is_true(r.nested_peak <= 12 and r.nested_peak > 3, "peak " .. r.nested_peak)
+  end)
+
   it("raises a failed page in the for form instead of ending the list", function()
     emu.reset{ users = 100 }
     emu.fault{ method = "GET", path = "/api/v2/users", query = { pageNumber = "4" }, status = 400, count = 1 }

@@ -124,6 +124,79 @@ function M.bounds()
   reply{ batch_peak = batch_peak, batch_failed = failed, pager_peak = peak, n = n }
 end
 
+-- Batches and pagers nested over light threads: a batch inside a
+-- prefetching pager, a pager inside on_result, a pager and a batch inside a
+-- batch call; the most calls in flight at once for each.
+-- I/O in on_result while the batch's other calls are in flight.
+function M.on_result_io()
+  local c = new_client()
+  assert(c:token())
+  local mode = arg("mode", "plain")
+  local got = {}
+  local ok, err = pcall(c.batch, c, { { "get_users" }, { "get_users" }, { "get_users" } }, { concurrency = 3,
+    on_result = function(i)
+      if mode == "plain" then
+        local r = c.users.get_users{ page_size = 2 }
+        got[i] = r and #r.entities or -1
+      else
+        local n = 0
+        for _ in c.users.each_user{ page_size = 25, concurrency = 4 } do n = n + 1 end
+        got[i] = n
+      end
+    end })
+  reply{ ok = ok, err = not ok and tostring(err) or nil, got = got }
+end
+
+function M.compose()
+  local inflight, peak = 0, 0
+  local c = new_client(function(t)
+    return function(req)
+      inflight = inflight + 1
+      if inflight > peak then peak = inflight end
+      local res, err = t(req)
+      inflight = inflight - 1
+      return res, err
+    end
+  end)
+  assert(c:token())
+  local out = { pages = 0, seen = 0, failed = 0 }
+  peak = 0
+  for page in c.users.user_pages{ page_size = 20, concurrency = 4 } do
+    out.pages = out.pages + 1
+    local calls = {}
+    for i, u in ipairs(page.entities) do calls[i] = { "get_user_id", u.id } end
+    local results, failed = c:batch(calls, { concurrency = 4 })
+    out.seen, out.failed = out.seen + #results, out.failed + failed
+  end
+  out.pager_batch_peak = peak
+  peak = 0
+  local listed = {}
+  local okb, results = pcall(c.batch, c, { { "get_users" }, { "get_users" }, { "get_users" } }, { concurrency = 3,
+    on_result = function(i)
+      local n = 0
+      for _ in c.users.each_user{ page_size = 25, concurrency = 4 } do n = n + 1 end
+      listed[i] = n
+    end })
+  if not okb then return reply{ error = tostring(results) } end
+  out.on_result_listed, out.on_result_results = listed, #results
+  peak = 0
+  local calls = {}
+  for k = 1, 3 do
+    calls[k] = function()
+      local n = 0
+      for _ in c.users.each_user{ page_size = 10, concurrency = 4 } do n = n + 1 end
+      local r, f = c:batch({ { "get_users" }, { "get_users" } }, { concurrency = 2 })
+      assert(#r == 2 and f == 0)
+      return n
+    end
+  end
+  local nested, nfailed = c:batch(calls, { concurrency = 3 })
+  out.nested_failed, out.nested_peak = nfailed, peak
+  out.nested = {}
+  for k, r in ipairs(nested) do out.nested[k] = r.value or tostring(r.err) end
+  reply(out)
+end
+
 -- An error on a page mid-way raises in the for form.
 function M.raise()
   local c = app_client()
