@@ -95,9 +95,14 @@ local function gen_string(rand)
   local text, value = { '"' }, {}
   for i = 1, rand(7) do
     local r = rand(12)
-    if r == 0 then -- a lone surrogate: U+FFFD
-      text[#text + 1] = ("\\u%04x"):format(0xD800 + rand(0x800))
-      value[i] = utf8_bytes(0xFFFD)
+    if r == 0 then -- a lone surrogate: U+FFFD (a low one, or a high one not followed by an escape)
+      if rand(2) == 0 then
+        text[#text + 1] = ("\\u%04x"):format(0xDC00 + rand(0x400))
+        value[i] = utf8_bytes(0xFFFD)
+      else
+        text[#text + 1] = ("\\u%04X!"):format(0xD800 + rand(0x400))
+        value[i] = utf8_bytes(0xFFFD) .. "!"
+      end
     else
       local cp = CODEPOINTS[rand(#CODEPOINTS) + 1]
       local how = rand(3)
