@@ -181,6 +181,7 @@ BENCH_RUNS ?= 5
 bench: all
 	lua5.4 bench/run.lua $(BENCH_RUNS)
 	lua5.4 bench/pagination.lua
+	lua5.4 bench/journal.lua
 
 # The nginx recipe (examples/nginx): needs an emulator (emulator/ctl start) or
 # PURECLOUD_BASE_URL + credentials; `examples/nginx/run stop` stops it.

@@ -202,7 +202,17 @@ describe("client:batch with a journal", function()
     assert.is_false(ok)
     assert.matches("cannot be fingerprinted", err)
     assert.has_error(function() client:batch(calls, { journal = dir .. "/x.jsonl", journal_sync = "yes" }) end)
+    -- In use: another holder (here this process, through a second open) has it locked.
+    local held = assert(require("purecloud.core").journal_open(dir .. "/held.jsonl"))
+    ok, err = pcall(client.batch, client, calls, { journal = dir .. "/held.jsonl" })
+    assert.is_false(ok)
+    assert.matches("is in use by another process", err)
+    held:close()
     assert.are.equal(0, #emu.log())
+    -- An existing journal of wider mode is made private.
+    os.execute("touch " .. dir .. "/wide.jsonl && chmod 644 " .. dir .. "/wide.jsonl")
+    client:batch({}, { journal = dir .. "/wide.jsonl" })
+    assert.are.equal("600", (select(2, shell.run("stat -c %a " .. dir .. "/wide.jsonl")):gsub("%s", "")))
   end)
 
   it("stops on a raise in on_result: nothing new starts, the calls in flight end, every call accounted for", function()
