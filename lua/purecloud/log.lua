@@ -80,7 +80,11 @@ function M.new(option)
     sink = option
   elseif t == "table" then
     for k in pairs(option) do
-      if not FIELDS[k] then bad(("has an unknown field %q: use level, sink or format"):format(tostring(k))) end
+      if not FIELDS[k] then
+        local near = require("purecloud.keys").nearest(k, FIELDS)
+        bad(("has an unknown field %q%s: use level, sink or format"):format(tostring(k),
+          near and (" (did you mean '" .. near .. "'?)") or ""))
+      end
     end
     if option.level ~= nil then threshold = level_of(option.level) end
     if option.sink ~= nil and type(option.sink) ~= "function" then

@@ -21,6 +21,7 @@
 local core = require "purecloud.core"
 local regions = require "purecloud.regions"
 local request = require "purecloud.request"
+local keys = require "purecloud.keys"
 
 local M = {}
 
@@ -142,7 +143,10 @@ function M.check(opts)
   if type(opts) ~= "table" then error("purecloud.new: expected a table of options", 3) end
   for k, v in pairs(opts) do
     local spec = TYPES[k]
-    if not spec then fail("unknown option '%s'", tostring(k)) end
+    if not spec then
+      local near = keys.nearest(k, TYPES)
+      fail("unknown option '%s'%s", tostring(k), near and (" (did you mean '" .. near .. "'?)") or "")
+    end
     check_type(k, v, spec)
   end
   for _, k in ipairs(TEXT) do
@@ -167,7 +171,10 @@ function M.check(opts)
     retry = false
   elseif type(opts.retry) == "table" then
     for k, v in pairs(opts.retry) do
-      if not M.RETRY[k] then fail("unknown retry option '%s'", tostring(k)) end
+      if not M.RETRY[k] then
+        local near = keys.nearest(k, M.RETRY)
+        fail("unknown retry option '%s'%s", tostring(k), near and (" (did you mean '" .. near .. "'?)") or "")
+      end
       if type(v) ~= "number" then fail("retry option '%s' must be a number, got %s", k, type(v)) end
       number_in("retry." .. k, v, 0, 86400, "a number of " .. (k == "max_retries" and "retries" or "seconds")
         .. " from 0 to 86400")

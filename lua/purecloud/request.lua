@@ -16,6 +16,7 @@
 -- sent), naming what was refused.
 -- @module purecloud.request
 local core = require "purecloud.core"
+local keys = require "purecloud.keys"
 -- (hot-path globals as upvalues: each global is a lookup in _G)
 local error, pairs, pcall, type = error, pairs, pcall, type
 
@@ -127,6 +128,9 @@ local checked, nchecked = {}, 0
 -- @string path a template such as "/api/v2/users/{userId}"
 -- @tparam table args { path, query, body, json, headers, safe }
 -- @return req, safe
+--- The keys of `client:request`'s args table.
+M.ARGS = { path = true, query = true, body = true, json = true, headers = true, op = true, safe = true }
+
 function M.build(cfg, method, path, args)
   if type(method) ~= "string" or not METHODS[method] then
     error("purecloud: request: method must be one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS", 3)
@@ -139,6 +143,9 @@ function M.build(cfg, method, path, args)
   end
   if args ~= nil and type(args) ~= "table" then error("purecloud: request: args must be a table", 3) end
   args = args or {}
+  for k in pairs(args) do
+    if not M.ARGS[k] then error(keys.unknown("client:request", k, M.ARGS), 3) end
+  end
   local ok, url = pcall(core.build_url, cfg.base_url, path, args.path, args.query)
   if not ok then error(url, 3) end
   if #url > MAX_URL then

@@ -113,3 +113,25 @@ describe("batches and pagers nest (one scheduler per client)", function()
     assert.are.equal(0, #emu.log())
   end)
 end)
+
+describe("every option table refuses a typo with the nearest known name #hermetic", function()
+  local purecloud = require "purecloud"
+  local function message_of(f)
+    local ok, err = pcall(f)
+    assert.is_false(ok)
+    return tostring(err)
+  end
+  it("purecloud.new, its retry and log tables, client:request's args", function()
+    assert.matches("unknown option 'client_secert' %(did you mean 'client_secret'%?%)",
+      message_of(function() purecloud.new{ client_id = "a", client_secert = "b" } end))
+    assert.matches("unknown retry option 'max_retrys' %(did you mean 'max_retries'%?%)",
+      message_of(function() purecloud.new{ retry = { max_retrys = 1 } } end))
+    assert.matches("unknown field \"levle\" %(did you mean 'level'%?%)",
+      message_of(function() purecloud.new{ log = { levle = "info" } } end))
+    local c = purecloud.new{ access_token = "t", base_url = "http://127.0.0.1:9", transport = function()
+      error("nothing may be sent") end }
+    assert.matches("client:request: unknown option 'heders' %(did you mean 'headers'%?%)",
+      message_of(function() c:request("GET", "/api/v2/users", { heders = {} }) end))
+    assert.matches("unknown option 'bogus'$", message_of(function() purecloud.new{ bogus = 1 } end))
+  end)
+end)
