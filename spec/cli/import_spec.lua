@@ -141,15 +141,42 @@ describe("purecloud users import", function()
     assert.are.equal(1, code, err)
     assert.matches("1 unknown", err)
     assert.are.equal(2, #h.lines(out))
+    -- --skip-existing looks it up by its email: found, with its id; not sent again.
+    local posts = emu.stats().requests["POST /api/v2/users"]
     code, out, err = h.run("users import " .. file .. " --journal " .. journal .. " --skip-existing", PW)
     assert.are.equal(0, code, err)
+    assert.matches("import: 3 done, 0 failed\n", err)
     local byline = {}
     for _, r in ipairs(decoded(out)) do byline[r.line] = r end
     assert.is_true(byline[1].journaled)
     assert.is_true(byline[3].journaled)
     assert.is_true(byline[2].existing)
     assert.are.equal("lost-2@example.com", byline[2].email)
+    local held
+    for _, u in ipairs(emu.all_users()) do if u.email == "lost-2@example.com" then held = u end end
+    assert.are.equal(held.id, byline[2].id)
+    assert.are.equal(posts, emu.stats().requests["POST /api/v2/users"])
     assert.are.equal(3, emu.stats().users_created)
+  end)
+
+  it("--skip-existing sends again an unknown create the server did not apply", function()
+    h.users_file(file, 2, "reset")
+    -- The first create's connection is reset before the route runs: sent (maybe), not applied.
+    emu.fault{ method = "POST", path = "/api/v2/users", action = "reset", count = 1 }
+    local code, out, err = h.run("users import " .. file .. " --concurrency 1 --journal " .. journal, PW)
+    assert.are.equal(1, code, err)
+    assert.matches("import: unknown: [^\n]*:1: reset%-1@example%.com: ", err)
+    assert.are.equal(1, #h.lines(out))
+    assert.are.equal(1, emu.stats().users_created)
+    code, out, err = h.run("users import " .. file .. " --journal " .. journal .. " --skip-existing", PW)
+    assert.are.equal(0, code, err)
+    local byline = {}
+    for _, r in ipairs(decoded(out)) do byline[r.line] = r end
+    assert.is_string(byline[1].id)
+    assert.is_nil(byline[1].existing)
+    assert.is_true(byline[2].journaled)
+    assert.are.equal(2, emu.stats().users_created)
+    assert.are.equal(1, emulator_emails()["reset-1@example.com"])
   end)
 
   it("--skip-existing counts an email that exists as done", function()
