@@ -1,6 +1,6 @@
 --- Shared token stores: one client-credentials token for many clients.
 --
--- A store is a table of five functions (all may yield, e.g. over cosockets):
+-- A store is a table of five functions:
 --
 --  * `get(key)` → `token, seconds_left` or `nil`
 --  * `set(key, token, seconds)`
@@ -9,6 +9,18 @@
 --    `key`, `false` when someone else does. The lock must expire by itself
 --    after `seconds`, so a holder that dies cannot block the others forever.
 --  * `unlock(key)` — release it.
+--
+-- Each call runs under `pcall`: a store function that raises fails that one
+-- call with an `auth` error ("the token store raised in get: …", scrubbed
+-- of secrets, one line), never a raise through the request loop. A store
+-- function may yield (cosockets, e.g. lua-resty-redis inside OpenResty) on
+-- LuaJIT and Lua 5.2–5.4, where `pcall` is yieldable; on PUC Lua 5.1 it must
+-- not (a yield there fails the call with "attempt to yield across…"). The
+-- two stores below never yield (an nginx shared dict does not).
+--
+-- A token `get` returns must be 1–8192 bytes of visible ASCII, else the call
+-- fails with an `auth` error and nothing is sent; a `seconds_left` that is
+-- not a number above 1 counts as a miss (the token is fetched again).
 --
 -- How clients use it for a client-credentials token: `get`; on a miss,
 -- `lock`; the holder asks the login service, `set`s the token and `unlock`s;
