@@ -485,3 +485,30 @@ describe("the request loop #hermetic", function()
     end)
   end)
 end)
+
+describe("a write is sent at most once, but for 401 and 429 #hermetic", function()
+  -- The rule README "Retries and auth" states (rules 3, 4, 5, 6 above):
+  -- the requests a POST and a PATCH make, answered `first` once, then 200.
+  local function sends(method, first)
+    local io = fake.new(function(_, n)
+      if n > 1 then return fake.res(200, { id = "u1" }) end
+      if type(first) == "number" then return fake.res(first, { code = "x", message = "refused" }, { ["Retry-After"] = "0" }) end
+      return nil, fake.terr(true, first)
+    end)
+    local c = fake.client(io)
+    c:request(method, method == "POST" and "/api/v2/users" or "/api/v2/users/u1", { body = { name = "a" } })
+    return #io.api
+  end
+
+  for _, method in ipairs{ "POST", "PATCH" } do
+    it(method .. ": 401 and 429 send it again once, nothing else does", function()
+      assert.are.equal(2, sends(method, 401))
+      assert.are.equal(2, sends(method, 429))
+      for _, status in ipairs{ 400, 403, 404, 409, 500, 502, 503, 504 } do
+        assert.are.equal(1, sends(method, status), status)
+      end
+      assert.are.equal(1, sends(method, { message = "connection reset" }))
+      assert.are.equal(1, sends(method, { kind = "timeout", message = "timed out" }))
+    end)
+  end
+end)
