@@ -143,7 +143,7 @@ $(MODASANCURL): $(CURL_SRCS) $(HDRS) Makefile
 
 # Memory checks over the C-heavy specs (slow: minutes). busted re-executes
 # itself under lua5.4, hence --trace-children; only definite leaks fail.
-VG_SPECS ?= spec/protocol spec/users/validation_spec.lua spec/users/operations_spec.lua
+VG_SPECS ?= spec/protocol spec/journal spec/users/validation_spec.lua spec/users/operations_spec.lua
 valgrind: all
 	@./tools/with-emulator valgrind -q --trace-children=yes --leak-check=full --errors-for-leak-kinds=definite \
 	  --error-exitcode=9 lua5.4 /usr/bin/busted -o plainTerminal $(VG_SPECS)

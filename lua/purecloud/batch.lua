@@ -172,8 +172,8 @@ function M.run(client, calls, opts)
       qhead = qhead + 1
       local i = q[1]
       local entry = entry_of(q[2], q[3], q[4])
-      state[i], in_flight = "ended", in_flight - 1
       results[i] = entry
+      state[i], in_flight = "ended", in_flight - 1
       if not entry.ok then failed = failed + 1 end
       if jr then
         local info = q[5]
@@ -264,7 +264,7 @@ function M.run(client, calls, opts)
     end
   end)
   for i = 1, n do
-    if state[i] == "started" then
+    if state[i] == "started" or (state[i] ~= nil and results[i] == nil) then
       results[i] = in_flight_unknown(cause)
       if jr then jr:ended(i, "unknown", nil, results[i].err) end
     elseif state[i] == nil then

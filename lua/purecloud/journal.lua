@@ -65,6 +65,8 @@ local function canon(v, out, depth, seen)
     out[#out + 1] = v and "T" or "F"
   elseif t == "nil" then
     out[#out + 1] = "Z"
+  elseif v == core.null then
+    out[#out + 1] = "N" -- JSON null in a body (the same value in every run)
   elseif t == "table" then
     if depth > MAX_DEPTH then return nil, "nested deeper than " .. MAX_DEPTH .. " levels" end
     if seen[v] then return nil, "a table that contains itself" end
