@@ -112,6 +112,15 @@ end
 local function resolve_hosts(opts)
   local env = opts.environment or "mypurecloud.com"
   env = regions[env] or env
+  -- A host name is at most 253 bytes (RFC 1035); a URL option at most 2048
+  -- (what every browser and proxy takes). The value is not quoted: it may be
+  -- anything a script read from its environment.
+  if #env > 253 then fail("option 'environment' is %d bytes long: a host suffix is at most 253", #env) end
+  for _, k in ipairs({ "base_url", "login_url" }) do
+    if type(opts[k]) == "string" and #opts[k] > 2048 then
+      fail("option '%s' is %d bytes long: a URL option is at most 2048", k, #opts[k])
+    end
+  end
   if env:find("[@:/]") then
     fail("option 'environment' must be a host suffix such as mypurecloud.ie or a region such as eu_west_1, "
       .. "without a scheme or credentials (the value is not shown)")

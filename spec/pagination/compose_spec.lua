@@ -133,5 +133,11 @@ describe("every option table refuses a typo with the nearest known name #hermeti
     assert.matches("client:request: unknown option 'heders' %(did you mean 'headers'%?%)",
       message_of(function() c:request("GET", "/api/v2/users", { heders = {} }) end))
     assert.matches("unknown option 'bogus'$", message_of(function() purecloud.new{ bogus = 1 } end))
+    -- An oversized environment or URL is refused at new, without being quoted.
+    local m = message_of(function() purecloud.new{ environment = ("a"):rep(100000) } end)
+    assert.matches("'environment' is 100000 bytes long", m)
+    assert.is_true(#m < 200)
+    assert.matches("'base_url' is %d+ bytes long",
+      message_of(function() purecloud.new{ base_url = "http://h/" .. ("a"):rep(3000) } end))
   end)
 end)
