@@ -27,8 +27,9 @@
 --
 -- **Journal.** With `opts.journal = PATH` every call is recorded before it
 -- starts and when it ends (`purecloud.journal`), so a re-run of the same
--- calls with the same journal runs only what never started, and never
--- sends again what may have been applied.
+-- calls with the same journal runs only what never started (and, with
+-- `opts.retry_failed`, what failed), and never sends again what may have
+-- been applied.
 -- @module purecloud.batch
 local core = require "purecloud.core"
 local scheduler = require "purecloud.scheduler"
@@ -47,7 +48,8 @@ local YIELDABLE_PCALL = _VERSION ~= "Lua 5.1" or jit ~= nil -- luacheck: ignore 
 local function is_integer(x) return type(x) == "number" and x % 1 == 0 end
 
 M.DEFAULT_CONCURRENCY = 4
-M.OPTIONS = { concurrency = true, on_result = true, journal = true, journal_sync = true, grace = true }
+M.OPTIONS = { concurrency = true, on_result = true, journal = true, journal_sync = true, grace = true,
+  retry_failed = true }
 
 local function as_function(client, call, i)
   if type(call) == "function" then return call end
@@ -76,6 +78,9 @@ local function check_opts(client, opts)
   end
   if opts.journal_sync ~= nil and type(opts.journal_sync) ~= "boolean" then
     error("purecloud: client:batch: opts.journal_sync must be a boolean", 3)
+  end
+  if opts.retry_failed ~= nil and type(opts.retry_failed) ~= "boolean" then
+    error("purecloud: client:batch: opts.retry_failed must be a boolean", 3)
   end
   local grace = opts.grace
   if grace == nil then grace = client.timeout or 30 end
@@ -140,7 +145,8 @@ end
 -- @param client the client
 -- @param calls array of calls
 -- @param opts { concurrency = n (default 4), on_result = function(i, entry) (progress, called in the
---   caller's coroutine as each call ends), journal = path, journal_sync = bool, grace = seconds }
+--   caller's coroutine as each call ends), journal = path, journal_sync = bool, grace = seconds,
+--   retry_failed = bool (run again the calls a journal recorded as failed) }
 -- @return results (array of { ok, value | err, outcome }), number of failed calls
 function M.run(client, calls, opts)
   if type(calls) ~= "table" then error("purecloud: calls must be an array", 2) end
@@ -215,6 +221,8 @@ function M.run(client, calls, opts)
     if jr then
       for i = 1, n do
         local outcome, rec = jr:recorded(i)
+        -- (a failure was a refusal or never sent: running it again is no duplicate)
+        if outcome == "failed" and opts.retry_failed then outcome = nil end
         if outcome then
           local entry = entry_of_record(outcome, rec, opts.journal)
           results[i], state[i] = entry, "ended"

@@ -16,11 +16,13 @@
 --
 -- 1. **Write-ahead.** A call's `sent` line is flushed before the call is
 --    started; its outcome line before the next call starts.
--- 2. **Never twice.** On a re-run, a call with an outcome line is not run
---    again (its recorded result is returned); a call with only a `sent`
---    line (the run died while it was in flight) or an `unknown` line is
---    never sent again: it is returned as failed with `outcome = "unknown"`,
---    for the caller to check (for a user: search by email).
+-- 2. **Never twice.** A call stands at its last line. On a re-run, a call
+--    whose last line is an outcome is not run again (its recorded result
+--    is returned; with the batch's `retry_failed`, a `failed` one — refused
+--    by the server or never sent — runs again); a call whose last line is
+--    `sent` (the run died while it was in flight) or `unknown` is never
+--    sent again: it is returned as failed with `outcome = "unknown"`, for
+--    the caller to check (for a user: search by email).
 -- 3. **Same calls.** The header holds the number of calls and a fingerprint
 --    of the whole list (operation names and arguments, hashed: no argument
 --    is written in clear); a journal whose header does not match the calls
@@ -195,11 +197,10 @@ local function read(contents, path, where, n, whole)
       if type(i) ~= "number" or i % 1 ~= 0 or i < 1 or i > n or not M.OUTCOMES[outcome] then
         refuse(where, path, ("is damaged at line %d (no call index or outcome)"):format(lineno))
       end
-      local prev = records[i]
-      -- An outcome line settles the call; a later `sent` line cannot unsettle it.
-      if not prev or prev.outcome == "sent" or prev.outcome == "unknown" and outcome ~= "sent" then
-        records[i] = rec
-      end
+      -- The last line of a call is what it stands at: a `sent` line after
+      -- a failure is a run that sent it again (`retry_failed`) and may
+      -- have been applied.
+      records[i] = rec
     end
   end
   return records, keep, header ~= nil

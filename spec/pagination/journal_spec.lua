@@ -131,6 +131,32 @@ describe("client:batch with a journal", function()
     end
   end)
 
+  it("returns a recorded failure without sending it, and sends it again with retry_failed", function()
+    local path = dir .. "/run.jsonl"
+    local calls = create_calls(3, "f")
+    client:batch({ calls[2] }, {}) -- user 2 exists: its create fails with a conflict
+    local first = client:batch(calls, { journal = path })
+    assert.are.same({ "done", "failed", "done" }, { first[1].outcome, first[2].outcome, first[3].outcome })
+    local before = creates_received()
+    local again = client:batch(calls, { journal = path })
+    assert.are.equal(before, creates_received())
+    assert.are.equal("failed", again[2].outcome)
+    assert.is_true(again[2].journaled)
+    assert.matches("recorded in an earlier run", tostring(again[2].err))
+    local retried = client:batch(calls, { journal = path, retry_failed = true })
+    assert.are.equal(before + 1, creates_received(), "only the failed call is sent again")
+    assert.are.equal("failed", retried[2].outcome)
+    assert.is_nil(retried[2].journaled)
+    assert.is_true(retried[1].journaled and retried[3].journaled)
+    -- A retried call whose run died after its new sent line stands at that line: unknown.
+    local f = assert(io.open(path, "ab"))
+    f:write(require("purecloud.journal").line_of{ i = 2, outcome = "sent" })
+    f:close()
+    local last = client:batch(calls, { journal = path, retry_failed = true })
+    assert.are.equal("unknown", last[2].outcome)
+    assert.are.equal(before + 1, creates_received())
+  end)
+
   it("refuses a journal written for other calls, and sends nothing", function()
     local path = dir .. "/run.jsonl"
     client:batch(create_calls(2, "a"), { journal = path })
