@@ -33,6 +33,13 @@ local function creates_received()
   return emu.stats().requests["POST /api/v2/users"] or 0
 end
 
+-- Child processes still running when a spec fails are ended with it.
+local children = {}
+local function end_children()
+  for pid in pairs(children) do os.execute("kill -9 " .. pid .. " 2>/dev/null") end
+  children = {}
+end
+
 -- Start spec/support/bulk_child.lua in the background; returns its pid and
 -- the file its output goes to.
 local function start_child(dir, tag, journal, n, concurrency, prefix)
@@ -47,10 +54,15 @@ local function start_child(dir, tag, journal, n, concurrency, prefix)
     if pid then break end
     os.execute("sleep 0.02")
   end
-  return assert(pid, "the child did not start"), out
+  assert(pid, "the child did not start")
+  children[pid] = true
+  return pid, out
 end
 
-local function alive(pid) return os.execute("kill -0 " .. pid .. " 2>/dev/null") == true end
+local function alive(pid)
+  local r = os.execute("kill -0 " .. pid .. " 2>/dev/null")
+  return r == true or r == 0 -- (Lua 5.1: the status number)
+end
 
 local function wait_exit(pid, seconds)
   local t = os.time() + seconds
@@ -94,6 +106,7 @@ describe("client:batch with a journal", function()
     dir = tmpdir()
   end)
   after_each(function()
+    end_children()
     client:close()
     emu.config{ latency_ms = 0 }
     os.execute("rm -rf " .. dir)
@@ -315,6 +328,7 @@ describe("the journal survives kill -9", function()
   local dir
   before_each(function() dir = tmpdir() end)
   after_each(function()
+    end_children()
     emu.config{ latency_ms = 0 }
     os.execute("rm -rf " .. dir)
   end)
