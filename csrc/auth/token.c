@@ -188,18 +188,20 @@ static int l_new(lua_State *L) {
         if (!ok) return luaL_error(L, "purecloud: out of memory");
     }
     if (a->client_id && a->client_secret) {
-        size_t in = strlen(a->client_id), sn = strlen(a->client_secret);
-        unsigned char *cred = malloc(in + 1 + sn);
-        if (!cred) return luaL_error(L, "purecloud: out of memory");
-        memcpy(cred, a->client_id, in);
-        cred[in] = ':';
-        memcpy(cred + in + 1, a->client_secret, sn);
+        /* "id:secret" in a userdata-owned buffer (wiped when released, or
+         * collected if a raise comes first); its base64 is the one copy of
+         * the Basic credentials every token request sends. */
+        pc_buf *cred = pc_buf_new(L);
+        int cred_idx = lua_gettop(L);
+        if (!pc_buf_add(cred, a->client_id, strlen(a->client_id)) || !pc_buf_add(cred, ":", 1) ||
+            !pc_buf_add(cred, a->client_secret, strlen(a->client_secret)))
+            return luaL_error(L, "purecloud: out of memory");
         luaL_Buffer b;
         luaL_buffinit(L, &b);
-        pc_base64(&b, cred, in + 1 + sn, 0);
-        memset(cred, 0, in + 1 + sn);
-        free(cred);
+        pc_base64(&b, (const unsigned char *)cred->p, cred->len, 0);
         luaL_pushresult(&b);
+        pc_buf_release(cred);
+        lua_remove(L, cred_idx);
         size_t bn;
         const char *bs = lua_tolstring(L, -1, &bn);
         int ok = dup_into(&a->basic, bs, bn);
@@ -360,19 +362,10 @@ static int l_grant_request(lua_State *L) {
     }
     pc_buf_push(L, form);
     lua_remove(L, form_idx);
-    luaL_Buffer b;
-
-    size_t in = strlen(a->client_id), sn = strlen(a->client_secret);
-    unsigned char *cred = malloc(in + 1 + sn);
-    if (!cred) return luaL_error(L, "purecloud: out of memory");
-    memcpy(cred, a->client_id, in);
-    cred[in] = ':';
-    memcpy(cred + in + 1, a->client_secret, sn);
+    luaL_Buffer b; /* the Basic credentials built once, at auth_new */
     luaL_buffinit(L, &b);
     luaL_addstring(&b, "Basic ");
-    pc_base64(&b, cred, in + 1 + sn, 0);
-    memset(cred, 0, in + 1 + sn);
-    free(cred);
+    luaL_addstring(&b, a->basic);
     luaL_pushresult(&b);
     return 2;
 }

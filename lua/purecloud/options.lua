@@ -112,13 +112,13 @@ end
 local function resolve_hosts(opts)
   local env = opts.environment or "mypurecloud.com"
   env = regions[env] or env
-  -- A host name is at most 253 bytes (RFC 1035); a URL option at most 2048
-  -- (what every browser and proxy takes). The value is not quoted: it may be
+  -- A host name is at most 253 bytes (RFC 1035); a URL option at most a
+  -- request's URL (request.MAX_URL). The value is not quoted: it may be
   -- anything a script read from its environment.
   if #env > 253 then fail("option 'environment' is %d bytes long: a host suffix is at most 253", #env) end
   for _, k in ipairs({ "base_url", "login_url" }) do
-    if type(opts[k]) == "string" and #opts[k] > 2048 then
-      fail("option '%s' is %d bytes long: a URL option is at most 2048", k, #opts[k])
+    if type(opts[k]) == "string" and #opts[k] > request.MAX_URL then
+      fail("option '%s' is %d bytes long: a URL option is at most %d", k, #opts[k], request.MAX_URL)
     end
   end
   if env:find("[@:/]") then

@@ -98,8 +98,10 @@ function M.each()
   reply{ ms = (now() - t0) * 1000, n = n, sorted = sorted }
 end
 
--- The most calls in flight at once, for a batch and for a pager.
-function M.bounds()
+-- A client whose transport counts the calls in flight: returns the client
+-- and a function that gives the most at once since its last call (and
+-- starts counting again).
+local function counting_client()
   local inflight, peak = 0, 0
   local c = new_client(function(t)
     return function(req)
@@ -110,18 +112,27 @@ function M.bounds()
       return res, err
     end
   end)
+  return c, function()
+    local p = peak
+    peak = 0
+    return p
+  end
+end
+
+-- The most calls in flight at once, for a batch and for a pager.
+function M.bounds()
+  local c, peak_since = counting_client()
   local conc = arg("c", 3)
   assert(c:token())
   local page = assert(c.users.get_users{ page_size = 12 })
   local calls = {}
   for i, u in ipairs(page.entities) do calls[i] = { "get_user_id", u.id } end
-  peak = 0
+  peak_since()
   local _, failed = c:batch(calls, { concurrency = conc })
-  local batch_peak = peak
-  peak = 0
+  local batch_peak = peak_since()
   local n = 0
   for _ in c.users.each_user{ page_size = 5, concurrency = conc } do n = n + 1 end
-  reply{ batch_peak = batch_peak, batch_failed = failed, pager_peak = peak, n = n }
+  reply{ batch_peak = batch_peak, batch_failed = failed, pager_peak = peak_since(), n = n }
 end
 
 -- Batches and pagers nested over light threads: a batch inside a
@@ -148,19 +159,10 @@ function M.on_result_io()
 end
 
 function M.compose()
-  local inflight, peak = 0, 0
-  local c = new_client(function(t)
-    return function(req)
-      inflight = inflight + 1
-      if inflight > peak then peak = inflight end
-      local res, err = t(req)
-      inflight = inflight - 1
-      return res, err
-    end
-  end)
+  local c, peak_since = counting_client()
   assert(c:token())
   local out = { pages = 0, seen = 0, failed = 0 }
-  peak = 0
+  peak_since()
   for page in c.users.user_pages{ page_size = 20, concurrency = 4 } do
     out.pages = out.pages + 1
     local calls = {}
@@ -168,8 +170,7 @@ function M.compose()
     local results, failed = c:batch(calls, { concurrency = 4 })
     out.seen, out.failed = out.seen + #results, out.failed + failed
   end
-  out.pager_batch_peak = peak
-  peak = 0
+  out.pager_batch_peak = peak_since()
   local listed = {}
   local okb, results = pcall(c.batch, c, { { "get_users" }, { "get_users" }, { "get_users" } }, { concurrency = 3,
     on_result = function(i)
@@ -179,7 +180,7 @@ function M.compose()
     end })
   if not okb then return reply{ error = tostring(results) } end
   out.on_result_listed, out.on_result_results = listed, #results
-  peak = 0
+  peak_since()
   local calls = {}
   for k = 1, 3 do
     calls[k] = function()
@@ -191,7 +192,7 @@ function M.compose()
     end
   end
   local nested, nfailed = c:batch(calls, { concurrency = 3 })
-  out.nested_failed, out.nested_peak = nfailed, peak
+  out.nested_failed, out.nested_peak = nfailed, peak_since()
   out.nested = {}
   for k, r in ipairs(nested) do out.nested[k] = r.value or tostring(r.err) end
   reply(out)
