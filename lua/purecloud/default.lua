@@ -1,6 +1,7 @@
 --- The default client behind `require "purecloud.users"` (set by
--- `purecloud.configure`). Kept in its own module so the operations and the
--- pagers find it without requiring the top-level `purecloud` module.
+-- `purecloud.configure`). Kept in its own module, beside the operations, so
+-- `purecloud.operations` finds it without requiring the top-level `purecloud`
+-- module; the pagers are handed it by the operations.
 -- @module purecloud.default
 local M = {}
 

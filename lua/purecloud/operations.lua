@@ -11,6 +11,7 @@ local core = require "purecloud.core"
 -- (hot-path globals as upvalues: each global is a lookup in _G)
 local error, pcall, select, type, ipairs, pairs, next = error, pcall, select, type, ipairs, pairs, next
 local default = require "purecloud.default"
+local pager = require "purecloud.pager"
 local fill_url, MAX_URL = core.fill_url, require("purecloud.request").MAX_URL
 
 local M = {}
@@ -109,7 +110,8 @@ end
 
 --- Install the pagination helpers on `t` (bound to `client`, or the default).
 function M.install_paging(t, client)
-  require("purecloud.pager").install(t, client, OPS)
+  -- (level 3: the default client's error names the pager helper's line, as before)
+  pager.install(t, function() return client or default.get(3) end, OPS)
 end
 
 -- The bound function of a prepared operation. Its common call — only the

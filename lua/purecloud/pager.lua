@@ -19,12 +19,15 @@
 -- `concurrency + 1` pages are held. Search results follow the opaque `nextPage` value through
 -- `get_search(q64)`, one page after the other.
 --
--- `install(t, client)` puts the helpers on an operations table:
+-- `install(t, the_client, ops)` puts the helpers on an operations table:
 -- `each_user`, `user_pages`, `each_routingskill`, `routingskill_pages`,
 -- `each_queue`, `queue_pages`, `each_search_result`, `search_pages`.
+-- This module sits below `purecloud.operations` (which installs it) and
+-- knows no default client: it is handed a function that finds the client.
 -- @module purecloud.pager
 local scheduler = require "purecloud.scheduler"
 local keys = require "purecloud.keys"
+local errors = require "purecloud.errors"
 
 local M = {}
 
@@ -256,22 +259,21 @@ end
 M.MAX_PAGES = 1000000
 
 function M.shape_error(value, why)
-  local errors = require "purecloud.errors"
   return errors.new{
     kind = "decode",
     message = why and ("not a page of this listing: " .. why) or ("expected a paged listing, got " .. type(value)),
   }
 end
 
---- Add the helpers to `t` (a table of the 36 operations); `client` nil means
--- the default client, looked up at call time.
-function M.install(t, client, ops)
+--- Add the helpers to `t` (a table of the 36 operations).
+-- @param t the operations table
+-- @param the_client function() → the client a pager runs on, asked at each
+-- pager's creation (the operations' default client raises from it when unset)
+-- @param[opt] ops the operation table (`purecloud.operations.OPERATIONS`), for the typo check
+function M.install(t, the_client, ops)
   local function accepts(op)
     local o = ops and ops[op]
     return o and o.optional or nil
-  end
-  local function the_client()
-    return client or require("purecloud.default").get(3)
   end
   local function check_id(fn, user_id)
     if type(user_id) ~= "string" or user_id == "" then
