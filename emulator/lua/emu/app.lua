@@ -296,8 +296,8 @@ local function rollback(snap)
   if u then
     for k, x in pairs(state.by_email) do if x == u then state.by_email[k] = nil end end
     restore_into(u, snap.user_copy)
-    u._json = nil
-    if not u._deleted then
+    state.user_changed(u)
+    if not state.user_deleted(u) then
       state.by_id[u.id] = u
       state.by_email[u.email:lower()] = u
     end

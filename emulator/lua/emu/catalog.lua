@@ -64,8 +64,9 @@ function M.ext(state, u)
   if e.ready then return e end
   e.ready = true
   local c = state.catalog
-  local r = state.rng(state.seed * 7777 + (u._index or 1))
-  local seeded = not u._created
+  local index = state.user_index(u)
+  local r = state.rng(state.seed * 7777 + index)
+  local seeded = not state.user_created(u)
   e.skills = {}
   for _ = 1, seeded and r() % 4 or 0 do
     local s = c.skill_list[r() % #c.skill_list + 1]
@@ -77,11 +78,11 @@ function M.ext(state, u)
     e.queues[q.id] = { joined = (k % 2 == 1) }
   end
   e.roles = { c.role_list[1].id, c.role_list[2].id }
-  e.routing = { status = "OFF_QUEUE", startTime = state.iso(1700000000 + (u._index or 1)) }
+  e.routing = { status = "OFF_QUEUE", startTime = state.iso(1700000000 + index) }
   -- Off-queue presence since an hour before the routing status (seeded users
   -- spread over the first eight presences; created users start Available).
   e.presence = { id = c.presence_list[seeded and (r() % 8 + 1) or 1].id,
-                 startTime = state.iso(1700000000 - 3600 + (u._index or 1)) }
+                 startTime = state.iso(1700000000 - 3600 + index) }
   e.station = {}
   if seeded and r() % 2 == 0 then e.station.default = c.station_list[r() % #c.station_list + 1].id end
   e.callforwarding = { enabled = false, phoneNumber = json.null, modifiedDate = state.iso(1700000000) }

@@ -72,7 +72,20 @@ local function make_user(i)
 end
 M.make_user = make_user
 
-function M.add_user(u)
+-- A user record's own bookkeeping, in fields that start with "_" (the JSON
+-- encoder leaves them out). Only this file names them; the rest of the
+-- emulator asks the functions below.
+--   _index    the user's number: seeds its sub-resources (emu.catalog)
+--   _created  made by POST /api/v2/users, not seeded (starts with no skills,
+--             queues or station)
+--   _deleted  deleted (today's service keeps the record, state "deleted")
+--   _json     its JSON, cached until the record changes
+
+-- Add a user record; `index` and `created` for one made by POST (a seeded
+-- record comes from make_user with its index).
+function M.add_user(u, index, created)
+  if index then u._index = index end
+  if created then u._created = true end
   M.users[#M.users + 1] = u
   M.by_id[u.id] = u
   M.by_email[u.email:lower()] = u
@@ -89,6 +102,27 @@ function M.user_json(u)
     u._json = j
   end
   return j
+end
+
+-- The record's number (1 when it has none).
+function M.user_index(u) return u._index or 1 end
+
+-- True for a record made by POST, not seeded.
+function M.user_created(u) return u._created == true end
+
+-- True once the record was deleted.
+function M.user_deleted(u) return u._deleted == true end
+
+-- The record changed: its cached JSON is dropped.
+function M.user_changed(u) u._json = nil end
+
+-- A shallow copy of the record without its cached JSON (to render with
+-- more fields).
+function M.user_copy(u)
+  local out = {}
+  for k, v in pairs(u) do out[k] = v end
+  out._json = nil
+  return out
 end
 
 -- A user by id: live ones only, unless `want` is "deleted" (deleted ones

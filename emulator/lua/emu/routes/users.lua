@@ -77,9 +77,7 @@ local function renderer(want)
   for k in pairs(want) do if EXPANDERS[k] then any = true end end
   if not any then return state.user_json end
   return function(u)
-    local out = {}
-    for k, v in pairs(u) do out[k] = v end
-    out._json = nil
+    local out = state.user_copy(u)
     local e = catalog.ext(state, u)
     for k in pairs(want) do
       if EXPANDERS[k] then out[k] = EXPANDERS[k](u, e) end
@@ -153,10 +151,9 @@ local function create(req)
     id = id, name = b.name, email = b.email, username = b.email, department = b.department, title = b.title,
     addresses = json.array(b.addresses or {}), state = "active", version = 1, selfUri = "/api/v2/users/" .. id,
     primaryContactInfo = { { address = b.email, mediaType = "EMAIL", type = "PRIMARY" } },
-    chat = { jabberId = id .. "@emulator.example.com" }, images = json.array({}), _index = i,
-    _created = true, -- starts with no skills, queues or station (see emu.catalog)
+    chat = { jabberId = id .. "@emulator.example.com" }, images = json.array({}),
   }
-  state.add_user(u)
+  state.add_user(u, i, true) -- created: starts with no skills, queues or station (see emu.catalog)
   state.stats.users_created = state.stats.users_created + 1
   return 200, u
 end
@@ -199,7 +196,7 @@ local function patch(req)
   end
   if b.name then state.sorted = nil end
   u.version = u.version + 1
-  u._json = nil
+  state.user_changed(u)
   return 200, u
 end
 
