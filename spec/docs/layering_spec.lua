@@ -98,12 +98,20 @@ local function planted(plants)
   end
   local g = graph.graph(dir)
   assert(os.execute(("rm -rf '%s'"):format(dir)))
-  for _, name in ipairs(g.names) do g.modules[name].file = g.modules[name].file:sub(#dir + 2) end
+  for _, name in ipairs(g.names) do
+    g.modules[name].file = "lua/purecloud/" .. g.modules[name].file:sub(#dir + 2)
+  end
   return g
 end
 
--- `list` has exactly one line per pattern, in order.
-local function matches(patterns, list)
+-- What the plant added: the violations of `g` that the tree itself has not
+-- (so a real violation fails the first spec only), one line per pattern.
+local function added(patterns, g)
+  local real, list = {}, {}
+  for _, v in ipairs(violations(graph.graph("lua/purecloud"), LAYERS, EXCEPTIONS)) do real[v] = true end
+  for _, v in ipairs(violations(g, LAYERS, EXCEPTIONS)) do
+    if not real[v] then list[#list + 1] = v end
+  end
   assert.equal(#patterns, #list, table.concat(list, "\n"))
   for i, p in ipairs(patterns) do assert.matches(p, list[i]) end
 end
@@ -145,10 +153,11 @@ describe("the layers of lua/purecloud #hermetic", function()
 
   it("fails on a planted upward require (keys requires client, lazily)", function()
     local g = planted{ ["keys.lua"] = '\nlocal function late() return require("purecloud.client") end\n' }
-    matches({
+    added({
       "^a cycle: .*purecloud%.client, .*purecloud%.keys",
-      "^keys%.lua:%d+: purecloud%.keys %(base%) requires purecloud%.client %(client%), a layer above %(lazily%)$",
-    }, violations(g, LAYERS, EXCEPTIONS))
+      "^lua/purecloud/keys%.lua:%d+: purecloud%.keys %(base%) requires purecloud%.client %(client%), "
+        .. "a layer above %(lazily%)$",
+    }, g)
   end)
 
   it("fails on a planted sideways cycle and on a module without a layer", function()
@@ -157,10 +166,10 @@ describe("the layers of lua/purecloud #hermetic", function()
       ["loop.lua"] = '\nlocal _ = require("purecloud.request")\n',
       ["extra.lua"] = "return {}\n",
     }
-    matches({
+    added({
       "^a cycle: purecloud%.loop, purecloud%.request$",
-      "^purecloud%.extra %(extra%.lua%) has no layer: add it to LAYERS$",
-    }, violations(g, LAYERS, EXCEPTIONS))
+      "^purecloud%.extra %(lua/purecloud/extra%.lua%) has no layer: add it to LAYERS$",
+    }, g)
   end)
 
   it("fails when the exception is fixed but still listed", function()
@@ -169,7 +178,6 @@ describe("the layers of lua/purecloud #hermetic", function()
     for i = #ngx.edges, 1, -1 do
       if ngx.edges[i].to == "purecloud.scheduler" then table.remove(ngx.edges, i) end
     end
-    assert.same({ "the exception purecloud.transport.ngx -> purecloud.scheduler no longer occurs: remove it" },
-      violations(g, LAYERS, EXCEPTIONS))
+    added({ "^the exception purecloud%.transport%.ngx %-> purecloud%.scheduler no longer occurs: remove it$" }, g)
   end)
 end)
