@@ -252,19 +252,34 @@ end
 
 local function short(name) return name == "purecloud" and "purecloud (init)" or name:gsub("^purecloud%.", "") end
 
---- The graph as text: the modules from the highest down, each with what it requires.
+--- The graph as text: the modules from the highest down, each with what it
+-- requires; the modules of height 0 that require the same, on one line
+-- (`{a b} x`: a and b each require x).
 function M.text(g)
   local h = M.heights(g)
   local order = {}
   for _, v in ipairs(g.names) do order[#order + 1] = v end
   table.sort(order, function(a, b) if h[a] ~= h[b] then return h[a] > h[b] end return a < b end)
-  local lines = { "height  module             requires (~ lazy: inside a function; * a C module)" }
-  for _, v in ipairs(order) do
+  local function requires(v)
     local req = {}
     for _, e in ipairs(g.modules[v].edges) do
       req[#req + 1] = (e.lazy and "~" or "") .. short(e.to) .. (g.modules[e.to] and "" or "*")
     end
-    lines[#lines + 1] = ("%4d    %-18s %s"):format(h[v], short(v), #req > 0 and table.concat(req, " ") or "-")
+    return #req > 0 and table.concat(req, " ") or "-"
+  end
+  local lines = { "height  module             requires (~ lazy: inside a function; * a C module)" }
+  local leaves, leaf_order = {}, {}
+  for _, v in ipairs(order) do
+    local r = requires(v)
+    if h[v] > 0 then
+      lines[#lines + 1] = ("%4d    %-18s %s"):format(h[v], short(v), r)
+    else
+      if not leaves[r] then leaves[r], leaf_order[#leaf_order + 1] = {}, r end
+      table.insert(leaves[r], short(v))
+    end
+  end
+  for _, r in ipairs(leaf_order) do
+    lines[#lines + 1] = ("%4d    {%s} %s"):format(0, table.concat(leaves[r], " "), r)
   end
   for _, c in ipairs(M.cycles(g)) do lines[#lines + 1] = "cycle: " .. table.concat(c, " <-> ") end
   return table.concat(lines, "\n") .. "\n"

@@ -121,6 +121,15 @@ describe("the layers of lua/purecloud #hermetic", function()
     assert.same({}, violations(graph.graph("lua/purecloud"), LAYERS, EXCEPTIONS))
   end)
 
+  it("docs/DESIGN.md's \"Who calls whom\" is the graph as the code has it", function()
+    local f = assert(io.open("docs/DESIGN.md", "rb"))
+    local design = f:read("a")
+    f:close()
+    local pasted = design:match("## Who calls whom.-```\n(.-)```")
+    assert.equal(graph.text(graph.graph("lua/purecloud")), pasted,
+      "paste the output of `lua5.4 tools/require-graph.lua` into docs/DESIGN.md")
+  end)
+
   it("has exactly one exception", function()
     local n = 0
     for _ in pairs(EXCEPTIONS) do n = n + 1 end
