@@ -123,7 +123,7 @@ describe("the layers of lua/purecloud #hermetic", function()
 
   it("docs/DESIGN.md's \"Who calls whom\" is the graph as the code has it", function()
     local f = assert(io.open("docs/DESIGN.md", "rb"))
-    local design = f:read("a")
+    local design = f:read("*a")
     f:close()
     local pasted = design:match("## Who calls whom.-```\n(.-)```")
     assert.equal(graph.text(graph.graph("lua/purecloud")), pasted,
