@@ -53,6 +53,7 @@
 -- after another with the client's own I/O: slower, still right.
 -- @module purecloud.scheduler
 local core = require "purecloud.core"
+local threads_registry = require "purecloud.threads"
 
 local M = {}
 
@@ -68,20 +69,11 @@ Scheduler.__index = Scheduler
 local Group = {}
 Group.__index = Group
 
--- Host transports known to come with threads (a client built from
--- `transport = io.transport` keeps only the function, not the I/O table).
-local threads_of = setmetatable({}, { __mode = "k" })
-
 --- Declare that `transport` (a host transport function) runs in a host whose
--- tasks can be threads: `threads = { spawn, wait }` as above. The nginx
--- transport does this itself.
-function M.register_threads(transport, threads)
-  if type(transport) ~= "function" or type(threads) ~= "table" or type(threads.spawn) ~= "function"
-     or type(threads.wait) ~= "function" then
-    error("purecloud.scheduler.register_threads(transport, { spawn = f, wait = f })", 2)
-  end
-  threads_of[transport] = threads
-end
+-- tasks can be threads (`purecloud.threads`; the nginx transport does this
+-- itself).
+-- @function register_threads
+M.register_threads = threads_registry.register
 
 local PERFORM, SLEEP, WAIT, JOIN = {}, {}, {}, {} -- unique yield tags
 
@@ -91,7 +83,7 @@ local task_of = setmetatable({}, { __mode = "k" })
 local by_client = setmetatable({}, { __mode = "k" })
 
 local function new(client, base)
-  local threads = type(base.threads) == "table" and base.threads or threads_of[base.transport]
+  local threads = type(base.threads) == "table" and base.threads or threads_registry.of(base.transport)
   local multi = not threads and client:multi_transport() or nil
   local self = setmetatable({
     client = client,

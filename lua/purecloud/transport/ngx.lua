@@ -408,7 +408,7 @@ function M.new(opts)
   }
   -- A client given only `transport = io.transport` still runs batches and
   -- pagers as threads.
-  require("purecloud.scheduler").register_threads(transport, threads)
+  require("purecloud.threads").register(transport, threads)
   return { transport = transport, sleep = function(s) return ngx.sleep(s) end, now = now, threads = threads }
 end
 
