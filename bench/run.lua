@@ -8,7 +8,7 @@
 --
 --   lua5.4 bench/run.lua [RUNS]       (from the project root, after `make`)
 --   lua5.4 bench/run.lua serve        only the fixture server: prints its URL, stops at end of stdin
---                                     (for profiling: see "Call path" in docs/DESIGN.md)
+--                                     (for profiling: see "Call path" in docs/PERFORMANCE.md)
 --   env: BENCH_CPU (default: the last CPU), BENCH_SCALE (multiplies N; 1)
 package.path = "./lua/?.lua;./lua/?/init.lua;" .. package.path
 package.cpath = "./build/lua5.4/?.so;" .. package.cpath

@@ -9,7 +9,7 @@
 #define PC_VERSION "0.0.0-unversioned"
 #endif
 
-int pc_open_protocol(lua_State *L);  /* csrc/protocol: requests, responses, errors, retries */
+int pc_open_protocol(lua_State *L);  /* csrc/protocol: URLs, responses, headers (sans-I/O) */
 int pc_open_auth(lua_State *L);      /* csrc/auth: token state machine */
 int pc_open_models(lua_State *L);    /* csrc/models: generated contract tables, encode, validate */
 void pc_open_clock(lua_State *L);    /* csrc/clock.c: monotonic now, blocking sleep */

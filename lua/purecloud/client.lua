@@ -41,7 +41,7 @@ end
 
 -- The libcurl transport module is found now (a clear error at `new` when it
 -- is missing) but loaded at the first request: loading libcurl and its ~30
--- libraries is most of a cold start (docs/DESIGN.md, "Start-up").
+-- libraries is most of a cold start (docs/PERFORMANCE.md, "Start-up").
 local CURL_MODULE = "purecloud.transport.curl"
 local function curl_available()
   if package.loaded[CURL_MODULE] or package.preload[CURL_MODULE] then return true end

@@ -34,7 +34,9 @@ for _, op in pairs(OPS) do
     if p["in"] ~= "path" or p.name ~= names[i] then op.prepared = false end
   end
 end
---- Every operation: `{ method, path, safe, body, params, positional, optional }` by name.
+--- Every operation by name: `{ method, path, safe, body, params }` from the
+-- generated table, and, known once at load, `positional`, `optional`,
+-- `npos`, `max_args` and `prepared`.
 M.OPERATIONS = OPS
 
 local function arg_error(name, i, lua_name, what, got)

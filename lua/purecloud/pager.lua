@@ -254,10 +254,10 @@ function M.entities(pager, field)
   end
 end
 
---- The error for a listing that is not shaped like one.
---- A listing page no pager can follow (kind `decode`).
+--- The largest `pageCount` a listing may announce.
 M.MAX_PAGES = 1000000
 
+--- The error for a listing page no pager can follow (kind `decode`).
 function M.shape_error(value, why)
   return errors.new{
     kind = "decode",

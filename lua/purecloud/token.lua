@@ -43,8 +43,7 @@ Keeper.__index = Keeper
 -- @tparam table k { auth, login_url, user_agent, timeout, connect_timeout, retry, log,
 --   stats, store, store_key, max_body }
 function M.new(k)
-  k.busy = false
-  k.waiters = {}   -- wake functions of the calls waiting for the token request in flight
+  k.busy = false   -- the deadline of the token request in flight (its waiters park on `k.cond`)
   k.ttl = nil
   return setmetatable(k, Keeper)
 end
