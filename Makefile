@@ -167,6 +167,7 @@ fuzz:
 	build/fuzz/fuzz_core -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -artifact_prefix=build/fuzz/ build/fuzz/corpus fuzz/corpus
 	build/fuzz/fuzz_decode -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -artifact_prefix=build/fuzz/decode- \
 	  build/fuzz/corpus-json fuzz/corpus-json
+	lua5.4 fuzz/http1.lua $(FUZZ_SECONDS)
 
 # Reference docs (LDoc, Debian package lua-ldoc) into build/doc.
 docs:

@@ -48,7 +48,7 @@ typedef struct xfer {
     size_t max_body;       /* this request's response cap */
     int once;              /* never re-sent: libcurl may not rewind a body it has sent */
     int decode;            /* req.decode: a 2xx JSON body comes back decoded (res.value) */
-    int get_ready;         /* the easy handle holds a plain GET's options (reused as is) */
+    int used;              /* the easy handle has carried a transfer: replaced before the next */
     int rewind_refused;
     lua_Integer id;
     int busy;
@@ -57,6 +57,7 @@ typedef struct xfer {
 typedef struct {
     CURLSH *share;
     CURLM *multi;
+    CURLM *pmulti;         /* perform's: its connection cache outlives each transfer's easy handle */
     xfer *easy;            /* for perform */
     xfer **pool;           /* for submit/poll */
     int npool, capool;
@@ -248,6 +249,22 @@ static int use_lines(xfer *x) {
 static int xfer_setup(lua_State *L, handle *h, xfer *x, int r, int for_multi) {
     luaL_checktype(L, r, LUA_TTABLE);
     xfer_clear(x);
+    /* Every transfer gets an easy handle with no history. libcurl before
+     * 8.1.0 (Debian 12 has 7.88.1) keeps a pointer to the previous
+     * response's last header in a reused easy handle after freeing it
+     * (curl#11101, fixed by curl 567b8ce); a response whose first field line
+     * starts with a space and holds a colon then makes it "unfold" into freed
+     * memory: a heap corruption any server can cause
+     * (spec/hostile/framing_spec.lua, fold_first). The connections live in
+     * the multi handles, not in the easy handle, so nothing is lost; a new
+     * easy handle costs what reusing one did (docs/PERFORMANCE.md). */
+    if (x->used) {
+        CURL *fresh = curl_easy_init();
+        if (!fresh) return luaL_error(L, "purecloud: cannot create a libcurl handle");
+        curl_easy_cleanup(x->easy);
+        x->easy = fresh;
+    }
+    x->used = 1;
     x->busy = 1;
     CURL *e = x->easy;
 
@@ -338,21 +355,6 @@ static int xfer_setup(lua_State *L, handle *h, xfer *x, int r, int for_multi) {
     double timeout = opt_seconds(L, r, "timeout", 30);
     double connect_timeout = opt_seconds(L, r, "connect_timeout", 10);
 
-    /* A plain GET after a plain GET (the usual call) reuses the handle's
-     * options: only what a request carries is set again. Anything else
-     * starts from curl_easy_reset, so nothing of an earlier method, body or
-     * fresh-connect flag can leak into it. */
-    int plain_get = is_get && !x->body && !x->once;
-    if (plain_get && x->get_ready) {
-        curl_easy_setopt(e, CURLOPT_URL, url);
-        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000));
-        curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(connect_timeout * 1000));
-        curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hdrs);
-        lua_settop(L, r);
-        return 1;
-    }
-    curl_easy_reset(e);
-    x->get_ready = plain_get;
     curl_easy_setopt(e, CURLOPT_URL, url);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -442,7 +444,10 @@ static int push_outcome(lua_State *L, xfer *x, CURLcode rc) {
         if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_RESOLVE_PROXY ||
             rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_URL_MALFORMAT || req_size == 0)
             sent = 0;
-        const char *kind = rc == CURLE_OPERATION_TIMEDOUT ? "timeout" : "transport";
+        /* A response libcurl could not frame is "protocol", as the cosocket
+         * transport says (lua/purecloud/http1.lua): never retried. */
+        const char *kind = rc == CURLE_OPERATION_TIMEDOUT ? "timeout" : rc == CURLE_WEIRD_SERVER_REPLY ? "protocol"
+                                                                                                       : "transport";
         char msg[CURL_ERROR_SIZE + 200];
         if (x->resp.overflow)
             snprintf(msg, sizeof msg, "response body larger than the %zu-byte limit (max_body); not retried",
@@ -453,8 +458,8 @@ static int push_outcome(lua_State *L, xfer *x, CURLcode rc) {
             snprintf(msg, sizeof msg, "%s%s%s", curl_easy_strerror(rc), x->errbuf[0] ? ": " : "", x->errbuf);
         lua_pushnil(L);
         push_error(L, kind, msg, (int)rc, sent);
-        if (x->resp.overflow) {
-            lua_pushliteral(L, "too_large");
+        if (x->resp.overflow || rc == CURLE_WEIRD_SERVER_REPLY) {
+            lua_pushstring(L, x->resp.overflow ? "too_large" : "framing");
             lua_setfield(L, -2, "reason");
         }
         return 2;
@@ -513,10 +518,12 @@ static int l_close(lua_State *L) {
     free(h->pool);
     h->pool = NULL;
     h->npool = h->capool = h->pending = 0;
+    if (h->easy && h->easy->busy && h->pmulti) curl_multi_remove_handle(h->pmulti, h->easy->easy);
     xfer_free(h->easy);
     h->easy = NULL;
     if (h->multi) curl_multi_cleanup(h->multi);
-    h->multi = NULL;
+    if (h->pmulti) curl_multi_cleanup(h->pmulti);
+    h->multi = h->pmulti = NULL;
     if (h->share) curl_share_cleanup(h->share);
     h->share = NULL;
     free(h->ca_file);
@@ -620,8 +627,9 @@ static int l_new(lua_State *L) {
     opt_string(L, 1, "user_agent", &h->user_agent);
     h->share = curl_share_init();
     h->multi = curl_multi_init();
+    h->pmulti = curl_multi_init();
     h->easy = xfer_new(h);
-    if (!h->share || !h->multi || !h->easy) return luaL_error(L, "purecloud: cannot create libcurl handles");
+    if (!h->share || !h->multi || !h->pmulti || !h->easy) return luaL_error(L, "purecloud: cannot create libcurl handles");
     curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
     curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS, h->max_connections);
@@ -636,7 +644,25 @@ static int l_perform(lua_State *L) {
         lua_insert(L, -2);
         return 2;
     }
-    CURLcode rc = curl_easy_perform(h->easy->easy);
+    /* Blocking, as curl_easy_perform is, on perform's own multi handle (see
+     * xfer_setup: the easy handle is new each time, the connections stay). */
+    CURL *e = h->easy->easy;
+    CURLcode rc = CURLE_OK;
+    CURLMcode mc = curl_multi_add_handle(h->pmulti, e);
+    if (mc != CURLM_OK) {
+        xfer_clear(h->easy);
+        return luaL_error(L, "purecloud: curl_multi_add_handle: %s", curl_multi_strerror(mc));
+    }
+    for (int running = 1; running && mc == CURLM_OK;) {
+        mc = curl_multi_perform(h->pmulti, &running);
+        if (running && mc == CURLM_OK) mc = curl_multi_poll(h->pmulti, NULL, 0, 1000, NULL);
+    }
+    CURLMsg *m;
+    int left;
+    while ((m = curl_multi_info_read(h->pmulti, &left)))
+        if (m->msg == CURLMSG_DONE && m->easy_handle == e) rc = m->data.result;
+    if (mc != CURLM_OK) rc = CURLE_RECV_ERROR;
+    curl_multi_remove_handle(h->pmulti, e);
     int n = push_outcome(L, h->easy, rc);
     h->easy->busy = 0;
     return n;

@@ -10,7 +10,7 @@ local graph = assert(loadfile("tools/require-graph.lua"))({})
 -- exactly one layer, and `*` marks the C modules (csrc/, no Lua file).
 local LAYERS = {
   { "base", "core*", "keys", "regions", "errors", "gate", "threads" },
-  { "rules", "request", "loop", "log", "redact", "journal", "token_store" },
+  { "rules", "request", "loop", "log", "redact", "journal", "token_store", "http1" },
   { "auth/io", "token", "options", "transport.curl*", "transport.ngx" },
   { "scheduling", "scheduler" },
   { "groups", "pager", "batch" },

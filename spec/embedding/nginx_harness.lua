@@ -19,6 +19,7 @@ local EXTRA = [[
     location = /t/auto { content_by_lua_block { require("ngx_probe").auto() } }
     location = /t/default { content_by_lua_block { require("ngx_probe").default_client() } }
     location = /t/probe { content_by_lua_block { require("ngx_probe").probe() } }
+    location = /t/framing { content_by_lua_block { require("ngx_probe").framing() } }
     location = /t/client_probe { content_by_lua_block { require("ngx_probe").client_probe() } }
     location ~ ^/hostile/raw/(.+)$ { content_by_lua_block { require("ngx_probe").raw(ngx.var[1]) } }
     location ~ ^/hostile/(ok|drop|dropfirst|host|count|reset|hits)$ {
@@ -47,7 +48,7 @@ function M.start(opts)
     local conf = tpl:gsub("@EXTRA@", function() return EXTRA end)
       :gsub("@ROOT@", root):gsub("@PREFIX@", prefix):gsub("@PORT@", tostring(port))
       :gsub("@WORKERS@", tostring(opts.workers or 2))
-      :gsub("examples/nginx/%?%.lua;", "examples/nginx/?.lua;" .. root .. "/spec/embedding/?.lua;")
+      :gsub("examples/nginx/%?%.lua;", "examples/nginx/?.lua;" .. root .. "/spec/embedding/?.lua;" .. root .. "/spec/?.lua;")
       :gsub('require%("purecloud_app"%).init_worker%(%)',
             'require("purecloud_app").init_worker() require("ngx_probe").init_worker()')
       :gsub("lua_shared_dict purecloud_tokens 1m;", "lua_shared_dict purecloud_tokens 1m;\n  lua_shared_dict probe 1m;")

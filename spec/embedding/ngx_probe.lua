@@ -351,33 +351,82 @@ function RAW.huge_close(s)
     if not s:send(block) then return end
   end
 end
-function RAW.chunked_ok(s)
-  s:send("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n")
-end
-function RAW.chunk_no_crlf(s)
-  s:send("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX6\r\n world\r\n0\r\n\r\n")
-end
-function RAW.chunk_bad_size(s)
-  s:send("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n")
-end
-function RAW.chunk_negative(s)
-  s:send("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\nhello\r\n0\r\n\r\n")
-end
-function RAW.chunk_overflow(s)
-  s:send("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffffff\r\nhello\r\n0\r\n\r\n")
-end
-function RAW.bad_length(s)
-  s:send("HTTP/1.1 200 OK\r\nContent-Length: 5, 7\r\n\r\nhello")
-end
 function RAW.no_response(s)
   s:close()
 end
 
+-- The framing corpus (spec/support/framing_corpus.lua): /hostile/raw/<case>
+-- writes the case's bytes; b2b_<case> adds an unasked-for response in the
+-- same write, late_<case> sends it 0.1 s after, keep_<case> keeps the
+-- connection and answers the next request on it with that response (as a
+-- server that framed its answer otherwise would). Each records how many
+-- requests its connection has carried (2: the connection was reused).
+local corpus = require "support.framing_corpus"
+local function corpus_writer(case)
+  local how, name = case:match("^(%w+)_(.+)$")
+  if not (how == "b2b" or how == "late" or how == "keep") then how, name = nil, case end
+  local c = corpus.by_name[name]
+  local wire = how and corpus.back_to_back[name] or (c and c.wire)
+  if not wire then return nil end
+  return function(s)
+    ngx.shared.probe:set("conn_requests", tonumber(ngx.var.connection_requests))
+    if how == "b2b" then return s:send(wire .. corpus.SMUGGLED) end
+    s:send(wire)
+    if how == "late" then
+      ngx.sleep(0.1)
+      s:send(corpus.SMUGGLED)
+      ngx.sleep(0.5)
+    elseif how == "keep" then
+      s:settimeout(2000)
+      repeat local line = s:receive("*l") until not line or line == ""
+      s:send(corpus.SMUGGLED)
+      ngx.sleep(0.2)
+    end
+  end
+end
+
 function M.raw(case)
-  local fn = RAW[case]
+  local fn = RAW[case] or corpus_writer(case)
   if not fn then return ngx.exit(404) end
   local s = assert(ngx.req.socket(true))
   fn(s)
+end
+
+-- Corpus cases through the cosocket transport, each I/O on a keep-alive pool
+-- of its own: /t/framing?mode=fresh|reused[&cases=a,b][&pause=s] (reused: a
+-- GET first, so the case's request goes on that connection). After each
+-- case a GET of /hostile/ok through the same pool shows what answers next.
+function M.framing()
+  local base = "http://127.0.0.1:" .. ngx.var.server_port
+  local mode = arg("mode", "fresh")
+  local names = {}
+  if arg("cases") then
+    for n in tostring(arg("cases")):gmatch("[^,]+") do names[#names + 1] = n end
+  else
+    for _, c in ipairs(corpus.cases) do names[#names + 1] = c.name end
+  end
+  local out = {}
+  for i, name in ipairs(names) do
+    local c = corpus.by_name[name] or {}
+    local io = ngx_io.new{ pool = ("%s:%d:%s:%s"):format(mode, i, name, tostring(now())) }
+    local first_failed
+    if mode == "reused" then
+      local res, err = io.transport{ method = "GET", url = base .. "/hostile/ok", headers = {}, timeout = 3 }
+      first_failed = not res and tostring(err) or nil
+    end
+    ngx.shared.probe:delete("conn_requests")
+    local t0 = now()
+    local res, err = io.transport{ method = c.method or "GET", url = base .. "/hostile/raw/" .. name,
+                                   headers = {}, timeout = 3 }
+    local r = err_table(res, err, t0)
+    r.name, r.reason, r.conn_requests = name, err and err.reason, ngx.shared.probe:get("conn_requests")
+    r.text, r.first_failed = err and tostring(err), first_failed
+    if arg("pause") then ngx.sleep(arg("pause")) end
+    local nres, nerr = io.transport{ method = "GET", url = base .. "/hostile/ok", headers = {}, timeout = 3 }
+    r.next_body, r.next_err = nres and nres.body, nerr and tostring(nerr)
+    out[#out + 1] = r
+  end
+  reply(out)
 end
 
 return M

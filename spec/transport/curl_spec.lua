@@ -177,4 +177,44 @@ describe("purecloud.transport.curl", function()
     assert.has_error(function() h:perform{ method = "FETCH", url = emu.url } end)
     assert.has_error(function() h:perform{ method = "GET", url = emu.url, body = 5 } end)
   end)
+
+  -- libcurl 7.88 (Debian 12) kept a pointer to the previous response's last
+  -- header in a reused easy handle after freeing it (curl#11101): a response
+  -- whose first field line starts with a space and holds a colon made it
+  -- unfold into freed memory. Under ASan (tools/asan-specs) the old code
+  -- fails here with heap-use-after-free; without ASan it corrupted the heap.
+  it("survives a folded first header line after earlier transfers, on both paths", function()
+    local raw = "HTTP/1.1 200 OK\r\n X-Fold: a\r\nContent-Length: 2\r\n\r\n{}"
+    local url = emu.url .. "/api/v2/users/fold"
+    for round = 1, 3 do
+      assert(get("/api/v2/users?pageSize=5"))
+      emu.fault{ method = "GET", path = "/api/v2/users/fold", action = "raw", raw = raw }
+      local res, err = h:perform{ method = "GET", url = url, headers = { Authorization = "Bearer " .. token } }
+      assert.is_true(res ~= nil or err ~= nil, "round " .. round)
+      assert.are.equal(200, assert(get("/api/v2/users?pageSize=5")).status)
+      -- The multi path reuses its easy handles too.
+      emu.fault{ method = "GET", path = "/api/v2/users/fold", action = "raw", raw = raw }
+      for i = 1, 3 do
+        h:submit{ method = "GET", url = i == 2 and url or (emu.url .. "/api/v2/users?pageSize=5"),
+                           headers = { Authorization = "Bearer " .. token } }
+      end
+      local done = 0
+      for _ = 1, 200 do
+        done = done + #h:poll(0.05)
+        if done == 3 then break end
+      end
+      assert.are.equal(3, done)
+    end
+  end)
+
+  it("reports a response libcurl cannot frame as kind protocol, never retried", function()
+    emu.clear_log()
+    emu.fault{ method = "GET", path = "/api/v2/users/weird", action = "raw",
+               raw = "HTTP/1.1 200 OK\r\nContent-Length 2\r\n\r\n{}" }
+    local res, err = h:perform{ method = "GET", url = emu.url .. "/api/v2/users/weird",
+                                headers = { Authorization = "Bearer " .. token } }
+    assert.is_nil(res)
+    assert.are.same({ "protocol", "framing", true }, { err.kind, err.reason, err.sent })
+  end)
 end)
+

@@ -172,6 +172,12 @@ local function apply_fault(f, req, ctx)
     sock:send("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " .. (#body + 5000)
       .. "\r\nININ-Correlation-Id: " .. ctx .. "\r\n\r\n" .. body)
     return ngx.exit(444)
+  elseif action == "raw" then
+    -- The fault's bytes as they are (any framing, broken on purpose), then close.
+    record(req, 0)
+    local sock = ngx.req.socket(true)
+    sock:send(f.raw)
+    return ngx.exit(444)
   elseif action == "malformed" then
     record(req, 200)
     return send(200, '{"entities": [ {"id": "x", ', { ["Content-Type"] = "application/json" }, ctx)

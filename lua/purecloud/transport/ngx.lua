@@ -25,8 +25,12 @@
 --  * the response body is capped at `req.max_body` (default 64 MiB): a larger
 --    `Content-Length` is refused before reading, a chunked or read-to-close
 --    body is stopped as soon as it passes the cap (error `reason = "too_large"`, never retried);
---  * at most 100 response header lines and 64 KiB of head; chunk sizes are
---    validated and the CRLF after each chunk is checked;
+--  * the response is read by `purecloud.http1` (HTTP/1.1 without I/O: its
+--    grammar, each rule with its RFC reason, is at the top of that file):
+--    at most 100 header lines and 64 KiB of head; a framing error fails the
+--    call with `kind = "protocol"`, is never retried and closes the
+--    connection; a connection goes back to the pool only when the reader
+--    found the response's exact end with nothing after it;
 --  * `Host` carries a non-default port;
 --  * a failure after the request may have reached the server is
 --    `sent = true, outcome = "unknown"`. A request that found its reused
@@ -42,11 +46,11 @@
 -- @module purecloud.transport.ngx
 local ngx = ngx -- luacheck: ignore 113
 
+local http1 = require "purecloud.http1"
+
 local M = {}
 
-M.DEFAULT_MAX_BODY = 64 * 1024 * 1024
-M.MAX_HEADER_LINES = 100
-M.MAX_HEAD_BYTES = 64 * 1024
+M.DEFAULT_MAX_BODY = http1.DEFAULT_MAX_BODY
 local READ_SIZE = 64 * 1024
 
 -- Phases where cosockets and ngx.thread work.
@@ -86,184 +90,37 @@ local function now()
   return ngx.now()
 end
 
--- Header names are HTTP tokens; values may not hold CR, LF or NUL.
-local function bad_header(k, v)
-  if type(k) ~= "string" or k == "" or k:find("[^%w!#%$%%&'%*%+%-%.%^_`|~]") then
-    return "header name " .. (type(k) == "string" and ("%q"):format(k:sub(1, 40)) or type(k)) .. " is not a valid token"
-  end
-  if type(v) ~= "string" and type(v) ~= "number" then
-    return "header '" .. k .. "' has a " .. type(v) .. " value"
-  end
-  v = tostring(v)
-  if v:find("[\r\n]") or v:find("\0", 1, true) then
-    return "header '" .. k .. "' contains CR, LF or NUL (header injection refused)"
-  end
-end
-
--- Headers the transport writes itself; a caller's copy would disagree.
-local OWN = { host = true, ["content-length"] = true, ["transfer-encoding"] = true, connection = true }
-
-local function build_request(req, path, host_header)
-  if type(req.method) ~= "string" or not req.method:match("^%u+$") then
-    return nil, "bad method " .. tostring(req.method)
-  end
-  local lines = { req.method .. " " .. path .. " HTTP/1.1", "Host: " .. host_header }
-  for k, v in pairs(req.headers or {}) do
-    local bad = bad_header(k, v)
-    if bad then return nil, bad end
-    if not OWN[k:lower()] then lines[#lines + 1] = k .. ": " .. v end
-  end
-  local body = req.body
-  if body ~= nil and type(body) ~= "string" then return nil, "body must be a string" end
-  if body or req.method == "POST" or req.method == "PATCH" or req.method == "PUT" then
-    lines[#lines + 1] = "Content-Length: " .. #(body or "")
-  end
-  lines[#lines + 1] = ""
-  lines[#lines + 1] = body or ""
-  return table.concat(lines, "\r\n")
-end
-
--- A buffered reader over a cosocket that honours one absolute deadline: every
--- wait is bounded by the time left, and a trickle is cut off at the deadline.
-local Reader = {}
-Reader.__index = Reader
-
-local function new_reader(sock, deadline)
-  return setmetatable({ sock = sock, deadline = deadline, buf = "", got = 0 }, Reader)
-end
-
-function Reader:fill()
-  local left = self.deadline - now()
-  if left <= 0 then return nil, "timeout" end
+-- The one deadline rule: every wait of a request is bounded by the time
+-- left until its deadline (at most `cap` seconds when given). Returns
+-- false when none is left.
+local function bound(sock, deadline, cap)
+  local left = deadline - now()
+  if left <= 0 then return false end
+  if cap and cap < left then left = cap end
   local ms = math.max(1, math.floor(left * 1000))
-  self.sock:settimeouts(ms, ms, ms)
-  local data, err = self.sock:receiveany(READ_SIZE)
-  if not data then return nil, err end
-  self.got = self.got + #data
-  self.buf = self.buf .. data
+  sock:settimeouts(ms, ms, ms)
   return true
 end
 
--- One line (without its line ending); `limit` bytes at most.
-function Reader:line(limit)
+-- Read one response from `sock` through the sans-I/O reader: the reader
+-- says what it needs, the socket gives it. Returns the response and
+-- whether the connection may be reused, or nil, the error (the reader's
+-- `{ reason, message }`, or a socket error string) and the bytes received.
+local function read_response(sock, deadline, method, cap)
+  local r = http1.reader{ method = method, max_body = cap }
   while true do
-    local i = self.buf:find("\n", 1, true)
-    if i then
-      if i - 1 > limit then return nil, "line too long" end
-      local line = self.buf:sub(1, i - 1)
-      self.buf = self.buf:sub(i + 1)
-      return (line:gsub("\r$", ""))
+    local ev, v = r:next()
+    if ev == "response" then return v, r.reusable end
+    if ev == "error" then return nil, v, r.got end
+    if not bound(sock, deadline) then return nil, "timeout", r.got end
+    local data, err = sock:receiveany(READ_SIZE)
+    if data then
+      r:feed(data)
+    elseif err == "closed" then
+      r:feed_eof()
+    else
+      return nil, err, r.got
     end
-    if #self.buf > limit then return nil, "line too long" end
-    local ok, err = self:fill()
-    if not ok then return nil, err end
-  end
-end
-
--- Exactly n bytes.
-function Reader:bytes(n)
-  local parts, have = {}, 0
-  while true do
-    local need = n - have
-    if #self.buf >= need then
-      parts[#parts + 1] = self.buf:sub(1, need)
-      self.buf = self.buf:sub(need + 1)
-      return table.concat(parts)
-    end
-    if #self.buf > 0 then
-      parts[#parts + 1] = self.buf
-      have = have + #self.buf
-      self.buf = ""
-    end
-    local ok, err = self:fill()
-    if not ok then return nil, err end
-  end
-end
-
--- Everything until the peer closes, at most `cap` bytes.
-function Reader:rest(cap)
-  local parts, have = { self.buf }, #self.buf
-  self.buf = ""
-  while true do
-    if have > cap then return nil, "oversize" end
-    local left = self.deadline - now()
-    if left <= 0 then return nil, "timeout" end
-    local ms = math.max(1, math.floor(left * 1000))
-    self.sock:settimeouts(ms, ms, ms)
-    local data, err = self.sock:receiveany(READ_SIZE)
-    if not data then
-      if err == "closed" then return table.concat(parts) end
-      return nil, err
-    end
-    self.got = self.got + #data
-    parts[#parts + 1] = data
-    have = have + #data
-  end
-end
-
--- Head: status line and headers (1xx interim responses skipped).
-local function read_head(r)
-  local head_bytes, status, headers, version
-  repeat
-    head_bytes = 0
-    local line, err = r:line(8192)
-    if not line then return nil, err end
-    local v, code = line:match("^HTTP/(1%.[01]) (%d%d%d)[ ]?")
-    if not v then return nil, "bad status line" end
-    version, status, headers = v, tonumber(code), {}
-    local count = 0
-    while true do
-      line, err = r:line(M.MAX_HEAD_BYTES)
-      if not line then
-        if err == "line too long" then return nil, "response header too large" end
-        return nil, err
-      end
-      if line == "" then break end
-      count = count + 1
-      head_bytes = head_bytes + #line + 2
-      if count > M.MAX_HEADER_LINES or head_bytes > M.MAX_HEAD_BYTES then
-        return nil, "response has too many or too large headers (more than " .. M.MAX_HEADER_LINES
-          .. " lines or " .. M.MAX_HEAD_BYTES .. " bytes)"
-      end
-      local k, val = line:match("^([^:%s]+):[ \t]*(.-)[ \t]*$")
-      if not k then return nil, "malformed response header line" end
-      k = k:lower()
-      headers[k] = headers[k] and (headers[k] .. ", " .. val) or val
-    end
-  until status >= 200 or status == 101
-  return status, headers, version
-end
-
-local function read_chunked(r, cap)
-  local parts, total = {}, 0
-  while true do
-    local line, err = r:line(4096)
-    if not line then return nil, err == "line too long" and "bad chunk size line" or err end
-    local hex, ext = line:match("^(%x+)[ \t]*(.*)$")
-    if not hex or (ext ~= "" and ext:sub(1, 1) ~= ";") or #hex > 15 then
-      return nil, "bad chunk size"
-    end
-    local size = tonumber(hex, 16)
-    if size == 0 then
-      local count = 0
-      repeat -- trailers
-        line, err = r:line(8192)
-        if not line then return nil, err end
-        count = count + 1
-        if count > M.MAX_HEADER_LINES then return nil, "too many trailer lines" end
-      until line == ""
-      return table.concat(parts)
-    end
-    total = total + size
-    if total > cap then return nil, "oversize" end
-    local data
-    data, err = r:bytes(size)
-    if not data then return nil, err end
-    parts[#parts + 1] = data
-    local crlf
-    crlf, err = r:bytes(2)
-    if not crlf then return nil, err end
-    if crlf ~= "\r\n" then return nil, "missing CRLF after a chunk" end
   end
 end
 
@@ -272,7 +129,9 @@ local function fail_kind(err)
 end
 
 --- Make the I/O functions.
--- @tparam[opt] table opts { verify = true, pool_size = 16, keepalive = 60 (seconds) }
+-- @tparam[opt] table opts { verify = true, pool_size = 16, keepalive = 60 (seconds),
+--   pool = a name: this I/O's own keep-alive pools (default: nginx's pool per
+--   host and port, shared by every cosocket of the worker) }
 -- (`ssl_verify` is the older name of `verify`)
 -- @return { transport, sleep, now, threads = { spawn, wait } }
 function M.new(opts)
@@ -281,109 +140,86 @@ function M.new(opts)
   local verify = opts.verify ~= false and opts.ssl_verify ~= false
   local keepalive_ms = (opts.keepalive or 60) * 1000
   local pool_size = opts.pool_size or 16
+  local pool = opts.pool ~= nil and tostring(opts.pool) or nil
+
+  local function connect(sock, host, port)
+    if pool then return sock:connect(host, port, { pool = pool .. "/" .. host .. ":" .. port }) end
+    return sock:connect(host, port)
+  end
+
+  local function unknown(host, what)
+    return what .. " from " .. host .. "; the request may have reached the server (outcome unknown): "
+      .. "check before repeating it"
+  end
 
   -- One exchange on one connection. Returns res, or nil, err, retryable
   -- (retryable: the connection was reused and died before any response byte).
   local function exchange(req, scheme, host, port, wire, deadline, fresh)
     local sock = ngx.socket.tcp()
-    local left = deadline - now()
-    if left <= 0 then return nil, terr("timeout", "timed out before connecting to " .. host, false) end
-    local ct = math.min(tonumber(req.connect_timeout) or 10, left)
-    local ms = math.max(1, math.floor(ct * 1000))
-    sock:settimeouts(ms, ms, ms)
-    local ok, err = sock:connect(host, port)
+    if not bound(sock, deadline, tonumber(req.connect_timeout) or 10) then
+      return nil, terr("timeout", "timed out before connecting to " .. host, false)
+    end
+    local ok, err = connect(sock, host, port)
     -- A fresh connection is wanted: drop pooled ones until a new one comes.
     for _ = 1, fresh and pool_size + 1 or 0 do
       if not ok or (sock:getreusedtimes() or 0) == 0 then break end
       sock:close()
       sock = ngx.socket.tcp()
-      sock:settimeouts(ms, ms, ms)
-      ok, err = sock:connect(host, port)
+      bound(sock, deadline, tonumber(req.connect_timeout) or 10)
+      ok, err = connect(sock, host, port)
     end
     if not ok then
       return nil, terr(fail_kind(err), "connect " .. host .. ":" .. port .. ": " .. tostring(err), false)
     end
     local reused = (sock:getreusedtimes() or 0) > 0
     if scheme == "https" and not reused then
-      left = deadline - now()
-      ms = math.max(1, math.floor(left * 1000))
-      sock:settimeouts(ms, ms, ms)
+      bound(sock, deadline)
       ok, err = sock:sslhandshake(nil, host, verify)
       if not ok then
         sock:close()
         return nil, terr(fail_kind(err), "TLS handshake with " .. host .. ": " .. tostring(err), false)
       end
     end
-    left = deadline - now()
-    if left <= 0 then
+    if not bound(sock, deadline) then
       sock:close()
       return nil, terr("timeout", "timed out before sending to " .. host, false)
     end
-    ms = math.max(1, math.floor(left * 1000))
-    sock:settimeouts(ms, ms, ms)
     local bytes
     bytes, err = sock:send(wire)
     if not bytes then
       sock:close()
-      return nil, terr(fail_kind(err), "send to " .. host .. ": " .. tostring(err) .. "; the request may have "
-        .. "reached the server (outcome unknown): check before repeating it", true), reused and err ~= "timeout"
+      return nil, terr(fail_kind(err), unknown(host, "send failed (" .. tostring(err) .. ")"), true),
+        reused and err ~= "timeout"
     end
-    local r = new_reader(sock, deadline)
-    local status, headers, version = read_head(r)
-    if not status then
-      err = headers
-      sock:close()
-      if r.got == 0 and err ~= "timeout" then
-        return nil, terr("transport", "no response from " .. host .. " (" .. tostring(err) .. "); the request may "
-          .. "have reached the server (outcome unknown): check before repeating it", true), reused
+    local cap = tonumber(req.max_body) or M.DEFAULT_MAX_BODY
+    local res, keep, got = read_response(sock, deadline, req.method, cap)
+    if not res then
+      sock:close() -- never reused after a failure: its next bytes are unknown
+      err = keep
+      if type(err) == "table" then
+        if err.reason == "framing" then
+          return nil, terr("protocol", "malformed response from " .. host .. " (" .. err.message
+            .. "); not retried, connection closed", true, { reason = "framing" })
+        elseif err.reason == "too_large" then
+          return nil, terr("transport", err.message, true, { reason = "too_large" })
+        end
+        err = err.message
+      end
+      if got == 0 and err ~= "timeout" then
+        return nil, terr("transport", unknown(host, "no response (" .. tostring(err) .. ")"), true), reused
       end
       return nil, terr(fail_kind(err), "bad response from " .. host .. ": " .. tostring(err)
         .. (err == "timeout" and " (deadline of " .. tostring(req.timeout or 30) .. " s)" or ""), true)
     end
-    local cap = tonumber(req.max_body) or M.DEFAULT_MAX_BODY
-    local body, keep = "", true
-    if req.method ~= "HEAD" and status ~= 204 and status ~= 304 and status >= 200 then
-      local te = headers["transfer-encoding"]
-      local cl = headers["content-length"]
-      if te and te:lower():find("chunked", 1, true) then
-        body, err = read_chunked(r, cap)
-      elseif cl then
-        local n = cl:match("^%d+$") and tonumber(cl)
-        if not n or #cl > 15 then
-          body, err = nil, "bad Content-Length"
-        elseif n > cap then
-          body, err = nil, "oversize"
-        elseif n > 0 then
-          body, err = r:bytes(n)
-        end
-      else
-        body, err = r:rest(cap)
-        keep = false
-      end
-      if not body then
-        sock:close()
-        if err == "oversize" then
-          return nil, terr("transport", "response body larger than the " .. cap .. "-byte limit (max_body)", true,
-            { reason = "too_large", status = status })
-        end
-        return nil, terr(fail_kind(err), "receive body from " .. host .. ": " .. tostring(err)
-          .. (err == "timeout" and " (deadline of " .. tostring(req.timeout or 30) .. " s)" or ""), true)
-      end
-    end
-    local conn = (headers.connection or ""):lower()
-    if conn:find("close", 1, true) or (version == "1.0" and not conn:find("keep-alive", 1, true))
-       or r.buf ~= "" then
-      keep = false
-    end
     if keep then sock:setkeepalive(keepalive_ms, pool_size) else sock:close() end
-    return { status = status, headers = headers, body = body }
+    return res
   end
 
   local function transport(req)
     if type(req) ~= "table" then error("purecloud.transport.ngx: request must be a table", 2) end
     local scheme, host, port, path, host_header = parse_url(req.url)
     if not scheme then return nil, terr("transport", "bad URL " .. ("%q"):format(tostring(req.url):sub(1, 200)), false) end
-    local wire, bad = build_request(req, path, host_header)
+    local wire, bad = http1.request(req.method, path, host_header, req.headers, req.body)
     if not wire then return nil, terr("transport", "request refused: " .. bad, false) end
     local timeout = tonumber(req.timeout) or 30
     local deadline = now() + timeout

@@ -70,15 +70,18 @@ local function add_fault(req)
   local ok = pcall(string.match, "", b.path)
   if not ok then errors.bad_request("bad.request", "fault path is not a valid Lua pattern") end
   local actions = { close = true, reset = true, truncate = true, malformed = true, large = true,
-                    apply_then_close = true, error_after_apply = true }
+                    apply_then_close = true, error_after_apply = true, raw = true }
   if b.action ~= nil and not actions[b.action] then
     errors.bad_request("invalid.value", "unknown fault action " .. tostring(b.action))
+  end
+  if b.action == "raw" and (type(b.raw) ~= "string" or b.raw == "") then
+    errors.bad_request("bad.request", "a raw fault needs 'raw': the bytes to write")
   end
   next_fault = next_fault + 1
   local f = { id = next_fault, method = b.method, path = b.path, query = b.query, skip = tonumber(b.skip) or 0,
               count = tonumber(b.count) or 1, status = tonumber(b.status), retry_after = b.retry_after,
               body = b.body, delay_ms = tonumber(b.delay_ms), action = b.action, size_mb = tonumber(b.size_mb),
-              seen = 0, fired = 0 }
+              raw = b.raw, seen = 0, fired = 0 }
   state.faults[#state.faults + 1] = f
   return 200, { id = f.id }
 end
