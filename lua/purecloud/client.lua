@@ -28,7 +28,8 @@ M.Client = Client
 
 local co_running = coroutine.running
 local header_of = core.header
-local loop_admit, loop_sent, loop_answered, loop_resume = loop.admit, loop.sent, loop.answered, loop.resume
+local loop_run = loop.run
+local driver -- (below: what the client does at each action of the loop)
 
 -- (No libcurl version in it: asking libcurl would load it at start-up, and
 -- inside nginx the transport is not libcurl.)
@@ -104,6 +105,7 @@ function M.new(opts)
     max_body = 1024 * 1024,
     store = opts.token_store, store_key = "purecloud:" .. cfg.login_url .. ":" .. (opts.client_id or ""),
   }
+  self._driver = driver(self)
 
   self._auto = nginx_auto(opts) or false -- (false, not nil: read per call, and a nil would go through __index)
   local transport = opts.transport
@@ -260,82 +262,48 @@ local function log_attempt(self, op, req, res, err, t0, now, attempt)
   end
 end
 
--- One attempt: the request sent with `header`, its outcome interpreted
--- (and logged, at the info level). Returns res, value, err, now.
-local function send(self, io, req, header, attempt, op)
-  req.headers.Authorization = header
-  self.stats.requests = self.stats.requests + 1
-  local t0 = self._log_info and io.now()
-  local res, terr = io.transport(req)
-  local value, err = loop.interpret(res, terr)
-  local now = io.now()
-  if t0 then log_attempt(self, op, req, res, err, t0, now, attempt) end
-  return res, value, err, now
+-- What the client does at each action of the loop (`purecloud.loop`,
+-- `M.run`'s `d`), made once per client: the bearer token for an attempt
+-- (and dropping the one a 401 rejected), one attempt sent and logged (at
+-- the info level), and a wait (a retry's said at the warn level).
+function driver(self)
+  local keeper = self._token
+  local d = {}
+  function d.token(io, _, renew, header)
+    if renew then keeper:rejected(renew, header) end
+    return keeper:bearer(io)
+  end
+  function d.send(io, req, header, attempt, op)
+    req.headers.Authorization = header
+    self.stats.requests = self.stats.requests + 1
+    local t0 = self._log_info and io.now()
+    local res, terr = io.transport(req)
+    local value, err = loop.interpret(res, terr)
+    local now = io.now()
+    if t0 then log_attempt(self, op, req, res, err, t0, now, attempt) end
+    return res, value, err, now
+  end
+  function d.sleep(io, seconds, action, op)
+    if action.retry then
+      self.stats.retries = self.stats.retries + 1
+      self._log("warn", "%s: retrying in %.2f s after %s", op, seconds,
+        (tostring(action.err):gsub("^purecloud: ", "")))
+    end
+    io.sleep(seconds)
+  end
+  return d
 end
 
--- Run the request `req` through `io`: the driver of `purecloud.loop`.
--- `op` names the call in log lines.
+-- Run the request `req` through `io` (`op` names the call in log lines).
 local function drive(self, io, req, safe, op)
   if self._log_trace then req.decode = nil end -- the trace shows the (redacted) body text
-  local started = io.now()
-  local p = self._loop_params
-  -- The express lane (purecloud.loop): the common call — gate open, token
-  -- at hand, a success — builds no machine; any other turn takes one
-  -- standing where the call stopped. (Events are given unpacked below: no
-  -- table per event.)
-  local m, action, header, res
-  local attempt = 0
-  local wait = loop_admit(p, started)
-  if wait > 0 then
-    m, action = loop_resume(p, started, safe, "gate", wait)
-  else
-    local gen
-    header, gen = self._token:bearer(io)
-    if not header then
-      m, action = loop_resume(p, started, safe, "no_token", gen)
-    else
-      loop_sent(p)
-      attempt = 1
-      local value, err, now
-      res, value, err, now = send(self, io, req, header, attempt, op)
-      loop_answered(p, now, res)
-      if not err then
-        req.headers.Authorization = nil
-        return value, nil, info_of(res)
-      end
-      m, action = loop_resume(p, started, safe, "response", gen, now, value, err)
-    end
+  local value, err, res = loop_run(self._loop_params, self._driver, io, req, safe, op)
+  req.headers.Authorization = nil
+  if err then
+    self._log("debug", "%s: giving up: %s (%s)", op, tostring(err), err.retry_reason or "not retryable")
+    return nil, err
   end
-  while true do
-    local a = action[1]
-    if a == "sleep" then
-      if action.retry then
-        self.stats.retries = self.stats.retries + 1
-        self._log("warn", "%s: retrying in %.2f s after %s", op, action[2],
-          (tostring(action.err):gsub("^purecloud: ", "")))
-      end
-      io.sleep(action[2])
-      action = m:on("woke", io.now())
-    elseif a == "token" then
-      if action.renew then self._token:rejected(action.renew, header) end
-      local gen, err
-      header, gen = self._token:bearer(io)
-      if header then action = m:on("token", gen) else err = gen; action = m:on("no_token", err) end
-    elseif a == "send" then
-      attempt = attempt + 1
-      local value, err, now
-      res, value, err, now = send(self, io, req, header, attempt, op)
-      action = m:on("response", now, value, err, res)
-    elseif a == "done" then
-      req.headers.Authorization = nil
-      return action[2], nil, info_of(res)
-    else
-      req.headers.Authorization = nil
-      local err = action[2]
-      self._log("debug", "%s: giving up: %s (%s)", op, tostring(err), err.retry_reason or "not retryable")
-      return nil, err
-    end
-  end
+  return value, nil, info_of(res)
 end
 
 --- Run one call through `io`.

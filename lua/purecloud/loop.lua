@@ -2,14 +2,15 @@
 --
 -- One machine runs one API call. It takes events (the gate opened, a token
 -- arrived, the transport answered) and returns the next action (wait, get a
--- token, send, done, fail); a driver — the client's `request`, the scheduler,
--- an nginx thread — performs the actions with its own I/O. So every rule
--- below is tested with a scripted driver and a fake clock
--- (`spec/loop/loop_spec.lua`, tagged `#hermetic`), and the blocking,
--- concurrent and nginx paths cannot disagree. A driver's common call may
--- take the express lane (`M.admit`, below): the machine's first turn step by
--- step through the same functions, with a machine built only when a turn is
--- not the common one (`M.resume`).
+-- token, send, done, fail). One driver, `M.run`, performs the actions with
+-- the I/O it is given — for every API call of a client (blocking, in a
+-- scheduler task, in an nginx thread: only the I/O differs) and every
+-- token request of the token keeper. So every rule below is tested with a
+-- scripted I/O and a fake clock (`spec/loop/loop_spec.lua`, `#hermetic`),
+-- and no path can disagree with another. The common call (gate open, token
+-- at hand, a success) is a straight first attempt inside `M.run` that builds
+-- no machine; at its first other turn a machine standing at that turn takes
+-- over (the fast path's reason: `docs/PERFORMANCE.md`, "Call path").
 --
 -- The rules, each decided in exactly one place in this file:
 --
@@ -36,7 +37,18 @@
 --    wait would pass `max_retry_time`; `Retry-After` waits are bounded by
 --    `max_retry_after` instead. Backoff: 0.5 s × 2^attempt, at most 30 s,
 --    with jitter (× 0.5–1.0).
--- 8. **Everything else** (4xx, 500, decode errors) is returned at once.
+-- 8. **Everything else** (4xx, 500, decode errors, a response whose
+--    HTTP/1.1 framing is malformed: `kind = "protocol"`) is returned at once.
+-- 9. **Every re-send**, all of them: the loop's own (rule 3's one replay
+--    after a 401, rule 4's after a 429, rules 5–6 for safe calls and for
+--    writes that were not sent), and the transports' own, each only when the
+--    server cannot have acted: libcurl re-sends a request by itself when a
+--    reused keep-alive connection turns out dead before any response byte —
+--    for a write it refuses the rewind of a body already handed over, so
+--    the write fails `outcome = "unknown"` instead, and an empty-bodied
+--    write goes on a fresh connection (`csrc/transport/curl.c`); the
+--    cosocket transport re-sends once on a fresh connection in the same case,
+--    for safe requests only (`transport/ngx.lua`). Nothing else re-sends.
 --
 -- Every failure carries `outcome`: `"not_sent"` (safe to repeat),
 -- `"rejected"` (the server answered and refused it) or `"unknown"` (the
@@ -44,58 +56,31 @@
 -- @module purecloud.loop
 local core = require "purecloud.core"
 
-local header = core.header
+local header_of = core.header
 -- (hot-path globals as upvalues: each global is a lookup in _G)
 local error, setmetatable, type, random = error, setmetatable, type, math.random
 
 local M = {}
 
--- States and the events that leave them (h11 style: the whole machine at a
--- glance). Every state change below is read from this table (through
--- `enter`, or once at load for the transitions of a call that succeeds at
--- once); `spec/loop` walks it and checks the state after every step.
+-- The machine at a glance (h11 style), and the table that dispatches it:
+-- state → the event a driver sends in it → { the handler, the states it may
+-- go to }. `Machine:on` calls the handler of (state, event), raises for an
+-- event the state does not take, and raises if the handler went anywhere
+-- the row does not list; `spec/loop` walks it on every path.
 M.TRANSITIONS = {
-  gate = { open = "authorize", closed = "gate" },
-  authorize = { token = "send", no_token = "failed" },
-  send = { success = "done", unauthorized = "authorize", retry = "gate", give_up = "failed" },
+  gate = { woke = { "opened", "gate", "authorize" } },
+  authorize = { token = { "authorized", "send" }, no_token = { "no_token", "failed" } },
+  send = { response = { "decide", "done", "authorize", "gate", "failed" } },
   done = {},
   failed = {},
 }
 
-local Machine = {}
-Machine.__index = Machine
-
--- The actions that carry nothing are shared, not built per call: a driver
--- reads an action and never changes it.
-local SEND, TOKEN = { "send" }, { "token" }
-
---- A machine for one call.
--- @tparam table p what the calls of one client share, kept (not copied) and
---   never changed by the machine: { retry = policy table or false,
---   gate = purecloud.gate, can_renew = bool | f() → bool (asked at a 401),
---   random = f() → [0, 1), safe = bool (the default for `safe`) }
--- @number now the clock at the start
--- @bool[opt] safe the call may be repeated without effect (default `p.safe`)
-function M.new(p, now, safe)
-  if safe == nil then safe = p.safe end
-  -- Five fields, then `admitted` and `gen`: the machine of a call that ends
-  -- without a 401 fits the 8-slot hash its constructor makes.
-  return setmetatable({ state = "gate", p = p, safe = safe, started = now, attempt = 0 }, Machine)
-end
-
-local TRANSITIONS = M.TRANSITIONS
-
--- The transitions of a call that succeeds at once, read from the table
--- here once rather than through `enter` on every call.
-local OPENED, AUTHORIZED, SUCCEEDED = TRANSITIONS.gate.open, TRANSITIONS.authorize.token, TRANSITIONS.send.success
-
-local function enter(self, event)
-  local to = TRANSITIONS[self.state][event]
-  -- (not assert: its message would be built on every transition)
-  if not to then error("purecloud.loop: no transition from " .. self.state .. " on " .. event, 0) end
-  self.state = to
-  return to
-end
+-- The events a driver sends (`Machine:on(event, …)`, one form):
+--   "woke", now                          after a sleep (and to start: `start`)
+--   "token", gen | "no_token", err       after a token action
+--   "response", now, value, err, res     after a send (value/err: `M.interpret`)
+-- The actions: { "sleep", seconds [, retry = true, err = …] },
+-- { "token" [, renew = gen] }, { "send" }, { "done", value }, { "fail", err }.
 
 local function backoff(self)
   local d = 0.5 * 2 ^ self.attempt
@@ -105,7 +90,8 @@ end
 
 local function outcome_of(err, safe)
   if err.outcome then return err.outcome end
-  if err.kind == "transport" or err.kind == "timeout" then
+  local kind = err.kind
+  if kind == "transport" or kind == "timeout" or kind == "protocol" then
     return err.sent == false and "not_sent" or "unknown"
   end
   if err.status and err.status >= 500 then return safe and "rejected" or "unknown" end
@@ -149,9 +135,8 @@ local function can_renew(p)
   return c
 end
 
--- The gate's part of the rules, shared by a machine and the express lane
--- (below), so it is written once. `admit`: rule 1 — the wait before
--- sending (0: the gate let the call through, it is now admitted).
+-- The gate's part of the rules (rule 1), for a machine and the first
+-- attempt alike: the wait before sending (0: let through, now admitted).
 local function admit(p, now)
   local gate = p.gate
   return gate and gate:wait(now) or 0
@@ -168,127 +153,184 @@ local function answered(p, now, res)
   local gate = p.gate
   if not gate then return end
   if res then
-    gate:answered(now, true, header(res, "inin-ratelimit-allowed", "inin-ratelimit-count", "inin-ratelimit-reset"))
+    gate:answered(now, true, header_of(res, "inin-ratelimit-allowed", "inin-ratelimit-count", "inin-ratelimit-reset"))
   else
     gate:answered(now, false)
   end
 end
 
--- The first action is the gate's (`Machine:start`, below).
-function Machine:_gate(now)
+local Machine = {}
+Machine.__index = Machine
+
+-- The actions that carry nothing are shared, not built per call: a driver
+-- reads an action and never changes it.
+local SEND, TOKEN = { "send" }, { "token" }
+
+-- A machine standing in `state` (the first attempt hands over to one there).
+local function at(p, started, safe, state, admitted, gen)
+  if safe == nil then safe = p.safe end
+  return setmetatable({ state = state, p = p, safe = safe, started = started, attempt = 0,
+                        admitted = admitted, gen = gen }, Machine)
+end
+
+--- A machine for one call, in state "gate".
+-- @tparam table p what the calls of one client share, kept (not copied) and
+--   never changed by the machine: { retry = policy table or false,
+--   gate = purecloud.gate, can_renew = bool | f() → bool (asked at a 401),
+--   random = f() → [0, 1), safe = bool (the default for `safe`) }
+-- @number now the clock at the start
+-- @bool[opt] safe the call may be repeated without effect (default `p.safe`)
+function M.new(p, now, safe) return at(p, now, safe, "gate", false) end
+
+-- The handlers: each takes the machine and its event's values and returns
+-- the state it goes to and the next action.
+local H = {}
+
+-- Rule 1: the gate.
+function H.opened(self, now)
   local wait = admit(self.p, now)
-  if wait > 0 then return self:_closed(wait) end
-  self.state = OPENED -- (state "gate": _gate is called there only)
+  if wait > 0 then return "gate", { "sleep", wait } end
   self.admitted = self.p.gate ~= nil -- let through by the gate, not sent yet
-  if self.renew_gen == nil then return TOKEN end
-  return { "token", renew = self.renew_gen }
+  if self.renew_gen == nil then return "authorize", TOKEN end
+  return "authorize", { "token", renew = self.renew_gen }
 end
 
-function Machine:_closed(wait)
-  enter(self, "closed")
-  return { "sleep", wait }
+-- Rule 2: the request leaves with the token.
+function H.authorized(self, gen)
+  self.gen, self.renew_gen = gen, nil
+  sent(self.p, self.admitted)
+  self.admitted = false
+  return "send", SEND
 end
 
---- The first action.
--- @function Machine:start
--- @number now
-Machine.start = Machine._gate
-
---- Feed an event; returns the next action (read-only: actions may be shared).
--- Events: `{ "woke", now }` after a sleep; `{ "token", gen }` or
--- `{ "no_token", err }` after a token action; `{ "response", now, value, err, res }`
--- after a send (value/err from `core.interpret`, or the transport's error).
--- The same event may be given unpacked, `m:on("response", now, value, err, res)`,
--- which builds no table (the request path's form).
--- Actions: `{ "sleep", seconds }`, `{ "token", renew = gen | nil }`, `{ "send" }`,
--- `{ "done", value }`, `{ "fail", err }`.
-function Machine:on(ev, a, b, c, d)
-  local kind, state = ev, self.state
-  if type(ev) == "table" then kind, a, b, c, d = ev[1], ev[2], ev[3], ev[4], ev[5] end
-  if state == "gate" and kind == "woke" then
-    return self:_gate(a)
-  elseif state == "authorize" and kind == "token" then
-    self.gen, self.renew_gen = a, nil
-    self.state = AUTHORIZED
-    sent(self.p, self.admitted)
-    self.admitted = false
-    return SEND
-  elseif state == "authorize" and kind == "no_token" then
-    local gate = self.p.gate
-    if gate and self.admitted then gate:released() end
-    self.admitted = false
-    enter(self, "no_token")
-    return { "fail", a }
-  elseif state == "send" and kind == "response" then
-    answered(self.p, a, d)
-    return self:_decide(a, b, c)
-  end
-  error(("purecloud.loop: event %s is not expected in state %s"):format(tostring(kind), state))
+function H.no_token(self, err)
+  local gate = self.p.gate
+  if gate and self.admitted then gate:released() end
+  self.admitted = false
+  return "failed", { "fail", err }
 end
 
--- After a response (the gate has heard it): done, renew, retry or fail.
-function Machine:_decide(now, value, err)
-  if not err then
-    self.state = SUCCEEDED
-    return { "done", value }
-  end
-  -- Rule 3: renew once.
+-- Rules 3–8: after a response (told to the gate first): done, renew, retry or fail.
+function H.decide(self, now, value, err, res)
+  answered(self.p, now, res)
+  if not err then return "done", { "done", value } end
   if err.status == 401 and not self.renewed and can_renew(self.p) then
     self.renewed, self.renew_gen = true, self.gen
-    enter(self, "unauthorized")
-    return { "token", renew = self.gen }
+    return "authorize", { "token", renew = self.gen }
   end
   local delay, why = retry_delay(self, err, now)
   if not delay then
     err.outcome = outcome_of(err, self.safe)
     if why then err.retry_reason = why end
-    enter(self, "give_up")
-    return { "fail", err }
+    return "failed", { "fail", err }
   end
   -- Rule 4: an accepted 429 wait holds every call of the client.
   local gate = self.p.gate
   if err.status == 429 and gate then gate:hold(now + delay) end
   self.attempt = self.attempt + 1
-  enter(self, "retry")
-  return { "sleep", delay, retry = true, err = err }
+  return "gate", { "sleep", delay, retry = true, err = err }
 end
 
---- The express lane: a driver's common call — the gate open, a token at
--- hand, a success — without building a machine. It is a machine's own first
--- turn, step by step, through the same functions:
+-- TRANSITIONS compiled: state → event → handler, and each row's targets as a set.
+local DISPATCH, TARGETS = {}, {}
+for state, events in pairs(M.TRANSITIONS) do
+  DISPATCH[state], TARGETS[state] = {}, {}
+  for event, row in pairs(events) do
+    DISPATCH[state][event] = assert(H[row[1]], row[1])
+    local set = {}
+    for i = 2, #row do set[row[i]] = true end
+    TARGETS[state][event] = set
+  end
+end
+
+--- Feed an event (see the list at the top); returns the next action
+-- (read-only: actions may be shared).
+function Machine:on(event, a, b, c, d)
+  local state = self.state
+  local handler = DISPATCH[state][event]
+  if not handler then
+    error(("purecloud.loop: event %s is not expected in state %s"):format(tostring(event), state), 2)
+  end
+  local to, action = handler(self, a, b, c, d)
+  if not TARGETS[state][event][to] then
+    error(("purecloud.loop: %s on %s went to %s, which TRANSITIONS does not list"):format(state, event, tostring(to)))
+  end
+  self.state = to
+  return action
+end
+
+--- The first action: the gate's (the machine is in state "gate").
+-- @number now
+function Machine:start(now) return self:on("woke", now) end
+
+--- Run one call to its end: the one driver of the machine. `d` holds what
+-- the caller does at each action, built once (per client for API calls, per
+-- token keeper for token requests) and shared by its calls:
 --
---     local wait = loop.admit(p, now)   -- rule 1; 0: let through (admitted)
---     -- a token from the keeper (rule 2), then
---     loop.sent(p)                      -- the request leaves with it
---     -- the response, then
---     loop.answered(p, now, res)        -- the gate hears it (res nil: none)
---     -- no error: done
+--     d.token(io, req, renew_gen, header) -> header, gen | nil, err
+--         the credentials this attempt carries (renew_gen: the generation
+--         a 401 rejected, header: the one it was sent with)
+--     d.send(io, req, header, attempt, ctx) -> res, value, err, now
+--         one attempt (value, err: `M.interpret` of what the transport gave)
+--     d.sleep(io, seconds, action, ctx)    a wait (action.retry: before a retry)
 --
--- At the first turn that is not the common one, `loop.resume` hands over a
--- machine standing at that turn, with its next action, and the driver goes
--- on with the machine.
--- @function admit
-M.admit = admit
-
---- The express call leaves (after `admit` let it through).
-function M.sent(p) sent(p, true) end
-
---- The gate hears how the express attempt ended.
--- @function answered
-M.answered = answered
-
---- A machine standing where an express call stopped, and its next action:
--- `(…, "gate", wait)` the gate asked to wait; `(…, "no_token", err)` no
--- token came after the gate let the call through; `(…, "response", gen,
--- now, value, err)` the first response, told to the gate, was not a success.
--- @return machine, action
-function M.resume(p, started, safe, at, a, b, c, d)
-  local m = M.new(p, started, safe)
-  if at == "gate" then return m, m:_closed(a) end
-  m.state, m.admitted = OPENED, p.gate ~= nil
-  if at == "no_token" then return m, m:on("no_token", a) end
-  m.state, m.admitted, m.gen = AUTHORIZED, false, a
-  return m, m:_decide(b, c, d)
+-- `io.now()` is the clock. The first attempt is the machine's first turn
+-- written straight (rules 1, 2, then the response): a success returns from
+-- it; any other turn hands over to a machine standing there.
+-- @tparam table p the calls' shared parameters (`M.new`)
+-- @tparam table d the driver's actions
+-- @param io the I/O table (`now`, and whatever `d` uses)
+-- @tparam table req the request
+-- @bool safe the call may be repeated without effect
+-- @param ctx passed to `d.send` and `d.sleep` (the caller's, e.g. the operation's name)
+-- @return value, nil, res | nil, err
+function M.run(p, d, io, req, safe, ctx)
+  local started = io.now()
+  local m, action, header, res
+  local attempt = 0
+  local wait = admit(p, started)
+  if wait > 0 then
+    m = at(p, started, safe, "gate", false)
+    action = { "sleep", wait }
+  else
+    local gen
+    header, gen = d.token(io, req, nil, nil)
+    if not header then
+      m = at(p, started, safe, "authorize", p.gate ~= nil)
+      action = m:on("no_token", gen)
+    else
+      sent(p, true)
+      attempt = 1
+      local value, err, now
+      res, value, err, now = d.send(io, req, header, attempt, ctx)
+      if not err then
+        answered(p, now, res)
+        return value, nil, res
+      end
+      m = at(p, started, safe, "send", false, gen)
+      action = m:on("response", now, value, err, res)
+    end
+  end
+  while true do
+    local a = action[1]
+    if a == "sleep" then
+      d.sleep(io, action[2], action, ctx)
+      action = m:on("woke", io.now())
+    elseif a == "token" then
+      local gen
+      header, gen = d.token(io, req, action.renew, header)
+      if header then action = m:on("token", gen) else action = m:on("no_token", gen) end
+    elseif a == "send" then
+      attempt = attempt + 1
+      local value, err, now
+      res, value, err, now = d.send(io, req, header, attempt, ctx)
+      action = m:on("response", now, value, err, res)
+    elseif a == "done" then
+      return action[2], nil, res
+    else
+      return nil, action[2]
+    end
+  end
 end
 
 --- Interpret a transport result into (value, err): a helper for drivers.

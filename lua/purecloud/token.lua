@@ -45,6 +45,8 @@ Keeper.__index = Keeper
 function M.new(k)
   k.busy = false   -- the deadline of the token request in flight (its waiters park on `k.cond`)
   k.ttl = nil
+  -- What its token requests' loop machines share: safe to repeat, never renewed.
+  k.loop_params = { safe = true, retry = k.retry, can_renew = false }
   return setmetatable(k, Keeper)
 end
 
@@ -70,7 +72,28 @@ local function auth_error(self, message, status)
                      message = ("%s (login host %s)"):format(message, host_of(self.login_url)) }
 end
 
---- Send one token request (retried like any safe request).
+-- What the keeper does at each action of the loop (`purecloud.loop`,
+-- `M.run`'s `d`): a token request carries its grant's Basic credentials,
+-- not a token; one attempt is counted and logged (debug); a wait is a wait.
+local GRANT = {}
+function GRANT.token(_, req) return req.headers.Authorization, 0 end
+function GRANT.send(io, req, _, _, ctx)
+  local self, grant = ctx.keeper, ctx.grant
+  self.stats.token_requests = self.stats.token_requests + 1
+  local t0 = io.now()
+  local res, terr = io.transport(req)
+  local value, err = loop.interpret(res, terr)
+  local now = io.now()
+  self.log("debug", "POST %s (%s grant) -> %s (%.0f ms)", req.url, grant,
+    res and res.status or (err and err.kind), (now - t0) * 1000)
+  if value ~= nil and type(value) ~= "table" then
+    value, err = nil, core.error{ kind = "auth", status = res.status, message = "unexpected token response" }
+  end
+  return res, value, err, now
+end
+function GRANT.sleep(io, seconds) io.sleep(seconds) end
+
+--- Send one token request (retried like any safe request, by the one loop).
 -- @return generation | nil, err
 function Keeper:grant(io, grant, params)
   local form, basic = self.auth:grant_request(grant, params)
@@ -81,47 +104,25 @@ function Keeper:grant(io, grant, params)
                 Accept = "application/json", ["User-Agent"] = self.user_agent },
     timeout = self.timeout, connect_timeout = self.connect_timeout, max_body = self.max_body,
   }
-  local m = loop.new({ safe = true, retry = self.retry, can_renew = false }, io.now())
-  local action = m:start(io.now())
-  while true do
-    local a = action[1]
-    if a == "sleep" then
-      io.sleep(action[2])
-      action = m:on{ "woke", io.now() }
-    elseif a == "token" then
-      action = m:on{ "token", 0 } -- the token request authenticates with Basic, not a token
-    elseif a == "send" then
-      self.stats.token_requests = self.stats.token_requests + 1
-      local t0 = io.now()
-      local res, terr = io.transport(req)
-      local value, err = loop.interpret(res, terr)
-      self.log("debug", "POST %s (%s grant) -> %s (%.0f ms)", req.url, grant,
-        res and res.status or (err and err.kind), (io.now() - t0) * 1000)
-      if value ~= nil and type(value) ~= "table" then
-        value, err = nil, core.error{ kind = "auth", status = res.status, message = "unexpected token response" }
-      end
-      action = m:on{ "response", io.now(), value, err, res }
-    elseif a == "done" then
-      local gen, ttl = self.auth:accept(action[2], io.now())
-      if not gen then return nil, auth_error(self, ttl, 200) end
-      if ttl <= 0 then
-        self.log("debug", "the token response (%s grant) has no positive expires_in: the token is used once "
-          .. "and renewed before the next call", grant)
-      end
-      self.ttl = ttl
-      return gen
-    else -- fail
-      local err = action[2]
-      if err.kind == "api" or err.kind == "decode" then err.kind = "auth" end
-      -- The usual cause of a login failure is the wrong region: say which host answered.
-      err.message = ("%s (login host %s)"):format(err.message or "login failed", host_of(self.login_url))
-      err.body, err.headers = nil, nil -- the token endpoint's answer stays out of errors
-      -- Returned to the caller, so only a debug line: a library does not print
-      -- (at the default level) the error it also hands back.
-      self.log("debug", "token request failed: %s", tostring(err))
-      return nil, err
+  local value, err = loop.run(self.loop_params, GRANT, io, req, true, { keeper = self, grant = grant })
+  if value ~= nil then
+    local gen, ttl = self.auth:accept(value, io.now())
+    if not gen then return nil, auth_error(self, ttl, 200) end
+    if ttl <= 0 then
+      self.log("debug", "the token response (%s grant) has no positive expires_in: the token is used once "
+        .. "and renewed before the next call", grant)
     end
+    self.ttl = ttl
+    return gen
   end
+  if err.kind == "api" or err.kind == "decode" then err.kind = "auth" end
+  -- The usual cause of a login failure is the wrong region: say which host answered.
+  err.message = ("%s (login host %s)"):format(err.message or "login failed", host_of(self.login_url))
+  err.body, err.headers = nil, nil -- the token endpoint's answer stays out of errors
+  -- Returned to the caller, so only a debug line: a library does not print
+  -- (at the default level) the error it also hands back.
+  self.log("debug", "token request failed: %s", tostring(err))
+  return nil, err
 end
 
 -- Seconds before expiry at which a token is renewed.

@@ -87,9 +87,9 @@ describe("the request loop #hermetic", function()
       local m1 = loop.new({ safe = true, retry = { max_retries = 5, max_retry_time = 60, max_retry_after = 180 },
                             gate = g }, 0)
       assert.are.same({ "token" }, { m1:start(0)[1] })
-      assert.are.equal("send", m1:on{ "token", 1 }[1])
+      assert.are.equal("send", m1:on("token", 1)[1])
       local err = require("purecloud.core").error{ kind = "api", status = 429, retry_after = 5 }
-      local a = m1:on{ "response", 0.1, nil, err, fake.res(429, "") }
+      local a = m1:on("response", 0.1, nil, err, fake.res(429, ""))
       assert.are.same({ "sleep", 5 }, { a[1], a[2] })
       -- Another call of the same client starting a second later waits the rest.
       local m2 = loop.new({ safe = true, retry = false, gate = g }, 1)
@@ -335,13 +335,23 @@ describe("the request loop #hermetic", function()
   end)
 
   describe("the machine", function()
-    it("takes only the transitions of its table", function()
+    it("takes only the events of its table, in one form, and goes only where a row says", function()
       local m = loop.new({ safe = true, retry = false }, 0)
       m:start(0)
-      assert.has_error(function() m:on{ "response", 0 } end)
+      assert.are.equal("authorize", m.state)
+      assert.has_error(function() m:on("response", 0) end, "purecloud.loop: event response is not expected in state authorize")
+      assert.has_error(function() m:on({ "token", 1 }) end) -- the table form is gone
+      assert.has_error(function() m:on("resume", 1) end)
       for state, events in pairs(loop.TRANSITIONS) do
-        for _, to in pairs(events) do assert.is_table(loop.TRANSITIONS[to], state .. " -> " .. to) end
+        for event, row in pairs(events) do
+          assert.is_string(row[1], state .. "/" .. event .. ": a handler")
+          for i = 2, #row do assert.is_table(loop.TRANSITIONS[row[i]], state .. " -> " .. row[i]) end
+        end
       end
+      assert.are.same({}, loop.TRANSITIONS.done)
+      assert.are.same({}, loop.TRANSITIONS.failed)
+      assert.is_nil(loop.resume)
+      assert.is_nil(loop.admit)
     end)
 
     it("leaves the gate's accounts as a machine does, on the express lane and after every hand-over", function()
@@ -397,31 +407,42 @@ describe("the request loop #hermetic", function()
       local T = loop.TRANSITIONS
       local g = gate.new()
       local m = loop.new({ safe = true, retry = false, gate = g, can_renew = true }, 0)
-      m:start(0)
-      assert.are.equal(T.gate.open, m.state)
-      m:on("token", 1)
-      assert.are.equal(T.authorize.token, m.state)
-      m:on("response", 0, { id = "x" }, nil, nil)
-      assert.are.equal(T.send.success, m.state)
+      -- Each step: the state reached is one of the row's targets.
+      local function step(ev, ...)
+        local from = m.state
+        local a = m:on(ev, ...)
+        local row, ok = T[from][ev], false
+        for i = 2, #row do ok = ok or row[i] == m.state end
+        assert.is_true(ok, from .. " on " .. ev .. " went to " .. m.state)
+        return a
+      end
+      step("woke", 0)
+      assert.are.equal("authorize", m.state)
+      step("token", 1)
+      assert.are.equal("send", m.state)
+      step("response", 0, { id = "x" }, nil, nil)
       assert.are.equal("done", m.state)
 
       g:hold(5)
       m = loop.new({ safe = true, retry = { max_retries = 1, max_retry_after = 60, max_retry_time = 60 },
                      gate = g, can_renew = true }, 0)
-      assert.are.equal("sleep", m:start(0)[1])
-      assert.are.equal(T.gate.closed, m.state)
-      m:on("woke", 6)
-      assert.are.equal(T.gate.open, m.state)
-      m:on("token", 1)
-      m:on("response", 6, nil, core.error{ kind = "api", status = 401 }, nil)
-      assert.are.equal(T.send.unauthorized, m.state)
-      m:on("token", 2)
-      m:on("response", 6, nil, core.error{ kind = "api", status = 503 }, nil)
-      assert.are.equal(T.send.retry, m.state)
-      m:on("woke", 9)
-      m:on("token", 2)
-      m:on("response", 9, nil, core.error{ kind = "api", status = 503 }, nil)
-      assert.are.equal(T.send.give_up, m.state)
+      assert.are.equal("sleep", step("woke", 0)[1])
+      assert.are.equal("gate", m.state)
+      step("woke", 6)
+      assert.are.equal("authorize", m.state)
+      step("token", 1)
+      step("response", 6, nil, core.error{ kind = "api", status = 401 }, nil)
+      assert.are.equal("authorize", m.state)
+      step("token", 2)
+      step("response", 6, nil, core.error{ kind = "api", status = 503 }, nil)
+      assert.are.equal("gate", m.state)
+      step("woke", 9)
+      step("token", 2)
+      step("response", 9, nil, core.error{ kind = "api", status = 503 }, nil)
+      assert.are.equal("failed", m.state)
+      m = loop.new({ safe = true, retry = false }, 0)
+      step("woke", 0)
+      step("no_token", core.error{ kind = "auth" })
       assert.are.equal("failed", m.state)
     end)
 
@@ -477,8 +498,8 @@ describe("the request loop #hermetic", function()
       for _, case in ipairs(cases) do
         local m = loop.new({ safe = case[2], retry = false }, 0)
         m:start(0)
-        m:on{ "token", 1 }
-        local a = m:on{ "response", 0, nil, case[1] }
+        m:on("token", 1)
+        local a = m:on("response", 0, nil, case[1])
         assert.are.equal("fail", a[1])
         assert.are.equal(case[3], a[2].outcome)
       end
@@ -511,4 +532,122 @@ describe("a write is sent at most once, but for 401 and 429 #hermetic", function
       assert.are.equal(1, sends(method, { kind = "timeout", message = "timed out" }))
     end)
   end
+end)
+
+describe("loop.run, the one driver, with a scripted driver and a fake clock #hermetic", function()
+  local core = require "purecloud.core"
+  local RETRY = { max_retries = 3, max_retry_time = 60, max_retry_after = 120 }
+
+  -- A driver whose attempts answer from `script` (one entry per attempt:
+  -- a value, or an error table), recording every action it is asked for.
+  local function scripted(script, tokens)
+    local d = { t = 0, log = {} }
+    local io = { now = function() return d.t end }
+    function d.token(_, _, renew, header)
+      d.log[#d.log + 1] = "token" .. (renew and (" renew " .. renew .. " " .. tostring(header)) or "")
+      local t = tokens and table.remove(tokens, 1)
+      if t == false then return nil, core.error{ kind = "auth", message = "no token" } end
+      return "Bearer " .. (t or "t"), (t and #t) or 1
+    end
+    function d.send(_, _, header, attempt)
+      d.log[#d.log + 1] = ("send %d %s"):format(attempt, header)
+      d.t = d.t + 0.1
+      local r = script[attempt]
+      if type(r) == "table" and r.kind then return nil, nil, core.error(r), d.t end
+      return { status = 200, headers = {}, body = "" }, r, nil, d.t
+    end
+    function d.sleep(_, s, action)
+      d.log[#d.log + 1] = ("sleep %g%s"):format(s, action.retry and " retry" or "")
+      d.t = d.t + s
+    end
+    return d, io
+  end
+  local function run(p, script, safe, tokens)
+    local d, io = scripted(script, tokens)
+    local v, err, res = loop.run(p, d, io, {}, safe)
+    return v, err, d.log, res
+  end
+
+  it("a success at once: one token, one send, no wait (the straight first attempt)", function()
+    local v, err, log, res = run({ retry = RETRY, random = function() return 0 end }, { "value" }, true)
+    assert.are.same({ "value", nil }, { v, err })
+    assert.are.same({ "token", "send 1 Bearer t" }, log)
+    assert.are.equal(200, res.status)
+  end)
+
+  it("rule 1: waits for the gate before the first attempt and before every retry", function()
+    local g = gate.new()
+    g:hold(2)
+    local p = { retry = RETRY, gate = g, random = function() return 0 end }
+    local v, _, log = run(p, { { kind = "api", status = 503 }, "ok" }, true)
+    assert.are.equal("ok", v)
+    assert.are.same({ "sleep 2", "token", "send 1 Bearer t", "sleep 0.25 retry", "token", "send 2 Bearer t" }, log)
+    assert.are.same({ 0, 0 }, { g.admitted, g.in_flight })
+  end)
+
+  it("rule 2: no token fails the call before anything is sent, at once or after a hand-over", function()
+    local g = gate.new()
+    local _, err, log = run({ retry = RETRY, gate = g }, { "never" }, true, { false })
+    assert.are.equal("auth", err.kind)
+    assert.are.same({ "token" }, log)
+    assert.are.same({ 0, 0 }, { g.admitted, g.in_flight })
+    _, err, log = run({ retry = RETRY, random = function() return 0 end }, { { kind = "api", status = 503 } }, true,
+      { "a", false })
+    assert.are.same({ "auth", { "token", "send 1 Bearer a", "sleep 0.25 retry", "token" } }, { err.kind, log })
+  end)
+
+  it("rule 3: a 401 renews the token it was sent with, once; a second 401 is returned", function()
+    local e401 = { kind = "api", status = 401 }
+    local v, _, log = run({ retry = RETRY, can_renew = true }, { e401, "ok" }, false, { "aa", "bbb" })
+    assert.are.equal("ok", v)
+    assert.are.same({ "token", "send 1 Bearer aa", "token renew 2 Bearer aa", "send 2 Bearer bbb" }, log)
+    local _, err
+    _, err, log = run({ retry = RETRY, can_renew = true }, { e401, e401, "ok" }, false)
+    assert.are.same({ 401, 2 }, { err.status, #log - 2 })
+    -- The token keeper's requests are never renewed.
+    _, err, log = run({ retry = RETRY, can_renew = false }, { e401, "ok" }, true)
+    assert.are.same({ 401, { "token", "send 1 Bearer t" } }, { err.status, log })
+  end)
+
+  it("rule 4: a 429 waits its Retry-After and re-sends any method; one above max_retry_after fails", function()
+    local v, _, log = run({ retry = RETRY }, { { kind = "api", status = 429, retry_after = 7 }, "ok" }, false)
+    assert.are.equal("ok", v)
+    assert.are.equal("sleep 7 retry", log[3])
+    local _, err = run({ retry = RETRY }, { { kind = "api", status = 429, retry_after = 121 }, "ok" }, false)
+    assert.are.equal(429, err.status)
+    assert.matches("max_retry_after", err.retry_reason)
+  end)
+
+  it("rules 5 and 6: a 503 or a lost answer is retried when safe; a write fails with outcome unknown", function()
+    local p = { retry = RETRY, random = function() return 0 end }
+    for _, e in ipairs({ { kind = "api", status = 503 }, { kind = "transport", sent = true } }) do
+      assert.are.equal("ok", (run(p, { e, "ok" }, true)))
+      local _, err, log = run(p, { e, "ok" }, false)
+      assert.are.same({ "unknown", 2 }, { err.outcome, #log })
+    end
+    -- Nothing sent: retried for a write too.
+    assert.are.equal("ok", (run(p, { { kind = "transport", sent = false }, "ok" }, false)))
+  end)
+
+  it("rule 7: at most max_retries retries, backoff doubling, never past max_retry_time", function()
+    local e = { kind = "api", status = 503 }
+    local _, err, log = run({ retry = RETRY, random = function() return 1 end }, { e, e, e, e, e }, true)
+    assert.are.equal("retries exhausted", err.retry_reason)
+    local sleeps = {}
+    for _, l in ipairs(log) do if l:find("^sleep") then sleeps[#sleeps + 1] = l end end
+    assert.are.same({ "sleep 0.5 retry", "sleep 1 retry", "sleep 2 retry" }, sleeps)
+    _, err = run({ retry = { max_retries = 9, max_retry_time = 1, max_retry_after = 60 },
+                   random = function() return 1 end }, { e, e, e }, true)
+    assert.are.equal("max_retry_time would be exceeded", err.retry_reason)
+  end)
+
+  it("rule 8: a 4xx, a framing error and a body over the cap are returned at once", function()
+    local p = { retry = RETRY }
+    for _, e in ipairs({ { kind = "api", status = 404 }, { kind = "protocol", sent = true, reason = "framing" },
+                         { kind = "transport", sent = true, reason = "too_large" } }) do
+      local _, err, log = run(p, { e, "ok" }, false)
+      assert.are.same({ e.kind, 2 }, { err.kind, #log }, e.kind)
+      assert.are.equal(e.status and "rejected" or "unknown", err.outcome, e.kind)
+    end
+  end)
 end)
