@@ -48,8 +48,7 @@ typedef struct {
     int ring_next;
     double expires_at;  /* 0: unknown (a fixed token) */
     lua_Integer generation;
-    int fixed;          /* an access_token given by the caller: never refreshed */
-    int single;         /* 1: a token of unknown lifetime, good for one use; 2: used */
+    int fixed;          /* an access_token given by the caller (kind "access_token") */
 } pc_auth;
 
 static void wipe_free(char **p) {
@@ -244,40 +243,35 @@ static int l_client_id(lua_State *L) {
     return 1;
 }
 
-/* a:current(now, margin[, known]) -> "Bearer <token>", generation | nil
- * (true, generation when `known` is that generation: the caller's header is current)
- * nil when there is no token or it expires within `margin` seconds. */
-static int l_current(lua_State *L) {
+/* The keeper's questions, answered without a policy: the token policy
+ * (when a token is used, renewed, with which grant) is lua/purecloud/token.lua's.
+ *
+ * a:token() -> generation, expires_at | nil
+ * the held access token's generation and when it expires (0: not known), or
+ * nil when none is held. Numbers only: the usual call builds no string. */
+static int l_token(lua_State *L) {
     pc_auth *a = check(L);
-    double now = luaL_checknumber(L, 2);
-    double margin = luaL_optnumber(L, 3, 0);
-    if (!a->access || (a->expires_at > 0 && now + margin >= a->expires_at) || a->single == 2) {
+    if (!a->access) {
         lua_pushnil(L);
         return 1;
     }
-    if (a->single) a->single = 2; /* its one use */
-    int isnum;
-    lua_Integer known = lua_tointegerx(L, 4, &isnum);
-    if (isnum && known == a->generation) { /* the caller holds this token's header */
-        lua_pushboolean(L, 1);
-        lua_pushinteger(L, a->generation);
-        return 2;
+    lua_pushinteger(L, a->generation);
+    lua_pushnumber(L, a->expires_at);
+    return 2;
+}
+
+/* a:header() -> "Bearer <token>", generation | nil */
+static int l_header(lua_State *L) {
+    pc_auth *a = check(L);
+    if (!a->access) {
+        lua_pushnil(L);
+        return 1;
     }
     lua_pushliteral(L, "Bearer ");
     lua_pushstring(L, a->access);
     lua_concat(L, 2);
     lua_pushinteger(L, a->generation);
     return 2;
-}
-
-/* a:can_refresh() -> grant name usable to get a new token, or nil */
-static int l_can_refresh(lua_State *L) {
-    pc_auth *a = check(L);
-    if (a->fixed) lua_pushnil(L);
-    else if (a->refresh) lua_pushliteral(L, "refresh_token");
-    else if (a->client_id && a->client_secret) lua_pushliteral(L, "client_credentials");
-    else lua_pushnil(L);
-    return 1;
 }
 
 static void add_pair(pc_buf *b, const char *k, const char *v, size_t vn) {
@@ -409,7 +403,6 @@ static int l_accept(lua_State *L) {
         if (!dup_into(&a->refresh, rt, rn)) return luaL_error(L, "purecloud: out of memory");
     }
     a->expires_at = ttl > 0 ? now + ttl : 0;
-    a->single = ttl > 0 ? 0 : 1;
     a->fixed = 0;
     a->generation++;
     lua_pushinteger(L, a->generation);
@@ -441,8 +434,8 @@ static int l_tostring(lua_State *L) {
 
 int pc_open_auth(lua_State *L) {
     static const luaL_Reg methods[] = {
-        {"kind", l_kind}, {"client_id", l_client_id}, {"current", l_current},
-        {"can_refresh", l_can_refresh}, {"grant_request", l_grant_request}, {"accept", l_accept},
+        {"kind", l_kind}, {"client_id", l_client_id}, {"token", l_token},
+        {"header", l_header}, {"grant_request", l_grant_request}, {"accept", l_accept},
         {"invalidate", l_invalidate}, {"generation", l_generation}, {"close", l_gc}, {NULL, NULL}};
     static const luaL_Reg fns[] = {{"auth_new", l_new}, {"check_token", l_check_token}, {NULL, NULL}};
     pc_class(L, AUTH_MT, methods, l_gc, l_tostring);

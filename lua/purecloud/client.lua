@@ -93,17 +93,18 @@ function M.new(opts)
     client_id = opts.client_id, client_secret = opts.client_secret,
     access_token = opts.access_token, refresh_token = opts.refresh_token,
   }
-  -- What every call's loop machine shares (loop.new keeps it, never copies).
-  local auth = self._auth
-  self._loop_params = {
-    retry = self.retry, gate = self.gate,
-    can_renew = function() return auth:can_refresh() ~= nil end,
-  }
+
   self._token = token.new{
     auth = self._auth, login_url = cfg.login_url, user_agent = ua, timeout = cfg.timeout,
     connect_timeout = cfg.connect_timeout, retry = cfg.retry, log = log, stats = self.stats,
     max_body = 1024 * 1024,
     store = opts.token_store, store_key = "purecloud:" .. cfg.login_url .. ":" .. (opts.client_id or ""),
+  }
+  -- What every call's loop machine shares (loop.new keeps it, never copies).
+  local keeper = self._token
+  self._loop_params = {
+    retry = self.retry, gate = self.gate,
+    can_renew = function() return keeper:can_renew() end,
   }
   self._driver = driver(self)
 

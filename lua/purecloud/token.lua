@@ -1,9 +1,14 @@
 --- The token rule: which bearer token a call sends, and when one is fetched.
+-- All of the policy is here; the C side (`core.auth_new`) keeps only the
+-- secrets: it stores them, writes a header for the token it holds, drops a
+-- generation, and writes the form of a grant.
 --
--- * A call sends the current token while it has more than a margin left
---   (10 % of its lifetime, at most 60 s); otherwise the keeper fetches one
---   first, with the grant the credentials allow (client credentials, or the
---   refresh token). A fixed `access_token` is never renewed.
+-- * **Use.** A call sends the current token while it has more than a margin
+--   left (10 % of its lifetime, at most 60 s: `Keeper:margin`); a token whose
+--   lifetime the response did not say is used for one call, then renewed.
+-- * **Grant.** Otherwise the keeper fetches one first: with the refresh
+--   token when it holds one, else with the client credentials (`M.grant_for`).
+--   A fixed `access_token` given by the caller is never renewed.
 -- * **One request at a time per client**: while one call fetches a token,
 --   the others wait for it on a condition (`io.wait`/`cond`, woken when it
 --   ends — no polling where the I/O can wait), then use it.
@@ -109,6 +114,7 @@ function Keeper:grant(io, grant, params)
     local gen, ttl = self.auth:accept(value, io.now())
     if not gen then return nil, auth_error(self, ttl, 200) end
     if ttl <= 0 then
+      self.once_gen, self.once_used = gen, false
       self.log("debug", "the token response (%s grant) has no positive expires_in: the token is used once "
         .. "and renewed before the next call", grant)
     end
@@ -123,6 +129,29 @@ function Keeper:grant(io, grant, params)
   -- (at the default level) the error it also hands back.
   self.log("debug", "token request failed: %s", tostring(err))
   return nil, err
+end
+
+-- Rule "Grant": the grant that renews a token of this kind of credentials
+-- (`auth:kind()`), or nil: a fixed access token, or nothing to renew with.
+local GRANT_FOR = { refresh_token = "refresh_token", client_credentials = "client_credentials" }
+function M.grant_for(kind) return GRANT_FOR[kind] end
+
+--- The token can be renewed (the loop asks at a 401: its rule 3).
+function Keeper:can_renew() return GRANT_FOR[self.auth:kind()] ~= nil end
+
+-- Rule "Use": the header of the held token while it may be sent at `now`,
+-- and its generation; nil when it must be renewed first. A token of the
+-- generation already seen (the usual call) reuses its header string.
+local function usable(self, now)
+  local gen, expires_at = self.auth:token()
+  if not gen then return nil end
+  if expires_at > 0 and now + self:margin() >= expires_at then return nil end
+  if self.once_gen == gen then -- no lifetime said: its one use
+    if self.once_used then return nil end
+    self.once_used = true
+  end
+  if gen ~= self.header_gen then self.header, self.header_gen = self.auth:header() end
+  return self.header, gen
 end
 
 -- Seconds before expiry at which a token is renewed.
@@ -160,16 +189,10 @@ function Keeper:bearer(io)
   local deadline
   while true do
     local now = io.now()
-    -- A token of the generation already seen (the usual call) comes back as
-    -- `true`: its header string is reused rather than built again.
-    local header, gen = self.auth:current(now, self:margin(), self.header_gen)
-    if header == true then return self.header, gen end
-    if header then
-      self.header, self.header_gen = header, gen
-      return header, gen
-    end
+    local header, gen = usable(self, now)
+    if header then return header, gen end
     deadline = deadline or now + self.timeout + self.connect_timeout + 60
-    local grant = self.auth:can_refresh()
+    local grant = GRANT_FOR[self.auth:kind()]
     if not grant then
       if self.auth:kind() == "none" then
         return nil, core.error{ kind = "auth", outcome = "not_sent",
@@ -215,7 +238,7 @@ function Keeper:bearer(io)
       self.busy = false
       local serr
       if store and fetched and self.ttl and self.ttl > 0 then
-        local h = self.auth:current(io.now())
+        local h = self.auth:header()
         if h then
           local sok, e = store_call(self, "set", self.store_key, h:sub(#"Bearer " + 1), self.ttl)
           if not sok then serr = e end

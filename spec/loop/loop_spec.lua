@@ -44,6 +44,28 @@ describe("the request loop #hermetic", function()
       assert.are.equal("rejected", err.outcome)
     end)
 
+    it("uses a token whose lifetime was not said for one call, then renews it", function()
+      local io = fake.new(function() return fake.res(200, ok_users) end, { token = function(_, n)
+        return fake.res(200, { access_token = "once-" .. n, token_type = "bearer" })
+      end })
+      local c = fake.client(io)
+      for _ = 1, 3 do assert(c:request("GET", "/api/v2/users")) end
+      assert.are.equal(3, #io.tokens)
+      for i = 1, 3 do assert.are.equal("Bearer once-" .. i, io.api[i].headers.Authorization) end
+    end)
+
+    it("renews with the refresh token when it holds one, else with the client credentials", function()
+      local token = require "purecloud.token"
+      assert.are.equal("refresh_token", token.grant_for("refresh_token"))
+      assert.are.equal("client_credentials", token.grant_for("client_credentials"))
+      assert.is_nil(token.grant_for("access_token"))
+      assert.is_nil(token.grant_for("none"))
+      local io = fake.new(function() return fake.res(200, ok_users) end, { ttl = 100 })
+      local c = fake.client(io, { refresh_token = "r-1" })
+      assert(c:request("GET", "/api/v2/users"))
+      assert.matches("grant_type=refresh_token", io.tokens[1].body)
+    end)
+
     it("never renews a fixed access token", function()
       local io = fake.new(function() return fake.res(401, { code = "bad.credentials", message = "no" }) end)
       local c = fake.client(io, { client_id = false, client_secret = false, access_token = "fixed" })
