@@ -5,10 +5,9 @@
 -- what a request may hold (`purecloud.request`), retries and 401s
 -- (`purecloud.loop`), tokens (`purecloud.token`), rate limits
 -- (`purecloud.gate`), what a trace log may show (`purecloud.redact`). This
--- file only wires them and performs the loop's actions with
--- `io = { transport = f(req) → res | nil, err, sleep = f(s), now = f() }` —
--- the blocking libcurl transport, an nginx cosocket transport, or a
--- scheduler's coroutine I/O.
+-- file only wires them: the loop's actions (`driver`, for `loop.run`) with
+-- the I/O of the running coroutine (`purecloud.io`: the blocking libcurl
+-- transport, an nginx cosocket transport, or a scheduler's coroutine I/O).
 -- @module purecloud.client
 local core = require "purecloud.core"
 local logging = require "purecloud.log"
@@ -18,6 +17,7 @@ local loop = require "purecloud.loop"
 local token = require "purecloud.token"
 local gate = require "purecloud.gate"
 local redact = require "purecloud.redact"
+local io_owner = require "purecloud.io"
 
 local M = {}
 
@@ -26,7 +26,6 @@ M.VERSION = core._VERSION
 local Client = {}
 M.Client = Client
 
-local co_running = coroutine.running
 local header_of = core.header
 local loop_run = loop.run
 local driver -- (below: what the client does at each action of the loop)
@@ -38,29 +37,6 @@ local function default_user_agent(ua)
   local lua_v = _VERSION:match("[%d%.]+") or "?"
   if jit and jit.version then lua_v = jit.version:gsub(" ", "/") end -- luacheck: ignore 113
   return ("purecloud-lua/%s Lua/%s"):format(core._VERSION, lua_v)
-end
-
--- The libcurl transport module is found now (a clear error at `new` when it
--- is missing) but loaded at the first request: loading libcurl and its ~30
--- libraries is most of a cold start (docs/PERFORMANCE.md, "Start-up").
-local CURL_MODULE = "purecloud.transport.curl"
-local function curl_available()
-  if package.loaded[CURL_MODULE] or package.preload[CURL_MODULE] then return true end
-  if package.searchpath and package.searchpath(CURL_MODULE, package.cpath) then return true end
-  -- Not on package.cpath (or Lua 5.1): another searcher may still have it.
-  return (pcall(require, CURL_MODULE))
-end
-
--- Inside nginx, a client given no transport uses the cosocket transport in
--- every phase that has cosockets, so it never blocks a worker.
-local function nginx_auto(opts)
-  if opts.transport or not ngx then return nil end -- luacheck: ignore 113
-  local ok, t = pcall(require, "purecloud.transport.ngx")
-  if not ok or type(t.auto) ~= "function" then return nil end
-  -- What the cosocket transport must honour (or refuse, now rather than later).
-  local wanted = { verify = opts.verify, proxy = opts.proxy, ca_file = opts.ca_file, ca_path = opts.ca_path }
-  t.check_options(wanted)
-  return function() return t.auto(wanted) end
 end
 
 --- Create a client. See the README for the options.
@@ -87,7 +63,6 @@ function M.new(opts)
     -- (the level is fixed at `new`: the request path reads these, not a call)
     _log_info = log_enabled("info"),
     _log_trace = log_enabled("trace"),
-    _coio = setmetatable({}, { __mode = "k" }),
   }
   self._auth = core.auth_new{
     client_id = opts.client_id, client_secret = opts.client_secret,
@@ -108,36 +83,10 @@ function M.new(opts)
   }
   self._driver = driver(self)
 
-  self._auto = nginx_auto(opts) or false -- (false, not nil: read per call, and a nil would go through __index)
-  local transport = opts.transport
-  if not transport then
-    -- Inside nginx the cosocket transport serves every phase that has
-    -- cosockets, so a missing libcurl module only matters where it is used.
-    local missing = ("purecloud: the libcurl transport (module %s) is not installed; pass option 'transport'")
-      :format(CURL_MODULE)
-    if not self._auto and not curl_available() then error(missing, 2) end
-    local curl_opts = {
-      verify = opts.verify ~= false, ca_file = opts.ca_file, ca_path = opts.ca_path,
-      proxy = opts.proxy, max_connections = opts.max_connections,
-    }
-    local handle
-    self._curl_handle = function()
-      if not handle then
-        local ok, curl = pcall(require, CURL_MODULE)
-        if not ok then error(missing .. " (" .. tostring(curl):match("^[^\n]*") .. ")", 0) end
-        handle = curl.new(curl_opts)
-        self._curl = handle
-      end
-      return handle
-    end
-    local get = self._curl_handle
-    transport = function(req) return (handle or get()):perform(req) end
-  end
-  self.io = {
-    transport = transport,
-    sleep = opts.sleep or core.sleep,
-    now = opts.now or core.now,
-  }
+  -- Which I/O the calls use: the transport chosen now, the coroutines'
+  -- bindings (purecloud.io).
+  self.io_owner = io_owner.new(opts, 2)
+  self.io = self.io_owner.default
   return setmetatable(self, Client)
 end
 
@@ -163,7 +112,7 @@ end
 
 --- Close the client's connections. Idempotent.
 function Client:close()
-  if self._curl then self._curl:close() end
+  self.io_owner:close()
 end
 
 --- Log through the client's logger (`level`, then a format and its values).
@@ -171,27 +120,9 @@ function Client:log(level, fmt, ...)
   return self._log(level, fmt, ...)
 end
 
---- The libcurl handle when the default transport is in use (for the
--- scheduler's multi interface), else nil.
-function Client:multi_transport()
-  if self._auto and self._auto() then return nil end
-  local h = self._curl_handle and self._curl_handle()
-  if h and h.submit and h.poll then return h end
-  return nil
-end
-
---- Bind an I/O table to the running coroutine (used by the scheduler).
-function Client:bind_io(io)
-  local co = co_running()
-  self._coio[co] = io
-end
-
---- The I/O table for the running coroutine.
+--- The I/O table for the running coroutine (`purecloud.io`).
 function Client:io_for()
-  local co = co_running()
-  local io = co and self._coio[co]
-  if io then return io end
-  return self._auto and self._auto() or self.io
+  return self.io_owner:current()
 end
 
 --- An access token (fetched or renewed when needed).

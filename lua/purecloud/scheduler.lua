@@ -9,7 +9,8 @@
 --
 -- Each task is a coroutine running ordinary client code (`client:request`,
 -- any `purecloud.users` function). While a task runs, the client's request
--- loop finds the task's I/O table through `client:io_for()` and performs,
+-- loop finds the task's I/O table through the client's I/O owner
+-- (`purecloud.io`: `client.io_owner:current()`, bound by `bind`) and performs,
 -- sleeps and waits by yielding to this scheduler, which drives libcurl's
 -- multi interface: so the same retry/auth/rate-limit logic serves the
 -- blocking, the embedded and the concurrent cases.
@@ -84,7 +85,7 @@ local by_client = setmetatable({}, { __mode = "k" })
 
 local function new(client, base)
   local threads = type(base.threads) == "table" and base.threads or threads_registry.of(base.transport)
-  local multi = not threads and client:multi_transport() or nil
+  local multi = not threads and client.io_owner:multi() or nil
   local self = setmetatable({
     client = client,
     multi = multi,          -- libcurl handle with submit/poll, or nil
@@ -123,7 +124,7 @@ function M.of(client)
   local co = co_running()
   local t = co and task_of[co]
   if t and t.sched.client == client then return t.sched end
-  local base = client:io_for()
+  local base = client.io_owner:current()
   local per = by_client[client]
   if not per then
     per = setmetatable({}, { __mode = "k" })
@@ -205,8 +206,8 @@ local function ended(task, ...)
   if ev then ev.post() end
   return task, ...
 end
-local function thread_body(client, io, task, fn, ...)
-  client:bind_io(io)
+local function thread_body(owner, io, task, fn, ...)
+  owner:bind(io)
   return ended(task, pcall(fn, ...))
 end
 
@@ -231,7 +232,7 @@ function Group:spawn(fn, on_done, ...)
     if self.event == nil then self.event = s.threads.event and s.threads.event() or false end
     self.seq = (self.seq or 0) + 1
     task.seq = self.seq
-    local ok, handle = pcall(s.threads.spawn, thread_body, client, s.base, task, fn, ...)
+    local ok, handle = pcall(s.threads.spawn, thread_body, client.io_owner, s.base, task, fn, ...)
     if not ok then error("purecloud: could not start a host thread: " .. tostring(handle), 2) end
     self.live = self.live + 1
     self.threads[handle] = task
@@ -239,8 +240,9 @@ function Group:spawn(fn, on_done, ...)
   end
   local io = s.io
   if s.multi then
+    local owner = client.io_owner
     task.co = co_create(function(...)
-      client:bind_io(io)
+      owner:bind(io)
       return fn(...)
     end)
   else
@@ -367,7 +369,7 @@ function Scheduler:_drive(predicate, deadline)
           end
         end
       elseif timeout > 0 then
-        self.client.io.sleep(timeout)
+        self.client.io_owner.default.sleep(timeout)
       end
     end
   end

@@ -11,7 +11,7 @@ local graph = assert(loadfile("tools/require-graph.lua"))({})
 local LAYERS = {
   { "base", "core*", "keys", "regions", "errors", "gate", "threads" },
   { "rules", "request", "loop", "log", "redact", "journal", "token_store", "http1" },
-  { "auth/io", "token", "options", "transport.curl*", "transport.ngx" },
+  { "auth/io", "token", "options", "transport.curl*", "transport.ngx", "io" },
   { "scheduling", "scheduler" },
   { "groups", "pager", "batch" },
   { "operations", "default", "operations", "users" },

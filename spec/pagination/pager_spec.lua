@@ -170,7 +170,7 @@ describe("without a multi-capable transport", function()
       sent = sent + 1
       return base.io.transport(req)
     end }
-    assert.is_nil(client:multi_transport())
+    assert.is_nil(client.io_owner:multi())
     local list = collect(client.users.each_user{ page_size = 7, concurrency = 4 })
     assert.are.equal(60, #list)
     assert_sorted_unique(list)

@@ -25,12 +25,16 @@ local function fake()
     t = t + 0.01
     return done
   end
+  -- The client as the scheduler sees it: its I/O owner (purecloud.io's
+  -- interface), the only part of a client it uses.
   local coio = setmetatable({}, { __mode = "k" })
-  local client = { io = { now = function() return t end, sleep = function(s) t = t + s end,
-                          transport = function() error("blocking transport used") end } }
-  function client.io_for() return coio[coroutine.running()] or client.io end
-  function client.multi_transport() return multi end
-  function client.bind_io(_, io) coio[coroutine.running()] = io end
+  local owner = { default = { now = function() return t end, sleep = function(s) t = t + s end,
+                              transport = function() error("blocking transport used") end } }
+  function owner.current() return coio[coroutine.running()] or owner.default end
+  function owner.multi() return multi end
+  function owner.bind(_, io) coio[coroutine.running()] = io end
+  local client = { io_owner = owner }
+  function client.io_for() return owner.current() end
   return client, multi
 end
 
