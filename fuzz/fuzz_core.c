@@ -2,13 +2,13 @@
  * The first input byte picks the target, the rest is the data:
  *   0  core.interpret{status = 200, body = data}   (JSON decode, null strip)
  *   1  core.interpret{status = 404, body = data}   (error objects)
- *   2  core.encode_body("patch_user_id", decode(data), "lenient")
- *   3  core.encode_body("post_search", decode(data), "strict")
+ *   2  core.encode_body(<patch_user_id>, decode(data), "lenient")
+ *   3  core.encode_body(<post_search>, decode(data), "strict")
  *   4  core.build_url(base, "/api/v2/users/{userId}", { userId = data }, { q = data }), and
  *      core.fill_url against build_url (the same URL, or nil where it raises:
  *      a disagreement aborts)
- *   5  core.encode_query("get_users", decode(data), "lenient")
- *   6  core.encode_body("post_users", build(data), mode)  -- tables built from the bytes
+ *   5  core.encode_query(<get_users>, decode(data), "lenient")
+ *   6  core.encode_body(<post_users>, build(data), mode)  -- tables built from the bytes
  *   7  core.encode_json(build(data))                      -- the free-form walk
  *   8  a response whose raw header block is data: core.header, res.headers,
  *      res.context_id, res.rate_limit, core.interpret (the header parser)
@@ -33,11 +33,12 @@ static lua_State *L; /* the harness's one interpreter, created on first use */
 
 static const char *SCRIPT =
     "local core, target, data = ...\n"
+    "OPS = OPS or core.operations() -- (the encoders take an operation's handle; a global of this harness)\n"
     "local value = core.decode(data)\n"
     "if target == 0 then return core.interpret{ status = 200, headers = {}, body = data } end\n"
     "if target == 1 then return core.interpret{ status = 404, headers = { ['retry-after'] = data }, body = data } end\n"
-    "if target == 2 then return core.encode_body('patch_user_id', value, 'lenient') end\n"
-    "if target == 3 then return core.encode_body('post_search', value, 'strict') end\n"
+    "if target == 2 then return core.encode_body(OPS.patch_user_id.handle, value, 'lenient') end\n"
+    "if target == 3 then return core.encode_body(OPS.post_search.handle, value, 'strict') end\n"
     "if target == 4 then\n"
     "  local b = data:sub(1, 3)\n"
     "  local ok, url = pcall(core.build_url, 'http://h/', '/u/{userId}/s/{b}', { userId = data, b = b })\n"
@@ -45,7 +46,7 @@ static const char *SCRIPT =
     "  if ok ~= (filled ~= nil) or (ok and url ~= filled) then return 'FILL_URL_DISAGREES' end\n"
     "  return core.build_url('http://h', '/api/v2/users/{userId}', { userId = data }, { q = data })\n"
     "end\n"
-    "if target == 5 then if type(value) == 'table' then return core.encode_query('get_users', value, 'lenient') end return end\n"
+    "if target == 5 then if type(value) == 'table' then return core.encode_query(OPS.get_users.handle, value, 'lenient') end return end\n"
     "if target == 8 then\n"
     "  local res = setmetatable({ status = 200 + #data % 400, head = data }, core.response_mt)\n"
     "  core.header(res, 'inin-ratelimit-allowed', 'x', 'content-type', 'retry-after')\n"
@@ -70,7 +71,7 @@ static const char *SCRIPT =
     "  elseif op == 6 then cur[k] = (arg % 2 == 0)\n"
     "  else cur[k] = arg end\n"
     "end\n"
-    "if target == 6 then return core.encode_body('post_users', root, ({ 'lenient', 'strict', false })[#data % 3 + 1]) end\n"
+    "if target == 6 then return core.encode_body(OPS.post_users.handle, root, ({ 'lenient', 'strict', false })[#data % 3 + 1]) end\n"
     "return core.encode_json(root)\n";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

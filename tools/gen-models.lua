@@ -221,6 +221,23 @@ for _, path in ipairs(sorted_keys(spec.paths)) do
       or ok.schema.type)) or nil
     op.status = o.responses["202"] and 202 or 200
     op.safe = op.method == "GET" or op.method == "PUT" or op.method == "DELETE" or safe_ops[op.name] or false
+    -- What the runtime needs, known here once: the positional arguments
+    -- first (in the contract's order), then the optional ones; how many
+    -- arguments a call takes at most (the options table last); and whether
+    -- its common call can be prepared (its at most two required arguments
+    -- are exactly the path template's parameters, in its order).
+    local ordered = {}
+    for _, p in ipairs(op.positional) do ordered[#ordered + 1] = p end
+    for _, p in ipairs(op.optional) do ordered[#ordered + 1] = p end
+    op.params = ordered
+    op.npos = #op.positional
+    op.max_args = op.npos + (#op.optional > 0 and 1 or 0)
+    local names = {}
+    for n in op.path:gmatch("{(.-)}") do names[#names + 1] = n end
+    op.prepared = op.npos <= 2 and #names == op.npos
+    for i, p in ipairs(op.positional) do
+      if p.where ~= "path" or p.name ~= names[i] then op.prepared = false end
+    end
     ops[#ops + 1] = op
   end
 end
@@ -270,7 +287,8 @@ w("")
 for _, op in ipairs(ops) do
   w(("static const pc_param params_%s[] = {"):format(op.name))
   for _, p in ipairs(op.params) do
-    w(("    {%s, %s, PC_IN_%s, %d, %d, %d, %s, %s},"):format(cstr(p.name), cstr(p.lua_name), p.where:upper(),
+    w(("    {.name = %s, .lua_name = %s, .where = PC_IN_%s, .required = %d, .multi = %d, .schema = %d, "
+      .. ".min = %s, .max = %s},"):format(cstr(p.name), cstr(p.lua_name), p.where:upper(),
       p.required and 1 or 0, p.multi and 1 or 0, p.schema, ("%.0f"):format(p.min or 0), ("%.0f"):format(p.max or 0)))
   end
   w("};")
@@ -278,8 +296,10 @@ end
 w("")
 w("const pc_operation pc_operations[] = {")
 for _, op in ipairs(ops) do
-  w(("    {%s, %s, %s, params_%s, %d, %d, %d},"):format(cstr(op.name), cstr(op.method), cstr(op.path), op.name,
-    #op.params, op.body and op.body.schema or -1, op.safe and 1 or 0))
+  w(("    {.name = %s, .method = %s, .path = %s, .params = params_%s, .nparams = %d, .npos = %d, .max_args = %d,")
+    :format(cstr(op.name), cstr(op.method), cstr(op.path), op.name, #op.params, op.npos, op.max_args))
+  w(("     .body_schema = %d, .safe = %d, .prepared = %d},"):format(op.body and op.body.schema or -1,
+    op.safe and 1 or 0, op.prepared and 1 or 0))
 end
 w("};")
 w(("const int pc_noperations = %d;"):format(#ops))

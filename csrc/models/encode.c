@@ -523,15 +523,14 @@ static void encode(enc *e, int idx, int schema, int depth) {
 
 /* ---- Lua API -------------------------------------------------------------- */
 
-static const pc_operation *find_op(const char *name) {
-    int lo = 0, hi = pc_noperations - 1;
-    while (lo <= hi) {
-        int mid = (lo + hi) / 2;
-        int c = strcmp(name, pc_operations[mid].name);
-        if (c == 0) return &pc_operations[mid];
-        if (c < 0) hi = mid - 1; else lo = mid + 1;
-    }
-    return NULL;
+/* The operation of a handle (core.operations()[name].handle: its index + 1),
+ * raising for anything else: the encoders never look a name up. */
+static const pc_operation *check_op(lua_State *L, int idx) {
+    int isnum;
+    lua_Integer h = lua_tointegerx(L, idx, &isnum);
+    if (!isnum || h < 1 || h > pc_noperations)
+        luaL_argerror(L, idx, "an operation handle expected (core.operations()[name].handle)");
+    return &pc_operations[h - 1];
 }
 
 static int check_mode(lua_State *L, int idx) {
@@ -593,11 +592,9 @@ static int finish(lua_State *L, enc *e, const char *what) {
     return 2;
 }
 
-/* core.encode_body(op_name, value, mode) -> json, warnings | nil, err */
+/* core.encode_body(op_handle, value, mode) -> json, warnings | nil, err */
 static int l_encode_body(lua_State *L) {
-    const char *name = luaL_checkstring(L, 1);
-    const pc_operation *op = find_op(name);
-    if (!op) return luaL_argerror(L, 1, "unknown operation");
+    const pc_operation *op = check_op(L, 1);
     if (op->body_schema < 0) return luaL_argerror(L, 1, "operation takes no body");
     int mode = check_mode(L, 3);
     lua_settop(L, 3);
@@ -699,15 +696,13 @@ static void query_value(enc *e, const pc_param *p, int v, int out) {
     lua_setfield(L, out, p->name);
 }
 
-/* core.encode_query(op_name, opts, mode) -> { contractName = value }, warnings | nil, err
+/* core.encode_query(op_handle, opts, mode) -> { contractName = value }, warnings | nil, err
  * opts holds the operation's optional query parameters by their snake_case
  * names. An option the 2016 contract does not know is sent camelCased with a
  * warning (and a "did you mean") in lenient mode, refused in strict mode,
  * sent silently with validation off; a key that is not a string raises. */
 static int l_encode_query(lua_State *L) {
-    const char *name = luaL_checkstring(L, 1);
-    const pc_operation *op = find_op(name);
-    if (!op) return luaL_argerror(L, 1, "unknown operation");
+    const pc_operation *op = check_op(L, 1);
     int mode = check_mode(L, 3);
     lua_settop(L, 3);
     if (!lua_isnil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
@@ -778,11 +773,32 @@ static int l_encode_json(lua_State *L) {
 /* core.operations() -> { name = { method, path, safe, body, params = { {name, lua_name, in, required}… } } }
  * The generated operation table, the only copy: the Lua layer builds the
  * 36 functions' argument handling from it. */
+/* One parameter as Lua sees it: { name, lua_name, in, required }. */
+static void push_param(lua_State *L, const pc_param *p) {
+    static const char *const where[] = {"path", "query", "body"};
+    lua_createtable(L, 0, 4);
+    lua_pushstring(L, p->name);
+    lua_setfield(L, -2, "name");
+    lua_pushstring(L, p->lua_name);
+    lua_setfield(L, -2, "lua_name");
+    lua_pushstring(L, where[p->where]);
+    lua_setfield(L, -2, "in");
+    lua_pushboolean(L, p->required);
+    lua_setfield(L, -2, "required");
+}
+
+/* core.operations() -> { [name] = { handle, method, path, safe, body, npos,
+ * max_args, prepared, params = { … }, positional = { … }, optional = {
+ * [lua_name] = … } } }: the generated table as purecloud.operations uses it,
+ * nothing left to compute (positional and optional hold the same tables as
+ * params). */
 static int l_operations(lua_State *L) {
     lua_createtable(L, 0, pc_noperations);
     for (int i = 0; i < pc_noperations; i++) {
         const pc_operation *op = &pc_operations[i];
-        lua_createtable(L, 0, 6);
+        lua_createtable(L, 0, 11);
+        lua_pushinteger(L, i + 1);
+        lua_setfield(L, -2, "handle");
         lua_pushstring(L, op->method);
         lua_setfield(L, -2, "method");
         lua_pushstring(L, op->path);
@@ -791,22 +807,29 @@ static int l_operations(lua_State *L) {
         lua_setfield(L, -2, "safe");
         lua_pushboolean(L, op->body_schema >= 0);
         lua_setfield(L, -2, "body");
-        lua_createtable(L, op->nparams, 0);
+        lua_pushinteger(L, op->npos);
+        lua_setfield(L, -2, "npos");
+        lua_pushinteger(L, op->max_args);
+        lua_setfield(L, -2, "max_args");
+        lua_pushboolean(L, op->prepared);
+        lua_setfield(L, -2, "prepared");
+        int t = lua_gettop(L);
+        lua_createtable(L, op->nparams, 0);            /* params */
+        lua_createtable(L, op->npos, 0);               /* positional */
+        lua_createtable(L, 0, op->nparams - op->npos); /* optional */
         for (int j = 0; j < op->nparams; j++) {
-            static const char *const where[] = {"path", "query", "body"};
-            const pc_param *p = &op->params[j];
-            lua_createtable(L, 0, 4);
-            lua_pushstring(L, p->name);
-            lua_setfield(L, -2, "name");
-            lua_pushstring(L, p->lua_name);
-            lua_setfield(L, -2, "lua_name");
-            lua_pushstring(L, where[p->where]);
-            lua_setfield(L, -2, "in");
-            lua_pushboolean(L, p->required);
-            lua_setfield(L, -2, "required");
-            lua_rawseti(L, -2, j + 1);
+            push_param(L, &op->params[j]);
+            lua_pushvalue(L, -1);
+            lua_rawseti(L, t + 1, j + 1);
+            if (j < op->npos) {
+                lua_rawseti(L, t + 2, j + 1);
+            } else {
+                lua_setfield(L, t + 3, op->params[j].lua_name);
+            }
         }
-        lua_setfield(L, -2, "params");
+        lua_setfield(L, t, "optional");
+        lua_setfield(L, t, "positional");
+        lua_setfield(L, t, "params");
         lua_setfield(L, -2, op->name);
     }
     return 1;

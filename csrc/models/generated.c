@@ -791,191 +791,227 @@ const pc_schema pc_schemas[] = {
 };
 
 static const pc_param params_delete_user_id[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
+    {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
 };
 static const pc_param params_delete_user_id_roles[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
+    {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
 };
 static const pc_param params_delete_user_id_routingskills_skill_id[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
-    {"skillId", "skill_id", PC_IN_PATH, 1, 0, 1, 0, 0},
+    {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
+    {.name = "skillId", .lua_name = "skill_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
 };
 static const pc_param params_delete_user_id_station_associatedstation[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
+    {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
 };
 static const pc_param params_delete_user_id_station_defaultstation[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
+    {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
 };
 static const pc_param params_get_me[] = {
-    {"expand", "expand", PC_IN_QUERY, 0, 1, 148, 0, 0},
-    {"integrationPresenceSource", "integration_presence_source", PC_IN_QUERY, 0, 0, 146, 0, 0},
-    {"userCustomAttributeSchemaIds", "user_custom_attribute_schema_ids", PC_IN_QUERY, 0, 1, 100, 0, 0},
+    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 148, .min = 0, .max = 0},
+    {.name = "integrationPresenceSource", .lua_name = "integration_presence_source", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 146, .min = 0, .max = 0},
+    {.name = "userCustomAttributeSchemaIds", .lua_name = "user_custom_attribute_schema_ids", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 100, .min = 0, .max = 0},
 };
 static const pc_param params_get_search[] = {
-    {"q64", "q64", PC_IN_QUERY, 1, 0, 1, 0, 0},
-    {"expand", "expand", PC_IN_QUERY, 0, 1, 100, 0, 0},
-    {"integrationPresenceSource", "integration_presence_source", PC_IN_QUERY, 0, 0, 146, 0, 0},
+    {.name = "q64", .lua_name = "q64", .where = PC_IN_QUERY, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
+    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 100, .min = 0, .max = 0},
+    {.name = "integrationPresenceSource", .lua_name = "integration_presence_source", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 146, .min = 0, .max = 0},
 };
 static const pc_param params_get_user_id[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
-    {"expand", "expand", PC_IN_QUERY, 0, 1, 144, 0, 0},
-    {"state", "state", PC_IN_QUERY, 0, 0, 111, 0, 0},
-    {"integrationPresenceSource", "integration_presence_source", PC_IN_QUERY, 0, 0, 146, 0, 0},
-    {"userCustomAttributeSchemaIds", "user_custom_attribute_schema_ids", PC_IN_QUERY, 0, 1, 100, 0, 0},
+    {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
+    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 144, .min = 0, .max = 0},
+    {.name = "state", .lua_name = "state", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 111, .min = 0, .max = 0},
+    {.name = "integrationPresenceSource", .lua_name = "integration_presence_source", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 146, .min = 0, .max = 0},
+    {.name = "userCustomAttributeSchemaIds", .lua_name = "user_custom_attribute_schema_ids", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 100, .min = 0, .max = 0},
 };
 static const pc_param params_get_user_id_callforwarding[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
+    {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
 };
 static const pc_param params_get_user_id_geolocations_client_id[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
-    {"clientId", "client_id", PC_IN_PATH, 1, 0, 1, 0, 0},
+    {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
+    {.name = "clientId", .lua_name = "client_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
 };
 static const pc_param params_get_user_id_outofoffice[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
+    {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
 };
 static const pc_param params_get_user_id_profileskills[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
+    {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
 };
 static const pc_param params_get_user_id_queues[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
-    {"pageSize", "page_size", PC_IN_QUERY, 0, 0, 2, 1, 2147483647},
-    {"pageNumber", "page_number", PC_IN_QUERY, 0, 0, 2, 1, 2147483647},
-    {"joined", "joined", PC_IN_QUERY, 0, 0, 4, 0, 0},
+    {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
+    {.name = "pageSize", .lua_name = "page_size", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 2, .min = 1, .max = 2147483647},
+    {.name = "pageNumber", .lua_name = "page_number", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 2, .min = 1, .max = 2147483647},
+    {.name = "joined", .lua_name = "joined", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 4, .min = 0, .max = 0},
 };
 static const pc_param params_get_user_id_roles[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
+    {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
 };
 static const pc_param params_get_user_id_routingskills[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
-    {"pageSize", "page_size", PC_IN_QUERY, 0, 0, 2, 1, 2147483647},
-    {"pageNumber", "page_number", PC_IN_QUERY, 0, 0, 2, 1, 2147483647},
-    {"sortOrder", "sort_order", PC_IN_QUERY, 0, 0, 142, 0, 0},
+    {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
+    {.name = "pageSize", .lua_name = "page_size", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 2, .min = 1, .max = 2147483647},
+    {.name = "pageNumber", .lua_name = "page_number", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 2, .min = 1, .max = 2147483647},
+    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 142, .min = 0, .max = 0},
 };
 static const pc_param params_get_user_id_routingstatus[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
+    {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
 };
 static const pc_param params_get_user_id_station[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
+    {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
 };
 static const pc_param params_get_users[] = {
-    {"pageSize", "page_size", PC_IN_QUERY, 0, 0, 2, 1, 2147483647},
-    {"pageNumber", "page_number", PC_IN_QUERY, 0, 0, 2, 1, 2147483647},
-    {"id", "id", PC_IN_QUERY, 0, 1, 100, 0, 0},
-    {"sortOrder", "sort_order", PC_IN_QUERY, 0, 0, 142, 0, 0},
-    {"expand", "expand", PC_IN_QUERY, 0, 1, 144, 0, 0},
-    {"jabberId", "jabber_id", PC_IN_QUERY, 0, 1, 100, 0, 0},
-    {"state", "state", PC_IN_QUERY, 0, 0, 145, 0, 0},
-    {"integrationPresenceSource", "integration_presence_source", PC_IN_QUERY, 0, 0, 146, 0, 0},
-    {"userCustomAttributeSchemaIds", "user_custom_attribute_schema_ids", PC_IN_QUERY, 0, 1, 100, 0, 0},
+    {.name = "pageSize", .lua_name = "page_size", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 2, .min = 1, .max = 2147483647},
+    {.name = "pageNumber", .lua_name = "page_number", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 2, .min = 1, .max = 2147483647},
+    {.name = "id", .lua_name = "id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 100, .min = 0, .max = 0},
+    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 142, .min = 0, .max = 0},
+    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 144, .min = 0, .max = 0},
+    {.name = "jabberId", .lua_name = "jabber_id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 100, .min = 0, .max = 0},
+    {.name = "state", .lua_name = "state", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 145, .min = 0, .max = 0},
+    {.name = "integrationPresenceSource", .lua_name = "integration_presence_source", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 146, .min = 0, .max = 0},
+    {.name = "userCustomAttributeSchemaIds", .lua_name = "user_custom_attribute_schema_ids", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 100, .min = 0, .max = 0},
 };
 static const pc_param params_patch_user_id[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
-    {"body", "body", PC_IN_BODY, 1, 0, 60, 0, 0},
+    {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 60, .min = 0, .max = 0},
 };
 static const pc_param params_patch_user_id_callforwarding[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
-    {"body", "body", PC_IN_BODY, 1, 0, 15, 0, 0},
+    {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 15, .min = 0, .max = 0},
 };
 static const pc_param params_patch_user_id_geolocations_client_id[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
-    {"clientId", "client_id", PC_IN_PATH, 1, 0, 1, 0, 0},
-    {"body", "body", PC_IN_BODY, 1, 0, 27, 0, 0},
+    {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
+    {.name = "clientId", .lua_name = "client_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 27, .min = 0, .max = 0},
 };
 static const pc_param params_patch_user_id_queues[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
-    {"body", "body", PC_IN_BODY, 1, 0, 135, 0, 0},
+    {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 135, .min = 0, .max = 0},
 };
 static const pc_param params_patch_user_id_queues_queue_id[] = {
-    {"queueId", "queue_id", PC_IN_PATH, 1, 0, 1, 0, 0},
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
-    {"body", "body", PC_IN_BODY, 1, 0, 66, 0, 0},
+    {.name = "queueId", .lua_name = "queue_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
+    {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 66, .min = 0, .max = 0},
 };
 static const pc_param params_post_search[] = {
-    {"body", "body", PC_IN_BODY, 1, 0, 71, 0, 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 71, .min = 0, .max = 0},
 };
 static const pc_param params_post_user_id_routingskills[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
-    {"body", "body", PC_IN_BODY, 1, 0, 69, 0, 0},
+    {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 69, .min = 0, .max = 0},
 };
 static const pc_param params_post_users[] = {
-    {"body", "body", PC_IN_BODY, 1, 0, 18, 0, 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 18, .min = 0, .max = 0},
 };
 static const pc_param params_post_users_aggregates_query[] = {
-    {"body", "body", PC_IN_BODY, 1, 0, 10, 0, 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 10, .min = 0, .max = 0},
 };
 static const pc_param params_post_users_observations_query[] = {
-    {"body", "body", PC_IN_BODY, 1, 0, 39, 0, 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 39, .min = 0, .max = 0},
 };
 static const pc_param params_put_user_id_callforwarding[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
-    {"body", "body", PC_IN_BODY, 1, 0, 15, 0, 0},
+    {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 15, .min = 0, .max = 0},
 };
 static const pc_param params_put_user_id_outofoffice[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
-    {"body", "body", PC_IN_BODY, 1, 0, 43, 0, 0},
+    {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 43, .min = 0, .max = 0},
 };
 static const pc_param params_put_user_id_profileskills[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
-    {"body", "body", PC_IN_BODY, 0, 0, 100, 0, 0},
+    {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 0, .multi = 0, .schema = 100, .min = 0, .max = 0},
 };
 static const pc_param params_put_user_id_roles[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
-    {"body", "body", PC_IN_BODY, 1, 0, 100, 0, 0},
+    {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 100, .min = 0, .max = 0},
 };
 static const pc_param params_put_user_id_routingskills_skill_id[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
-    {"skillId", "skill_id", PC_IN_PATH, 1, 0, 1, 0, 0},
-    {"body", "body", PC_IN_BODY, 1, 0, 68, 0, 0},
+    {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
+    {.name = "skillId", .lua_name = "skill_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 68, .min = 0, .max = 0},
 };
 static const pc_param params_put_user_id_routingstatus[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
-    {"body", "body", PC_IN_BODY, 1, 0, 52, 0, 0},
+    {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 52, .min = 0, .max = 0},
 };
 static const pc_param params_put_user_id_station_associatedstation_station_id[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
-    {"stationId", "station_id", PC_IN_PATH, 1, 0, 1, 0, 0},
+    {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
+    {.name = "stationId", .lua_name = "station_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
 };
 static const pc_param params_put_user_id_station_defaultstation_station_id[] = {
-    {"userId", "user_id", PC_IN_PATH, 1, 0, 1, 0, 0},
-    {"stationId", "station_id", PC_IN_PATH, 1, 0, 1, 0, 0},
+    {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
+    {.name = "stationId", .lua_name = "station_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
 };
 
 const pc_operation pc_operations[] = {
-    {"delete_user_id", "DELETE", "/api/v2/users/{userId}", params_delete_user_id, 1, -1, 1},
-    {"delete_user_id_roles", "DELETE", "/api/v2/users/{userId}/roles", params_delete_user_id_roles, 1, -1, 1},
-    {"delete_user_id_routingskills_skill_id", "DELETE", "/api/v2/users/{userId}/routingskills/{skillId}", params_delete_user_id_routingskills_skill_id, 2, -1, 1},
-    {"delete_user_id_station_associatedstation", "DELETE", "/api/v2/users/{userId}/station/associatedstation", params_delete_user_id_station_associatedstation, 1, -1, 1},
-    {"delete_user_id_station_defaultstation", "DELETE", "/api/v2/users/{userId}/station/defaultstation", params_delete_user_id_station_defaultstation, 1, -1, 1},
-    {"get_me", "GET", "/api/v2/users/me", params_get_me, 3, -1, 1},
-    {"get_search", "GET", "/api/v2/users/search", params_get_search, 3, -1, 1},
-    {"get_user_id", "GET", "/api/v2/users/{userId}", params_get_user_id, 5, -1, 1},
-    {"get_user_id_callforwarding", "GET", "/api/v2/users/{userId}/callforwarding", params_get_user_id_callforwarding, 1, -1, 1},
-    {"get_user_id_geolocations_client_id", "GET", "/api/v2/users/{userId}/geolocations/{clientId}", params_get_user_id_geolocations_client_id, 2, -1, 1},
-    {"get_user_id_outofoffice", "GET", "/api/v2/users/{userId}/outofoffice", params_get_user_id_outofoffice, 1, -1, 1},
-    {"get_user_id_profileskills", "GET", "/api/v2/users/{userId}/profileskills", params_get_user_id_profileskills, 1, -1, 1},
-    {"get_user_id_queues", "GET", "/api/v2/users/{userId}/queues", params_get_user_id_queues, 4, -1, 1},
-    {"get_user_id_roles", "GET", "/api/v2/users/{userId}/roles", params_get_user_id_roles, 1, -1, 1},
-    {"get_user_id_routingskills", "GET", "/api/v2/users/{userId}/routingskills", params_get_user_id_routingskills, 4, -1, 1},
-    {"get_user_id_routingstatus", "GET", "/api/v2/users/{userId}/routingstatus", params_get_user_id_routingstatus, 1, -1, 1},
-    {"get_user_id_station", "GET", "/api/v2/users/{userId}/station", params_get_user_id_station, 1, -1, 1},
-    {"get_users", "GET", "/api/v2/users", params_get_users, 9, -1, 1},
-    {"patch_user_id", "PATCH", "/api/v2/users/{userId}", params_patch_user_id, 2, 60, 0},
-    {"patch_user_id_callforwarding", "PATCH", "/api/v2/users/{userId}/callforwarding", params_patch_user_id_callforwarding, 2, 15, 0},
-    {"patch_user_id_geolocations_client_id", "PATCH", "/api/v2/users/{userId}/geolocations/{clientId}", params_patch_user_id_geolocations_client_id, 3, 27, 0},
-    {"patch_user_id_queues", "PATCH", "/api/v2/users/{userId}/queues", params_patch_user_id_queues, 2, 135, 0},
-    {"patch_user_id_queues_queue_id", "PATCH", "/api/v2/users/{userId}/queues/{queueId}", params_patch_user_id_queues_queue_id, 3, 66, 0},
-    {"post_search", "POST", "/api/v2/users/search", params_post_search, 1, 71, 1},
-    {"post_user_id_routingskills", "POST", "/api/v2/users/{userId}/routingskills", params_post_user_id_routingskills, 2, 69, 0},
-    {"post_users", "POST", "/api/v2/users", params_post_users, 1, 18, 0},
-    {"post_users_aggregates_query", "POST", "/api/v2/analytics/users/aggregates/query", params_post_users_aggregates_query, 1, 10, 1},
-    {"post_users_observations_query", "POST", "/api/v2/analytics/users/observations/query", params_post_users_observations_query, 1, 39, 1},
-    {"put_user_id_callforwarding", "PUT", "/api/v2/users/{userId}/callforwarding", params_put_user_id_callforwarding, 2, 15, 1},
-    {"put_user_id_outofoffice", "PUT", "/api/v2/users/{userId}/outofoffice", params_put_user_id_outofoffice, 2, 43, 1},
-    {"put_user_id_profileskills", "PUT", "/api/v2/users/{userId}/profileskills", params_put_user_id_profileskills, 2, 100, 1},
-    {"put_user_id_roles", "PUT", "/api/v2/users/{userId}/roles", params_put_user_id_roles, 2, 100, 1},
-    {"put_user_id_routingskills_skill_id", "PUT", "/api/v2/users/{userId}/routingskills/{skillId}", params_put_user_id_routingskills_skill_id, 3, 68, 1},
-    {"put_user_id_routingstatus", "PUT", "/api/v2/users/{userId}/routingstatus", params_put_user_id_routingstatus, 2, 52, 1},
-    {"put_user_id_station_associatedstation_station_id", "PUT", "/api/v2/users/{userId}/station/associatedstation/{stationId}", params_put_user_id_station_associatedstation_station_id, 2, -1, 1},
-    {"put_user_id_station_defaultstation_station_id", "PUT", "/api/v2/users/{userId}/station/defaultstation/{stationId}", params_put_user_id_station_defaultstation_station_id, 2, -1, 1},
+    {.name = "delete_user_id", .method = "DELETE", .path = "/api/v2/users/{userId}", .params = params_delete_user_id, .nparams = 1, .npos = 1, .max_args = 1,
+     .body_schema = -1, .safe = 1, .prepared = 1},
+    {.name = "delete_user_id_roles", .method = "DELETE", .path = "/api/v2/users/{userId}/roles", .params = params_delete_user_id_roles, .nparams = 1, .npos = 1, .max_args = 1,
+     .body_schema = -1, .safe = 1, .prepared = 1},
+    {.name = "delete_user_id_routingskills_skill_id", .method = "DELETE", .path = "/api/v2/users/{userId}/routingskills/{skillId}", .params = params_delete_user_id_routingskills_skill_id, .nparams = 2, .npos = 2, .max_args = 2,
+     .body_schema = -1, .safe = 1, .prepared = 1},
+    {.name = "delete_user_id_station_associatedstation", .method = "DELETE", .path = "/api/v2/users/{userId}/station/associatedstation", .params = params_delete_user_id_station_associatedstation, .nparams = 1, .npos = 1, .max_args = 1,
+     .body_schema = -1, .safe = 1, .prepared = 1},
+    {.name = "delete_user_id_station_defaultstation", .method = "DELETE", .path = "/api/v2/users/{userId}/station/defaultstation", .params = params_delete_user_id_station_defaultstation, .nparams = 1, .npos = 1, .max_args = 1,
+     .body_schema = -1, .safe = 1, .prepared = 1},
+    {.name = "get_me", .method = "GET", .path = "/api/v2/users/me", .params = params_get_me, .nparams = 3, .npos = 0, .max_args = 1,
+     .body_schema = -1, .safe = 1, .prepared = 1},
+    {.name = "get_search", .method = "GET", .path = "/api/v2/users/search", .params = params_get_search, .nparams = 3, .npos = 1, .max_args = 2,
+     .body_schema = -1, .safe = 1, .prepared = 0},
+    {.name = "get_user_id", .method = "GET", .path = "/api/v2/users/{userId}", .params = params_get_user_id, .nparams = 5, .npos = 1, .max_args = 2,
+     .body_schema = -1, .safe = 1, .prepared = 1},
+    {.name = "get_user_id_callforwarding", .method = "GET", .path = "/api/v2/users/{userId}/callforwarding", .params = params_get_user_id_callforwarding, .nparams = 1, .npos = 1, .max_args = 1,
+     .body_schema = -1, .safe = 1, .prepared = 1},
+    {.name = "get_user_id_geolocations_client_id", .method = "GET", .path = "/api/v2/users/{userId}/geolocations/{clientId}", .params = params_get_user_id_geolocations_client_id, .nparams = 2, .npos = 2, .max_args = 2,
+     .body_schema = -1, .safe = 1, .prepared = 1},
+    {.name = "get_user_id_outofoffice", .method = "GET", .path = "/api/v2/users/{userId}/outofoffice", .params = params_get_user_id_outofoffice, .nparams = 1, .npos = 1, .max_args = 1,
+     .body_schema = -1, .safe = 1, .prepared = 1},
+    {.name = "get_user_id_profileskills", .method = "GET", .path = "/api/v2/users/{userId}/profileskills", .params = params_get_user_id_profileskills, .nparams = 1, .npos = 1, .max_args = 1,
+     .body_schema = -1, .safe = 1, .prepared = 1},
+    {.name = "get_user_id_queues", .method = "GET", .path = "/api/v2/users/{userId}/queues", .params = params_get_user_id_queues, .nparams = 4, .npos = 1, .max_args = 2,
+     .body_schema = -1, .safe = 1, .prepared = 1},
+    {.name = "get_user_id_roles", .method = "GET", .path = "/api/v2/users/{userId}/roles", .params = params_get_user_id_roles, .nparams = 1, .npos = 1, .max_args = 1,
+     .body_schema = -1, .safe = 1, .prepared = 1},
+    {.name = "get_user_id_routingskills", .method = "GET", .path = "/api/v2/users/{userId}/routingskills", .params = params_get_user_id_routingskills, .nparams = 4, .npos = 1, .max_args = 2,
+     .body_schema = -1, .safe = 1, .prepared = 1},
+    {.name = "get_user_id_routingstatus", .method = "GET", .path = "/api/v2/users/{userId}/routingstatus", .params = params_get_user_id_routingstatus, .nparams = 1, .npos = 1, .max_args = 1,
+     .body_schema = -1, .safe = 1, .prepared = 1},
+    {.name = "get_user_id_station", .method = "GET", .path = "/api/v2/users/{userId}/station", .params = params_get_user_id_station, .nparams = 1, .npos = 1, .max_args = 1,
+     .body_schema = -1, .safe = 1, .prepared = 1},
+    {.name = "get_users", .method = "GET", .path = "/api/v2/users", .params = params_get_users, .nparams = 9, .npos = 0, .max_args = 1,
+     .body_schema = -1, .safe = 1, .prepared = 1},
+    {.name = "patch_user_id", .method = "PATCH", .path = "/api/v2/users/{userId}", .params = params_patch_user_id, .nparams = 2, .npos = 2, .max_args = 2,
+     .body_schema = 60, .safe = 0, .prepared = 0},
+    {.name = "patch_user_id_callforwarding", .method = "PATCH", .path = "/api/v2/users/{userId}/callforwarding", .params = params_patch_user_id_callforwarding, .nparams = 2, .npos = 2, .max_args = 2,
+     .body_schema = 15, .safe = 0, .prepared = 0},
+    {.name = "patch_user_id_geolocations_client_id", .method = "PATCH", .path = "/api/v2/users/{userId}/geolocations/{clientId}", .params = params_patch_user_id_geolocations_client_id, .nparams = 3, .npos = 3, .max_args = 3,
+     .body_schema = 27, .safe = 0, .prepared = 0},
+    {.name = "patch_user_id_queues", .method = "PATCH", .path = "/api/v2/users/{userId}/queues", .params = params_patch_user_id_queues, .nparams = 2, .npos = 2, .max_args = 2,
+     .body_schema = 135, .safe = 0, .prepared = 0},
+    {.name = "patch_user_id_queues_queue_id", .method = "PATCH", .path = "/api/v2/users/{userId}/queues/{queueId}", .params = params_patch_user_id_queues_queue_id, .nparams = 3, .npos = 3, .max_args = 3,
+     .body_schema = 66, .safe = 0, .prepared = 0},
+    {.name = "post_search", .method = "POST", .path = "/api/v2/users/search", .params = params_post_search, .nparams = 1, .npos = 1, .max_args = 1,
+     .body_schema = 71, .safe = 1, .prepared = 0},
+    {.name = "post_user_id_routingskills", .method = "POST", .path = "/api/v2/users/{userId}/routingskills", .params = params_post_user_id_routingskills, .nparams = 2, .npos = 2, .max_args = 2,
+     .body_schema = 69, .safe = 0, .prepared = 0},
+    {.name = "post_users", .method = "POST", .path = "/api/v2/users", .params = params_post_users, .nparams = 1, .npos = 1, .max_args = 1,
+     .body_schema = 18, .safe = 0, .prepared = 0},
+    {.name = "post_users_aggregates_query", .method = "POST", .path = "/api/v2/analytics/users/aggregates/query", .params = params_post_users_aggregates_query, .nparams = 1, .npos = 1, .max_args = 1,
+     .body_schema = 10, .safe = 1, .prepared = 0},
+    {.name = "post_users_observations_query", .method = "POST", .path = "/api/v2/analytics/users/observations/query", .params = params_post_users_observations_query, .nparams = 1, .npos = 1, .max_args = 1,
+     .body_schema = 39, .safe = 1, .prepared = 0},
+    {.name = "put_user_id_callforwarding", .method = "PUT", .path = "/api/v2/users/{userId}/callforwarding", .params = params_put_user_id_callforwarding, .nparams = 2, .npos = 2, .max_args = 2,
+     .body_schema = 15, .safe = 1, .prepared = 0},
+    {.name = "put_user_id_outofoffice", .method = "PUT", .path = "/api/v2/users/{userId}/outofoffice", .params = params_put_user_id_outofoffice, .nparams = 2, .npos = 2, .max_args = 2,
+     .body_schema = 43, .safe = 1, .prepared = 0},
+    {.name = "put_user_id_profileskills", .method = "PUT", .path = "/api/v2/users/{userId}/profileskills", .params = params_put_user_id_profileskills, .nparams = 2, .npos = 1, .max_args = 2,
+     .body_schema = 100, .safe = 1, .prepared = 1},
+    {.name = "put_user_id_roles", .method = "PUT", .path = "/api/v2/users/{userId}/roles", .params = params_put_user_id_roles, .nparams = 2, .npos = 2, .max_args = 2,
+     .body_schema = 100, .safe = 1, .prepared = 0},
+    {.name = "put_user_id_routingskills_skill_id", .method = "PUT", .path = "/api/v2/users/{userId}/routingskills/{skillId}", .params = params_put_user_id_routingskills_skill_id, .nparams = 3, .npos = 3, .max_args = 3,
+     .body_schema = 68, .safe = 1, .prepared = 0},
+    {.name = "put_user_id_routingstatus", .method = "PUT", .path = "/api/v2/users/{userId}/routingstatus", .params = params_put_user_id_routingstatus, .nparams = 2, .npos = 2, .max_args = 2,
+     .body_schema = 52, .safe = 1, .prepared = 0},
+    {.name = "put_user_id_station_associatedstation_station_id", .method = "PUT", .path = "/api/v2/users/{userId}/station/associatedstation/{stationId}", .params = params_put_user_id_station_associatedstation_station_id, .nparams = 2, .npos = 2, .max_args = 2,
+     .body_schema = -1, .safe = 1, .prepared = 1},
+    {.name = "put_user_id_station_defaultstation_station_id", .method = "PUT", .path = "/api/v2/users/{userId}/station/defaultstation/{stationId}", .params = params_put_user_id_station_defaultstation_station_id, .nparams = 2, .npos = 2, .max_args = 2,
+     .body_schema = -1, .safe = 1, .prepared = 1},
 };
 const int pc_noperations = 36;

@@ -35,14 +35,21 @@ typedef struct {
     double min, max; /* integer parameters: the accepted range (format and request-exceptions.lua) */
 } pc_param;
 
+/* One operation, as the runtime uses it: everything known at generation
+ * time is here (tools/gen-models.lua), nothing is recomputed at load. The
+ * generator writes designated initializers, so a field reordered or renamed
+ * here cannot silently take another's value. Its handle is its index + 1. */
 typedef struct {
     const char *name; /* the seed's method name, sorted */
     const char *method;
     const char *path;
-    const pc_param *params;
+    const pc_param *params; /* the positional ones first, in the call's order, then the optional ones */
     int nparams;
+    int npos;        /* positional arguments: params[0 .. npos-1] */
+    int max_args;    /* npos, plus one for the options table when there are optional parameters */
     int body_schema; /* -1: no body */
     int safe;        /* repeating it cannot apply anything twice (GET, PUT, DELETE, read-only POSTs) */
+    int prepared;    /* its common call is its (at most two) path parameters, in the template's order */
 } pc_operation;
 
 extern const pc_schema pc_schemas[];

@@ -2,14 +2,15 @@
 -- arguments in the seed's order, optional ones from `opts`, query and body
 -- validated and encoded by the C core from the contract's schemas.
 --
--- The operation table is generated once, into C (`csrc/models/generated.c`);
--- `core.operations()` hands it to this module. An operation whose required
--- arguments are its path parameters is prepared when bound (`M.bind`): its
--- common call skips the generic argument handling.
+-- The operation table is generated once, into C (`csrc/models/generated.c`),
+-- with everything the runtime needs precomputed; `core.operations()` hands
+-- it to this module, and the encoders take an operation's handle. An
+-- operation whose required arguments are its path parameters is prepared
+-- when bound (`M.bind`): its common call skips the generic argument handling.
 -- @module purecloud.operations
 local core = require "purecloud.core"
 -- (hot-path globals as upvalues: each global is a lookup in _G)
-local error, pcall, select, type, ipairs, pairs, next = error, pcall, select, type, ipairs, pairs, next
+local error, pcall, select, type, ipairs, pairs = error, pcall, select, type, ipairs, pairs
 local default = require "purecloud.default"
 local pager = require "purecloud.pager"
 local fill_url, MAX_URL = core.fill_url, require("purecloud.request").MAX_URL
@@ -17,27 +18,28 @@ local fill_url, MAX_URL = core.fill_url, require("purecloud.request").MAX_URL
 local M = {}
 
 local OPS = core.operations()
-for _, op in pairs(OPS) do
-  op.positional, op.optional = {}, {}
-  for _, p in ipairs(op.params) do
-    if p.required then op.positional[#op.positional + 1] = p else op.optional[p.lua_name] = p end
-  end
-  -- What every call asks of the operation, known once.
-  op.npos = #op.positional
-  op.max_args = op.npos + (next(op.optional) ~= nil and 1 or 0)
-  -- Prepared when bound (below): the required arguments, at most two, are
-  -- exactly the path template's parameters, in its order.
-  local names = {}
-  for n in op.path:gmatch("{(.-)}") do names[#names + 1] = n end
-  op.prepared = op.npos <= 2 and #names == op.npos
-  for i, p in ipairs(op.positional) do
-    if p["in"] ~= "path" or p.name ~= names[i] then op.prepared = false end
-  end
-end
---- Every operation by name: `{ method, path, safe, body, params }` from the
--- generated table, and, known once at load, `positional`, `optional`,
--- `npos`, `max_args` and `prepared`.
+--- Every operation by name, as generated (`csrc/models/generated.c`, by
+-- `tools/gen-models.lua`): `{ handle, method, path, safe, body, params,
+-- positional, optional, npos, max_args, prepared }` — nothing is computed
+-- here at load.
 M.OPERATIONS = OPS
+
+--- What a caller (the command line, docs) may know of an operation, or nil:
+-- `{ name, method, path, safe, body, arguments = { lua names in order },
+-- options = { sorted lua names }, body_optional = bool }`.
+function M.describe(name)
+  local op = OPS[name]
+  if not op then return nil end
+  local args, opts = {}, {}
+  for i, p in ipairs(op.positional) do args[i] = p.lua_name end
+  for k in pairs(op.optional) do if k ~= "body" then opts[#opts + 1] = k end end
+  table.sort(opts)
+  local body_in_args = false
+  for _, p in ipairs(op.positional) do if p["in"] == "body" then body_in_args = true end end
+  return { name = name, method = op.method, path = op.path, safe = op.safe, body = op.body,
+           arguments = args, options = opts, body_optional = op.optional.body ~= nil,
+           body_positional = body_in_args }
+end
 
 local function arg_error(name, i, lua_name, what, got)
   error(("purecloud.users.%s: bad argument #%d '%s' (%s expected, got %s)"):format(name, i, lua_name, what, got), 4)
@@ -89,7 +91,7 @@ function M.call(client, name, ...)
   local query, warnings
   if qopts ~= nil then
     local ok
-    ok, query, warnings = pcall(core.encode_query, name, qopts, mode)
+    ok, query, warnings = pcall(core.encode_query, op.handle, qopts, mode)
     if not ok then error(("purecloud.users.%s: %s"):format(name, query), 3) end
     if not query then return nil, warnings end
     for _, w in ipairs(warnings) do client:log("warn", "%s: %s", name, w) end
@@ -102,7 +104,7 @@ function M.call(client, name, ...)
   end
   local json
   if has_body then
-    json, warnings = core.encode_body(name, body, mode)
+    json, warnings = core.encode_body(op.handle, body, mode)
     if not json then return nil, warnings end
     for _, w in ipairs(warnings) do client:log("warn", "%s: %s", name, w) end
   end

@@ -298,7 +298,7 @@ describe("json shape in a read-modify-write #hermetic", function()
   end)
 
   it("lets the schema decide where it knows the shape (an object field stays {})", function()
-    local body = assert(core.encode_body("patch_user_id", { version = 1, chat = core.array(), addresses = {} }))
+    local body = assert(core.encode_body(core.operations().patch_user_id.handle, { version = 1, chat = core.array(), addresses = {} }))
     local back = core.json_decode(body)
     assert.is_nil(getmetatable(back.chat))             -- User.chat is an object in the contract
     assert.are.equal(ARRAY, getmetatable(back.addresses)) -- User.addresses an array, marked or not

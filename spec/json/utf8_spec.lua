@@ -5,6 +5,7 @@
 -- exhaustively over every two-byte sequence and every lead byte of the
 -- longer ones.
 local core = require "purecloud.core"
+local PATCH_USER = core.operations().patch_user_id.handle -- (the encoders take a handle)
 
 local function decodes(s) return core.json_decode('"' .. s .. '"') ~= nil end
 
@@ -52,7 +53,7 @@ describe("one UTF-8 rule for the decoder and the encoder #hermetic", function()
         (" (byte 0x%02X at offset 2)"):format(case[1]:byte(1)), err.details[1].message)
       -- the schema-driven encoder, in every mode, and for keys
       for _, mode in ipairs{ "lenient", "strict", false } do
-        local b, berr = core.encode_body("patch_user_id", { version = 1, name = s }, mode)
+        local b, berr = core.encode_body(PATCH_USER, { version = 1, name = s }, mode)
         assert.is_nil(b)
         local want = "body.name: string is not valid UTF-8: " .. why
         assert(berr.message:find(want, 1, true), berr.message)
@@ -69,7 +70,7 @@ describe("one UTF-8 rule for the decoder and the encoder #hermetic", function()
       assert.are.equal(s, core.json_decode('"' .. s .. '"'))
       assert.are.equal(s, core.json_decode(assert(core.encode_json({ s })))[1])
       assert.are.equal(s, core.json_decode(assert(core.encode_json({ [s] = s })))[s])
-      assert(core.encode_body("patch_user_id", { version = 1, name = s }, "strict"))
+      assert(core.encode_body(PATCH_USER, { version = 1, name = s }, "strict"))
     end
   end)
 
