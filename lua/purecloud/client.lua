@@ -246,14 +246,12 @@ function Client:call_with(io, method, path, args)
   return drive(self, io, req, safe, args and args.op or (method .. " " .. path))
 end
 
---- The common call of an operation, prepared by `purecloud.operations`:
--- `url` built by `core.fill_url` from the operation's template and at most
--- `request.MAX_URL` long, no headers, query or body of the call's own — the
--- request `request` builds for it, without checking again what the
--- contract fixed.
+--- Run a request already built by `purecloud.request` (`build`, or
+-- `prepared` for an operation's prepared call: `purecloud.operations`)
+-- through the request loop.
 -- @return value, nil, info | nil, err
-function Client:prepared(method, url, safe, op)
-  return drive(self, self:io_for(), request.prepared(self.cfg, method, url, safe), safe, op)
+function Client:run(req, safe, op)
+  return drive(self, self:io_for(), req, safe, op)
 end
 
 --- Send one API request, with auth and retries.

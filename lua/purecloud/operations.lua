@@ -13,7 +13,8 @@ local core = require "purecloud.core"
 local error, pcall, select, type, ipairs, pairs = error, pcall, select, type, ipairs, pairs
 local default = require "purecloud.default"
 local pager = require "purecloud.pager"
-local fill_url, MAX_URL = core.fill_url, require("purecloud.request").MAX_URL
+local request = require "purecloud.request"
+local fill_url, MAX_URL, prepared_request = core.fill_url, request.MAX_URL, request.prepared
 
 local M = {}
 
@@ -120,7 +121,8 @@ end
 
 -- The bound function of a prepared operation. Its common call — only the
 -- required arguments, each a string — is sent with the URL filled straight
--- from them (`core.fill_url`) by `client:prepared`: no argument tables, no
+-- from them (`core.fill_url`) and its request made by `request.prepared`,
+-- then run by `client:run`: no argument tables, no
 -- generic checks. Anything else (opts, a missing, extra or non-string
 -- argument, a value `fill_url` refuses, a URL over the limit) takes
 -- `M.call`, which validates and raises exactly as for any operation.
@@ -131,7 +133,7 @@ local function prepare(client, name, op)
       local a, b = ...
       if (npos < 1 or type(a) == "string") and (npos < 2 or type(b) == "string") then
         local url = fill_url(client.cfg.base_url, path, a, b) -- (a and b past npos are nil, ignored)
-        if url and #url <= MAX_URL then return client:prepared(method, url, safe, name) end
+        if url and #url <= MAX_URL then return client:run(prepared_request(client.cfg, method, url, safe), safe, name) end
       end
     end
     return call(client, name, ...)
