@@ -837,7 +837,10 @@ static int l_array(lua_State *L) {
 
 void pc_open_json(lua_State *L) {
     static const luaL_Reg fns[] = {{"json_decode", l_json_decode}, {"array", l_array}, {NULL, NULL}};
+    static const pc_json_api api = {pc_json_decode};
     luaL_setfuncs(L, fns, 0);
+    lua_pushlightuserdata(L, (void *)&api);
+    lua_setfield(L, LUA_REGISTRYINDEX, PC_JSON_API);
     pc_json_push_array_mt(L);
     lua_setfield(L, -2, "array_mt");
 }

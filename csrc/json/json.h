@@ -18,6 +18,15 @@ int pc_json_decode(lua_State *L, const char *s, size_t n, char *err, size_t errl
 /* The same, keeping an object member's null as core.null when keep_nulls. */
 int pc_json_decode_opt(lua_State *L, const char *s, size_t n, int keep_nulls, char *err, size_t errlen);
 
+/* The decoder as another C module of the process reaches it (the libcurl
+ * transport decodes a 2xx body straight from its buffer): core registers
+ * this table in the registry under PC_JSON_API at open, so there is one
+ * decoder, and one string cache per Lua state, not a copy per module. */
+typedef struct {
+    int (*decode)(lua_State *L, const char *s, size_t n, char *err, size_t errlen);
+} pc_json_api;
+#define PC_JSON_API "purecloud.json_api"
+
 /* The array marker, core.array_mt: the metatable of decoded empty arrays
  * and of core.array() tables, in the registry under this name. Encoders
  * write a table that has it as a JSON array (an empty one as []). */

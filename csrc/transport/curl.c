@@ -417,12 +417,17 @@ static int xfer_setup(lua_State *L, handle *h, xfer *x, int r, int for_multi) {
  * copied into a Lua string first. An empty or blank body, and one that is not
  * valid JSON, stay res.body (core.interpret then answers true, or the decode
  * error with the body). */
+/* The core's decoder (json.h, PC_JSON_API): set when this module opens,
+ * after it required purecloud.core; the same table for every Lua state of
+ * the process (core.so is mapped once), never written again. */
+static const pc_json_api *json;
+
 static void push_body(lua_State *L, xfer *x, long status) {
     const char *p = x->resp.p ? x->resp.p : "";
     size_t n = x->resp.len;
     if (x->decode && status >= 200 && status < 300) {
         char msg[160]; /* a refusal (blank or invalid text) leaves the stack as it was */
-        if (pc_json_decode(L, p, n, msg, sizeof msg)) {
+        if (json->decode(L, p, n, msg, sizeof msg)) {
             lua_setfield(L, -2, "value");
             return;
         }
@@ -765,7 +770,7 @@ static int l_tostring(lua_State *L) {
 
 /* The module's only exported symbol. It requires purecloud.core first: the
  * error metatable (PC_ERROR_MT) every error of this module carries is
- * registered there. */
+ * registered there, and so is the decoder it shares (PC_JSON_API). */
 __attribute__((visibility("default"))) int luaopen_purecloud_transport_curl(lua_State *L) {
     static const luaL_Reg methods[] = {{"perform", l_perform}, {"submit", l_submit}, {"poll", l_poll},
                                        {"pending", l_pending}, {"close", l_close}, {NULL, NULL}};
@@ -773,6 +778,10 @@ __attribute__((visibility("default"))) int luaopen_purecloud_transport_curl(lua_
     lua_getglobal(L, "require");
     lua_pushliteral(L, "purecloud.core");
     lua_call(L, 1, 0);
+    lua_getfield(L, LUA_REGISTRYINDEX, PC_JSON_API);
+    json = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    if (!json || !json->decode) return luaL_error(L, "purecloud.transport.curl: purecloud.core has no JSON decoder to share");
     lua_newtable(L);
     pc_class(L, CURL_MT, methods, l_close, l_tostring);
     luaL_setfuncs(L, fns, 0);

@@ -216,5 +216,19 @@ describe("purecloud.transport.curl", function()
     assert.is_nil(res)
     assert.are.same({ "protocol", "framing", true }, { err.kind, err.reason, err.sent })
   end)
+
+  -- One decoder and one string cache per Lua state: the transport decodes
+  -- with core's decoder (registry, PC_JSON_API) instead of a copy of its own.
+  it("decodes with the core's decoder, carrying no copy of it", function()
+    local p = io.popen("nm " .. package.searchpath("purecloud.transport.curl", package.cpath) .. " 2>/dev/null")
+    local syms = p:read("a")
+    p:close()
+    assert.is_truthy(syms:find("luaopen_purecloud_transport_curl", 1, true), "nm read the module")
+    assert.is_nil(syms:find("pc_json_decode", 1, true))
+    assert.is_nil(syms:find("parse_value", 1, true))
+    local res = assert(h:perform{ method = "GET", url = emu.url .. "/api/v2/users?pageSize=3", decode = true,
+                                  headers = { Authorization = "Bearer " .. token } })
+    assert.are.equal(3, #res.value.entities)
+  end)
 end)
 
