@@ -216,6 +216,8 @@ for _, path in ipairs(sorted_keys(spec.paths)) do
       if param.where == "body" then op.body = param end
     end
     local ok = o.responses["200"] or o.responses["202"] or o.responses.default
+    op.response_props = ok and ok.schema and ok.schema["$ref"]
+      and (defs[ok.schema["$ref"]:match("[^/]+$")] or {}).properties or {}
     op.returns = ok and ok.schema and (ok.schema["$ref"] and ok.schema["$ref"]:match("[^/]+$") or
       (ok.schema.type == "array" and ("array of " .. (ok.schema.items.type or ok.schema.items["$ref"]:match("[^/]+$")))
       or ok.schema.type)) or nil
@@ -242,6 +244,40 @@ for _, path in ipairs(sorted_keys(spec.paths)) do
   end
 end
 table.sort(ops, function(a, b) return a.name < b.name end)
+
+-- Paged listings, read from the contract (purecloud.pager walks them):
+--   * "numbered": a GET whose response has `entities` and `pageCount` and
+--     that takes a `pageNumber` query parameter; its helpers are named after
+--     the path's last segment in the singular (`users` → `user_pages`,
+--     `each_user`);
+--   * "next_page": an operation whose response has `results` and
+--     `nextPage`, started by the POST and followed by the GET of the same
+--     path that takes `q64` (`search` → `search_pages`, `each_search_result`).
+local by_path = {}
+for _, op in ipairs(ops) do
+  by_path[op.path] = by_path[op.path] or {}
+  by_path[op.path][op.method] = op
+end
+local function takes(op, name)
+  for _, p in ipairs(op.params) do if p.name == name and p.where == "query" then return true end end
+  return false
+end
+local function singular(word) return (word:gsub("ies$", "y"):gsub("s$", "")) end
+for _, op in ipairs(ops) do
+  local props = op.response_props
+  local last = op.path:match("([%a]+)$")
+  if op.method == "GET" and props.entities and props.pageCount and takes(op, "pageNumber") and last then
+    local name = singular(last)
+    op.paging = { kind = "numbered", pages = name .. "_pages", each = "each_" .. name, items = "entities" }
+  elseif op.method == "POST" and props.results and props.nextPage and last then
+    local follow = by_path[op.path].GET
+    assert(follow and takes(follow, "q64"), op.name .. ": a nextPage listing without its GET ?q64= to follow")
+    op.paging = { kind = "next_page", pages = last .. "_pages", each = "each_" .. last .. "_result", items = "results",
+                  follow = follow }
+  end
+end
+local handle_of = {}
+for i, op in ipairs(ops) do handle_of[op] = i end
 
 -- C output ------------------------------------------------------------------
 local c = {}
@@ -298,8 +334,12 @@ w("const pc_operation pc_operations[] = {")
 for _, op in ipairs(ops) do
   w(("    {.name = %s, .method = %s, .path = %s, .params = params_%s, .nparams = %d, .npos = %d, .max_args = %d,")
     :format(cstr(op.name), cstr(op.method), cstr(op.path), op.name, #op.params, op.npos, op.max_args))
-  w(("     .body_schema = %d, .safe = %d, .prepared = %d},"):format(op.body and op.body.schema or -1,
-    op.safe and 1 or 0, op.prepared and 1 or 0))
+  local pg = op.paging
+  w(("     .body_schema = %d, .safe = %d, .prepared = %d%s},"):format(op.body and op.body.schema or -1,
+    op.safe and 1 or 0, op.prepared and 1 or 0, pg and
+      (",\n     .paging = %s, .paging_pages = %s, .paging_each = %s, .paging_items = %s, .paging_follow = %d")
+        :format(cstr(pg.kind), cstr(pg.pages), cstr(pg.each), cstr(pg.items), pg.follow and handle_of[pg.follow] or 0)
+      or ""))
 end
 w("};")
 w(("const int pc_noperations = %d;"):format(#ops))

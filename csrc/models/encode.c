@@ -813,6 +813,22 @@ static int l_operations(lua_State *L) {
         lua_setfield(L, -2, "max_args");
         lua_pushboolean(L, op->prepared);
         lua_setfield(L, -2, "prepared");
+        if (op->paging) {
+            lua_createtable(L, 0, 5);
+            lua_pushstring(L, op->paging);
+            lua_setfield(L, -2, "kind");
+            lua_pushstring(L, op->paging_pages);
+            lua_setfield(L, -2, "pages");
+            lua_pushstring(L, op->paging_each);
+            lua_setfield(L, -2, "each");
+            lua_pushstring(L, op->paging_items);
+            lua_setfield(L, -2, "items");
+            if (op->paging_follow > 0) {
+                lua_pushstring(L, pc_operations[op->paging_follow - 1].name);
+                lua_setfield(L, -2, "follow");
+            }
+            lua_setfield(L, -2, "paging");
+        }
         int t = lua_gettop(L);
         lua_createtable(L, op->nparams, 0);            /* params */
         lua_createtable(L, op->npos, 0);               /* positional */

@@ -50,6 +50,12 @@ typedef struct {
     int body_schema; /* -1: no body */
     int safe;        /* repeating it cannot apply anything twice (GET, PUT, DELETE, read-only POSTs) */
     int prepared;    /* its common call is its (at most two) path parameters, in the template's order */
+    /* A paged listing (tools/gen-models.lua, "Paged listings"), else NULL: */
+    const char *paging;       /* "numbered" | "next_page" */
+    const char *paging_pages; /* its helpers' names: the pager (…_pages) and the iterator (each_…) */
+    const char *paging_each;
+    const char *paging_items; /* the field of a page holding its items */
+    int paging_follow;        /* next_page: the handle of the operation that follows nextPage */
 } pc_operation;
 
 extern const pc_schema pc_schemas[];

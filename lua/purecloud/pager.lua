@@ -1,27 +1,27 @@
---- Pagination: iterate every entity of a paged operation, in order, with
--- bounded prefetch.
+--- Pagination: iterate every item of a paged listing, in order, with
+-- bounded prefetch. One pager design for every listing; how a listing goes
+-- from one page to the next is one of two ways (`WAYS` below), and which
+-- operations are listings, with their helpers' names, is generated from the
+-- contract (`core.operations()[name].paging`, tools/gen-models.lua):
 --
--- Two forms for every paged operation:
+--  * **numbered** (`get_users`, `get_user_id_routingskills`,
+--    `get_user_id_queues`): page n + 1 follows page n until `pageCount`, so
+--    once the first page tells the count the following pages are fetched
+--    `opts.concurrency` at a time (default 4) — over libcurl's multi
+--    interface, or as nginx light threads (see `purecloud.scheduler`) — and
+--    handed out in order; at most `concurrency + 1` pages are held;
+--  * **next_page** (`post_search`, followed by `get_search(q64)`): each page
+--    names its successor (`nextPage`, opaque), so one page after the other.
 --
---  * entity iterators for a generic `for` (`users.each_user(opts)`): they
---    raise the error object when a page finally fails (after its retries),
---    because an error must never look like the end of the list;
---  * pagers (`users.user_pages(opts)`): `pager:next()` returns the next page,
---    `nil` at the end, or `nil, err`. A pager is also callable, so
---    `for page, err in users.user_pages(opts) do … end` works: a failed page
---    shows as `false, err` and ends the loop after it.
+-- Two forms for every listing: iterators for a generic `for`
+-- (`users.each_user(opts)`), which raise the error object when a page
+-- finally fails (after its retries) — an error must never look like the end
+-- of the list; and pagers (`users.user_pages(opts)`): `pager:next()` returns
+-- the next page, `nil` at the end, or `nil, err`. A pager is also callable,
+-- so `for page, err in users.user_pages(opts) do … end` works: a failed page
+-- shows as `false, err` and ends the loop after it.
 --
--- Page-number listings (`get_users`, `get_user_id_routingskills`,
--- `get_user_id_queues`): once the first page tells `pageCount`, the following
--- pages are fetched `opts.concurrency` at a time (default 4) — over libcurl's
--- multi interface, or as nginx light threads with the nginx transport (see
--- `purecloud.scheduler`) — and handed out in order; at most
--- `concurrency + 1` pages are held. Search results follow the opaque `nextPage` value through
--- `get_search(q64)`, one page after the other.
---
--- `install(t, the_client, ops)` puts the helpers on an operations table:
--- `each_user`, `user_pages`, `each_routingskill`, `routingskill_pages`,
--- `each_queue`, `queue_pages`, `each_search_result`, `search_pages`.
+-- `install(t, the_client, ops)` puts the helpers on an operations table.
 -- This module sits below `purecloud.operations` (which installs it) and
 -- knows no default client: it is handed a function that finds the client.
 -- @module purecloud.pager
@@ -31,6 +31,8 @@ local errors = require "purecloud.errors"
 
 local M = {}
 
+local unpack = table.unpack or unpack -- luacheck: ignore 113 (5.1)
+
 local function is_integer(x) return type(x) == "number" and x % 1 == 0 end
 
 M.DEFAULT_CONCURRENCY = 4
@@ -38,11 +40,13 @@ M.DEFAULT_CONCURRENCY = 4
 local Pager = {}
 Pager.__index = Pager
 
+-- The argument checks below run in a helper's `open` (`M.install`): level 4
+-- is the helper's caller (1 the check, 2 open, 3 the helper).
 local function check_concurrency(opts)
   local c = opts.concurrency
   if c == nil then return M.DEFAULT_CONCURRENCY end
   if not is_integer(c) or c < 1 or c > 64 then
-    error("purecloud: opts.concurrency must be an integer from 1 to 64", 3)
+    error("purecloud: opts.concurrency must be an integer from 1 to 64", 4)
   end
   return c
 end
@@ -73,36 +77,78 @@ local function op_opts(opts, page_number)
   return o
 end
 
---- A pager over a page-number listing.
+-- The two ways a listing goes on. Each: `items`, the page's field of items
+-- (the default; the generated descriptor may say another); `first`, the
+-- token of the first page; `check(pager, page, token)`, nil or why a page
+-- cannot be followed; `advance(pager, page, token)`, the next token or nil
+-- at the end; `predictable`, whether later tokens are known before their
+-- pages (then they are prefetched).
+local WAYS = {}
+
+WAYS.numbered = {
+  items = "entities",
+  predictable = true,
+  first = function(pager) return pager.opts.page_number or 1 end,
+  -- A page must be the one asked for, and its count a sane whole number: a
+  -- hostile or broken server must not keep a listing going forever.
+  check = function(_, page, n)
+    local count, number = page.pageCount, page.pageNumber
+    if (count ~= nil and (type(count) ~= "number" or count ~= math.floor(count) or count < 0 or count > M.MAX_PAGES))
+       or (number ~= nil and number ~= n) then
+      return ("page %d answered with pageNumber %s and pageCount %s"):format(n, tostring(number), tostring(count))
+    end
+  end,
+  -- The latest page's count wins: a listing that grows while we iterate is
+  -- followed to its new end; one that shrinks ends at the empty page.
+  advance = function(pager, page, n)
+    local count = page.pageCount or n
+    if #page[pager.items] == 0 or page.nextUri == nil and n + 1 > count then count = math.min(count, n) end
+    pager.page_count = count
+    if n + 1 > count then return nil end
+    return n + 1
+  end,
+}
+
+WAYS.next_page = {
+  items = "results",
+  predictable = false,
+  first = function() return false end, -- (false: the first page, asked by the starting operation)
+  check = function() return nil end,
+  advance = function(pager, page)
+    local token = page.nextPage
+    if #page[pager.items] == 0 or token == nil or token == "" then return nil end
+    return token
+  end,
+}
+
+--- A pager over one listing (its arguments already checked: `M.install`'s
+-- helpers check them where the caller called).
 -- @param client the client whose scheduler runs prefetches
--- @param fetch function(page_opts) → page | nil, err (one operation call)
--- @param opts operation options plus `concurrency`
--- @param[opt] accepts the operation's option names (for the typo check)
--- @param[opt] where the pager's name, for messages
-function M.numbered(client, fetch, opts, accepts, where)
-  opts = opts or {}
-  if type(opts) ~= "table" then error("purecloud: opts must be a table", 2) end
-  check_keys(opts, accepts, where or "pager")
-  local concurrency = check_concurrency(opts)
-  local first = opts.page_number or 1
-  return setmetatable({
-    client = client,
-    fetch = fetch,
-    opts = opts,
-    concurrency = concurrency,
-    next_number = first,    -- the page next() hands out
-    page_count = nil,       -- known after the first page
-    slots = {},             -- page number -> { page = …, err = … } once done
-    spawned = {},           -- page number -> true once requested
+-- @string way "numbered" or "next_page" (`WAYS`)
+-- @param fetch function(token) → page | nil, err: one operation call for the
+--   page of `token` (a page number; a `nextPage` value, or false for the first page)
+-- @tparam table opts the listing's options (numbered: the operation's, plus `concurrency`)
+-- @string[opt] items the page's field of items (default: the way's)
+-- @int[opt] concurrency pages fetched at once (predictable ways; default 1)
+function M.new(client, way, fetch, opts, items, concurrency)
+  local w = assert(WAYS[way], way)
+  local self = setmetatable({
+    client = client, way = w, fetch = fetch, opts = opts, items = items or w.items,
+    concurrency = w.predictable and concurrency or 1,
+    page_count = nil,       -- numbered: known after the first page
+    slots = {},             -- token -> { page = …, err = … } once done
+    spawned = {},           -- token -> true once requested
     finished = false,
   }, Pager)
+  self.token = w.first(self) -- the page next() hands out
+  return self
 end
 
 function Pager:_spawn(n)
   if self.spawned[n] then return end
   self.spawned[n] = true
-  local slots, fetch, o = self.slots, self.fetch, op_opts(self.opts, n)
-  self.group:spawn(function() return fetch(o) end, function(ok, page, err)
+  local slots, fetch = self.slots, self.fetch
+  self.group:spawn(function() return fetch(n) end, function(ok, page, err)
     if not ok then
       slots[n] = { raised = page }
     else
@@ -111,23 +157,25 @@ function Pager:_spawn(n)
   end)
 end
 
--- Keep up to `concurrency` pages beyond the one being handed out requested.
--- (Nothing new while the client's scheduler is stopping: an interrupted
--- batch around or inside this pager.)
+-- Keep up to `concurrency` pages beyond the one being handed out requested
+-- (predictable ways only). Nothing new while the client's scheduler is
+-- stopping: an interrupted batch around or inside this pager.
 function Pager:_prefetch()
-  if not self.group or not self.page_count or self.group:stopped() then return end
-  local last = math.min(self.page_count, self.next_number + self.concurrency - 1)
-  for n = self.next_number, last do self:_spawn(n) end
+  if not self.group or not self.page_count or self.group:stopped() or not self.token then return end
+  local last = math.min(self.page_count, self.token + self.concurrency - 1)
+  for n = self.token, last do self:_spawn(n) end
+end
+
+function Pager:_finish(...)
+  self.finished = true
+  return ...
 end
 
 --- Next page: `page`, or `nil` at the end, or `nil, err`.
 function Pager:next()
   if self.finished then return nil end
-  local n = self.next_number
-  if self.page_count and n > self.page_count then
-    self.finished = true
-    return nil
-  end
+  local n = self.token
+  if n == nil then return self:_finish(nil) end
   local page, err
   if self.group and self.spawned[n] then
     local slots = self.slots
@@ -140,32 +188,17 @@ function Pager:next()
     end
     page, err = slot.page, slot.err
   else
-    page, err = self.fetch(op_opts(self.opts, n))
+    page, err = self.fetch(n)
   end
-  if not page then
-    self.finished = true
-    return nil, err
+  if not page then return self:_finish(nil, err) end
+  if type(page) ~= "table" or (self.way == WAYS.numbered and type(page[self.items]) ~= "table") then
+    return self:_finish(nil, M.shape_error(page))
   end
-  if type(page) ~= "table" or type(page.entities) ~= "table" then
-    self.finished = true
-    return nil, M.shape_error(page)
-  end
-  -- A page must be the one asked for, and its count a sane whole number: a
-  -- hostile or broken server must not keep a listing going forever.
-  local count, number = page.pageCount, page.pageNumber
-  if (count ~= nil and (type(count) ~= "number" or count ~= math.floor(count) or count < 0 or count > M.MAX_PAGES))
-     or (number ~= nil and number ~= n) then
-    self.finished = true
-    return nil, M.shape_error(page, ("page %d answered with pageNumber %s and pageCount %s"):format(
-      n, tostring(number), tostring(count)))
-  end
-  -- The latest page's count wins: a listing that grows while we iterate is
-  -- followed to its new end; one that shrinks ends at the empty page.
-  self.page_count = count or n
-  self.next_number = n + 1
-  if #page.entities == 0 or page.nextUri == nil and self.next_number > self.page_count then
-    self.page_count = math.min(self.page_count, n)
-  end
+  if page[self.items] == nil then page[self.items] = {} end
+  if type(page[self.items]) ~= "table" then return self:_finish(nil, M.shape_error(page)) end
+  local why = self.way.check(self, page, n)
+  if why then return self:_finish(nil, M.shape_error(page, why)) end
+  self.token = self.way.advance(self, page, n)
   if self.concurrency > 1 and not self.group then
     local s = scheduler.of(self.client)
     if s:concurrent() then self.group = s:group() end
@@ -184,56 +217,10 @@ Pager.__call = function(self)
   return page
 end
 
---- A pager over search results: post_search(body), then get_search(nextPage).
--- @param post function(body) → page | nil, err
--- @param follow function(q64) → page | nil, err
--- @param body the UserSearchRequest of the first page
-function M.search(post, follow, body)
-  local state = { started = false, q64 = nil, finished = false }
-  local pager = {}
-  function pager.next()
-    if state.finished then return nil end
-    local page, err
-    if not state.started then
-      state.started = true
-      page, err = post(body)
-    elseif state.q64 then
-      page, err = follow(state.q64)
-    else
-      state.finished = true
-      return nil
-    end
-    if not page then
-      state.finished = true
-      return nil, err
-    end
-    if type(page) ~= "table" then
-      state.finished = true
-      return nil, M.shape_error(page)
-    end
-    page.results = page.results or {}
-    state.q64 = page.nextPage
-    if #page.results == 0 then state.q64 = nil end
-    return page
-  end
-  return setmetatable(pager, {
-    __index = { next = function(self) return self.next() end },
-    __call = function()
-      if state.failed then return nil end
-      local page, err = pager.next()
-      if page == nil and err ~= nil then
-        state.failed = true
-        return false, err
-      end
-      return page
-    end,
-  })
-end
-
---- Generic-for iterator over the entities of every page of `pager`.
+--- Generic-for iterator over the items of every page of `pager`.
 -- Raises the error object when a page fails.
--- @param pager a pager (from `numbered` or `search`)
--- @param field the entity array's field name ("entities" or "results")
+-- @param pager a pager (`M.new`)
+-- @param field the page's field of items ("entities", "results")
 function M.entities(pager, field)
   local page, i = nil, 0
   return function()
@@ -265,53 +252,64 @@ function M.shape_error(value, why)
   }
 end
 
---- Add the helpers to `t` (a table of the 36 operations).
+--- Add the helpers of every paged listing of `ops` to `t` (an operations
+-- table): for each operation with `paging` (generated), its pager
+-- (`paging.pages`) and its iterator (`paging.each`), taking the
+-- operation's positional arguments and then (numbered) its options or
+-- (next_page) the starting operation's body.
 -- @param t the operations table
 -- @param the_client function() → the client a pager runs on, asked at each
 -- pager's creation (the operations' default client raises from it when unset)
--- @param[opt] ops the operation table (`purecloud.operations.OPERATIONS`), for the typo check
+-- @param ops the operation table (`purecloud.operations.OPERATIONS`)
 function M.install(t, the_client, ops)
-  local function accepts(op)
-    local o = ops and ops[op]
-    return o and o.optional or nil
-  end
-  local function check_id(fn, user_id)
-    if type(user_id) ~= "string" or user_id == "" then
-      error(("purecloud.users.%s: bad argument #1 'user_id' (a non-empty string expected, got %s)")
-        :format(fn, type(user_id)), 3)
+  for name, op in pairs(ops) do
+    local pg = op.paging
+    if pg then
+      local items, npos, fn = pg.items, op.npos, nil
+      -- The arguments are checked where the caller called (level 3: this
+      -- function, the helper, its caller): a pager's first page is asked
+      -- later, at its first next().
+      local function open(helper, ...)
+        fn = fn or t[name]
+        if pg.kind == "next_page" then
+          local body = ...
+          if type(body) ~= "table" then error(("purecloud.users.%s: body must be a table"):format(helper), 3) end
+          local follow = t[pg.follow]
+          return M.new(the_client(), "next_page", function(token)
+            if token then return follow(token) end
+            return fn(body)
+          end, {}, items)
+        end
+        local args = { ... }
+        for i = 1, npos do
+          local v = args[i]
+          if type(v) ~= "string" or v == "" then
+            error(("purecloud.users.%s: bad argument #%d '%s' (a non-empty string expected, got %s)")
+              :format(helper, i, op.positional[i].lua_name, v == "" and "an empty string" or type(v)), 3)
+          end
+        end
+        local opts = args[npos + 1]
+        if opts ~= nil and type(opts) ~= "table" then error("purecloud: opts must be a table", 3) end
+        opts = opts or {}
+        check_keys(opts, op.optional, "users." .. helper)
+        local concurrency = check_concurrency(opts)
+        return M.new(the_client(), "numbered", function(n)
+          local call = {}
+          for i = 1, npos do call[i] = args[i] end
+          call[npos + 1] = op_opts(opts, n)
+          return fn(unpack(call, 1, npos + 1))
+        end, opts, items, concurrency)
+      end
+      -- (not tail calls: `open` raises at level 3, the helper's caller)
+      t[pg.pages] = function(...)
+        local pager = open(pg.pages, ...)
+        return pager
+      end
+      t[pg.each] = function(...)
+        local pager = open(pg.each, ...)
+        return M.entities(pager, items)
+      end
     end
-  end
-
-  --- Pages of `get_users(opts)`; `opts.concurrency` pages fetched in parallel.
-  function t.user_pages(opts)
-    return M.numbered(the_client(), function(o) return t.get_users(o) end, opts, accepts("get_users"),
-      "users.user_pages")
-  end
-  --- Every user, across all pages (generic for; raises the error object on failure).
-  function t.each_user(opts)
-    return M.entities(t.user_pages(opts), "entities")
-  end
-  -- A user's listings: `<name>_pages(user_id, opts)` and `each_<name>(user_id, opts)`.
-  for name, op in pairs({ routingskill = "get_user_id_routingskills", queue = "get_user_id_queues" }) do
-    local pages, each = name .. "_pages", "each_" .. name
-    t[pages] = function(user_id, opts)
-      check_id(pages, user_id)
-      return M.numbered(the_client(), function(o) return t[op](user_id, o) end, opts, accepts(op), "users." .. pages)
-    end
-    t[each] = function(user_id, opts)
-      check_id(each, user_id)
-      return M.entities(t[pages](user_id, opts), "entities")
-    end
-  end
-  function t.search_pages(body)
-    if type(body) ~= "table" then error("purecloud.users.search_pages: body must be a UserSearchRequest table", 2) end
-    return M.search(function(b) return t.post_search(b) end, function(q64) return t.get_search(q64) end, body)
-  end
-  function t.each_search_result(body)
-    if type(body) ~= "table" then
-      error("purecloud.users.each_search_result: body must be a UserSearchRequest table", 2)
-    end
-    return M.entities(t.search_pages(body), "results")
   end
   return t
 end

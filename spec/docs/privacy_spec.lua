@@ -18,7 +18,7 @@ end
 -- What a file owns besides what it reaches through `self`: the underscore
 -- fields of its own tables and records, which no other file may name.
 local OWN = {
-  ["lua/purecloud/pager.lua"] = { "_spawn", "_prefetch" },                        -- Pager methods
+  ["lua/purecloud/pager.lua"] = { "_spawn", "_prefetch", "_finish" },                        -- Pager methods
   ["lua/purecloud/scheduler.lua"] = { "_wake", "_step", "_drain", "_wake_sleepers", "_drive",
                                       "_wait_thread" },                            -- Scheduler, Group methods
   ["emulator/lua/emu/state.lua"] = { "_index", "_created", "_deleted", "_json" },  -- a user record's bookkeeping

@@ -116,7 +116,7 @@ describe("batches and pagers nest (one scheduler per client)", function()
     assert.has_error(function() client.users.user_pages{ concurency = 8 } end,
       "purecloud: users.user_pages: unknown option 'concurency' (did you mean 'concurrency'?)")
     assert.has_error(function() client.users.each_user{ concurrancy = 8 } end,
-      "purecloud: users.user_pages: unknown option 'concurrancy' (did you mean 'concurrency'?)")
+      "purecloud: users.each_user: unknown option 'concurrancy' (did you mean 'concurrency'?)")
     assert.are.equal(0, #emu.log())
   end)
 end)

@@ -58,4 +58,29 @@ describe("the generated operation table #hermetic", function()
     for i = 2, #d.options do assert.is_true(d.options[i - 1] < d.options[i]) end
     assert.is_nil(operations.describe("no_such_operation"))
   end)
+
+  it("names the paged listings from the contract, with their helpers, and the pager installs exactly those", function()
+    local listings = {}
+    for name, op in pairs(OPS) do
+      if op.paging then
+        listings[#listings + 1] = ("%s %s %s %s %s %s"):format(name, op.paging.kind, op.paging.pages, op.paging.each,
+          op.paging.items, tostring(op.paging.follow))
+      end
+    end
+    table.sort(listings)
+    assert.are.same({
+      "get_user_id_queues numbered queue_pages each_queue entities nil",
+      "get_user_id_routingskills numbered routingskill_pages each_routingskill entities nil",
+      "get_users numbered user_pages each_user entities nil",
+      "post_search next_page search_pages each_search_result results get_search",
+    }, listings)
+    local t = {}
+    require("purecloud.pager").install(t, function() error("no client needed") end, OPS)
+    local names = {}
+    for k in pairs(t) do names[#names + 1] = k end
+    table.sort(names)
+    assert.are.same({ "each_queue", "each_routingskill", "each_search_result", "each_user", "queue_pages",
+                      "routingskill_pages", "search_pages", "user_pages" }, names)
+  end)
 end)
+
