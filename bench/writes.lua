@@ -1,6 +1,6 @@
 -- What "never a duplicate write" costs: POST bodies handed to libcurl through
--- a read callback that refuses to rewind (req.once = true, what the client
--- does for POST and PATCH) against CURLOPT_POSTFIELDS (once = false), on one
+-- a read callback that refuses to rewind (req.safe = false, what the client
+-- does for POST and PATCH) against CURLOPT_POSTFIELDS (safe = true), on one
 -- keep-alive connection, sequentially and 8 at a time over libcurl multi.
 -- Not a test. Run after `make`:  lua5.4 bench/writes.lua [N] [ROUNDS]
 package.path = "./lua/?.lua;./lua/?/init.lua;./spec/?.lua;" .. package.path
@@ -29,7 +29,7 @@ local function sequential(once)
   local t0 = core.now()
   for _ = 1, N do
     local res = assert(h:perform{ method = "POST", url = url .. "/api/v2/users/search", headers = headers,
-                                  body = body, once = once })
+                                  body = body, safe = not once })
     assert(res.status == 200, res.status)
   end
   local t = core.now() - t0
@@ -43,7 +43,7 @@ local function parallel(once)
   local sent, done = 0, 0
   while done < N do
     while sent < N and h:pending() < 8 do
-      h:submit{ method = "POST", url = url .. "/api/v2/users/search", headers = headers, body = body, once = once }
+      h:submit{ method = "POST", url = url .. "/api/v2/users/search", headers = headers, body = body, safe = not once }
       sent = sent + 1
     end
     for _, r in ipairs(h:poll(1)) do

@@ -111,7 +111,7 @@ local function new_req(cfg, method, url, headers, body, safe)
   -- Eight fields in the constructor, a ninth only with a body: a table
   -- built with nine would take a 16-slot hash for the 8 a GET fills.
   local req = {
-    method = method, url = url, headers = copy, once = not safe,
+    method = method, url = url, headers = copy, safe = safe == true, -- (unknown: not safe, never re-sent)
     timeout = cfg.timeout, connect_timeout = cfg.connect_timeout, max_body = cfg.max_body, decode = true,
   }
   if body ~= nil then req.body = body end

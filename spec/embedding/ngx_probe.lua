@@ -261,10 +261,12 @@ function M.probe()
   local hname = arg("hname")
   if hname then headers[hname] = arg("hvalue") end
   local method = arg("method", "GET")
+  local safe -- once=1: the request is not safe (`safe = false`: never re-sent)
+  if arg("once") == 1 then safe = false end
   local t0 = now()
   local res, err = io.transport{ method = method, url = base .. arg("path"), headers = headers,
     body = (method == "POST" or method == "PATCH") and "{}" or nil, timeout = arg("timeout", 5),
-    max_body = arg("max_body"), once = arg("once") == 1 or nil }
+    max_body = arg("max_body"), safe = safe }
   reply(err_table(res, err, t0))
 end
 

@@ -49,12 +49,12 @@ describe("a write whose answer is lost #hostile", function()
     local auth = { Authorization = "Bearer " .. token, ["Content-Type"] = "application/json" }
     assert(h:perform{ method = "GET", url = emu.url .. "/api/v2/users", headers = auth })
     emu.fault{ action = "apply_then_close", method = "POST", path = "/api/v2/users", count = 1 }
-    local res, err = h:perform{ method = "POST", url = emu.url .. "/api/v2/users", headers = auth, once = true,
+    local res, err = h:perform{ method = "POST", url = emu.url .. "/api/v2/users", headers = auth, safe = false,
       body = '{"name":"Raw","email":"raw@example.com","password":"x-Secret-1"}' }
     assert.is_nil(res)
     assert.are.equal("unknown", err.outcome)
     assert.are.equal(1, applied("POST /api/v2/users"))
-    -- Without `once` (an idempotent request), libcurl's re-send on a fresh
+    -- Without `safe = false` (an idempotent request), libcurl's re-send on a fresh
     -- connection is allowed: this shows the fault really provokes it.
     assert(h:perform{ method = "GET", url = emu.url .. "/api/v2/users", headers = auth })
     emu.fault{ action = "apply_then_close", method = "POST", path = "/api/v2/users", count = 1 }

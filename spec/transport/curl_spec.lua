@@ -151,7 +151,7 @@ describe("purecloud.transport.curl", function()
       { method = "GET", url = user_url },
       { method = "PUT", url = user_url .. "/routingstatus", body = '{"status":"IDLE"}' },
       { method = "GET", url = user_url },
-      { method = "POST", url = emu.url .. "/api/v2/users/search", body = '{"query":[]}', once = true },
+      { method = "POST", url = emu.url .. "/api/v2/users/search", body = '{"query":[]}', safe = false },
       { method = "GET", url = user_url },
       { method = "HEAD", url = user_url },
       { method = "GET", url = user_url },

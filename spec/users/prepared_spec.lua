@@ -55,7 +55,7 @@ describe("prepared calls #hermetic", function()
           assert.are.equal(2, #sent, name)
           assert.are.same(sent[2], sent[1], name)
           assert.are.equal(op.method, sent[1].method)
-          assert.are.equal(not op.safe, sent[1].once, name)
+          assert.are.equal(op.safe, sent[1].safe, name)
           assert.are.equal("Bearer tok", sent[1].headers.Authorization)
         end
       end

@@ -35,7 +35,7 @@
 --  * a failure after the request may have reached the server is
 --    `sent = true, outcome = "unknown"`. A request that found its reused
 --    keep-alive connection dead before any response byte is re-sent once on
---    a fresh connection only when it is idempotent (not `req.once`): a POST
+--    a fresh connection only when it is safe (not `req.safe == false`): a POST
 --    or PATCH is never re-sent by the transport.
 --
 -- TLS: the server certificate is verified with SNI and the host name unless
@@ -224,7 +224,7 @@ function M.new(opts)
     local timeout = tonumber(req.timeout) or 30
     local deadline = now() + timeout
     local res, err, retryable = exchange(req, scheme, host, port, wire, deadline, false)
-    if not res and retryable and not req.once then
+    if not res and retryable and req.safe ~= false then
       -- The pooled connection was dead before any response byte: one re-send
       -- on a fresh connection, for idempotent requests only.
       res, err = exchange(req, scheme, host, port, wire, deadline, true)
