@@ -44,8 +44,23 @@
 --
 --     -- nginx.conf: lua_shared_dict purecloud_tokens 1m;
 --     local store = require("purecloud.token_store").ngx_shared("purecloud_tokens")
+--
+-- `M.file(path)` keeps tokens in a file, so that consecutive processes (the
+-- command line's runs) reuse one token until shortly before it expires
+-- (`M.margin`, the token keeper's margin); its promises are
+-- `purecloud.secret_file`'s: refused when group or others can read it,
+-- written 0600 in a 0700 directory by a rename, never through a symbolic
+-- link, locked with a flock that ends with its holder.
 -- @module purecloud.token_store
 local M = {}
+
+--- Seconds before expiry at which a token of `lifetime` seconds is no longer
+-- handed out: 10 % of its lifetime, at most 60 s. The same rule as the
+-- token keeper's (`purecloud.token`, `Keeper:margin`; a spec checks they agree).
+function M.margin(lifetime)
+  if type(lifetime) ~= "number" or lifetime <= 0 then return 0 end
+  return math.min(60, lifetime * 0.1)
+end
 
 --- A store in this Lua state (several clients of one script or one nginx worker).
 function M.memory(clock)
@@ -110,6 +125,101 @@ function M.ngx_shared(name)
     end,
     unlock = function(key)
       dict:delete(key .. ":lock")
+    end,
+  }
+end
+
+--- A store in a file: `path` holds one line per key (`key`, token, expiry
+-- and lifetime, tab-separated, after a header line), for the processes of
+-- one user. `clock` (default `os.time`) is for specs.
+--
+-- A token is handed out by `get` until `M.margin(lifetime)` before it
+-- expires. A damaged line is ignored (it is a cache: the token is fetched
+-- again); a file group or others can access, or a symbolic link, raises
+-- (the call fails with that message). `lock` is a flock on `path .. ".lock"`
+-- (not waiting; released by `unlock` or when the process ends, whatever
+-- `seconds` says). Besides the five functions: `clear()` removes the file
+-- (a logout), `path`.
+local HEADER = "purecloud token cache 1"
+function M.file(path, clock)
+  if type(path) ~= "string" or path == "" then error("purecloud: token_store.file needs a file path", 2) end
+  clock = clock or os.time
+  local files = require "purecloud.secret_file"
+  local WHAT = "token cache"
+  files.check(path, WHAT, true) -- raise now (at `new`) rather than at the first call
+
+  local function load()
+    local text = files.read(path, WHAT, true)
+    local entries = {}
+    if not text or text:sub(1, #HEADER + 1) ~= HEADER .. "\n" then return entries end
+    local now = clock()
+    for line in text:gmatch("[^\n]+") do
+      local key, token, expires, lifetime = line:match("^([^\t]+)\t([^\t]+)\t(%d+)\t(%d+)$")
+      expires, lifetime = tonumber(expires), tonumber(lifetime)
+      if key and expires > now then entries[key] = { token = token, expires = expires, lifetime = lifetime } end
+    end
+    return entries
+  end
+
+  local function save(entries)
+    local out, keys = { HEADER }, {}
+    for k in pairs(entries) do keys[#keys + 1] = k end
+    if #keys == 0 then files.remove(path) return end
+    table.sort(keys)
+    for _, k in ipairs(keys) do
+      local e = entries[k]
+      out[#out + 1] = ("%s\t%s\t%d\t%d"):format(k, e.token, e.expires, e.lifetime)
+    end
+    files.write(path, table.concat(out, "\n") .. "\n", WHAT)
+  end
+
+  local function plain(what, s)
+    if type(s) ~= "string" or s == "" or s:find("[%c\t ]") then
+      error("purecloud: token_store.file: the " .. what .. " must be text without spaces or controls", 3)
+    end
+  end
+
+  local locks = {}
+  return {
+    path = path,
+    get = function(key)
+      local e = load()[key]
+      if not e then return nil end
+      local left = e.expires - clock()
+      if left <= M.margin(e.lifetime) then return nil end
+      return e.token, left
+    end,
+    set = function(key, token, seconds)
+      plain("key", key)
+      plain("token", token)
+      local entries = load()
+      local lifetime = math.floor(tonumber(seconds) or 0)
+      if lifetime <= 0 then return end
+      entries[key] = { token = token, expires = math.floor(clock()) + lifetime, lifetime = lifetime }
+      save(entries)
+    end,
+    delete = function(key, token)
+      local entries = load()
+      local e = entries[key]
+      if e and e.token == token then
+        entries[key] = nil
+        save(entries)
+      end
+    end,
+    lock = function(key)
+      if locks[key] then return false end
+      local held = files.lock(path .. ".lock", WHAT)
+      if not held then return false end
+      locks[key] = held
+      return true
+    end,
+    unlock = function(key)
+      local held = locks[key]
+      locks[key] = nil
+      if held then held:close() end
+    end,
+    clear = function()
+      return files.remove(path)
     end,
   }
 end
