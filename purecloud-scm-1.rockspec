@@ -18,7 +18,8 @@ encoding and validation generated from the API contract) exposed as
 purecloud.core, with Lua modules: purecloud (client), purecloud.users (the 36
 Users API operations), and pagination / bounded-concurrency helpers, and the
 purecloud command line. Lua 5.1 to 5.4 and LuaJIT 2.1.
-Runtime dependency: lua-cjson (Debian: apt-get install lua-cjson).
+Runtime dependencies: lua-cjson (Debian: apt-get install lua-cjson); for profiles and the
+token cache lua-filesystem (apt-get install lua-filesystem); for the command line lua-argparse.
 ]],
    license = "MIT",
    labels = { "purecloud", "genesys", "api", "http", "curl" },

@@ -18,14 +18,25 @@ local M = {
   null = core.null,
 }
 
---- Create a client (see the README for options).
-M.new = client.new
+-- `profile = NAME`: that profile of the config file under the explicit
+-- options (purecloud.profile, loaded only then). A raise names the caller
+-- of `purecloud.new` / `configure` (level 3 from here).
+local function with_profile(opts)
+  if type(opts) == "table" and opts.profile ~= nil then return require("purecloud.profile").merge(opts, 3) end
+  return opts
+end
+
+--- Create a client (see the README for options; `profile = "prod"` reads
+-- that profile of the config file, the options given winning over it).
+function M.new(opts)
+  return client.new(with_profile(opts)) -- a tail call: client.new's raise levels stay the caller's
+end
 
 --- Set the default client used by `require "purecloud.users"`.
 -- @tparam table opts the same options as `purecloud.new`
 -- @return the client
 function M.configure(opts)
-  local c = client.new(opts)
+  local c = client.new(with_profile(opts))
   default.set(c)
   return c
 end

@@ -22,10 +22,11 @@ local function run(args, env, stdin)
     f:write(stdin)
     f:close()
   end
-  local cmd = ("PURECLOUD_BASE_URL=%s PURECLOUD_CLIENT_ID=emulator-client PURECLOUD_SECRET=emulator-secret "
+  local cmd = ("%s PURECLOUD_BASE_URL=%s PURECLOUD_CLIENT_ID=emulator-client PURECLOUD_SECRET=emulator-secret "
     .. "PURECLOUD_LOG= %s LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='./build/lua5.4/?.so;;' "
     .. "lua5.4 bin/purecloud %s >%s 2>%s %s")
-    :format(emu.url, env or "", args, out, err, stdin and ("<" .. input) or "</dev/null")
+    :format(require("cli.helper").ISOLATED, emu.url, env or "", args, out, err,
+      stdin and ("<" .. input) or "</dev/null")
   local ok, _, code = os.execute(cmd)
   local o, e = slurp(out), slurp(err)
   os.remove(out); os.remove(err)
@@ -116,7 +117,9 @@ describe("bin/purecloud", function()
     it("prints a setup error once, without a code position", function()
       local code, _, err = run("token", "PURECLOUD_SECRET=")
       assert.are.equal(2, code)
-      assert.are.equal("purecloud: client_secret must not be empty\n", err)
+      -- (an empty variable counts as unset, as gc reads it)
+      assert.are.equal("purecloud: a client id (from env PURECLOUD_CLIENT_ID) but no secret: set PURECLOUD_SECRET "
+        .. "or GENESYSCLOUD_OAUTHCLIENT_SECRET, or give the profile client_secret or secret_command\n", err)
     end)
 
     it("prints an API error once, with one prefix, and never the secret", function()

@@ -24,12 +24,27 @@ function M.sleep(s) os.execute("sleep " .. s) end
 local function quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 M.quote = quote
 
+-- Every run is kept from the real HOME, the caller's config and profile
+-- and the official tools' variables: a HOME of its own (one temporary
+-- directory per spec process, removed at exit) and no token cache (each run
+-- asks for its own token, as before the cache; spec/cli/profiles_spec.lua
+-- turns it on).
+local home = os.tmpname()
+os.remove(home)
+assert(os.execute("mkdir -m 700 " .. home))
+M.home = home
+setmetatable(M, { __gc = function() os.execute("rm -rf '" .. home .. "'") end })
+M.ISOLATED = ("HOME=%s XDG_CONFIG_HOME= XDG_CACHE_HOME= PURECLOUD_CONFIG= PURECLOUD_PROFILE= "
+  .. "PURECLOUD_TOKEN_CACHE=off GENESYSCLOUD_REGION= GENESYSCLOUD_OAUTHCLIENT_ID= "
+  .. "GENESYSCLOUD_OAUTHCLIENT_SECRET= PURECLOUD_ENVIRONMENT= PURECLOUD_LOGIN_URL= PURECLOUD_PROXY= "
+  .. "PURECLOUD_CA_FILE="):format(home)
+
 -- The command line of the CLI with the emulator's credentials; `env` (sh
 -- assignments) comes after them, so it can override them.
 local function command(args, env)
-  return ("PURECLOUD_BASE_URL=%s PURECLOUD_CLIENT_ID=emulator-client PURECLOUD_SECRET=emulator-secret "
+  return ("%s PURECLOUD_BASE_URL=%s PURECLOUD_CLIENT_ID=emulator-client PURECLOUD_SECRET=emulator-secret "
     .. "PURECLOUD_LOG= %s LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='./build/lua5.4/?.so;;' "
-    .. "lua5.4 bin/purecloud %s"):format(emu.url, env or "", args)
+    .. "lua5.4 bin/purecloud %s"):format(M.ISOLATED, emu.url, env or "", args)
 end
 M.command = command
 

@@ -9,8 +9,8 @@ local graph = assert(loadfile("tools/require-graph.lua"))({})
 -- (no cycle) and of the layers below it; every module of lua/purecloud has
 -- exactly one layer, and `*` marks the C modules (csrc/, no Lua file).
 local LAYERS = {
-  { "base", "core*", "keys", "regions", "errors", "gate", "threads" },
-  { "rules", "request", "loop", "log", "redact", "journal", "token_store", "http1" },
+  { "base", "core*", "keys", "regions", "errors", "gate", "threads", "secret_file" },
+  { "rules", "request", "loop", "log", "redact", "journal", "token_store", "http1", "profile" },
   { "auth/io", "token", "options", "transport.curl*", "transport.ngx", "io" },
   { "scheduling", "scheduler" },
   { "groups", "pager", "batch" },
