@@ -773,60 +773,55 @@ static int l_encode_json(lua_State *L) {
 /* core.operations() -> { name = { method, path, safe, body, params = { {name, lua_name, in, required}… } } }
  * The generated operation table, the only copy: the Lua layer builds the
  * 36 functions' argument handling from it. */
+/* t[k] = v on the table at the top of the stack. */
+static void set_str(lua_State *L, const char *k, const char *v) {
+    lua_pushstring(L, v);
+    lua_setfield(L, -2, k);
+}
+static void set_int(lua_State *L, const char *k, lua_Integer v) {
+    lua_pushinteger(L, v);
+    lua_setfield(L, -2, k);
+}
+static void set_bool(lua_State *L, const char *k, int v) {
+    lua_pushboolean(L, v);
+    lua_setfield(L, -2, k);
+}
+
 /* One parameter as Lua sees it: { name, lua_name, in, required }. */
 static void push_param(lua_State *L, const pc_param *p) {
     static const char *const where[] = {"path", "query", "body"};
     lua_createtable(L, 0, 4);
-    lua_pushstring(L, p->name);
-    lua_setfield(L, -2, "name");
-    lua_pushstring(L, p->lua_name);
-    lua_setfield(L, -2, "lua_name");
-    lua_pushstring(L, where[p->where]);
-    lua_setfield(L, -2, "in");
-    lua_pushboolean(L, p->required);
-    lua_setfield(L, -2, "required");
+    set_str(L, "name", p->name);
+    set_str(L, "lua_name", p->lua_name);
+    set_str(L, "in", where[p->where]);
+    set_bool(L, "required", p->required);
 }
 
 /* core.operations() -> { [name] = { handle, method, path, safe, body, npos,
  * max_args, prepared, params = { … }, positional = { … }, optional = {
- * [lua_name] = … } } }: the generated table as purecloud.operations uses it,
- * nothing left to compute (positional and optional hold the same tables as
- * params). */
+ * [lua_name] = … }, paging = { kind, pages, each, items, follow } | nil } }:
+ * the generated table as purecloud.operations uses it, nothing left to
+ * compute (positional and optional hold the same tables as params). */
 static int l_operations(lua_State *L) {
     lua_createtable(L, 0, pc_noperations);
     for (int i = 0; i < pc_noperations; i++) {
         const pc_operation *op = &pc_operations[i];
-        lua_createtable(L, 0, 11);
-        lua_pushinteger(L, i + 1);
-        lua_setfield(L, -2, "handle");
-        lua_pushstring(L, op->method);
-        lua_setfield(L, -2, "method");
-        lua_pushstring(L, op->path);
-        lua_setfield(L, -2, "path");
-        lua_pushboolean(L, op->safe);
-        lua_setfield(L, -2, "safe");
-        lua_pushboolean(L, op->body_schema >= 0);
-        lua_setfield(L, -2, "body");
-        lua_pushinteger(L, op->npos);
-        lua_setfield(L, -2, "npos");
-        lua_pushinteger(L, op->max_args);
-        lua_setfield(L, -2, "max_args");
-        lua_pushboolean(L, op->prepared);
-        lua_setfield(L, -2, "prepared");
+        lua_createtable(L, 0, 12);
+        set_int(L, "handle", i + 1);
+        set_str(L, "method", op->method);
+        set_str(L, "path", op->path);
+        set_bool(L, "safe", op->safe);
+        set_bool(L, "body", op->body_schema >= 0);
+        set_int(L, "npos", op->npos);
+        set_int(L, "max_args", op->max_args);
+        set_bool(L, "prepared", op->prepared);
         if (op->paging) {
             lua_createtable(L, 0, 5);
-            lua_pushstring(L, op->paging);
-            lua_setfield(L, -2, "kind");
-            lua_pushstring(L, op->paging_pages);
-            lua_setfield(L, -2, "pages");
-            lua_pushstring(L, op->paging_each);
-            lua_setfield(L, -2, "each");
-            lua_pushstring(L, op->paging_items);
-            lua_setfield(L, -2, "items");
-            if (op->paging_follow > 0) {
-                lua_pushstring(L, pc_operations[op->paging_follow - 1].name);
-                lua_setfield(L, -2, "follow");
-            }
+            set_str(L, "kind", op->paging);
+            set_str(L, "pages", op->paging_pages);
+            set_str(L, "each", op->paging_each);
+            set_str(L, "items", op->paging_items);
+            if (op->paging_follow > 0) set_str(L, "follow", pc_operations[op->paging_follow - 1].name);
             lua_setfield(L, -2, "paging");
         }
         int t = lua_gettop(L);
