@@ -50,11 +50,17 @@ LUASRC := $(sort $(wildcard lua/purecloud/*.lua lua/purecloud/*/*.lua))
 # found in the registry (csrc/json/json.h, PC_JSON_API): one decoder and one
 # string cache per Lua state.
 CURL_SRCS := csrc/transport/curl.c csrc/buf.c csrc/class.c csrc/protocol/errors.c
-CORE_SRCS := $(filter-out csrc/transport/%,$(SRCS))
+CORE_SRCS := $(filter-out csrc/transport/% csrc/store/%,$(SRCS))
+# purecloud.store.hiredis: the Redis connection of purecloud.store.redis
+# outside nginx, the only module linked with libhiredis (loaded at a Redis
+# store's first use). The password is one of the scrub's secrets (errors.c).
+HIREDIS_SRCS := csrc/store/hiredis.c csrc/class.c csrc/protocol/errors.c csrc/buf.c csrc/text.c
+HIREDIS_LIBS ?= -lhiredis
 
 MOD    := build/$(LUAV)/purecloud/core.so
 MODCURL := build/$(LUAV)/purecloud/transport/curl.so
-MODJIT := build/luajit/purecloud/core.so build/luajit/purecloud/transport/curl.so
+MODREDIS := build/$(LUAV)/purecloud/store/hiredis.so
+MODJIT := build/luajit/purecloud/core.so build/luajit/purecloud/transport/curl.so build/luajit/purecloud/store/hiredis.so
 MATRIX ?= 5.1 5.2 5.3 5.4
 MATRIX_TIMEOUT ?= 1800
 
@@ -62,9 +68,9 @@ MATRIX_TIMEOUT ?= 1800
         contract install clean bootstrap asan asan-test valgrind bench docs fuzz rock specs test-matrix \
         fresh-check nginx-example
 
-all: $(MOD) $(MODCURL)
+all: $(MOD) $(MODCURL) $(MODREDIS)
 
-lua5.1 lua5.2 lua5.3 lua5.4: %: build/%/purecloud/core.so build/%/purecloud/transport/curl.so
+lua5.1 lua5.2 lua5.3 lua5.4: %: build/%/purecloud/core.so build/%/purecloud/transport/curl.so build/%/purecloud/store/hiredis.so
 luajit: $(MODJIT)
 
 # Headers for build/<stem>: LUA_INCDIR for the Lua being built (LuaRocks
@@ -78,6 +84,10 @@ build/%/purecloud/core.so: $(CORE_SRCS) $(HDRS) Makefile VERSION
 build/%/purecloud/transport/curl.so: $(CURL_SRCS) $(HDRS) Makefile VERSION
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -DPC_VERSION='"$(PC_VERSION)"' -I$(call incdir,$*) -Icsrc $(LIBFLAG) -o $@ $(CURL_SRCS) $(CURL_LIBS)
+
+build/%/purecloud/store/hiredis.so: $(HIREDIS_SRCS) $(HDRS) Makefile VERSION
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -DPC_VERSION='"$(PC_VERSION)"' -I$(call incdir,$*) -Icsrc $(LIBFLAG) -o $@ $(HIREDIS_SRCS) $(HIREDIS_LIBS)
 
 bootstrap:
 	@./tools/bootstrap
@@ -123,25 +133,30 @@ contract: bootstrap
 	@$(MAKE) --no-print-directory all
 	@./tools/contract-check
 
-install: $(MOD) $(MODCURL)
-	install -d $(LIBDIR)/purecloud/transport $(LUADIR)/purecloud
+install: $(MOD) $(MODCURL) $(MODREDIS)
+	install -d $(LIBDIR)/purecloud/transport $(LIBDIR)/purecloud/store $(LUADIR)/purecloud
 	install -m 0755 $(MOD) $(LIBDIR)/purecloud/core.so
 	install -m 0755 $(MODCURL) $(LIBDIR)/purecloud/transport/curl.so
+	install -m 0755 $(MODREDIS) $(LIBDIR)/purecloud/store/hiredis.so
 	cd lua && for f in $$(find purecloud -name '*.lua'); do install -D -m 0644 $$f $(LUADIR)/$$f; done
 	install -D -m 0755 bin/purecloud $(BINDIR)/purecloud
 
 # The C core under ASan + UBSan (tools/asan-specs runs specs over it in `make test`).
 MODASAN := build/asan/purecloud/core.so
 MODASANCURL := build/asan/purecloud/transport/curl.so
+MODASANREDIS := build/asan/purecloud/store/hiredis.so
 ASAN_CC := clang -g -O1 -fPIC -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
   $(WARN) -I$(LUA_INCDIR) -Icsrc -shared
-asan: $(MODASAN) $(MODASANCURL)
+asan: $(MODASAN) $(MODASANCURL) $(MODASANREDIS)
 $(MODASAN): $(CORE_SRCS) $(HDRS) Makefile
 	@mkdir -p $(dir $@)
 	$(ASAN_CC) -o $@ $(CORE_SRCS)
 $(MODASANCURL): $(CURL_SRCS) $(HDRS) Makefile
 	@mkdir -p $(dir $@)
 	$(ASAN_CC) -o $@ $(CURL_SRCS) $(CURL_LIBS)
+$(MODASANREDIS): $(HIREDIS_SRCS) $(HDRS) Makefile
+	@mkdir -p $(dir $@)
+	$(ASAN_CC) -o $@ $(HIREDIS_SRCS) $(HIREDIS_LIBS)
 
 # Memory checks over the C-heavy specs (slow: minutes). busted re-executes
 # itself under lua5.4, hence --trace-children; only definite leaks fail.

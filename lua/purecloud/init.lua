@@ -22,7 +22,10 @@ local M = {
 -- options (purecloud.profile, loaded only then). A raise names the caller
 -- of `purecloud.new` / `configure` (level 3 from here).
 local function with_profile(opts)
-  if type(opts) == "table" and opts.profile ~= nil then return require("purecloud.profile").merge(opts, 3) end
+  if type(opts) == "table" and opts.profile ~= nil then
+    local merged = require("purecloud.profile").merge(opts, 3) -- (not a tail call: the level counts this frame)
+    return merged
+  end
   return opts
 end
 

@@ -21,7 +21,8 @@
 -- optionally in double quotes (`\"` and `\\` inside); before the first
 -- section only `current`. Anything else — an unknown key (with the nearest
 -- known one), a key given twice, a malformed line — is an error naming the
--- file and the line, never quoting a value. Values stay text until
+-- file and the line ("FILE, line N": a "FILE:N:" prefix would read as a
+-- code position), never quoting a value. Values stay text until
 -- `M.options` converts them.
 --
 -- The file holds secrets, so it is refused when group or others can access
@@ -161,7 +162,7 @@ function M.parse(text, path)
   for raw in (text .. "\n"):gmatch("([^\n]*)\n") do
     n = n + 1
     local line = raw:gsub("\r$", "")
-    local where = ("%s:%d"):format(path, n)
+    local where = ("%s, line %d"):format(path, n)
     local entry = { text = line, section = section }
     local t = trim(line)
     if t == "" or t:find("^[#;]") then
@@ -522,7 +523,7 @@ function M.parse_gc(text, path)
   local n = 0
   for raw in (text .. "\n"):gmatch("([^\n]*)\n") do
     n = n + 1
-    local where = ("%s:%d"):format(path, n)
+    local where = ("%s, line %d"):format(path, n)
     local t = trim((raw:gsub("\r$", "")))
     local comment = t == "" or t:sub(1, 1) == "#"
     if not comment and t:sub(1, 1) == "[" then
