@@ -29,6 +29,7 @@ dependencies = {
 }
 external_dependencies = {
    CURL = { library = "curl" },
+   HIREDIS = { header = "hiredis/hiredis.h" },
 }
 build = {
    type = "make",
@@ -39,6 +40,7 @@ build = {
       LUA_INCDIR = "$(LUA_INCDIR)",
       LUA = "$(LUA)",
       CURL_LIBS = "-L$(CURL_LIBDIR) -lcurl",
+      HIREDIS_LIBS = "-L$(HIREDIS_LIBDIR) -lhiredis",
       WERROR = "",
    },
    install_target = "install",

@@ -10,7 +10,8 @@ local graph = assert(loadfile("tools/require-graph.lua"))({})
 -- exactly one layer, and `*` marks the C modules (csrc/, no Lua file).
 local LAYERS = {
   { "base", "core*", "keys", "regions", "errors", "gate", "threads", "secret_file" },
-  { "rules", "request", "loop", "log", "redact", "journal", "token_store", "http1", "profile" },
+  { "rules", "request", "loop", "log", "redact", "journal", "token_store", "http1", "profile",
+    "store.redis", "store.resp", "store.hiredis*" },
   { "auth/io", "token", "options", "transport.curl*", "transport.ngx", "io" },
   { "scheduling", "scheduler" },
   { "groups", "pager", "batch" },
