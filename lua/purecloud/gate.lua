@@ -30,10 +30,27 @@
 -- The reset is given in whole seconds; an answer's `now + reset` is a bound
 -- the real reset cannot pass, and the earliest of the window's answers is the
 -- tightest, so the gate never opens before the service's window has reset.
+--
+-- **A fleet-wide budget** (`opts.store`, the client's `rate_store`, e.g.
+-- `purecloud.store.redis`): the same rule, kept for every process of one
+-- client id in one shared place. Before each request the gate takes its
+-- permission from the store (`store.take(key, n)` → granted, wait, and the
+-- shared view: allowed, count, reset_in), atomically there, instead of
+-- counting its own calls; it tells the store what a response announced
+-- when that says more than the shared view it last saw (`store.report(key,
+-- allowed, count, reset)`: a higher count, another window, the budget
+-- itself) and every accepted 429 wait (`store.hold(key, seconds)`), so all
+-- processes pace on one window and one Retry-After. Permits taken several
+-- at a time (`store.permits`) are spent locally until the shared window
+-- resets. Whatever the store does, the local state is kept from every
+-- answer as without it, and when the store fails (returns nil, or raises)
+-- that call is paced by the local rule above: the store is a way to see the
+-- other processes, never a way to fail a call. The store bounds its own
+-- waits (its timeout) and its retries.
 -- @module purecloud.gate
 local M = {}
 -- (hot-path globals as upvalues: each global is a lookup in _G)
-local tonumber, abs = tonumber, math.abs
+local tonumber, abs, pcall = tonumber, math.abs, pcall
 
 local Gate = {}
 Gate.__index = Gate
@@ -45,9 +62,15 @@ M.POLL = 0.05
 --- Seconds the first call may hold the others before any response came.
 M.PROBE_MAX = 2
 
---- A gate. `opts.pace` (default true) turns budget pacing on.
+--- A gate. `opts.pace` (default true) turns budget pacing on; `opts.store`
+-- (with `opts.key`, the login host + client id) shares the budget.
 function M.new(opts)
+  local store = opts and opts.store
   return setmetatable({
+    store = store, key = opts and opts.key or "",
+    permits = 0, permits_until = 0, -- permits taken from the store, not spent yet
+    view = {},               -- the shared window at the last take: allowed, count, reset_at
+    last_now = 0,            -- the clock at the last answer (a hold is given as an instant)
     not_before = 0,          -- no request before this time (429 waits, used-up budget)
     pace = not (opts and opts.pace == false),
     allowed = nil,           -- the budget per window, once the service has told it
@@ -60,11 +83,39 @@ function M.new(opts)
   }, Gate)
 end
 
+-- The fleet's answer: 0 (a permit: go), seconds to wait, or nil when the
+-- store failed (the local rule decides).
+local function shared_wait(self, now)
+  if self.permits > 0 and now < self.permits_until then
+    self.permits = self.permits - 1
+    return 0
+  end
+  local store = self.store
+  local ok, granted, wait, allowed, count, reset_in = pcall(store.take, self.key, store.permits or 1)
+  if not ok or type(granted) ~= "number" then return nil end
+  local view = self.view
+  view.allowed, view.count = allowed, count
+  view.reset_at = reset_in and now + reset_in or nil
+  if granted > 0 then
+    self.permits, self.permits_until = granted - 1, now + (reset_in or M.POLL)
+    return 0
+  end
+  self.paced = self.paced + 1
+  return (wait and wait > 0) and wait or M.POLL
+end
+
 --- Seconds to wait before sending (0: go now).
 function Gate:wait(now)
   local w = self.not_before - now
   if w > 0 then return w end
   if not self.pace then return 0 end
+  if self.store then
+    w = shared_wait(self, now)
+    if w then
+      if w == 0 then self.admitted = self.admitted + 1 end
+      return w
+    end
+  end
   if self.reset_at and now >= self.reset_at then
     -- The window has reset; what is in flight counts against the new one.
     self.used, self.reset_at, self.admitted = 0, nil, 0
@@ -110,6 +161,7 @@ end
 function Gate:answered(now, responded, allowed, count, reset)
   if self.in_flight > 0 then self.in_flight = self.in_flight - 1 end
   if not responded then return end
+  self.last_now = now
   self.heard = true
   allowed, count, reset = tonumber(allowed), tonumber(count), tonumber(reset)
   if not (allowed and count and reset) or allowed < 1 or count < 0 or reset < 0 or reset > 3600 then return end
@@ -123,11 +175,31 @@ function Gate:answered(now, responded, allowed, count, reset)
     self.used, self.reset_at = count, reset_at
   end
   self.allowed = allowed
+  local store = self.store
+  if store and self.pace then
+    -- Tell the fleet what it does not know yet (its view at the last take).
+    local view = self.view
+    if view.allowed ~= allowed or not view.count or count > view.count or not view.reset_at
+        or abs(reset_at - view.reset_at) >= 1 then
+      if pcall(store.report, self.key, allowed, count, reset) then
+        view.allowed = allowed
+        if not view.count or count > view.count then view.count = count end
+        if not view.reset_at or abs(reset_at - view.reset_at) >= 1 or reset_at < view.reset_at then
+          view.reset_at = reset_at
+        end
+      end
+    end
+  end
 end
 
---- Hold every call until `t` (an accepted 429 wait).
+--- Hold every call until `t` (an accepted 429 wait); with a store, the fleet's.
 function Gate:hold(t)
   if t > self.not_before then self.not_before = t end
+  local store = self.store
+  if store and t > self.last_now then
+    pcall(store.hold, self.key, t - self.last_now)
+    self.permits = 0
+  end
 end
 
 return M

@@ -33,7 +33,7 @@ local TYPES = {
   ca_file = "string", ca_path = "string", verify = "boolean", proxy = "string",
   user_agent = "string", headers = "table", log = "string|function|table", validate = "string|boolean",
   transport = "function", sleep = "function", now = "function", max_connections = "number",
-  token_store = "table", max_body = "number", pace = "boolean",
+  token_store = "table", max_body = "number", pace = "boolean", rate_store = "table",
 }
 
 -- Options whose text ends up in a URL, a header line or a credential.
@@ -203,6 +203,13 @@ function M.check(opts)
     for _, f in ipairs({ "get", "set", "delete" }) do
       if type(opts.token_store[f]) ~= "function" then
         fail("option 'token_store' needs a function '%s' (see purecloud.token_store)", f)
+      end
+    end
+  end
+  if opts.rate_store then -- a shared budget (purecloud.gate; purecloud.store.redis is one)
+    for _, f in ipairs({ "take", "report", "hold" }) do
+      if type(opts.rate_store[f]) ~= "function" then
+        fail("option 'rate_store' needs a function '%s' (see purecloud.gate)", f)
       end
     end
   end

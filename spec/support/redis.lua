@@ -12,7 +12,15 @@ local function sh(cmd)
   return out
 end
 
-local function alive(pid) return os.execute("kill -0 " .. pid .. " 2>/dev/null") == true end
+-- Running (a zombie is not: where nobody reaps the orphans, kill -0 still finds it).
+local function alive(pid)
+  local f = io.open("/proc/" .. pid .. "/stat")
+  if not f then return os.execute("kill -0 " .. pid .. " 2>/dev/null") == true end
+  local stat = f:read("a") or ""
+  f:close()
+  local state = stat:match("^%d+ %b() (%a)")
+  return state ~= nil and state ~= "Z" and state ~= "X"
+end
 
 --- Start one: returns { port, password, dir, pid, cli(args) → output, stop(), kill(), restart() }.
 function M.start(opts)
