@@ -68,11 +68,11 @@ end
 
 describe("a fleet on one Redis", function()
   local r, id
-  setup(function()
+  lazy_setup(function()
     os.execute("mkdir -p build")
     r = redis_server.start()
   end)
-  teardown(function()
+  lazy_teardown(function()
     if r then r.stop() end
     emu.config{ rate = false }
   end)

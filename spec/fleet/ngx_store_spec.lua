@@ -59,7 +59,7 @@ http {
 
 describe("purecloud.store.redis inside nginx (cosockets)", function()
   local r, prefix, port
-  setup(function()
+  lazy_setup(function()
     r = redis_server.start()
     assert(os.execute("make -s luajit >/dev/null 2>&1"), "make luajit failed")
     local root = io.popen("pwd"):read("l")
@@ -81,7 +81,7 @@ describe("purecloud.store.redis inside nginx (cosockets)", function()
     assert(port, "nginx did not start")
     core.sleep(0.3)
   end)
-  teardown(function()
+  lazy_teardown(function()
     if prefix then
       local pf = io.open(prefix .. "/nginx.pid")
       local pid = pf and pf:read("a"):match("%d+")

@@ -15,8 +15,8 @@ end
 
 describe("purecloud.store.redis", function()
   local r
-  setup(function() r = redis_server.start() end)
-  teardown(function() if r then r.stop() end end)
+  lazy_setup(function() r = redis_server.start() end)
+  lazy_teardown(function() if r then r.stop() end end)
   before_each(function() r.cli("FLUSHALL") end)
 
   it("is a token store: get/set/delete/lock/unlock, with the token's TTL and a lock that expires", function()
