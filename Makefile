@@ -45,11 +45,12 @@ LUASRC := $(sort $(wildcard lua/purecloud/*.lua lua/purecloud/*/*.lua))
 # Two modules: purecloud.core (JSON, models, protocol, auth; no libcurl, so
 # `require "purecloud"` stays cheap) and purecloud.transport.curl (libcurl
 # and the few shared helpers it needs: errors.c builds error objects with the
-# metatable core registered, the module requires core first). It decodes a
+# metatable core registered, the module requires core first; text.c is the
+# header rule and the wipe, which buf.c uses). It decodes a
 # 2xx body straight from the transfer's buffer with core's own decoder,
 # found in the registry (csrc/json/json.h, PC_JSON_API): one decoder and one
 # string cache per Lua state.
-CURL_SRCS := csrc/transport/curl.c csrc/buf.c csrc/class.c csrc/protocol/errors.c
+CURL_SRCS := csrc/transport/curl.c csrc/buf.c csrc/class.c csrc/protocol/errors.c csrc/text.c
 CORE_SRCS := $(filter-out csrc/transport/% csrc/store/%,$(SRCS))
 # purecloud.store.hiredis: the Redis connection of purecloud.store.redis
 # outside nginx, the only module linked with libhiredis (loaded at a Redis

@@ -5,13 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "pc.h"
+#include "text.h"
 
 #define BUF_MT "purecloud.buf"
-
-static void wipe(void *p, size_t n) {
-    volatile unsigned char *v = p;
-    while (n--) *v++ = 0;
-}
 
 int pc_buf_add(pc_buf *b, const char *s, size_t n) {
     if (b->oom) return 0;
@@ -30,7 +26,7 @@ int pc_buf_add(pc_buf *b, const char *s, size_t n) {
         }
         if (b->p) {
             memcpy(p, b->p, b->len);
-            wipe(b->p, b->cap);
+            pc_wipe(b->p, b->cap);
             free(b->p);
         }
         b->p = p;
@@ -44,7 +40,7 @@ int pc_buf_add(pc_buf *b, const char *s, size_t n) {
 
 void pc_buf_release(pc_buf *b) {
     if (b->p) {
-        wipe(b->p, b->cap);
+        pc_wipe(b->p, b->cap);
         free(b->p);
     }
     b->p = NULL;
@@ -56,7 +52,7 @@ void pc_buf_clear(pc_buf *b, size_t keep) {
     if (b->cap > keep) {
         pc_buf_release(b);
     } else {
-        if (b->p) wipe(b->p, b->len);
+        pc_wipe(b->p, b->len);
         b->len = 0;
         b->oom = b->overflow = 0;
     }

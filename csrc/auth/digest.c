@@ -4,6 +4,7 @@
 #include <string.h>
 #include <stdio.h>
 #include "auth/auth.h"
+#include "text.h"
 
 typedef struct {
     uint32_t h[8];
@@ -69,7 +70,7 @@ void pc_sha256(const unsigned char *data, size_t n, unsigned char out[32]) {
         out[4 * k + 2] = (unsigned char)(c.h[k] >> 8);
         out[4 * k + 3] = (unsigned char)c.h[k];
     }
-    memset(&c, 0, sizeof c);
+    pc_wipe(&c, sizeof c); /* the state of a digest of a secret (a PKCE verifier) */
 }
 
 void pc_base64(luaL_Buffer *b, const unsigned char *s, size_t n, int url) {
@@ -141,7 +142,7 @@ static int l_pkce(lua_State *L) {
     luaL_buffinit(L, &b);
     pc_base64(&b, d, sizeof d, 1);
     luaL_pushresult(&b);
-    memset(r, 0, sizeof r);
+    pc_wipe(r, sizeof r);
     return 2;
 }
 

@@ -26,6 +26,7 @@
 #include <string.h>
 #include "auth/auth.h"
 #include "protocol/protocol.h"
+#include "text.h"
 
 #define AUTH_MT "purecloud.auth"
 
@@ -53,7 +54,7 @@ typedef struct {
 
 static void wipe_free(char **p) {
     if (*p) {
-        memset(*p, 0, strlen(*p));
+        pc_wipe(*p, strlen(*p));
         free(*p);
         *p = NULL;
     }

@@ -67,6 +67,21 @@ describe("purecloud.transport.curl", function()
       headers = { Authorization = "Bearer " .. token, ["X-Evil"] = "a\r\nX-Injected: 1" } }
     assert.is_nil(res)
     assert.are.same({ "validation", false }, { err.kind, err.sent })
+    -- The one header rule's reason (csrc/text.h), as the cosocket transport gives it.
+    assert.are.equal("request refused: header X-Evil contains a CR byte at position 2", err.message)
+    -- The framing headers libcurl would otherwise send as given (a Content-Length
+    -- that is not the body's, a second Host) are refused too, on both paths.
+    for _, hd in ipairs({ "Host", "content-length", "Transfer-Encoding", "Connection", "Expect" }) do
+      local req = { method = "POST", url = emu.url .. "/api/v2/users/search", body = "{}",
+                    headers = { Authorization = "Bearer " .. token, [hd] = "5" } }
+      res, err = h:perform(req)
+      assert.is_nil(res)
+      assert.are.equal(1, err.message:find("request refused: header " .. hd .. " cannot be set", 1, true))
+      res, err = h:submit(req)
+      assert.is_nil(res)
+      assert.are.same({ "validation", false }, { err.kind, err.sent })
+    end
+    assert.are.equal(0, h:pending())
     assert.are.equal(0, #emu.log())
   end)
 
