@@ -31,6 +31,7 @@
 #include "pc.h"
 #include "compat.h"
 #include "protocol/protocol.h"
+#include "text.h"
 
 #define CONN_MT "purecloud.store.hiredis"
 #define MAX_ARGS 64
@@ -57,7 +58,7 @@ static void drop_reply(conn *h) {
 
 static void wipe_free(char **p) {
     if (*p) {
-        memset(*p, 0, strlen(*p));
+        pc_wipe(*p, strlen(*p));
         free(*p);
     }
     *p = NULL;
