@@ -4,10 +4,14 @@
 -- * Text that reaches a URL, a header or a credential never holds a NUL, CR
 --   or LF byte: C would truncate it at the NUL (a DELETE meant for
 --   `/users/<id>\0/roles` would hit the user), and CR/LF would forge headers.
--- * Headers merge case-insensitively: the caller's `content-type` replaces
---   the library's `Content-Type`, never joins it. The headers the library
---   owns (`Authorization`, `Content-Length`, `Transfer-Encoding`, `Host`,
---   `Connection`) cannot be set by a caller.
+-- * A header is what the one header rule allows (`core.check_header`,
+--   decided in C in `csrc/text.h` and shared with both transports): the
+--   name an HTTP token of at most 256 bytes, the value RFC 9110's
+--   field-value (no control byte but HTAB, no DEL, no white space at either
+--   end, at most 16 KiB), and none of the headers the library owns
+--   (`core.OWNED_HEADERS`: `Authorization`, the framing and connection
+--   headers). Headers merge case-insensitively: the caller's
+--   `content-type` replaces the library's `Content-Type`, never joins it.
 -- * Path parameters are non-empty strings or integers, at most 1 KiB; query
 --   values strings, numbers or booleans (the C core refuses NaN, infinity
 --   and NUL bytes there); the whole URL at most 16 KiB.
@@ -19,6 +23,7 @@ local core = require "purecloud.core"
 local keys = require "purecloud.keys"
 -- (hot-path globals as upvalues: each global is a lookup in _G)
 local error, pairs, pcall, type = error, pairs, pcall, type
+local check_header_rule = core.check_header
 
 local M = {}
 
@@ -26,22 +31,8 @@ local MAX_URL = 16 * 1024 -- (a path parameter's 1 KiB is checked by core.build_
 --- The longest URL a request may have (bytes).
 M.MAX_URL = MAX_URL
 
-local OWNED = {
-  authorization = "the client authenticates every call itself",
-  ["content-length"] = "the transport sets it from the body",
-  ["transfer-encoding"] = "the transport frames the body itself",
-  host = "it comes from base_url",
-  connection = "the transport manages connections",
-}
-
 local SAFE_METHODS = { GET = true, HEAD = true, PUT = true, DELETE = true, OPTIONS = true }
 local METHODS = { GET = true, HEAD = true, PUT = true, DELETE = true, OPTIONS = true, POST = true, PATCH = true }
-
-local function shown(s)
-  s = tostring(s)
-  if #s > 40 then s = s:sub(1, 40) .. "…" end
-  return (s:gsub("[%c]", function(c) return ("\\x%02x"):format(c:byte()) end))
-end
 
 --- Raise unless `s` is a string without NUL, CR or LF.
 -- @string what what it is, for the message ("option 'base_url'")
@@ -59,12 +50,24 @@ function M.check_text(what, s, level)
   end
 end
 
---- `base` (a header table) with `extra` merged in, case-insensitively.
+-- Raise unless header k = v may be given (the one header rule).
+local function check_header(what, k, v, level)
+  if type(k) ~= "string" or type(v) ~= "string" then
+    error(("purecloud: %s must map header names to string values (got %s = %s)")
+      :format(what, type(k), type(v)), level + 1)
+  end
+  local ok, why = check_header_rule(k, v)
+  if not ok then error(("purecloud: %s: %s; refused (nothing was sent)"):format(what, why), level + 1) end
+end
+
+--- `base` (a header table) with `extra` merged in, case-insensitively;
+-- every header of both checked by the one header rule (`core.check_header`).
 -- @treturn table a new table; neither argument changes
 function M.merge_headers(base, extra, what, level)
   level = (level or 2) + 1
   local out, index = {}, {}
   for k, v in pairs(base) do
+    check_header(what, k, v, level)
     out[k] = v
     index[k:lower()] = k
   end
@@ -72,18 +75,8 @@ function M.merge_headers(base, extra, what, level)
     error(("purecloud: %s must be a table of headers"):format(what), level)
   end
   for k, v in pairs(extra) do
-    if type(k) ~= "string" or type(v) ~= "string" then
-      error(("purecloud: %s must map header names to string values (got %s = %s)")
-        :format(what, type(k), type(v)), level)
-    end
-    if not k:find("^[%w!#$%%&'*+%-.^_`|~]+$") then
-      error(("purecloud: %s: header name %q is not a valid HTTP token; refused"):format(what, shown(k)), level)
-    end
-    M.check_text(("%s: header %s"):format(what, k), v, level)
+    check_header(what, k, v, level)
     local lk = k:lower()
-    if OWNED[lk] then
-      error(("purecloud: %s: header %s cannot be set (%s)"):format(what, k, OWNED[lk]), level)
-    end
     if index[lk] then out[index[lk]] = nil end
     out[k], index[lk] = v, k
   end

@@ -22,12 +22,13 @@ describe("nginx transport against a hostile server", function()
   end
 
   it("refuses a header value with CR/LF or NUL and sends nothing", function()
-    for _, v in ipairs({ "a\r\nX-Injected: 1", "a\nX-Injected: 1", "a\0b" }) do
+    for v, byte in pairs({ ["a\r\nX-Injected: 1"] = "CR", ["a\nX-Injected: 1"] = "LF", ["a\0b"] = "NUL" }) do
       local r = probe{ path = "/hostile/count", hname = "User-Agent", hvalue = v }
       assert.is_false(r.ok)
       assert.are.equal("transport", r.kind)
       assert.is_false(r.sent)
-      assert.matches("CR, LF or NUL", r.message)
+      -- The one header rule's reason, as the libcurl transport gives it.
+      assert.are.equal("request refused: header User-Agent contains a " .. byte .. " byte at position 2", r.message)
     end
     local r = probe{ path = "/hostile/count", hname = "X-Bad Name", hvalue = "v" }
     assert.is_false(r.ok)

@@ -19,7 +19,9 @@
 --
 -- The same rules as the libcurl transport:
 --
---  * a header name or value with CR, LF or NUL is refused (nothing is sent);
+--  * a header the one header rule refuses (`core.check_header`, csrc/text.h:
+--    a token name, a field-value with no control byte but HTAB, none of
+--    the framing headers) is refused with the same reason (nothing is sent);
 --  * one deadline per request (`req.timeout`, default 30 s) covers connect,
 --    TLS, send, headers and body — a server trickling 1 byte/s ends there;
 --  * the response body is capped at `req.max_body` (default 64 MiB): a larger
