@@ -12,6 +12,12 @@
  *   7  core.encode_json(build(data))                      -- the free-form walk
  *   8  a response whose raw header block is data: core.header, res.headers,
  *      res.context_id, res.rate_limit, core.interpret (the header parser)
+ *   9  core.check_header(name, value[, wire]) with data split at its first
+ *      ':' against a reference of RFC 9110's grammar written in Lua here
+ *      (token name of 1-256 bytes; field-value of at most 16 KiB, no
+ *      control byte but HTAB, no DEL, no white space at either end; the
+ *      owned headers in any case): a disagreement aborts, and so does a
+ *      taken header whose "Name: value" line holds CR, LF or NUL
  * build() makes the nesting, cycles, NaN, nulls and key types straight from
  * the bytes, iteratively, so the C walks (not a JSON decoder's stack) meet
  * arbitrary depth and shape: each byte is an instruction (open a table under a
@@ -43,10 +49,25 @@ static const char *SCRIPT =
     "  local b = data:sub(1, 3)\n"
     "  local ok, url = pcall(core.build_url, 'http://h/', '/u/{userId}/s/{b}', { userId = data, b = b })\n"
     "  local filled = core.fill_url('http://h/', '/u/{userId}/s/{b}', data, b)\n"
-    "  if ok ~= (filled ~= nil) or (ok and url ~= filled) then return 'FILL_URL_DISAGREES' end\n"
+    "  if ok ~= (filled ~= nil) or (ok and url ~= filled) then return 'ORACLE_DISAGREES' end\n"
     "  return core.build_url('http://h', '/api/v2/users/{userId}', { userId = data }, { q = data })\n"
     "end\n"
     "if target == 5 then if type(value) == 'table' then return core.encode_query(OPS.get_users.handle, value, 'lenient') end return end\n"
+    "if target == 9 then\n"
+    "  local c = data:find(':', 1, true) or #data + 1\n"
+    "  local name, value, wire = data:sub(1, c - 1), data:sub(c + 1), #data % 2 == 1\n"
+    "  local ok = core.check_header(name, value, wire) == true\n"
+    "  local low = name:lower()\n"
+    "  local owned = low == 'connection' or low == 'content-length' or low == 'expect' or low == 'host'\n"
+    "    or low == 'keep-alive' or low == 'proxy-connection' or low == 'te' or low == 'transfer-encoding'\n"
+    "    or low == 'upgrade' or (low == 'authorization' and not wire)\n"
+    "  local want = #name >= 1 and #name <= 256 and not name:find(\"[^%w!#$%%&'*+%-.^_`|~]\") and not owned\n"
+    "    and #value <= 16384 and not value:find('[%z\\1-\\8\\10-\\31\\127]') and not value:find('^[ \\t]')\n"
+    "    and not value:find('[ \\t]$')\n"
+    "  if ok ~= want then return 'ORACLE_DISAGREES' end\n"
+    "  if ok and (name .. ': ' .. value):find('[%z\\r\\n]') then return 'ORACLE_DISAGREES' end\n"
+    "  return\n"
+    "end\n"
     "if target == 8 then\n"
     "  local res = setmetatable({ status = 200 + #data % 400, head = data }, core.response_mt)\n"
     "  core.header(res, 'inin-ratelimit-allowed', 'x', 'content-type', 'retry-after')\n"
@@ -89,11 +110,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
     lua_getfield(L, -1, "purecloud.core");
     lua_remove(L, -2);
-    lua_pushinteger(L, data[0] % 9);
+    lua_pushinteger(L, data[0] % 10);
     lua_pushlstring(L, (const char *)data + 1, size - 1);
     if (lua_pcall(L, 3, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING &&
-        !strcmp(lua_tostring(L, -1), "FILL_URL_DISAGREES"))
-        abort(); /* the oracle: a finding */
+        !strcmp(lua_tostring(L, -1), "ORACLE_DISAGREES"))
+        abort(); /* an oracle (fill_url, the header rule): a finding */
     lua_settop(L, top);
     lua_gc(L, LUA_GCSTEP, 0);
     return 0;
