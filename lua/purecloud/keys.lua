@@ -59,6 +59,23 @@ function M.unknown(where, k, ...)
     near and (" (did you mean '" .. near .. "'?)") or "")
 end
 
+--- The first problem of the option table `opts` against `types` (name →
+-- "string", "table|boolean", …): an unknown key, naming the nearest known
+-- one, or a value of another type; nil when there is none. The caller
+-- raises it with its own name, where its caller called.
+function M.typed_problem(opts, types)
+  for k, v in pairs(opts) do
+    local spec = types[k]
+    if not spec then
+      local near = M.nearest(k, types)
+      return ("unknown option '%s'%s"):format(tostring(k), near and (" (did you mean '" .. near .. "'?)") or "")
+    end
+    local ok = false
+    for t in spec:gmatch("[^|]+") do ok = ok or type(v) == t end
+    if not ok then return ("option '%s' must be a %s, got %s"):format(k, (spec:gsub("|", " or ")), type(v)) end
+  end
+end
+
 --- Raise (at `level`, as `error` counts) for the first key of `opts` that is
 -- not a key of `known`.
 function M.check(opts, known, where, level)

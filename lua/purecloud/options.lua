@@ -56,13 +56,6 @@ local function fail(fmt, ...)
   error("purecloud: " .. fmt:format(...), level + 2)
 end
 
-local function check_type(name, value, spec)
-  for t in spec:gmatch("[^|]+") do
-    if type(value) == t then return end
-  end
-  fail("option '%s' must be a %s, got %s", name, (spec:gsub("|", " or ")), type(value))
-end
-
 local function finite(v) return v == v and v > -math.huge and v < math.huge end
 
 local function number_in(name, v, lo, hi, what)
@@ -150,14 +143,8 @@ end
 --- Check `opts` and return the config the client runs on.
 function M.check(opts)
   if type(opts) ~= "table" then error("purecloud.new: expected a table of options", 3) end
-  for k, v in pairs(opts) do
-    local spec = TYPES[k]
-    if not spec then
-      local near = keys.nearest(k, TYPES)
-      fail("unknown option '%s'%s", tostring(k), near and (" (did you mean '" .. near .. "'?)") or "")
-    end
-    check_type(k, v, spec)
-  end
+  local problem = keys.typed_problem(opts, TYPES)
+  if problem then fail("%s", problem) end
   for _, k in ipairs(TEXT) do
     if opts[k] ~= nil then request.check_text("option '" .. k .. "'", opts[k], 4) end
   end

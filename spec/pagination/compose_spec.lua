@@ -147,4 +147,16 @@ describe("every option table refuses a typo with the nearest known name #hermeti
     assert.matches("'base_url' is %d+ bytes long",
       message_of(function() purecloud.new{ base_url = "http://h/" .. ("a"):rep(20000) } end))
   end)
+
+  it("purecloud.new and the Redis store name a wrong type and a typo alike, at the caller's line", function()
+    local redis = require "purecloud.store.redis"
+    assert.matches("^[^:]+:%d+: purecloud: option 'timeout' must be a number, got string$",
+      message_of(function() local c = purecloud.new{ timeout = "5" } return c end))
+    assert.matches("^[^:]+:%d+: purecloud.store.redis: option 'port' must be a number, got string$",
+      message_of(function() local s = redis.new{ port = "6379" } return s end))
+    assert.matches("^[^:]+:%d+: purecloud.store.redis: unknown option 'pasword' %(did you mean 'password'%?%)$",
+      message_of(function() local s = redis.new{ pasword = "x" } return s end))
+    local m = message_of(function() local s = redis.new{ port = 0 } return s end)
+    assert.matches("compose_spec%.lua:%d+: purecloud.store.redis: option 'port' must be an integer", m)
+  end)
 end)

@@ -148,40 +148,34 @@ local OPTS = { host = "string", port = "number", password = "string", username =
                prefix = "string", timeout = "number", connect_timeout = "number", log = "string|function|table",
                permits = "number", retry = "number", pool_size = "number" }
 
-local function bad(fmt, ...) error("purecloud.store.redis: " .. fmt:format(...), 3) end
-
-local function check(o)
-  if type(o) ~= "table" then bad("new expects a table of options { host, port, password, … }") end
-  for k, v in pairs(o) do
-    local spec = OPTS[k]
-    if not spec then
-      local near = keys.nearest(k, OPTS)
-      bad("unknown option '%s'%s", tostring(k), near and (" (did you mean '" .. near .. "'?)") or "")
-    end
-    local okt = false
-    for t in spec:gmatch("[^|]+") do okt = okt or type(v) == t end
-    if not okt then bad("option '%s' must be a %s, got %s", k, spec:gsub("|", " or "), type(v)) end
-  end
+-- What is wrong with the options `o`, or nil: `M.new` raises it, so every
+-- message points at the caller's line, whichever check found it.
+local function problem(o)
+  if type(o) ~= "table" then return "new expects a table of options { host, port, password, … }" end
+  local why = keys.typed_problem(o, OPTS)
+  if why then return why end
   local host = o.host or "127.0.0.1"
   if host:find("[@/%s%c]") or host == "" then
-    bad("option 'host' must be a host name or address (no URL, no user:password@: give password and username "
-      .. "as their own options; the value is not shown)")
+    return "option 'host' must be a host name or address (no URL, no user:password@: give password and username "
+      .. "as their own options; the value is not shown)"
   end
-  local function int(name, lo, hi)
+  for _, r in ipairs({ { "port", 1, 65535 }, { "db", 0, 1e6 }, { "permits", 1, 10000 }, { "pool_size", 1, 10000 } }) do
+    local name, lo, hi = r[1], r[2], r[3]
     local v = o[name]
     if v ~= nil and (v ~= v or v % 1 ~= 0 or v < lo or v > hi) then
-      bad("option '%s' must be an integer from %d to %d", name, lo, hi)
+      return ("option '%s' must be an integer from %d to %d"):format(name, lo, hi)
     end
   end
-  int("port", 1, 65535); int("db", 0, 1e6); int("permits", 1, 10000); int("pool_size", 1, 10000)
   for _, name in ipairs({ "timeout", "connect_timeout", "retry" }) do
     local v = o[name]
-    if v ~= nil and (v ~= v or v < 0.001 or v > 600) then bad("option '%s' must be seconds from 0.001 to 600", name) end
+    if v ~= nil and (v ~= v or v < 0.001 or v > 600) then
+      return ("option '%s' must be seconds from 0.001 to 600"):format(name)
+    end
   end
   for _, name in ipairs({ "password", "username", "prefix" }) do
-    if o[name] and o[name]:find("[%z\r\n]") then bad("option '%s' must not hold NUL, CR or LF (not shown)", name) end
+    if o[name] and o[name]:find("[%z\r\n]") then return ("option '%s' must not hold NUL, CR or LF (not shown)"):format(name) end
   end
-  if o.username and not o.password then bad("option 'username' needs 'password'") end
+  if o.username and not o.password then return "option 'username' needs 'password'" end
 end
 
 local function in_nginx()
@@ -206,7 +200,8 @@ end
 
 --- A store (see the module's text for the options).
 function M.new(o)
-  check(o)
+  local why = problem(o)
+  if why then error("purecloud.store.redis: " .. why, 2) end
   local conn, via = backend(o)
   local name = ("purecloud.store.redis(%s:%d%s)"):format(o.host or "127.0.0.1", o.port or 6379,
     (o.db and o.db ~= 0) and (" db " .. o.db) or "")
