@@ -220,7 +220,6 @@ local function tokens(value)
   end
   return out
 end
-M.tokens = tokens
 
 -- Rule 5: the length, or nil and an error.
 local function content_length(value)

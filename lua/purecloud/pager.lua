@@ -78,7 +78,8 @@ local function op_opts(opts, page_number)
 end
 
 -- The two ways a listing goes on. Each: `items`, the page's field of items
--- (the default; the generated descriptor may say another); `first`, the
+-- (the default; the generated descriptor may say another) and whether a page
+-- may leave it out (`items_optional`); `first`, the
 -- token of the first page; `check(pager, page, token)`, nil or why a page
 -- cannot be followed; `advance(pager, page, token)`, the next token or nil
 -- at the end; `predictable`, whether later tokens are known before their
@@ -111,6 +112,7 @@ WAYS.numbered = {
 
 WAYS.next_page = {
   items = "results",
+  items_optional = true, -- (a last search page may leave `results` out)
   predictable = false,
   first = function() return false end, -- (false: the first page, asked by the starting operation)
   check = function() return nil end,
@@ -191,10 +193,8 @@ function Pager:next()
     page, err = self.fetch(n)
   end
   if not page then return self:_finish(nil, err) end
-  if type(page) ~= "table" or (self.way == WAYS.numbered and type(page[self.items]) ~= "table") then
-    return self:_finish(nil, M.shape_error(page))
-  end
-  if page[self.items] == nil then page[self.items] = {} end
+  if type(page) ~= "table" then return self:_finish(nil, M.shape_error(page)) end
+  if page[self.items] == nil and self.way.items_optional then page[self.items] = {} end
   if type(page[self.items]) ~= "table" then return self:_finish(nil, M.shape_error(page)) end
   local why = self.way.check(self, page, n)
   if why then return self:_finish(nil, M.shape_error(page, why)) end

@@ -82,5 +82,27 @@ describe("the generated operation table #hermetic", function()
     assert.are.same({ "each_queue", "each_routingskill", "each_search_result", "each_user", "queue_pages",
                       "routingskill_pages", "search_pages", "user_pages" }, names)
   end)
+
+  it("the pager refuses a page it cannot follow and ends; a search page may leave its results out", function()
+    local pager = require "purecloud.pager"
+    local function pages(way, answers)
+      local i = 0
+      local p = pager.new({}, way, function() i = i + 1 return answers[i] end, {}, nil, 1)
+      local got = {}
+      while true do
+        local page, err = p:next()
+        if not page then got[#got + 1] = err and err.kind or "end" break end
+        got[#got + 1] = #page[p.items]
+      end
+      return got
+    end
+    assert.are.same({ "decode" }, pages("numbered", { { pageCount = 1 } }))             -- no entities
+    assert.are.same({ "decode" }, pages("numbered", { "not a page" }))
+    assert.are.same({ 1, "decode" }, pages("numbered", { { entities = { 1 }, pageNumber = 1, pageCount = 3 },
+                                                         { entities = { 2 }, pageNumber = 7, pageCount = 3 } }))
+    assert.are.same({ "decode" }, pages("numbered", { { entities = {}, pageCount = 1e9 } })) -- past MAX_PAGES
+    assert.are.same({ 2, 0, "end" }, pages("next_page", { { results = { 1, 2 }, nextPage = "q" }, { nextPage = "r" } }))
+    assert.are.same({ "decode" }, pages("next_page", { { results = "x" } }))
+  end)
 end)
 
