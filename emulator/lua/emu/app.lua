@@ -11,6 +11,14 @@ local M = {}
 
 local routes = {} -- method -> array of { parts, handler, pattern }
 
+--- Whether a route for exactly this method and pattern is registered.
+function M.has(method, pattern)
+  for _, r in ipairs(routes[method] or {}) do
+    if r.pattern == pattern then return true end
+  end
+  return false
+end
+
 function M.add(method, pattern, handler)
   local parts = {}
   for seg in pattern:gmatch("[^/]+") do parts[#parts + 1] = seg end
@@ -64,6 +72,16 @@ function M.init(opts)
   require("emu.routes.search").register(M)
   require("emu.routes.subresources").register(M)
   require("emu.routes.analytics").register(M)
+  -- today's surface (api/today/swagger.json): behaviours automation relies on,
+  -- then a route for every other operation of the contract (generic, last:
+  -- it registers only what no module above did)
+  require("emu.routes.routing").register(M)
+  require("emu.routes.lifecycle").register(M)
+  require("emu.routes.authorization").register(M)
+  require("emu.routes.groups").register(M)
+  require("emu.routes.presence").register(M)
+  require("emu.routes.orgchart").register(M)
+  require("emu.routes.generic").register(M)
   require("emu.routes.admin").register(M)
   sort_routes()
 end

@@ -19,6 +19,13 @@ local ROLES = {
   { "telephony", { "telephony:phone:assign", "telephony:extension:assign" } },
 }
 
+-- Routing languages, divisions and groups: found by name as the service's
+-- listings find them (`name=`).
+local LANGUAGES = { "Chinese", "Dutch", "English", "French", "German", "Italian", "Japanese", "Portuguese",
+  "Spanish", "Swedish" }
+local DIVISIONS = { "Home", "EMEA", "Americas", "APAC" } -- the first is the home division
+local GROUPS = { "All Agents", "Billing Team", "Escalations", "Night Shift", "Supervisors", "Trainers" }
+
 -- Organization presence definitions: { label, system presence (as analytics
 -- qualifies tSystemPresence) }. A user on queue (routing status other than
 -- OFF_QUEUE) is in "On Queue"; off queue, in one of the others.
@@ -28,7 +35,24 @@ local PRESENCES = { { "Available", "AVAILABLE" }, { "Away", "AWAY" }, { "Busy", 
 
 function M.seed(state)
   local c = { skills = {}, skill_list = {}, queues = {}, queue_list = {}, roles = {}, role_list = {},
-              stations = {}, station_list = {}, presences = {}, presence_list = {}, presence_by_system = {} }
+              stations = {}, station_list = {}, presences = {}, presence_list = {}, presence_by_system = {},
+              languages = {}, language_list = {}, divisions = {}, division_list = {}, groups = {}, group_list = {} }
+  for i, name in ipairs(LANGUAGES) do
+    local l = { id = state.uuid(i, 26), name = name, state = "active", version = 1 }
+    c.languages[l.id] = l
+    c.language_list[i] = l
+  end
+  for i, name in ipairs(DIVISIONS) do
+    local d = { id = state.uuid(i, 27), name = name, homeDivision = i == 1 }
+    c.divisions[d.id] = d
+    c.division_list[i] = d
+  end
+  for i, name in ipairs(GROUPS) do
+    local g = { id = state.uuid(i, 28), name = name, type = "official", visibility = "public", state = "active",
+                version = 1, members = {} } -- members: user id -> true
+    c.groups[g.id] = g
+    c.group_list[i] = g
+  end
   for i, p in ipairs(PRESENCES) do
     local d = { id = state.uuid(i, 25), label = p[1], system = p[2] }
     c.presences[d.id] = d
