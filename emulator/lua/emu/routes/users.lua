@@ -87,6 +87,10 @@ local function renderer(want)
 end
 
 M.renderer = renderer
+--- The expanders by expand value: route modules of today's surface add theirs
+-- (`require("emu.routes.users").EXPANDERS.groups = function(user, ext) … end`)
+-- so `expand=` shows what their routes store.
+M.EXPANDERS = EXPANDERS
 
 local function by_name(a, b) if a.name ~= b.name then return a.name < b.name end return a.id < b.id end
 
