@@ -33,10 +33,24 @@ local PRESENCES = { { "Available", "AVAILABLE" }, { "Away", "AWAY" }, { "Busy", 
   { "Meal", "MEAL" }, { "Meeting", "MEETING" }, { "Training", "TRAINING" }, { "Idle", "IDLE" },
   { "Offline", "OFFLINE" }, { "On Queue", "ON_QUEUE" } }
 
+-- Skill groups: { name, routing skill names (any of them) }. A user belongs
+-- to a skill group while they hold one of its skills (GET …/skillgroups
+-- follows POST/DELETE …/routingskills).
+local SKILL_GROUPS = { { "Billing Experts", { "Billing", "Renewals" } }, { "Spanish Speakers", { "Spanish" } },
+  { "Technical", { "Hardware", "Networking", "Software" } }, { "VIP Desk", { "VIP" } } }
+
+-- Presence sources a user's presence may come from (today's
+-- integrationPresenceSource values plus Genesys Cloud's own, PURECLOUD).
+M.PRESENCE_SOURCES = { "PURECLOUD", "MicrosoftTeams", "ZoomPhone", "RingCentral" }
+
 function M.seed(state)
+  -- Everything here is re-made by POST /__emulator/reset (state.reset calls
+  -- seed), so the stores of today's routes (group members, external ids,
+  -- analytics jobs) live in this table too.
   local c = { skills = {}, skill_list = {}, queues = {}, queue_list = {}, roles = {}, role_list = {},
               stations = {}, station_list = {}, presences = {}, presence_list = {}, presence_by_system = {},
-              languages = {}, language_list = {}, divisions = {}, division_list = {}, groups = {}, group_list = {} }
+              languages = {}, language_list = {}, divisions = {}, division_list = {}, groups = {}, group_list = {},
+              skill_groups = {}, externalids = {}, jobs = {}, job_count = 0 }
   for i, name in ipairs(LANGUAGES) do
     local l = { id = state.uuid(i, 26), name = name, state = "active", version = 1 }
     c.languages[l.id] = l
@@ -73,6 +87,12 @@ function M.seed(state)
     local role = { id = state.uuid(i, 23), name = r[1], permissions = r[2] }
     c.roles[role.id] = role
     c.role_list[i] = role
+  end
+  for i, g in ipairs(SKILL_GROUPS) do
+    local skills = {}
+    for _, name in ipairs(g[2]) do skills[name] = true end
+    c.skill_groups[i] = { id = state.uuid(i, 29), name = g[1], skills = skills, skill_names = g[2],
+                          division = c.division_list[1] }
   end
   for i = 1, 30 do
     local s = { id = state.uuid(i, 24), name = string.format("Station %02d", i), type = "inin_webrtc_softphone" }
@@ -113,7 +133,217 @@ function M.ext(state, u)
   e.outofoffice = { active = false }
   e.geolocations = {}
   e.profileskills = {}
+  -- Role grants outside the home division ("roleId divisionId" → when granted);
+  -- the home division's are e.roles (see M.grants).
+  e.grants = {}
+  e.granted_at = {}
+  e.externalids = {} -- authority name → external key
+  e.primary_source = "PURECLOUD"
   return e
+end
+
+-- The role ids a user holds in the home division, without making their
+-- sub-resource state (a user never touched holds M.ext's defaults): listings
+-- over every user (role members, userCount) stay cheap on a large org.
+function M.home_role_ids(state, u)
+  local e = state.exts[u.id]
+  if e and e.ready then return e.roles end
+  local c = state.catalog
+  return { c.role_list[1].id, c.role_list[2].id }
+end
+
+-- The home division (the first seeded one).
+function M.home_division(state) return state.catalog.division_list[1] end
+
+-- One store of authorization grants per user: e.roles (what GET/PUT
+-- /api/v2/users/{id}/roles read and write) are the roles granted in the home
+-- division; e.grants holds the other divisions'. Every route that grants or
+-- revokes goes through M.grant / M.revoke, so the roles routes, the subject
+-- routes and the user's roles agree.
+local function grant_key(role_id, division_id) return role_id .. " " .. division_id end
+
+local GRANTED_SEED = "2023-11-14T22:13:20.000Z" -- when a seeded grant was made (state.iso(1700000000))
+
+-- The user's grants, { role, division, grantMadeAt }, by role name then division name.
+function M.grants(state, e)
+  local c = state.catalog
+  local home = M.home_division(state)
+  local out = {}
+  for _, id in ipairs(e.roles) do
+    local r = c.roles[id]
+    if r then out[#out + 1] = { role = r, division = home, grantMadeAt = e.granted_at[id] or GRANTED_SEED } end
+  end
+  for k, at in pairs(e.grants) do
+    local rid, did = k:match("^(%S+) (%S+)$")
+    if c.roles[rid] and c.divisions[did] then
+      out[#out + 1] = { role = c.roles[rid], division = c.divisions[did], grantMadeAt = at }
+    end
+  end
+  table.sort(out, function(a, b)
+    if a.role.name ~= b.role.name then return a.role.name < b.role.name end
+    if a.division.homeDivision ~= b.division.homeDivision then return a.division.homeDivision end
+    return a.division.name < b.division.name
+  end)
+  return out
+end
+
+function M.has_grant(state, e, role_id, division_id)
+  if division_id == M.home_division(state).id then
+    for _, id in ipairs(e.roles) do if id == role_id then return true end end
+    return false
+  end
+  return e.grants[grant_key(role_id, division_id)] ~= nil
+end
+
+-- Grant a role in a division (ids already checked); a grant held already stays as it was.
+function M.grant(state, e, role_id, division_id)
+  if M.has_grant(state, e, role_id, division_id) then return false end
+  if division_id == M.home_division(state).id then
+    e.roles[#e.roles + 1] = role_id
+    e.granted_at[role_id] = state.iso()
+  else
+    e.grants[grant_key(role_id, division_id)] = state.iso()
+  end
+  return true
+end
+
+function M.revoke(state, e, role_id, division_id)
+  if division_id == M.home_division(state).id then
+    for i, id in ipairs(e.roles) do
+      if id == role_id then
+        table.remove(e.roles, i)
+        e.granted_at[role_id] = nil
+        return true
+      end
+    end
+    return false
+  end
+  local k = grant_key(role_id, division_id)
+  local had = e.grants[k] ~= nil
+  e.grants[k] = nil
+  return had
+end
+
+-- Whether the user holds the role in any division (what role membership,
+-- GET /api/v2/authorization/roles/{id}/users and userCount count).
+function M.holds_role(state, u, role_id)
+  for _, id in ipairs(M.home_role_ids(state, u)) do if id == role_id then return true end end
+  local e = state.exts[u.id]
+  if e and e.ready then
+    for k in pairs(e.grants) do if k:match("^(%S+) ") == role_id then return true end end
+  end
+  return false
+end
+
+-- A UserAuthorization: the roles the user holds in any division (each once)
+-- and their permissions, sorted. expand=authorization answers it; GET
+-- /api/v2/users/{id}/roles answers the same for a user whose grants are all
+-- in the home division.
+function M.user_authorization(state, e)
+  local roles, perms, seen_role, seen_perm = json.array({}), json.array({}), {}, {}
+  for _, g in ipairs(M.grants(state, e)) do
+    local r = g.role
+    if not seen_role[r.id] then
+      seen_role[r.id] = true
+      roles[#roles + 1] = { id = r.id, name = r.name }
+      for _, p in ipairs(r.permissions) do
+        if not seen_perm[p] then seen_perm[p] = true; perms[#perms + 1] = p end
+      end
+    end
+  end
+  table.sort(perms)
+  return { roles = roles, unusedRoles = json.array({}), permissions = perms, permissionPolicies = json.array({}) }
+end
+
+-- The id of a user's manager: the record keeps what PATCH /api/v2/users/{id}
+-- stored, a User reference (the 2016 body) or a user id (today's UpdateUser).
+function M.manager_id(u)
+  local m = u.manager
+  if type(m) == "string" and m ~= "" then return m end
+  if type(m) == "table" and type(m.id) == "string" then return m.id end
+  return nil
+end
+
+-- The live groups a user is a member of, in catalog order.
+function M.user_groups(state, u)
+  local out = {}
+  for _, g in ipairs(state.catalog.group_list) do
+    if g.members[u.id] then out[#out + 1] = g end
+  end
+  return out
+end
+
+-- A group's live members (deleted users leave every group listing), by name then id.
+function M.group_members(state, g)
+  local out = {}
+  for id in pairs(g.members) do
+    local u = state.user(id)
+    if u then out[#out + 1] = u end
+  end
+  table.sort(out, function(a, b) if a.name ~= b.name then return a.name < b.name end return a.id < b.id end)
+  return out
+end
+
+-- The skill groups a user belongs to (holds one of their skills), in catalog order.
+function M.user_skill_groups(state, e)
+  local held = {}
+  for _, s in pairs(e.skills) do held[s.name] = true end
+  local out = {}
+  for _, g in ipairs(state.catalog.skill_groups) do
+    for name in pairs(g.skills) do
+      if held[name] then out[#out + 1] = g break end
+    end
+  end
+  return out
+end
+
+-- Today's contract (api/today/swagger.json), read once per worker: request
+-- bodies of today's operations are checked against its definitions.
+local today_doc
+local function today(state)
+  if not today_doc then
+    local path = state.startup.contract:gsub("[^/]*$", "") .. "today/swagger.json"
+    local f = assert(io.open(path, "rb"))
+    today_doc = json.decode(f:read("*a"))
+    f:close()
+  end
+  return today_doc
+end
+
+-- A definition of today's contract with its $refs written out (to the depth a
+-- request body needs; deeper, anything goes), for emu.validate.body, which
+-- resolves $refs against the 2016 contract only.
+local function inline(defs, schema, depth)
+  if type(schema) ~= "table" then return schema end
+  local ref = schema["$ref"]
+  if ref then
+    if depth > 8 then return {} end
+    return inline(defs, defs[ref:match("[^/]+$")] or {}, depth + 1)
+  end
+  local out = {}
+  for k, v in pairs(schema) do
+    if k == "properties" then
+      out.properties = {}
+      for name, p in pairs(v) do out.properties[name] = inline(defs, p, depth) end
+    elseif k == "items" or k == "additionalProperties" then
+      out[k] = inline(defs, v, depth)
+    elseif k ~= "readOnly" and k ~= "description" then
+      out[k] = v
+    end
+  end
+  return out
+end
+
+local schema_cache = {}
+function M.schema(state, name)
+  local s = schema_cache[name]
+  if not s then
+    local defs = today(state).definitions
+    assert(defs[name], "no definition " .. name .. " in today's contract")
+    s = inline(defs, defs[name], 0)
+    schema_cache[name] = s
+  end
+  return s
 end
 
 -- Routing status as the sub-resource, expand=routingStatus and analytics see it.
@@ -129,17 +359,35 @@ function M.current_presence(state, e)
   return c.presences[e.presence.id], e.presence.startTime
 end
 
--- A presence definition as the service embeds it (OrganizationPresence).
+-- A presence definition as a UserPresence embeds it (today's PresenceDefinition:
+-- id, systemPresence, selfUri).
 function M.presence_definition(d)
-  return { id = d.id, systemPresence = d.label, languageLabels = { en_US = d.label }, primary = true,
-           deactivated = false, selfUri = "/api/v2/presencedefinitions/" .. d.id }
+  return { id = d.id, systemPresence = d.label, selfUri = "/api/v2/presence/definitions/" .. d.id }
 end
 
--- expand=presence: a UserPresence.
+-- expand=presence and GET /api/v2/users/{id}/presences/purecloud: a UserPresence.
 function M.presence_view(state, e)
   local d, since = M.current_presence(state, e)
-  return { source = "PURECLOUD", primary = true, presenceDefinition = M.presence_definition(d), message = "",
+  return { source = "PURECLOUD", primary = e.primary_source == nil or e.primary_source == "PURECLOUD",
+           presenceDefinition = M.presence_definition(d), message = e.presence.message or "",
            modifiedDate = since }
+end
+
+-- Set the user's Genesys Cloud presence to a definition: the one store is
+-- e.presence (off-queue presence) plus e.routing. "On Queue" puts an
+-- off-queue user on queue (IDLE); any other presence takes an on-queue user
+-- off queue, as the service does, so analytics and the routing status agree.
+function M.set_presence(state, e, d, message)
+  local now = state.iso()
+  if d.system == "ON_QUEUE" then
+    if e.routing.status == "OFF_QUEUE" then e.routing = { status = "IDLE", startTime = now } end
+  else
+    if e.presence.id ~= d.id or e.routing.status ~= "OFF_QUEUE" then
+      e.presence = { id = d.id, startTime = now, message = e.presence.message }
+    end
+    if e.routing.status ~= "OFF_QUEUE" then e.routing = { status = "OFF_QUEUE", startTime = now } end
+  end
+  if message ~= nil then e.presence.message = message end
 end
 
 -- Segments { from (epoch seconds, -math.huge for "always"), value } of the
@@ -156,6 +404,44 @@ function M.timeline(state, e, what, parse)
     else segs[2] = { t, c.presence_by_system.ON_QUEUE } end
   end
   return segs
+end
+
+-- Values of a query parameter that may repeat (collectionFormat multi) or
+-- carry a comma-separated list (the documented form of ids=, id=): one flat list.
+function M.query_list(req, name)
+  local out = {}
+  for _, v in ipairs(req.query[name] or {}) do
+    for one in v:gmatch("[^,]+") do
+      one = one:match("^%s*(.-)%s*$")
+      if one ~= "" then out[#out + 1] = one end
+    end
+  end
+  return out
+end
+
+-- The expand= values of a route answering users (group members, org chart,
+-- external id lookup), each checked against today's list for GET
+-- /api/v2/users (api/today.lua), as users.lua checks its own; → a set for
+-- emu.routes.users.renderer.
+function M.user_expand(state, req)
+  local allowed = {}
+  for _, p in ipairs(state.today.operations.getUsers.query or {}) do
+    if p.name == "expand" then for _, e in ipairs(p.items.enum) do allowed[e] = true end end
+  end
+  local want = {}
+  for _, one in ipairs(M.query_list(req, "expand")) do
+    if not allowed[one] then
+      require("emu.errors").bad_request("invalid.value", ("Value [%s] is not valid for field type [expand]"):format(one),
+        { details = { { errorCode = "invalid.value", fieldName = "expand" } } })
+    end
+    want[one] = true
+  end
+  return want
+end
+
+-- A list of strings in a request body (a JSON array of ids), checked whole.
+function M.string_list(body)
+  return require("emu.validate").body({ type = "array", items = { type = "string" } }, body)
 end
 
 return M
