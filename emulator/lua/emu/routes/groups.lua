@@ -60,8 +60,10 @@ local function list_groups(req)
 end
 
 -- Search ------------------------------------------------------------------
+-- Today's GroupSearchCriteria types (the users search's but QUERY_STRING:
+-- the group criteria's enum has none).
 local TYPES = { EXACT = true, STARTS_WITH = true, CONTAINS = true, REGEX = true, TERM = true, TERMS = true,
-                REQUIRED_FIELDS = true, MATCH_ALL = true, QUERY_STRING = true }
+                REQUIRED_FIELDS = true, MATCH_ALL = true }
 local DEFAULT_FIELDS = { "name", "description" }
 
 local function field_values(g, field)
@@ -87,22 +89,6 @@ local function criterion_matches(g, c)
   local wanted = {}
   if c.value then wanted[1] = tostring(c.value):lower() end
   for _, v in ipairs(c.values or {}) do wanted[#wanted + 1] = tostring(v):lower() end
-  if t == "QUERY_STRING" then -- every term in some field (as a word), * and ? wildcards
-    for _, text in ipairs(wanted) do
-      for term in text:gmatch("%S+") do
-        local pat = "^" .. term:gsub("[%^%$%(%)%%%.%[%]%+%-]", "%%%0"):gsub("%*", ".*"):gsub("%?", ".") .. "$"
-        local hit = false
-        for _, f in ipairs(fields) do
-          for _, have in ipairs(field_values(g, f)) do
-            for _, w in ipairs(words(have)) do if w:match(pat) then hit = true end end
-            if have:match(pat) then hit = true end
-          end
-        end
-        if not hit then return false end
-      end
-    end
-    return true
-  end
   for _, f in ipairs(fields) do
     for _, have in ipairs(field_values(g, f)) do
       for _, w in ipairs(wanted) do
