@@ -153,13 +153,9 @@ local QUALIFY = {
   tSystemPresence = { "presence", function(d) return d.system end },
 }
 
-local function aggregates(req)
-  local today = state.today.definitions.UserAggregationQuery.items_enum
-  if type(req.body) == "table" then -- today's lists first: their paths are 0-based like the service's
-    check_list(req.body.metrics, allowed(today.metrics), "metrics", "metric")
-    check_list(req.body.groupBy, allowed(today.groupBy), "groupBy", "dimension")
-  end
-  local q = validate.body("AggregationQuery", req.body)
+-- The UserAggregateQueryResponse of a checked query (the synchronous query
+-- and the aggregates jobs).
+local function aggregate(q)
   local s, e = interval(q)
   local parts = buckets(s, e, q.granularity)
   local metrics = q.metrics
@@ -215,7 +211,16 @@ local function aggregates(req)
     local list = mappings[d.system]
     list[#list + 1] = d.id
   end
-  return 200, { systemToOrganizationMappings = json.object(mappings), results = results }
+  return { systemToOrganizationMappings = json.object(mappings), results = results }
+end
+
+local function aggregates(req)
+  local today = state.today.definitions.UserAggregationQuery.items_enum
+  if type(req.body) == "table" then -- today's lists first: their paths are 0-based like the service's
+    check_list(req.body.metrics, allowed(today.metrics), "metrics", "metric")
+    check_list(req.body.groupBy, allowed(today.groupBy), "groupBy", "dimension")
+  end
+  return 200, aggregate(validate.body("AggregationQuery", req.body))
 end
 
 local function observations(req)
@@ -275,9 +280,273 @@ local function observations(req)
   return 200, { results = results }
 end
 
+-- User details ---------------------------------------------------------------
+-- Each user's presence and routing-status records in the interval, from the
+-- same timelines the aggregates add up (catalog.timeline), clipped to the
+-- interval; a record still going on has no endTime.
+local function records(u, s, e)
+  local ext = catalog.ext(state, u)
+  local function clip(segs, render)
+    local out = json.array({})
+    for i, seg in ipairs(segs) do
+      local to = segs[i + 1] and segs[i + 1][1] or math.huge
+      local from = math.max(s, seg[1])
+      if math.min(e, to) > from then
+        local r = render(seg[2])
+        r.startTime = iso(from)
+        if to < e then r.endTime = iso(to) end
+        out[#out + 1] = r
+      end
+    end
+    return out
+  end
+  return {
+    userId = u.id,
+    primaryPresence = clip(catalog.timeline(state, ext, "presence", parse_time),
+      function(d) return { systemPresence = d.system, organizationPresenceId = d.id } end),
+    routingStatus = clip(catalog.timeline(state, ext, "routing", parse_time),
+      function(v) return { routingStatus = v } end),
+  }
+end
+
+-- The user ids of a list of detail filters' userId predicates (nil: no such predicate).
+local function filter_user_ids(filters)
+  local ids
+  local function collect(preds)
+    for _, p in ipairs(preds or {}) do
+      if p.dimension == "userId" and p.value then
+        ids = ids or {}
+        ids[#ids + 1] = p.value
+      end
+    end
+  end
+  for _, f in ipairs(filters or {}) do
+    collect(f.predicates)
+    for _, c in ipairs(f.clauses or {}) do collect(c.predicates) end
+  end
+  return ids
+end
+
+-- Whether some record matches a filter list: every filter (AND) must hold;
+-- a filter of type "or" wants one matching predicate, "and" all of them.
+local function records_match(filters, list)
+  local function pred_ok(p)
+    for _, r in ipairs(list) do
+      local v = r[p.dimension]
+      if p.operator == "exists" then if v ~= nil then return true end
+      elseif p.operator == "notExists" then if v == nil then return true end
+      elseif v ~= nil and v == p.value then return true end
+    end
+    return false
+  end
+  for _, f in ipairs(filters or {}) do
+    local preds = {}
+    for _, p in ipairs(f.predicates or {}) do preds[#preds + 1] = p end
+    for _, c in ipairs(f.clauses or {}) do for _, p in ipairs(c.predicates or {}) do preds[#preds + 1] = p end end
+    local any, all = false, true
+    for _, p in ipairs(preds) do
+      if pred_ok(p) then any = true else all = false end
+    end
+    if #preds > 0 and not (f.type == "or" and any or f.type ~= "or" and all) then return false end
+  end
+  return true
+end
+
+-- Every matching user's details, ordered by user id (desc when asked).
+local function details_of(q)
+  local s, e = interval(q)
+  local ids = filter_user_ids(q.userFilters)
+  local users = users_of(ids and { predicates = (function()
+    local preds = {}
+    for i, id in ipairs(ids) do preds[i] = { dimension = "userId", value = id } end
+    return preds
+  end)() } or nil)
+  table.sort(users, function(a, b) if q.order == "desc" then return a.id > b.id end return a.id < b.id end)
+  local out = {}
+  for _, u in ipairs(users) do
+    local d = records(u, s, e)
+    if records_match(q.presenceFilters, d.primaryPresence) and records_match(q.routingStatusFilters, d.routingStatus) then
+      out[#out + 1] = d
+    end
+  end
+  return out
+end
+
+-- termFrequency aggregations over the records of every matching user.
+local function term_counts(aggs, details, field, path)
+  if aggs == nil then return nil end
+  local out = json.array({})
+  for i, a in ipairs(aggs) do
+    local at = path .. "[" .. (i - 1) .. "]"
+    if a.type ~= nil and a.type ~= "termFrequency" then
+      errors.bad_request("invalid.value", at .. ".type: the emulator answers termFrequency aggregations only",
+        { details = { { errorCode = "invalid.value", fieldName = at .. ".type" } } })
+    end
+    local counts, total = {}, 0
+    for _, d in ipairs(details) do
+      for _, r in ipairs(d[field]) do
+        local v = r[a.dimension]
+        if v ~= nil then counts[v] = (counts[v] or 0) + 1; total = total + 1 end
+      end
+    end
+    local entries = {}
+    for v, n in pairs(counts) do entries[#entries + 1] = { value = v, count = n } end
+    table.sort(entries, function(x, y) if x.count ~= y.count then return x.count > y.count end return x.value < y.value end)
+    if a.size and a.size >= 0 then for k = #entries, a.size + 1, -1 do entries[k] = nil end end
+    out[#out + 1] = { type = "termFrequency", dimension = a.dimension, metric = a.metric, count = total,
+                      results = json.array(entries) }
+  end
+  return out
+end
+
+local function details_query(req)
+  local q = validate.body(catalog.schema(state, "UserDetailsQuery"), req.body)
+  local size, number = 25, 1
+  if q.paging then size, number = q.paging.pageSize, q.paging.pageNumber end
+  if size < 1 or size > 100 or size % 1 ~= 0 or number < 1 or number % 1 ~= 0 then
+    errors.bad_request("invalid.value", "paging: pageSize must be an integer from 1 to 100 and pageNumber a positive integer",
+      { details = { { errorCode = "invalid.value", fieldName = "paging" } } })
+  end
+  local all = details_of(q)
+  local page = json.array({})
+  for i = (number - 1) * size + 1, math.min(#all, number * size) do page[#page + 1] = all[i] end
+  local aggs = json.array({})
+  for _, list in ipairs({ term_counts(q.presenceAggregations, all, "primaryPresence", "presenceAggregations") or {},
+                          term_counts(q.routingStatusAggregations, all, "routingStatus", "routingStatusAggregations") or {} }) do
+    for _, a in ipairs(list) do aggs[#aggs + 1] = a end
+  end
+  local out = { userDetails = page, totalHits = #all }
+  if #aggs > 0 then out.aggregations = aggs end
+  return 200, out
+end
+
+-- Asynchronous jobs --------------------------------------------------------------
+-- Submit → poll → results by cursor, as the service runs them. A job's
+-- results are computed when it is submitted; its state, deterministic for
+-- specs and clients, is PENDING at the first status poll and FULFILLED from
+-- the second on (results are refused until a poll has seen it FULFILLED).
+-- Jobs live in state.catalog.jobs (gone after POST /__emulator/reset).
+local JOB_TTL = 86400 -- seconds a job's results are kept (expirationDate)
+local RESULTS_PAGE = 100 -- results per page unless asked (details pageSize; aggregates the query's pageSize)
+
+local function submit(kind, results, size)
+  local c = state.catalog
+  c.job_count = c.job_count + 1
+  local id = state.uuid(c.job_count, 31)
+  local now = state.now()
+  c.jobs[id] = { id = id, kind = kind, results = results, size = size, polls = 0, submitted = now }
+  return 200, { jobId = id }
+end
+
+local function job_of(req, kind)
+  local j = state.catalog.jobs[req.params.jobId]
+  if not j or j.kind ~= kind then errors.not_found("The job does not exist: " .. req.params.jobId) end
+  return j
+end
+
+local function job_status(kind)
+  return function(req)
+    local j = job_of(req, kind)
+    j.polls = j.polls + 1
+    local out = { submissionDate = iso(j.submitted), expirationDate = iso(j.submitted + JOB_TTL) }
+    if j.polls >= 2 then
+      j.fulfilled = j.fulfilled or state.now()
+      out.state, out.completionDate = "FULFILLED", iso(j.fulfilled)
+    else
+      out.state = "PENDING"
+    end
+    return 200, out
+  end
+end
+
+local function cursor_of(j, offset) return ngx.encode_base64(j.id .. ":" .. offset) end
+
+-- One page of a fulfilled job's results from a cursor: items, the next cursor or nil.
+local function job_page(req, j, size)
+  if not j.fulfilled then
+    errors.bad_request("bad.request", "The job " .. j.id .. " is not FULFILLED yet: poll its status first")
+  end
+  local offset = 0
+  local cursor = validate.query(req, "cursor")
+  if cursor and cursor ~= "" then
+    local text = ngx.decode_base64(cursor)
+    local id, n = (text or ""):match("^(.+):(%d+)$")
+    if id ~= j.id then
+      errors.bad_request("invalid.value", "The cursor is not one this job's results gave",
+        { details = { { errorCode = "invalid.value", fieldName = "cursor" } } })
+    end
+    offset = tonumber(n)
+  end
+  local items = json.array({})
+  for i = offset + 1, math.min(#j.results, offset + size) do items[#items + 1] = j.results[i] end
+  local next_cursor = offset + size < #j.results and cursor_of(j, offset + size) or nil
+  return items, next_cursor
+end
+
+local function details_submit(req)
+  local q = validate.body(catalog.schema(state, "AsyncUserDetailsQuery"), req.body)
+  local all = details_of(q)
+  if q.limit then
+    if q.limit < 1 or q.limit % 1 ~= 0 then
+      errors.bad_request("invalid.value", "limit must be a positive integer", { details = { { errorCode = "invalid.value", fieldName = "limit" } } })
+    end
+    for k = #all, q.limit + 1, -1 do all[k] = nil end
+  end
+  return submit("details", all)
+end
+
+local function details_results(req)
+  local j = job_of(req, "details")
+  local size = validate.query_int(req, "pageSize", 1, 10000, RESULTS_PAGE)
+  local items, cursor = job_page(req, j, size)
+  return 200, { userDetails = items, cursor = cursor, dataAvailabilityDate = iso(state.now()) }
+end
+
+local function aggregates_submit(req)
+  local today = state.today.definitions.UserAggregationQuery.items_enum
+  if type(req.body) == "table" then
+    check_list(req.body.metrics, allowed(today.metrics), "metrics", "metric")
+    check_list(req.body.groupBy, allowed(today.groupBy), "groupBy", "dimension")
+  end
+  local q = validate.body(catalog.schema(state, "UserAsyncAggregationQuery"), req.body)
+  if q.pageSize ~= nil and (q.pageSize < 1 or q.pageSize % 1 ~= 0) then
+    errors.bad_request("invalid.value", "pageSize must be a positive integer", { details = { { errorCode = "invalid.value", fieldName = "pageSize" } } })
+  end
+  local res = aggregate(q)
+  local id = select(2, submit("aggregates", res.results, q.pageSize or RESULTS_PAGE)).jobId
+  state.catalog.jobs[id].mappings = res.systemToOrganizationMappings
+  return 200, { jobId = id }
+end
+
+local function aggregates_results(req)
+  local j = job_of(req, "aggregates")
+  local items, cursor = job_page(req, j, j.size)
+  return 200, { results = items, cursor = cursor, systemToOrganizationMappings = j.mappings }
+end
+
+local function job_delete(kind)
+  return function(req)
+    local j = job_of(req, kind)
+    state.catalog.jobs[j.id] = nil
+    return 204, nil
+  end
+end
+
 function M.register(app)
   app.add("POST", "/api/v2/analytics/users/aggregates/query", aggregates)
   app.add("POST", "/api/v2/analytics/users/observations/query", observations)
+  app.add("POST", "/api/v2/analytics/users/details/query", details_query)
+  local D = "/api/v2/analytics/users/details/jobs"
+  app.add("POST", D, details_submit)
+  app.add("GET", D .. "/availability", function() return 200, { dataAvailabilityDate = iso(state.now()) } end)
+  app.add("GET", D .. "/{jobId}", job_status("details"))
+  app.add("GET", D .. "/{jobId}/results", details_results)
+  app.add("DELETE", D .. "/{jobId}", job_delete("details"))
+  local A = "/api/v2/analytics/users/aggregates/jobs"
+  app.add("POST", A, aggregates_submit)
+  app.add("GET", A .. "/{jobId}", job_status("aggregates"))
+  app.add("GET", A .. "/{jobId}/results", aggregates_results)
+  app.add("DELETE", A .. "/{jobId}", job_delete("aggregates"))
 end
 
 return M
