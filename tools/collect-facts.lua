@@ -1,6 +1,7 @@
--- Collects the official enum values (and the integer fields) of today's
--- contract, api/today/swagger.json, into api/today/facts.json: the facts the
--- pinned npm package (tools/derive-contract.lua's source) does not carry.
+-- Collects the official enum values, the integer fields and the read-only
+-- fields of today's contract, api/today/swagger.json, into
+-- api/today/facts.json: the facts the pinned npm package
+-- (tools/derive-contract.lua's source) does not carry.
 --
 -- Usage (no network; the snapshots are local git directories, e.g. the ones
 -- an agent's `fetch github:MyPureCloud/platform-client-sdk-python` leaves in
@@ -9,12 +10,15 @@
 --   lua5.4 tools/collect-facts.lua \
 --     --python /work/.mirror/MyPureCloud+platform-client-sdk-python/repo \
 --     --js /work/.mirror/MyPureCloud+platform-client-sdk-javascript/repo \
+--     --dotnet /work/.mirror/MyPureCloud+platform-client-sdk-dotnet/repo \
 --     [--check] [--out FILE] [--python-commit SHA] [--js-commit SHA]
+--     [--dotnet-commit SHA]
 --
 --   --check   write nothing; exit 1 when FILE is not what the sources give
 --   --out     where to write (api/today/facts.json)
---   --python-commit, --js-commit   read another commit than the pinned one
---             below (to move the pin: change PINS, run, review the diff)
+--   --python-commit, --js-commit, --dotnet-commit
+--             read another commit than the pinned one below (to move the
+--             pin: change PINS, run, review the diff)
 --
 -- Every file is read with `git show <commit>:<path>` at exactly the pinned
 -- commit, and named in the output's `sources` with the sha256 of its bytes.
@@ -32,6 +36,16 @@
 --     strings `items_enum`; a number (or integer) field the SDK types `int`
 --     gets `integer: true`. Nothing else of the SDK is copied (not its
 --     "outdated_sdk_version" stand-in for an unknown value).
+--   * readOnly: MyPureCloud/platform-client-sdk-dotnet
+--     build/src/PureCloudPlatform.Client.V2/Model/<Model>.cs, each property's
+--     `[DataMember(Name="<json name>", ...)]` and the accessors that follow:
+--     `{ get; private set; }` (the generator's mark of a readOnly property,
+--     which the constructor leaves out) gives `readOnly: true`; a writable
+--     `{ get; set; }` gives nothing. The version is the one in
+--     Properties/AssemblyInfo.cs. (The Java SDK carries the same mark, a
+--     getter without setter, but its repository is too large to snapshot.)
+--   A field's facts are merged: `readOnly` stands beside its `enum`,
+--   `items_enum` or `integer`.
 --
 -- What the sources do not cover (a model or field the snapshot lacks, values
 -- on a parameter the contract does not type string) is listed on stderr.
@@ -42,16 +56,19 @@ local PINS = {
              commit = "f80f2db2c783b8d9500b54a9e7e8077e1fa87367" },
   js = { repository = "MyPureCloud/platform-client-sdk-javascript",
          commit = "e09e27aa2f5657f4aa76f526bb909e893199d384" },
+  dotnet = { repository = "MyPureCloud/platform-client-sdk-dotnet",
+             commit = "6e801ced7445926cade0b8b4adf129cdf79f1f79" },
 }
 local CONTRACT = "api/today/swagger.json"
 local SELECTION = "api/today/selection.lua"
 local MODELS = "build/PureCloudPlatformClientV2/models/"
+local DOTNET = "build/src/PureCloudPlatform.Client.V2/"
 
 local out_path, check = "api/today/facts.json", false
 local gitdir = {}
 do
-  local usage = "usage: collect-facts.lua --python GITDIR --js GITDIR [--check] [--out FILE]"
-    .. " [--python-commit SHA] [--js-commit SHA]"
+  local usage = "usage: collect-facts.lua --python GITDIR --js GITDIR --dotnet GITDIR [--check]"
+    .. " [--out FILE] [--python-commit SHA] [--js-commit SHA] [--dotnet-commit SHA]"
   local i = 1
   while arg[i] do
     local a = arg[i]
@@ -59,14 +76,16 @@ do
     elseif a == "--out" then i = i + 1; out_path = arg[i]
     elseif a == "--python" then i = i + 1; gitdir.python = arg[i]
     elseif a == "--js" then i = i + 1; gitdir.js = arg[i]
+    elseif a == "--dotnet" then i = i + 1; gitdir.dotnet = arg[i]
     elseif a == "--python-commit" then i = i + 1; PINS.python.commit = arg[i]
     elseif a == "--js-commit" then i = i + 1; PINS.js.commit = arg[i]
+    elseif a == "--dotnet-commit" then i = i + 1; PINS.dotnet.commit = arg[i]
     else error(usage) end
     if not arg[i] then error(usage) end
     i = i + 1
   end
-  if not (gitdir.python and gitdir.js and out_path) then error(usage) end
-  for _, k in ipairs { "python", "js" } do
+  if not (gitdir.python and gitdir.js and gitdir.dotnet and out_path) then error(usage) end
+  for _, k in ipairs { "python", "js", "dotnet" } do
     assert(PINS[k].commit:match("^%x+$") and #PINS[k].commit == 40, "a commit is 40 hex digits")
   end
 end
@@ -280,11 +299,65 @@ end
 if missing_fields > 0 then warn("%d fields not in their Python model", missing_fields) end
 
 ------------------------------------------------------------------------------
+-- Read-only fields: the .NET SDK's models.
+local dotnet = source("dotnet")
+dotnet.version = assert(dotnet.read(DOTNET .. "Properties/AssemblyInfo.cs")
+  :match('\n%[assembly: AssemblyVersion%("([^"]+)"%)%]'), "no AssemblyVersion in AssemblyInfo.cs")
+
+-- The accessors (" get; private set; ") of each `[DataMember(Name="x")]`.
+local function cs_model(text, name)
+  local accessors, pending = {}, nil
+  for line in text:gmatch("[^\n]*") do
+    local json = line:match('^%s*%[DataMember%(Name%s*=%s*"([^"]+)"')
+    if json then
+      assert(not pending, name .. ".cs: no property after DataMember " .. tostring(pending))
+      pending = json
+    elseif pending then
+      local acc = line:match("^%s*public .-{(.-)}%s*$")
+      if acc then
+        assert(acc:match("^%s*get;%s*set;%s*$") or acc:match("^%s*get;%s*private set;%s*$"),
+          name .. ".cs " .. pending .. ": accessors {" .. acc .. "}")
+        accessors[pending], pending = acc, nil
+      else
+        assert(line:match("^%s*%[") or line:match("^%s*$"), name .. ".cs " .. pending .. ": " .. line)
+      end
+    end
+  end
+  assert(not pending, name .. ".cs: no property after DataMember " .. tostring(pending))
+  return accessors
+end
+
+local missing_cs, missing_cs_fields = {}, 0
+for _, name in ipairs(sorted_keys(contract.definitions)) do
+  local text = dotnet.read(DOTNET .. "Model/" .. name .. ".cs", true)
+  if not text then
+    missing_cs[#missing_cs + 1] = name
+  else
+    local accessors = cs_model(text, name)
+    for _, field in ipairs(sorted_keys(contract.definitions[name].properties or {})) do
+      local acc = accessors[field]
+      if not acc then
+        missing_cs_fields = missing_cs_fields + 1
+        warn("%s.%s: not in %s.cs", name, field, name)
+      elseif acc:match("private set;") then
+        models[name] = models[name] or {}
+        models[name][field] = models[name][field] or {}
+        models[name][field].readOnly = true
+      end
+    end
+  end
+end
+if #missing_cs > 0 then
+  warn("%d models not in %s@%s: %s", #missing_cs, dotnet.repository, dotnet.commit, table.concat(missing_cs, ", "))
+end
+if missing_cs_fields > 0 then warn("%d fields not in their .NET model", missing_cs_fields) end
+
+------------------------------------------------------------------------------
 local function source_entry(s)
   return { repository = s.repository, commit = s.commit, version = s.version, files = s.files }
 end
 local facts = {
-  sources = { source_entry(py), source_entry(js) },
+  sources = { source_entry(py), source_entry(js), source_entry(dotnet) },
   query = query,
   models = models,
 }
@@ -319,17 +392,20 @@ local out = {}
 encode(facts, 0, out)
 local text = table.concat(out) .. "\n"
 
-local nq, nm, nf, ni = 0, 0, 0, 0
+local nq, nm, nf, ni, nrm, nr = 0, 0, 0, 0, 0, 0
 for _, params in pairs(query) do for _ in pairs(params) do nq = nq + 1 end end
 for _, fields in pairs(models) do
-  local has_enum = false
+  local has_enum, has_ro = false, false
   for _, f in pairs(fields) do
-    if f.integer then ni = ni + 1 else nf = nf + 1; has_enum = true end
+    if f.integer then ni = ni + 1 end
+    if f.enum or f.items_enum then nf = nf + 1; has_enum = true end
+    if f.readOnly then nr = nr + 1; has_ro = true end
   end
   if has_enum then nm = nm + 1 end
+  if has_ro then nrm = nrm + 1 end
 end
-local summary = ("%d query parameters with enums, %d models with %d enum fields, %d integer fields")
-  :format(nq, nm, nf, ni)
+local summary = ("%d query parameters with enums, %d models with %d enum fields, %d integer fields,"
+  .. " %d models with %d readOnly fields"):format(nq, nm, nf, ni, nrm, nr)
 
 if check then
   local f = io.open(out_path, "rb")

@@ -1,6 +1,6 @@
--- api/today/facts.json: the official enum values and integer fields of
--- today's contract, collected by tools/collect-facts.lua from the SDK
--- repositories. Its shape, checked against api/today/swagger.json: every
+-- api/today/facts.json: the official enum values, integer fields and
+-- read-only fields of today's contract, collected by tools/collect-facts.lua
+-- from the SDK repositories. Its shape, checked against api/today/swagger.json: every
 -- entry names an operation, query parameter, definition and field the
 -- contract has, of a type the fact fits; every source is a pinned commit and
 -- every file read a sha256; the layout is the stable one the tool writes.
@@ -81,6 +81,7 @@ describe("api/today/facts.json #hermetic", function()
     end
     assert.is_truthy(repos["MyPureCloud/platform-client-sdk-python"])
     assert.is_truthy(repos["MyPureCloud/platform-client-sdk-javascript"])
+    assert.is_truthy(repos["MyPureCloud/platform-client-sdk-dotnet"])
   end)
 
   it("is pinned to the commits tools/collect-facts.lua reads", function()
@@ -115,7 +116,7 @@ describe("api/today/facts.json #hermetic", function()
     end)
 
   it("gives facts only for fields the contract's definitions have, fitting their type", function()
-    local counts = { enum = 0, items_enum = 0, integer = 0 }
+    local counts = { enum = 0, items_enum = 0, integer = 0, readOnly = 0 }
     for model, fields in pairs(facts.models) do
       local def = contract.definitions[model]
       assert.is_truthy(def, "no definition " .. model)
@@ -124,24 +125,51 @@ describe("api/today/facts.json #hermetic", function()
         local where = model .. "." .. field
         local prop = def.properties and def.properties[field]
         assert.is_truthy(prop, "no field " .. where)
-        local keys = sorted_keys(fact)
-        assert.are.equal(1, #keys, where .. ": one fact a field")
-        local kind = keys[1]
-        assert.is_truthy(counts[kind], where .. ": unknown fact " .. kind)
-        counts[kind] = counts[kind] + 1
+        local keys, kind = sorted_keys(fact), nil
+        assert.is_truthy(#keys > 0, where .. ": no fact")
+        for _, k in ipairs(keys) do
+          assert.is_truthy(counts[k], where .. ": unknown fact " .. k)
+          counts[k] = counts[k] + 1
+          if k ~= "readOnly" then
+            assert.is_nil(kind, where .. ": " .. tostring(kind) .. " and " .. k)
+            kind = k
+          end
+        end
+        if fact.readOnly ~= nil then
+          assert.are.equal(true, fact.readOnly, where .. ": readOnly is true or absent")
+        end
         if kind == "integer" then
           assert.are.equal(true, fact.integer, where)
           assert.is_true(prop.type == "number" or prop.type == "integer", where .. " is a " .. tostring(prop.type))
         elseif kind == "enum" then
           assert.is_nil(enum_problem(fact.enum), where)
           assert.are.equal("string", prop.type, where)
-        else
+        elseif kind == "items_enum" then
           assert.is_nil(enum_problem(fact.items_enum), where)
           assert.is_true(prop.type == "array" and prop.items.type == "string", where)
         end
       end
     end
-    assert.is_true(counts.enum > 0 and counts.integer > 0)
+    assert.is_true(counts.enum > 0 and counts.integer > 0 and counts.readOnly > 0)
+  end)
+
+  it("takes each readOnly from the .NET model file it names", function()
+    local dotnet
+    for _, s in ipairs(facts.sources) do
+      if s.repository == "MyPureCloud/platform-client-sdk-dotnet" then dotnet = s end
+    end
+    assert.is_truthy(dotnet.files["build/src/PureCloudPlatform.Client.V2/Properties/AssemblyInfo.cs"])
+    local n = 0
+    for model, fields in pairs(facts.models) do
+      for field, fact in pairs(fields) do
+        if fact.readOnly then
+          n = n + 1
+          assert.is_truthy(dotnet.files["build/src/PureCloudPlatform.Client.V2/Model/" .. model .. ".cs"],
+            model .. "." .. field .. ": its model file is not named")
+        end
+      end
+    end
+    assert.is_true(n > 0)
   end)
 
   it("is laid out as the tool writes it: keys sorted, one member or element a line", function()
