@@ -2,6 +2,8 @@
 -- emulator's own reading of it (emulator/lua/emu/contract.lua): a checker of
 -- decoded JSON against a schema, minimal valid request bodies, and a JSON
 -- encoder that writes a schema's empty arrays as [] (cjson writes {}).
+-- cjson decodes [] and {} alike, so M.decode keeps them apart: an answer
+-- with {} where the contract has an array is refused.
 --
 -- A bare {type: object} (no properties, no additionalProperties) is how
 -- tools/derive-contract.lua writes the JS SDK's `Object`: any JSON value.
@@ -61,11 +63,88 @@ end
 local function kind(s) return s.type or (s.properties and "object") or nil end
 local function free_form(s) return kind(s) == "object" and not s.properties and not s.additionalProperties end
 
+local ARRAY, OBJECT = { json = "array" }, { json = "object" }
+
+-- JSON text → Lua, arrays and objects marked (ARRAY, OBJECT metatables);
+-- null as cjson.null. nil and a reason for text that is not JSON.
+function M.decode(text)
+  local pos = 1
+  local function ws() pos = text:find("[^ \t\r\n]", pos) or #text + 1 end
+  local value
+  local function str()
+    local s, e = pos, pos + 1
+    while true do
+      local q = text:find('["\\]', e)
+      if not q then error("unterminated string") end
+      if text:sub(q, q) == '"' then e = q break end
+      e = q + 2
+    end
+    pos = e + 1
+    return assert(cjson.decode(text:sub(s, e)))
+  end
+  value = function()
+    ws()
+    local c = text:sub(pos, pos)
+    if c == "{" then
+      pos = pos + 1
+      local out = setmetatable({}, OBJECT)
+      ws()
+      if text:sub(pos, pos) == "}" then pos = pos + 1 return out end
+      while true do
+        ws()
+        if text:sub(pos, pos) ~= '"' then error("expected a key at " .. pos) end
+        local k = str()
+        ws()
+        if text:sub(pos, pos) ~= ":" then error("expected : at " .. pos) end
+        pos = pos + 1
+        out[k] = value()
+        ws()
+        local d = text:sub(pos, pos)
+        pos = pos + 1
+        if d == "}" then return out end
+        if d ~= "," then error("expected , or } at " .. (pos - 1)) end
+      end
+    elseif c == "[" then
+      pos = pos + 1
+      local out = setmetatable({}, ARRAY)
+      ws()
+      if text:sub(pos, pos) == "]" then pos = pos + 1 return out end
+      while true do
+        out[#out + 1] = value()
+        ws()
+        local d = text:sub(pos, pos)
+        pos = pos + 1
+        if d == "]" then return out end
+        if d ~= "," then error("expected , or ] at " .. (pos - 1)) end
+      end
+    elseif c == '"' then
+      return str()
+    else
+      local lit = text:match("^[%w%.%+%-]+", pos)
+      if not lit then error("unexpected " .. c .. " at " .. pos) end
+      pos = pos + #lit
+      local v = cjson.decode(lit)
+      if v == nil then error("bad literal " .. lit) end
+      return v
+    end
+  end
+  local ok, v = pcall(function()
+    local x = value()
+    ws()
+    if pos <= #text then error("trailing text at " .. pos) end
+    return x
+  end)
+  if not ok then return nil, v end
+  return v
+end
+
 local function json_type(v)
   if v == cjson.null then return "null" end
   local t = type(v)
   if t == "table" then
-    if next(v) == nil then return "empty" end -- cjson decodes [] and {} alike
+    local mt = getmetatable(v)
+    if mt == ARRAY or mt == OBJECT then return mt.json end
+    if next(v) == nil then return "empty" end -- decoded by cjson: [] and {} alike
     return v[1] ~= nil and "array" or "object"
   end
   if t == "number" then return v % 1 == 0 and "integer" or "number" end
