@@ -9,7 +9,9 @@
 #   make test-matrix  run the spec suite on Lua 5.1, 5.2, 5.3, 5.4 (and LuaJIT inside nginx)
 #   make rock       a source rock and a binary rock into build/rock (offline)
 #   make specs      build and run the specs without bootstrapping (what `luarocks test` runs)
-#   make generate   regenerate csrc/models/generated.c and lua/purecloud/users.lua from api/users-api.json
+#   make derive     derive api/today/swagger.json from the pinned official JS SDK (tools/package-lock.json)
+#   make generate   derive, then regenerate csrc/models/generated.c, lua/purecloud/{users,presence,
+#                   authorization,routing,groups}.lua and docs/operations.md from api/today/swagger.json
 #   make contract   run the specs through Prism's validating proxy (see tools/contract-check)
 #   make fresh-check  make test on a throwaway minimal Debian 12 root (debootstrap; slow; as root)
 #   make valgrind | asan-test | fuzz   memory checks and fuzzing of the C core (slow; not part of test)
@@ -65,7 +67,7 @@ MODJIT := build/luajit/purecloud/core.so build/luajit/purecloud/transport/curl.s
 MATRIX ?= 5.1 5.2 5.3 5.4
 MATRIX_TIMEOUT ?= 1800
 
-.PHONY: all luajit lua5.1 lua5.2 lua5.3 lua5.4 test demo check lint cppcheck emulator generate generate-check \
+.PHONY: derive all luajit lua5.1 lua5.2 lua5.3 lua5.4 test demo check lint cppcheck emulator generate generate-check \
         contract install clean bootstrap asan asan-test valgrind bench docs fuzz rock specs test-matrix \
         fresh-check nginx-example
 
@@ -124,11 +126,18 @@ cppcheck:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --inline-suppr --suppress=missingIncludeSystem --suppress=toomanyconfigs -I csrc -I $(LUA_INCDIR) csrc
 
-generate:
-	$(LUA) tools/gen-models.lua api/users-api.json csrc/models/generated.c lua/purecloud/users.lua
+# Today's contract, derived from the pinned official JS SDK (tools/package-lock.json),
+# then the generated C tables, one Lua module per API class and docs/operations.md.
+GEN_OUT := csrc/models/generated.c lua/purecloud docs/operations.md
+derive:
+	$(LUA) tools/derive-contract.lua
+
+generate: derive
+	$(LUA) tools/gen-models.lua api/today/swagger.json $(GEN_OUT)
 
 generate-check:
-	@$(LUA) tools/gen-models.lua --check api/users-api.json csrc/models/generated.c lua/purecloud/users.lua
+	@$(LUA) tools/derive-contract.lua --check
+	@$(LUA) tools/gen-models.lua --check api/today/swagger.json $(GEN_OUT)
 
 contract: bootstrap
 	@$(MAKE) --no-print-directory all

@@ -16,11 +16,12 @@
 --     and return types, the options' query types, every model's fields
 --     (a field without `?` is required).
 --   * api/today/selection.lua: which classes and operations.
---   * api/users-api.json (the 2016 contract) and api/today.lua: what the
---     package does not carry, for the same model field or operation only:
---     enums, integer formats, readOnly, the documented success status, the
---     seed's Ruby method names (the aliases). Every property filled from
---     them says so (`x-facts`).
+--   * what the package does not carry, for the same model field or
+--     operation only, newest first: api/today/facts.json (enums and integers
+--     from today's official SDK repositories, each file with its sha256),
+--     api/today.lua, api/users-api.json (the 2016 contract: also readOnly,
+--     the documented success status, the seed's Ruby method names, i.e. the
+--     aliases). Every property filled from them says so (`x-facts`).
 local cjson = require "cjson"
 
 local PKG = "purecloud-platform-client-v2"
@@ -115,12 +116,28 @@ end
 local seed_defs = seed.definitions
 local today_defs = today.definitions or {}
 local today_by_seed_op = today.operations or {}
+local facts = cjson.decode(read("api/today/facts.json"))
+-- Today's body model of a seed operation -> the 2016 body model of the same
+-- operation (PATCH /users/{id}: UpdateUser -> User): the 2016 text's facts
+-- about that body (readOnly id, integer version) hold for today's.
+local body_was = {}
+
+-- A facts.json entry as the older-text shape enrich() reads.
+local function fact(entry, prop)
+  if not entry then return nil end
+  local old = { readOnly = entry.readOnly }
+  if entry.integer then old.type = "integer" end
+  if entry.enum and prop.type == "array" then old.items = { enum = entry.enum }
+  elseif entry.enum then old.enum = entry.enum end
+  if entry.items_enum then old.items = { enum = entry.items_enum } end
+  return old
+end
 
 -- Fill a derived property from the same property in older text, naming it.
-local function enrich(prop, old, source)
+local function enrich(prop, old, source, no_read_only)
   if not old then return end
   local from = {}
-  if old.readOnly then prop.readOnly = true; from[#from + 1] = "readOnly" end
+  if old.readOnly and not no_read_only then prop.readOnly = true; from[#from + 1] = "readOnly" end
   if old.type == "integer" and prop.type == "number" then
     prop.type, prop.format = "integer", old.format
     from[#from + 1] = "integer"
@@ -290,16 +307,30 @@ for _, class in ipairs(selection.classes) do
         params[#params + 1] = { name = "body", ["in"] = "body", required = false, schema = s,
                                 description = (d.params["opts.body"] or {}).description }
       end
-      -- Facts the package lacks, for the same operation of the 2016 contract.
+      -- Facts the package lacks, newest source first (the first enum found
+      -- wins; integer and readOnly from any): today's SDK documents
+      -- (api/today/facts.json), api/today.lua, then the same operation of
+      -- the 2016 contract.
       local old = seed_ops[call.method .. " " .. norm(call.path)]
       local old_today = old and old.operationId and today_by_seed_op[old.operationId]
+      local qfacts = (facts.query or {})[jsname] or {}
       for _, p in ipairs(params) do
         if p["in"] == "query" then
+          enrich(p, fact(qfacts[p.name], p), "api/today/facts.json")
+          for _, tp in ipairs(old_today and old_today.query or {}) do
+            if tp.name == p.name then enrich(p, tp, "api/today.lua") end
+          end
           for _, op in ipairs(old and old.parameters or {}) do
             if op.name == p.name and op["in"] == "query" then enrich(p, op, "api/users-api.json") end
           end
-          for _, tp in ipairs(old_today and old_today.query or {}) do
-            if tp.name == p.name then enrich(p, tp, "api/today.lua") end
+        elseif p["in"] == "body" and old then
+          local now_ref = p.schema["$ref"] or (p.schema.items and p.schema.items["$ref"])
+          for _, op in ipairs(old.parameters or {}) do
+            local was = op["in"] == "body" and op.schema and (op.schema["$ref"] or
+              (op.schema.items and op.schema.items["$ref"]))
+            if now_ref and was and was ~= now_ref then
+              body_was[now_ref:match("[^/]+$")] = body_was[now_ref:match("[^/]+$")] or was:match("[^/]+$")
+            end
           end
         end
       end
@@ -320,11 +351,23 @@ for _, class in ipairs(selection.classes) do
         mark(s)
         responses[status or "200"] = { description = "successful operation", schema = s }
       end
+      -- A seed alias whose body was optional in 2016 (`opts.body`) and is a
+      -- required argument today keeps the seed's call through an adapter.
+      local seed_body_optional
+      if old then
+        local was_optional, now_required = false, false
+        for _, op in ipairs(old.parameters or {}) do
+          if op["in"] == "body" and not op.required then was_optional = true end
+        end
+        for _, p in ipairs(params) do if p["in"] == "body" and p.required then now_required = true end end
+        seed_body_optional = (was_optional and now_required) or nil
+      end
       local item = paths[call.path] or {}
       paths[call.path] = item
       item[call.method:lower()] = {
         operationId = jsname, ["x-purecloud-class"] = class.lua, ["x-python-name"] = snake(jsname),
         ["x-seed-ruby-method"] = old and old["x-seed-ruby-method"] or nil,
+        ["x-seed-body-optional"] = seed_body_optional,
         summary = d.summary, description = d.description ~= "" and d.description or nil,
         deprecated = d.deprecated or nil, ["x-preview"] = d.preview or nil,
         tags = { class.name }, parameters = params, responses = responses,
@@ -348,16 +391,21 @@ while #pending > 0 do
     local required = {}
     local old = seed_defs[name]
     local td = today_defs[name]
-    local old_today = td and (td.replaces and seed_defs[td.replaces]) or nil
+    local renamed = (td and td.replaces and seed_defs[td.replaces]) or (body_was[name] and seed_defs[body_was[name]])
+    local mfacts = (facts.models or {})[name] or {}
     for _, field in ipairs(m.order) do
       local f = m.fields[field]
       local s = schema_of(f.ts)
-      enrich(s, old and old.properties and old.properties[field], "api/users-api.json")
-      enrich(s, old_today and old_today.properties and old_today.properties[field], "api/users-api.json")
+      enrich(s, fact(mfacts[field], s), "api/today/facts.json")
       if td then
         enrich(s, { enum = (td.enum or {})[field], items = (td.items_enum or {})[field] and
           { enum = td.items_enum[field] } }, "api/today.lua")
       end
+      enrich(s, old and old.properties and old.properties[field], "api/users-api.json")
+      -- (a renamed request model's types and enums only: what was read-only
+      -- in the 2016 response model is writable in today's request model,
+      -- such as UpdateUser.state; read-only marks come from facts.json)
+      enrich(s, renamed and renamed.properties and renamed.properties[field], "api/users-api.json", true)
       def.properties[field] = s
       if f.required then required[#required + 1] = field end
       local refs = {}
@@ -376,7 +424,9 @@ end
 files[#files + 1] = { path = DTS_PATH, role = "signatures and models" }
 files[#files + 1] = { path = "api/today/selection.lua", role = "which classes and operations" }
 files[#files + 1] = { path = "api/users-api.json", role = "enums, integers, readOnly, statuses, seed names (2016)" }
-files[#files + 1] = { path = "api/today.lua", role = "enums of today's SDK documents" }
+files[#files + 1] = { path = "api/today.lua", role = "enums of today's SDK documents (2025)" }
+files[#files + 1] = { path = "api/today/facts.json",
+                      role = "enums and integers of today's SDK repositories (tools/collect-facts.lua)" }
 for _, f in ipairs(files) do
   f.sha256 = sha256(f.path)
   f.path = f.path:gsub("^tools/node_modules/", "npm:")

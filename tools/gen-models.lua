@@ -1,22 +1,21 @@
--- Generates, from the contract (api/users-api.json) and today's layer beside
--- it (api/today.lua, see api/README.md "The today layer"):
---   csrc/models/generated.c  static C tables: model schemas and the operations
---   lua/purecloud/users.lua  the 36 Users API functions, with LDoc comments
--- Usage: lua5.4 tools/gen-models.lua [--check] CONTRACT OUT_C OUT_LUA
--- With --check, nothing is written; exits 1 if either file differs from what
--- the contract generates (the generated files are committed).
+-- Generates, from today's contract (api/today/swagger.json, derived from the
+-- pinned official JS SDK by tools/derive-contract.lua):
+--   csrc/models/generated.c        static C tables: model schemas and the operations
+--   lua/purecloud/<class>.lua      one module per API class (users, presence,
+--                                  authorization, routing, groups), with LDoc
+--   docs/operations.md             the reference: every operation by class
+-- Usage: lua5.4 tools/gen-models.lua [--check] CONTRACT OUT_C LUA_DIR DOC
+-- With --check, nothing is written; exits 1 if a file differs from what the
+-- contract generates (the generated files are committed).
 --
--- The 2016 contract stays the source of the 36 operations (names, paths,
--- positional arguments). Today's layer adds to them: its query parameters
--- (`operations.<operationId>.query`) are optional parameters of the
--- operation (a name the contract also has, such as `expand`, is replaced by
--- today's definition), and its definitions are merged into the contract's
--- (`new`, then `enum`, `items_enum`, `add`; a definition with `replaces` is
--- merged into the 2016 model it renames). Today's `required` lists are not
--- applied: they would turn a request the service answers (400, with its own
--- message) into a local refusal; the request-side required lists stay the
--- contract's with tools/request-exceptions.lua. The LDoc marks every
--- parameter that comes from today's layer.
+-- Names: each operation under the official Python SDK's method name (the
+-- snake_case of the JS operation name, `x-python-name`), on the table of its
+-- official class (`x-purecloud-class`). The seed's 36 Ruby names stay as
+-- aliases: `x-seed-ruby-method` names the same operation (one handle, two
+-- names, in C and in Lua); a seed operation gone from today's API has the
+-- call that keeps its promise (api/today/selection.lua `seed_gone`).
+-- Request-side required lists are the contract's, with
+-- tools/request-exceptions.lua.
 local cjson = require "cjson"
 
 local check = false
@@ -24,8 +23,8 @@ local argv = {}
 for _, a in ipairs(arg) do
   if a == "--check" then check = true else argv[#argv + 1] = a end
 end
-local contract_path, out_c, out_lua = argv[1], argv[2], argv[3]
-assert(contract_path and out_c and out_lua, "usage: gen-models.lua [--check] CONTRACT OUT_C OUT_LUA")
+local contract_path, out_c, lua_dir, out_doc = argv[1], argv[2], argv[3], argv[4]
+assert(contract_path and out_c and lua_dir and out_doc, "usage: gen-models.lua [--check] CONTRACT OUT_C LUA_DIR DOC")
 
 local function read(path)
   local f = assert(io.open(path, "rb"))
@@ -35,52 +34,12 @@ local function read(path)
 end
 
 local spec = cjson.decode(read(contract_path))
-local today_path = (contract_path:gsub("[^/]*$", "")) .. "today.lua"
-local today = dofile(today_path)
+local selection = dofile("api/today/selection.lua")
 local exceptions = dofile("tools/request-exceptions.lua")
 local safe_ops = {}
 for _, name in ipairs(exceptions.safe or {}) do safe_ops[name] = true end
 local defs = spec.definitions
-
-local function copy(v)
-  if type(v) ~= "table" then return v end
-  local c = {}
-  for k, x in pairs(v) do c[k] = copy(x) end
-  return c
-end
-
--- Today's definitions merged into the contract's (in name order, so the
--- output does not depend on hash order). A definition that neither exists in
--- the contract nor is `new` nor `replaces` one (today's predicate names,
--- whose values the 2016 AnalyticsQueryPredicate already has) changes nothing.
-do
-  local names = {}
-  for name in pairs(today.definitions or {}) do names[#names + 1] = name end
-  table.sort(names)
-  for _, name in ipairs(names) do
-    local d = today.definitions[name]
-    if d.new and not defs[name] then defs[name] = copy(d.new) end
-    local target = defs[name] or (d.replaces and defs[d.replaces])
-    if target then
-      target.properties = target.properties or {}
-      for prop, values in pairs(d.enum or {}) do
-        local p = target.properties[prop]
-        if p then p.enum = copy(values) else target.properties[prop] = { type = "string", enum = copy(values) } end
-      end
-      for prop, values in pairs(d.items_enum or {}) do
-        local p = target.properties[prop]
-        if not p then
-          p = { type = "array" }
-          target.properties[prop] = p
-        end
-        p.items = { type = "string", enum = copy(values) }
-      end
-      for prop, schema in pairs(d.add or {}) do
-        if not target.properties[prop] then target.properties[prop] = copy(schema) end
-      end
-    end
-  end
-end
+local SOURCE = ("%s %s"):format(spec.info["x-source"].package, spec.info["x-source"].version)
 
 local function sorted_keys(t)
   local k = {}
@@ -161,34 +120,24 @@ end
 
 -- Operations ---------------------------------------------------------------
 local function snake(name)
-  return (name:gsub("(%l)(%u)", "%1_%2"):gsub("(%u)(%u%l)", "%1_%2"):lower())
+  return (name:gsub("(%l)(%u)", "%1_%2"):gsub("(%d)(%u)", "%1_%2"):gsub("(%u)(%u%l)", "%1_%2"):lower())
 end
+
+local CLASSES = {}
+for i, c in ipairs(selection.classes) do CLASSES[c.lua] = i end
 
 local ops = {}
 for _, path in ipairs(sorted_keys(spec.paths)) do
   for _, method in ipairs(sorted_keys(spec.paths[path])) do
     local o = spec.paths[path][method]
-    local op = { name = o["x-seed-ruby-method"], method = method:upper(), path = path, summary = o.summary,
-                 description = o.description, params = {}, positional = {}, optional = {} }
-    assert(op.name, "operation without x-seed-ruby-method: " .. method .. " " .. path)
-    -- Today's query parameters: replace the contract's of the same name, or follow them.
-    local parameters = {}
-    for i, p in ipairs(o.parameters or {}) do parameters[i] = p end
-    local top = o.operationId and (today.operations or {})[o.operationId]
-    for _, tp in ipairs(top and top.query or {}) do
-      local p = copy(tp)
-      p.today = true
-      local replaced = false
-      for i, q in ipairs(parameters) do
-        if q.name == p.name and q["in"] == p["in"] then
-          p.description = p.description or q.description
-          parameters[i], replaced = p, true
-        end
-      end
-      if not replaced then parameters[#parameters + 1] = p end
-    end
-    op.today_body = top and top.body
-    for _, p in ipairs(parameters) do
+    local op = { name = o["x-python-name"], js = o.operationId, class = o["x-purecloud-class"],
+                 alias = o["x-seed-ruby-method"], seed_body_optional = o["x-seed-body-optional"],
+                 method = method:upper(), path = path, summary = o.summary,
+                 description = o.description, deprecated = o.deprecated or false, preview = o["x-preview"] or false,
+                 params = {}, positional = {}, optional = {} }
+    assert(op.name and CLASSES[op.class], "operation without a python name or class: " .. method .. " " .. path)
+    if op.alias == op.name then op.alias = nil end -- (a seed name today's SDK kept)
+    for _, p in ipairs(o.parameters or {}) do
       local lua_name = p["in"] == "body" and "body" or snake(p.name)
       local pex = p["in"] == "query" and exceptions.params[p.name] or {}
       local pdef = p
@@ -205,29 +154,31 @@ for _, path in ipairs(sorted_keys(spec.paths)) do
         min = pex.minimum or p.minimum or min
         max = pex.maximum or p.maximum or max
       end
+      local body_type = p.schema and (p.schema["$ref"] and p.schema["$ref"]:match("[^/]+$") or
+        (p.schema.type == "array" and p.schema.items["$ref"] and ("{" .. p.schema.items["$ref"]:match("[^/]+$")
+          .. ",...}")) or p.schema.type)
       local param = { name = p.name, lua_name = lua_name, where = p["in"], required = p.required or false,
-                      schema = schema, multi = p.collectionFormat == "multi", description = p.description,
-                      default = p.default, type = p.type or (p.schema and (p.schema.type or
-                        (p.schema["$ref"] and p.schema["$ref"]:match("[^/]+$")))),
+                      schema = schema, multi = p.collectionFormat == "multi" or p.type == "array",
+                      description = p.description, default = p.default, type = p.type or body_type,
                       items_type = p.items and p.items.type, enum = pdef.enum or (p.items and p.items.enum),
-                      min = min, max = max, today = p.today }
-      op.params[#op.params + 1] = param
+                      min = min, max = max }
       if param.required then op.positional[#op.positional + 1] = param else op.optional[#op.optional + 1] = param end
       if param.where == "body" then op.body = param end
     end
-    local ok = o.responses["200"] or o.responses["202"] or o.responses.default
-    op.response_props = ok and ok.schema and ok.schema["$ref"]
-      and (defs[ok.schema["$ref"]:match("[^/]+$")] or {}).properties or {}
-    op.returns = ok and ok.schema and (ok.schema["$ref"] and ok.schema["$ref"]:match("[^/]+$") or
-      (ok.schema.type == "array" and ("array of " .. (ok.schema.items.type or ok.schema.items["$ref"]:match("[^/]+$")))
-      or ok.schema.type)) or nil
-    op.status = o.responses["202"] and 202 or 200
+    local code, ok
+    for c, r in pairs(o.responses) do if c:match("^2") then code, ok = c, r end end
+    op.status = tonumber(code)
+    local rs = ok and ok.schema
+    op.response_props = rs and rs["$ref"] and (defs[rs["$ref"]:match("[^/]+$")] or {}).properties or {}
+    op.returns = rs and (rs["$ref"] and rs["$ref"]:match("[^/]+$") or
+      (rs.type == "array" and ("array of " .. (rs.items.type or rs.items["$ref"]:match("[^/]+$"))) or rs.type)) or nil
     op.safe = op.method == "GET" or op.method == "PUT" or op.method == "DELETE" or safe_ops[op.name] or false
     -- What the runtime needs, known here once: the positional arguments
-    -- first (in the contract's order), then the optional ones; how many
+    -- first (in the official SDKs' order), then the optional ones; how many
     -- arguments a call takes at most (the options table last); and whether
     -- its common call can be prepared (its at most two required arguments
-    -- are exactly the path template's parameters, in its order).
+    -- are exactly the path template's parameters, in its order). A
+    -- deprecated operation is never prepared: its first call warns.
     local ordered = {}
     for _, p in ipairs(op.positional) do ordered[#ordered + 1] = p end
     for _, p in ipairs(op.optional) do ordered[#ordered + 1] = p end
@@ -236,7 +187,7 @@ for _, path in ipairs(sorted_keys(spec.paths)) do
     op.max_args = op.npos + (#op.optional > 0 and 1 or 0)
     local names = {}
     for n in op.path:gmatch("{(.-)}") do names[#names + 1] = n end
-    op.prepared = op.npos <= 2 and #names == op.npos
+    op.prepared = op.npos <= 2 and #names == op.npos and not op.deprecated
     for i, p in ipairs(op.positional) do
       if p.where ~= "path" or p.name ~= names[i] then op.prepared = false end
     end
@@ -244,15 +195,31 @@ for _, path in ipairs(sorted_keys(spec.paths)) do
   end
 end
 table.sort(ops, function(a, b) return a.name < b.name end)
+do
+  local seen = {}
+  for _, op in ipairs(ops) do
+    for _, n in ipairs({ op.name, op.alias }) do
+      assert(not seen[n], "two operations named " .. n)
+      seen[n] = true
+    end
+  end
+  for name in pairs(selection.seed_gone) do assert(not seen[name], "a seed_gone name is an operation: " .. name) end
+end
 
 -- Paged listings, read from the contract (purecloud.pager walks them):
 --   * "numbered": a GET whose response has `entities` and `pageCount` and
---     that takes a `pageNumber` query parameter; its helpers are named after
---     the path's last segment in the singular (`users` → `user_pages`,
---     `each_user`);
---   * "next_page": an operation whose response has `results` and
---     `nextPage`, started by the POST and followed by the GET of the same
---     path that takes `q64` (`search` → `search_pages`, `each_search_result`).
+--     that takes a `pageNumber` query parameter;
+--   * "next_page": a POST whose response has `results` and `nextPage`,
+--     followed by the GET of the same path that takes `q64`;
+--   * "cursor": a GET that takes `cursor` and whose response has `cursor`
+--     (the next page's token; absent on the last page).
+-- Helpers are named after the path's last literal segment in the singular
+-- (`users` → `user_pages`, `each_user`; `search` → `search_pages`,
+-- `each_search_result`; a cursor listing `…/users/query` →
+-- `user_cursor_pages`, `each_user_by_cursor`). Where that segment is `me`
+-- or a parameter, or another listing of the same class has the name with a
+-- shorter path, the helpers are named after the operation instead
+-- (`get_profiles_users` → `profiles_users_pages`, `each_profiles_users`).
 local by_path = {}
 for _, op in ipairs(ops) do
   by_path[op.path] = by_path[op.path] or {}
@@ -263,17 +230,45 @@ local function takes(op, name)
   return false
 end
 local function singular(word) return (word:gsub("ies$", "y"):gsub("s$", "")) end
+local listings = {}
 for _, op in ipairs(ops) do
   local props = op.response_props
-  local last = op.path:match("([%a]+)$")
-  if op.method == "GET" and props.entities and props.pageCount and takes(op, "pageNumber") and last then
-    local name = singular(last)
-    op.paging = { kind = "numbered", pages = name .. "_pages", each = "each_" .. name, items = "entities" }
-  elseif op.method == "POST" and props.results and props.nextPage and last then
-    local follow = by_path[op.path].GET
-    assert(follow and takes(follow, "q64"), op.name .. ": a nextPage listing without its GET ?q64= to follow")
-    op.paging = { kind = "next_page", pages = last .. "_pages", each = "each_" .. last .. "_result", items = "results",
-                  follow = follow }
+  local segs = {}
+  for seg in op.path:gmatch("[^/]+") do segs[#segs + 1] = seg end
+  local last = segs[#segs]
+  local literal = last and not last:find("^{") and last ~= "me" and last
+  local pg
+  if op.method == "GET" and props.entities and props.pageCount and takes(op, "pageNumber") then
+    pg = { kind = "numbered", items = "entities", short = literal and singular(literal) }
+    if pg.short then pg.pages, pg.each = pg.short .. "_pages", "each_" .. pg.short end
+  elseif op.method == "POST" and props.results and props.nextPage and by_path[op.path].GET
+         and takes(by_path[op.path].GET, "q64") then
+    pg = { kind = "next_page", items = "results", follow = by_path[op.path].GET, short = literal }
+    if literal then pg.pages, pg.each = literal .. "_pages", "each_" .. literal .. "_result" end
+  elseif op.method == "GET" and props.cursor and takes(op, "cursor") then
+    local items = props.entities and "entities" or "results"
+    local what = last == "query" and segs[#segs - 1] and not segs[#segs - 1]:find("^{") and singular(segs[#segs - 1])
+    pg = { kind = "cursor", items = items, short = what and (what .. "_cursor") }
+    if what then pg.pages, pg.each = what .. "_cursor_pages", "each_" .. what .. "_by_cursor" end
+  end
+  if pg then
+    op.paging = pg
+    listings[#listings + 1] = op
+  end
+end
+do
+  local function fallback(op)
+    local base = op.name:gsub("^get_", ""):gsub("^post_", "")
+    op.paging.pages, op.paging.each = base .. "_pages", "each_" .. base
+  end
+  local owner = {}
+  table.sort(listings, function(a, b)
+    if #a.path ~= #b.path then return #a.path < #b.path end
+    return a.name < b.name
+  end)
+  for _, op in ipairs(listings) do
+    local key = op.class .. ":" .. tostring(op.paging.pages)
+    if not op.paging.pages or owner[key] then fallback(op) else owner[key] = op end
   end
 end
 local handle_of = {}
@@ -282,7 +277,7 @@ for i, op in ipairs(ops) do handle_of[op] = i end
 -- C output ------------------------------------------------------------------
 local c = {}
 local function w(s) c[#c + 1] = s end
-w("/* GENERATED by tools/gen-models.lua from api/users-api.json and api/today.lua — do not edit.")
+w("/* GENERATED by tools/gen-models.lua from api/today/swagger.json (" .. SOURCE .. ") — do not edit.")
 w(" * `make generate` rebuilds it; `make generate-check` fails when it drifts. */")
 w('#include "models/schema.h"')
 w("")
@@ -321,100 +316,241 @@ end
 w("};")
 w("")
 for _, op in ipairs(ops) do
-  w(("static const pc_param params_%s[] = {"):format(op.name))
-  for _, p in ipairs(op.params) do
-    w(("    {.name = %s, .lua_name = %s, .where = PC_IN_%s, .required = %d, .multi = %d, .schema = %d, "
-      .. ".min = %s, .max = %s},"):format(cstr(p.name), cstr(p.lua_name), p.where:upper(),
-      p.required and 1 or 0, p.multi and 1 or 0, p.schema, ("%.0f"):format(p.min or 0), ("%.0f"):format(p.max or 0)))
+  if #op.params > 0 then
+    w(("static const pc_param params_%s[] = {"):format(op.name))
+    for _, p in ipairs(op.params) do
+      w(("    {.name = %s, .lua_name = %s, .where = PC_IN_%s, .required = %d, .multi = %d, .schema = %d, "
+        .. ".min = %s, .max = %s},"):format(cstr(p.name), cstr(p.lua_name), p.where:upper(),
+        p.required and 1 or 0, p.multi and 1 or 0, p.schema, ("%.0f"):format(p.min or 0), ("%.0f"):format(p.max or 0)))
+    end
+    w("};")
   end
-  w("};")
 end
 w("")
 w("const pc_operation pc_operations[] = {")
 for _, op in ipairs(ops) do
-  w(("    {.name = %s, .method = %s, .path = %s, .params = params_%s, .nparams = %d, .npos = %d, .max_args = %d,")
-    :format(cstr(op.name), cstr(op.method), cstr(op.path), op.name, #op.params, op.npos, op.max_args))
+  w(("    {.name = %s, .alias = %s, .class = %s, .method = %s, .path = %s,"):format(cstr(op.name),
+    cstr(op.alias), cstr(op.class), cstr(op.method), cstr(op.path)))
+  w(("     .params = %s, .nparams = %d, .npos = %d, .max_args = %d,"):format(
+    #op.params > 0 and ("params_" .. op.name) or "NULL", #op.params, op.npos, op.max_args))
   local pg = op.paging
-  w(("     .body_schema = %d, .safe = %d, .prepared = %d%s},"):format(op.body and op.body.schema or -1,
-    op.safe and 1 or 0, op.prepared and 1 or 0, pg and
+  w(("     .body_schema = %d, .safe = %d, .prepared = %d, .deprecated = %d, .preview = %d%s},"):format(
+    op.body and op.body.schema or -1, op.safe and 1 or 0, op.prepared and 1 or 0, op.deprecated and 1 or 0,
+    op.preview and 1 or 0, pg and
       (",\n     .paging = %s, .paging_pages = %s, .paging_each = %s, .paging_items = %s, .paging_follow = %d")
         :format(cstr(pg.kind), cstr(pg.pages), cstr(pg.each), cstr(pg.items), pg.follow and handle_of[pg.follow] or 0)
       or ""))
 end
 w("};")
 w(("const int pc_noperations = %d;"):format(#ops))
+do
+  local names = {}
+  for i, cl in ipairs(selection.classes) do names[i] = cstr(cl.lua) end
+  w(("const char *const pc_classes[] = {%s};"):format(table.concat(names, ", ")))
+  w(("const int pc_nclasses = %d;"):format(#names))
+end
 local c_text = table.concat(c, "\n") .. "\n"
 
--- Lua output ----------------------------------------------------------------
-local l = {}
-local function lw(s) l[#l + 1] = s end
+-- Lua output: one module per class -----------------------------------------
 local function lua_str(s) return ("%q"):format(s) end
 local function doc_type(p)
   if p.type == "array" then return "{" .. (p.items_type or "string") .. ",...}" end
   if p.type == "integer" then return "int" end
   return p.type or "table"
 end
+local function one_line(s) return (tostring(s or ""):gsub("%s*\n%s*", " "):gsub("%s+$", "")) end
+local function describe_param(p)
+  local d = one_line(p.description)
+  return d ~= "" and d or p.name
+end
 
-lw("--- The PureCloud Platform API v2 Users API: the 36 operations of the PureCloud Ruby SDK's UsersApi.")
-lw("--")
-lw("-- GENERATED by tools/gen-models.lua from api/users-api.json and api/today.lua —")
-lw("-- do not edit; `make generate` rebuilds it. Request bodies are validated and")
-lw("-- encoded by the C core from the contract's schemas with today's additions")
-lw("-- (api/today.lua); see README for `validate`. Parameters marked")
-lw("-- \"[today's API]\" come from today's layer, not the 2016 contract.")
-lw("--")
-lw("--     local users = require \"purecloud.users\"   -- after purecloud.configure{ … }")
-lw("--     local users = client.users                  -- bound to one client")
-lw("--")
-lw("-- Every function returns the decoded result (a table; `true` for an empty")
-lw("-- 2xx such as 202; a string for a JSON string) or `nil, err`.")
-lw("-- @module purecloud.users")
-lw("local operations = require \"purecloud.operations\"")
-lw("")
-lw("local M = {}")
-lw("")
-for _, op in ipairs(ops) do
-  lw("--- " .. (op.summary or op.name) .. ".")
-  if op.description and op.description ~= "" and op.description ~= op.summary then
-    lw("-- " .. op.description:gsub("\n", "\n-- "))
+local outputs = {}
+for _, class in ipairs(selection.classes) do
+  local l = {}
+  local function lw(s) l[#l + 1] = s end
+  local mine = {}
+  for _, op in ipairs(ops) do if op.class == class.lua then mine[#mine + 1] = op end end
+  lw(("--- The %s operations of the PureCloud Platform API v2 (the official %s), %d in all."):format(
+    class.lua, class.name, #mine))
+  lw("--")
+  lw("-- GENERATED by tools/gen-models.lua from api/today/swagger.json (" .. SOURCE .. ") —")
+  lw("-- do not edit; `make generate` rebuilds it. Names are the official Python")
+  lw("-- SDK's; arguments in the official SDKs' order, then an options table for")
+  lw("-- the optional query parameters (snake_case) and `headers`. Request bodies")
+  lw("-- are validated and encoded by the C core from the contract's models.")
+  lw("--")
+  lw(("--     local %s = require \"purecloud.%s\"   -- after purecloud.configure{ … }"):format(class.lua, class.lua))
+  lw(("--     local %s = client.%s                  -- bound to one client"):format(class.lua, class.lua))
+  lw("--")
+  lw("-- Every function returns the decoded result (a table; `true` for an empty")
+  lw("-- 2xx such as 202 or 204; a string for a JSON string) or `nil, err`.")
+  if class.lua == "users" then
+    lw("-- The 36 seed operations keep their names (the 2016 Ruby SDK's) as aliases")
+    lw("-- of today's: `get_user_id` is `get_user`; each alias is documented below.")
   end
-  lw(("-- `%s %s`"):format(op.method, op.path))
-  local args = {}
-  for _, p in ipairs(op.positional) do
-    args[#args + 1] = p.lua_name
-    lw(("-- @tparam %s %s %s%s"):format(p.where == "body" and (p.type or "table") or doc_type(p), p.lua_name,
-      p.description or p.name, (p.where == "body" and op.today_body and op.today_body ~= p.type)
-        and (" (today's model: %s, api/today.lua)"):format(op.today_body) or ""))
-  end
-  if #op.optional > 0 then
-    args[#args + 1] = "opts"
-    lw("-- @tparam[opt] table opts optional parameters:")
-    for _, p in ipairs(op.optional) do
-      local extra = ""
-      if p.enum then extra = " (one of " .. table.concat(p.enum, ", ") .. ")" end
-      if p.default ~= nil then extra = extra .. " (server default " .. tostring(p.default) .. ")" end
-      if p.today then extra = extra .. " [today's API: api/today.lua]" end
-      lw(("--   `%s` %s: %s%s"):format(p.lua_name, p.where == "body" and "request body" or doc_type(p),
-        p.description or p.name, extra))
+  lw("-- @module purecloud." .. class.lua)
+  lw("-- luacheck: no max line length")
+  lw("local operations = require \"purecloud.operations\"")
+  lw("")
+  lw("local M = {}")
+  lw("")
+  for _, op in ipairs(mine) do
+    lw("--- " .. one_line(op.summary ~= "" and op.summary or op.name))
+    if op.description and op.description ~= "" and op.description ~= op.summary then
+      lw("-- " .. op.description:gsub("%s*\n", "\n-- "):gsub("%s+$", ""))
+    end
+    if op.deprecated then lw("-- **Deprecated** in the official SDK: the first call logs one warning per process.") end
+    if op.preview then lw("-- **Preview** in the official SDK: subject to breaking changes without notice.") end
+    lw(("-- `%s %s` (official: %s)"):format(op.method, op.path, op.js))
+    local args = {}
+    for _, p in ipairs(op.positional) do
+      args[#args + 1] = p.lua_name
+      lw(("-- @tparam %s %s %s"):format(p.where == "body" and (p.type or "table") or doc_type(p), p.lua_name,
+        describe_param(p)))
+    end
+    if #op.optional > 0 then
+      args[#args + 1] = "opts"
+      lw("-- @tparam[opt] table opts optional parameters:")
+      for _, p in ipairs(op.optional) do
+        local extra = ""
+        if p.enum then extra = " (one of " .. table.concat(p.enum, ", ") .. ")" end
+        if p.default ~= nil then extra = extra .. " (server default " .. tostring(p.default) .. ")" end
+        lw(("--   `%s` %s: %s%s"):format(p.lua_name, p.where == "body" and "request body" or doc_type(p),
+          describe_param(p), extra))
+      end
+    end
+    lw(("-- @return %s, or `nil, err`"):format(op.status == 202 and "`true` (202 Accepted, no body)" or
+      op.status == 204 and "`true` (204, no body)" or (op.returns or "`true`")))
+    lw(("function M.%s(%s)"):format(op.name, table.concat(args, ", ")))
+    lw(("  return operations.call(nil, %s)"):format(table.concat({ lua_str(op.name), table.unpack(args) }, ", ")))
+    lw("end")
+    lw("")
+    if op.alias and op.seed_body_optional then
+      local a = {}
+      for _, p in ipairs(op.positional) do if p.where ~= "body" then a[#a + 1] = p.lua_name end end
+      a[#a + 1] = "opts"
+      lw(("--- The seed's `%s(%s)`: today's `%s`, whose body, optional in 2016, is `opts.body`."):format(op.alias,
+        table.concat(a, ", "), op.name))
+      lw(("function M.%s(%s)"):format(op.alias, table.concat(a, ", ")))
+      a[#a] = "opts and opts.body"
+      lw(("  return M.%s(%s)"):format(op.name, table.concat(a, ", ")))
+      lw("end")
+      lw("")
+    elseif op.alias then
+      lw(("--- The seed's name of `%s` (the 2016 Ruby SDK's `%s`)."):format(op.name, op.alias))
+      lw(("M.%s = M.%s"):format(op.alias, op.name))
+      lw("")
     end
   end
-  lw(("-- @return %s, or `nil, err`"):format(op.status == 202 and "`true` (202 Accepted, no body)" or
-    (op.returns or "`true`")))
-  lw(("function M.%s(%s)"):format(op.name, table.concat(args, ", ")))
-  lw(("  return operations.call(nil, %s, %s)"):format(lua_str(op.name), table.concat(args, ", ")))
+  local gone = {}
+  for name, g in pairs(selection.seed_gone) do
+    local via
+    for _, op in ipairs(mine) do if op.js == g.via then via = op end end
+    if via then gone[#gone + 1] = { name = name, g = g, via = via } end
+  end
+  table.sort(gone, function(a, b) return a.name < b.name end)
+  for _, x in ipairs(gone) do
+    local args = {}
+    for _, p in ipairs(x.via.positional) do if p.where ~= "body" then args[#args + 1] = p.lua_name end end
+    lw(("--- The seed's `%s` (`%s %s`): %s — so it is `%s(%s, {})`."):format(x.name, x.g.method, x.g.path,
+      x.g.why, x.via.name, table.concat(args, ", ")))
+    lw(("-- @return `true`, or `nil, err`"))
+    lw(("function M.%s(%s)"):format(x.name, table.concat(args, ", ")))
+    lw(("  return operations.done(operations.call(nil, %s, %s, {}))"):format(lua_str(x.via.name),
+      table.concat(args, ", ")))
+    lw("end")
+    lw("")
+  end
+  lw(("--- The same functions bound to one client (this is `client.%s`)."):format(class.lua))
+  lw("-- @param client a client from purecloud.new")
+  local adapted = {}
+  for _, op in ipairs(mine) do if op.alias and op.seed_body_optional then adapted[#adapted + 1] = op end end
+  lw("function M.bind(client)")
+  if #gone == 0 and #adapted == 0 then
+    lw(("  return operations.bind(client, %s)"):format(lua_str(class.lua)))
+  else
+    lw(("  local t = operations.bind(client, %s)"):format(lua_str(class.lua)))
+    for _, x in ipairs(gone) do
+      local args = {}
+      for _, p in ipairs(x.via.positional) do if p.where ~= "body" then args[#args + 1] = p.lua_name end end
+      local a = table.concat(args, ", ")
+      lw(("  t.%s = function(%s) return operations.done(t.%s(%s, {})) end"):format(x.name, a, x.via.name, a))
+    end
+    for _, op in ipairs(adapted) do
+      local args = {}
+      for _, p in ipairs(op.positional) do if p.where ~= "body" then args[#args + 1] = p.lua_name end end
+      local a = table.concat(args, ", ")
+      lw(("  t.%s = function(%s, opts) return t.%s(%s, opts and opts.body) end"):format(op.alias, a, op.name, a))
+    end
+    lw("  return t")
+  end
   lw("end")
   lw("")
+  lw(("operations.install_paging(M, nil, %s)"):format(lua_str(class.lua)))
+  lw("")
+  lw("return M")
+  outputs[lua_dir .. "/" .. class.lua .. ".lua"] = table.concat(l, "\n") .. "\n"
 end
-lw("--- The same functions bound to one client (this is `client.users`).")
-lw("-- @param client a client from purecloud.new")
-lw("function M.bind(client)")
-lw("  return operations.bind(client)")
-lw("end")
-lw("")
-lw("operations.install_paging(M, nil)")
-lw("")
-lw("return M")
-local lua_text = table.concat(l, "\n") .. "\n"
+outputs[out_c] = c_text
+
+-- docs/operations.md --------------------------------------------------------
+do
+  local d = {}
+  local function dw(s) d[#d + 1] = s end
+  dw("# Operations")
+  dw("")
+  dw("GENERATED by tools/gen-models.lua from api/today/swagger.json (" .. SOURCE .. ") — do not edit.")
+  dw("Each operation is on `client.<class>` (and `require \"purecloud.<class>\"` for the default client) under")
+  dw("the official Python SDK's name; arguments in the official SDKs' order, then `opts`. A seed alias is the")
+  dw("2016 Ruby SDK's name of the same operation.")
+  dw("")
+  dw("| class | operations | deprecated | preview | listings |")
+  dw("|---|---|---|---|---|")
+  local total = 0
+  for _, class in ipairs(selection.classes) do
+    local n, dep, pre, pag = 0, 0, 0, 0
+    for _, op in ipairs(ops) do
+      if op.class == class.lua then
+        n = n + 1
+        if op.deprecated then dep = dep + 1 end
+        if op.preview then pre = pre + 1 end
+        if op.paging then pag = pag + 1 end
+      end
+    end
+    total = total + n
+    dw(("| `%s` (%s) | %d | %d | %d | %d |"):format(class.lua, class.name, n, dep, pre, pag))
+  end
+  dw(("| all | %d | | | |"):format(total))
+  for _, class in ipairs(selection.classes) do
+    dw("")
+    dw(("## `%s` — %s"):format(class.lua, class.name))
+    dw("")
+    dw("| name | seed alias | method | path | arguments | options | pages |")
+    dw("|---|---|---|---|---|---|---|")
+    for _, op in ipairs(ops) do
+      if op.class == class.lua then
+        local args, opts = {}, {}
+        for _, p in ipairs(op.positional) do args[#args + 1] = p.lua_name end
+        for _, p in ipairs(op.optional) do opts[#opts + 1] = p.lua_name end
+        local mark = (op.deprecated and " (deprecated)" or "") .. (op.preview and " (preview)" or "")
+        dw(("| `%s`%s | %s | %s | `%s` | %s | %s | %s |"):format(op.name, mark, op.alias and ("`" .. op.alias .. "`") or "",
+          op.method, op.path, table.concat(args, ", "), table.concat(opts, ", "),
+          op.paging and ("`" .. op.paging.pages .. "`, `" .. op.paging.each .. "`") or ""))
+      end
+    end
+  end
+  local gone = sorted_keys(selection.seed_gone)
+  if #gone > 0 then
+    dw("")
+    dw("## Seed operations gone from today's API")
+    dw("")
+    for _, name in ipairs(gone) do
+      local g = selection.seed_gone[name]
+      dw(("- `users.%s` (`%s %s`): %s."):format(name, g.method, g.path, g.why))
+    end
+  end
+  outputs[out_doc] = table.concat(d, "\n") .. "\n"
+end
 
 -- Write or check ------------------------------------------------------------
 local function exists_same(path, text)
@@ -425,10 +561,12 @@ local function exists_same(path, text)
   return s == text
 end
 
+local paths = sorted_keys(outputs)
 if check then
   local drift = {}
-  if not exists_same(out_c, c_text) then drift[#drift + 1] = out_c end
-  if not exists_same(out_lua, lua_text) then drift[#drift + 1] = out_lua end
+  for _, path in ipairs(paths) do
+    if not exists_same(path, outputs[path]) then drift[#drift + 1] = path end
+  end
   if #drift > 0 then
     io.stderr:write("generated files drift from the contract: ", table.concat(drift, ", "),
       " — run `make generate` and commit\n")
@@ -436,9 +574,9 @@ if check then
   end
   print("generated files match the contract")
 else
-  for path, text in pairs({ [out_c] = c_text, [out_lua] = lua_text }) do
+  for _, path in ipairs(paths) do
     local f = assert(io.open(path, "wb"))
-    f:write(text)
+    f:write(outputs[path])
     f:close()
   end
   print(("generated %d schemas and %d operations"):format(#schemas, #ops))

@@ -7,14 +7,14 @@
  *
  * The schema decides what a plain JSON encoder cannot: an empty Lua table is
  * [] where the contract says array and {} where it says object; where the
- * schema leaves the shape open (fields the 2016 contract does not know,
+ * schema leaves the shape open (fields the contract does not know,
  * free-form objects, core.encode_json) a table with core.array_mt — every
  * empty array the decoder returns, and core.array() — is an array, so a
  * decoded [] goes back as [] in a read-modify-write; integers
  * print without ".0"; read-only fields are dropped (so GET → modify → PATCH
  * works). Validation reports every bad field by path in err.details:
  * wrong JSON types and missing required fields are errors; unknown fields and
- * enum values outside the 2016 contract are warnings (sent as given, with a
+ * enum values outside the contract are warnings (sent as given, with a
  * "did you mean" when close) unless mode is "strict". Strings and keys must
  * be valid UTF-8 by the decoder's own rule (pc_utf8_seq, csrc/text.h), in
  * every mode: the library never sends what it would refuse to read. */
@@ -698,7 +698,7 @@ static void query_value(enc *e, const pc_param *p, int v, int out) {
 
 /* core.encode_query(op_handle, opts, mode) -> { contractName = value }, warnings | nil, err
  * opts holds the operation's optional query parameters by their snake_case
- * names. An option the 2016 contract does not know is sent camelCased with a
+ * names. An option the contract does not know is sent camelCased with a
  * warning (and a "did you mean") in lenient mode, refused in strict mode,
  * sent silently with validation off; a key that is not a string raises. */
 static int l_encode_query(lua_State *L) {
@@ -734,7 +734,7 @@ static int l_encode_query(lua_State *L) {
                 if (mode) {
                     const char *hint = ncands ? suggest(k, cands, sizeof(char *), ncands) : NULL;
                     issue(&e, mode == MODE_STRICT, hint ? "unknown option (did you mean %s?)%s"
-                                                        : "unknown option: not in the 2016 contract%s%s",
+                                                        : "unknown option: not in the contract%s%s",
                           hint, NULL);
                 }
                 char wire[128];
@@ -787,31 +787,41 @@ static void set_bool(lua_State *L, const char *k, int v) {
     lua_setfield(L, -2, k);
 }
 
-/* One parameter as Lua sees it: { name, lua_name, in, required }. */
+/* One parameter as Lua sees it: { name, lua_name, in, required, multi }. */
 static void push_param(lua_State *L, const pc_param *p) {
     static const char *const where[] = {"path", "query", "body"};
-    lua_createtable(L, 0, 4);
+    lua_createtable(L, 0, 5);
     set_str(L, "name", p->name);
     set_str(L, "lua_name", p->lua_name);
     set_str(L, "in", where[p->where]);
     set_bool(L, "required", p->required);
+    set_bool(L, "multi", p->multi);
 }
 
-/* core.operations() -> { [name] = { handle, method, path, safe, body, npos,
- * max_args, prepared, params = { … }, positional = { … }, optional = {
- * [lua_name] = … }, paging = { kind, pages, each, items, follow } | nil } }:
- * the generated table as purecloud.operations uses it, nothing left to
- * compute (positional and optional hold the same tables as params). */
+/* core.operations() -> { [name] = { handle, name, class, alias, method, path,
+ * safe, body, deprecated, preview, npos, max_args, prepared, params = { … },
+ * positional = { … }, optional = { [lua_name] = … }, paging = { kind, pages,
+ * each, items, follow } | nil } }: the generated table as
+ * purecloud.operations uses it, nothing left to compute (positional and
+ * optional hold the same tables as params). A seed alias is a second key for
+ * the same table, so every lookup by name (a call, a journal's record, the
+ * command line) knows both names. */
 static int l_operations(lua_State *L) {
-    lua_createtable(L, 0, pc_noperations);
+    lua_createtable(L, 0, pc_noperations + 40);
+    int all = lua_gettop(L);
     for (int i = 0; i < pc_noperations; i++) {
         const pc_operation *op = &pc_operations[i];
-        lua_createtable(L, 0, 12);
+        lua_createtable(L, 0, 16);
         set_int(L, "handle", i + 1);
+        set_str(L, "name", op->name);
+        set_str(L, "class", op->class);
+        if (op->alias) set_str(L, "alias", op->alias);
         set_str(L, "method", op->method);
         set_str(L, "path", op->path);
         set_bool(L, "safe", op->safe);
         set_bool(L, "body", op->body_schema >= 0);
+        set_bool(L, "deprecated", op->deprecated);
+        set_bool(L, "preview", op->preview);
         set_int(L, "npos", op->npos);
         set_int(L, "max_args", op->max_args);
         set_bool(L, "prepared", op->prepared);
@@ -841,7 +851,11 @@ static int l_operations(lua_State *L) {
         lua_setfield(L, t, "optional");
         lua_setfield(L, t, "positional");
         lua_setfield(L, t, "params");
-        lua_setfield(L, -2, op->name);
+        if (op->alias) {
+            lua_pushvalue(L, t);
+            lua_setfield(L, all, op->alias);
+        }
+        lua_setfield(L, all, op->name);
     }
     return 1;
 }
@@ -850,5 +864,13 @@ int pc_open_models(lua_State *L) {
     static const luaL_Reg fns[] = {{"encode_body", l_encode_body}, {"encode_query", l_encode_query},
                                    {"encode_json", l_encode_json}, {"operations", l_operations}, {NULL, NULL}};
     luaL_setfuncs(L, fns, 0);
+    /* core.API_CLASSES = { users = true, presence = true, … }: the tables a
+     * client binds at first use (client.users, client.presence, …). */
+    lua_createtable(L, 0, pc_nclasses);
+    for (int i = 0; i < pc_nclasses; i++) {
+        lua_pushboolean(L, 1);
+        lua_setfield(L, -2, pc_classes[i]);
+    }
+    lua_setfield(L, -2, "API_CLASSES");
     return 0;
 }

@@ -40,7 +40,9 @@ typedef struct {
  * generator writes designated initializers, so a field reordered or renamed
  * here cannot silently take another's value. Its handle is its index + 1. */
 typedef struct {
-    const char *name; /* the seed's method name, sorted */
+    const char *name;  /* the official Python SDK's method name, sorted */
+    const char *alias; /* the seed's (2016 Ruby SDK's) name of the same operation, or NULL */
+    const char *class; /* the table it lives on: "users", "presence", "authorization", "routing", "groups" */
     const char *method;
     const char *path;
     const pc_param *params; /* the positional ones first, in the call's order, then the optional ones */
@@ -50,8 +52,10 @@ typedef struct {
     int body_schema; /* -1: no body */
     int safe;        /* repeating it cannot apply anything twice (GET, PUT, DELETE, read-only POSTs) */
     int prepared;    /* its common call is its (at most two) path parameters, in the template's order */
+    int deprecated;  /* deprecated in the official SDK (its first call warns) */
+    int preview;     /* a preview operation in the official SDK */
     /* A paged listing (tools/gen-models.lua, "Paged listings"), else NULL: */
-    const char *paging;       /* "numbered" | "next_page" */
+    const char *paging;       /* "numbered" | "next_page" | "cursor" */
     const char *paging_pages; /* its helpers' names: the pager (…_pages) and the iterator (each_…) */
     const char *paging_each;
     const char *paging_items; /* the field of a page holding its items */
@@ -61,5 +65,7 @@ typedef struct {
 extern const pc_schema pc_schemas[];
 extern const pc_operation pc_operations[];
 extern const int pc_noperations;
+extern const char *const pc_classes[]; /* the API classes' tables, in api/today/selection.lua's order */
+extern const int pc_nclasses;
 
 #endif

@@ -91,14 +91,16 @@ function M.new(opts)
   return setmetatable(self, Client)
 end
 
--- `client.users` is bound at its first use (loading the operations is ~2 ms
--- of start-up). A method found here is kept on the instance, so the calls
--- of the request path do not run this function each time.
+-- `client.users`, `client.presence`, … (`core.API_CLASSES`, generated) are
+-- bound at their first use (loading the operations is ~2 ms of start-up). A
+-- method found here is kept on the instance, so the calls of the request
+-- path do not run this function each time.
+local API_CLASSES = core.API_CLASSES
 Client.__index = function(self, k)
-  if k == "users" then
-    local users = require("purecloud.users").bind(self)
-    rawset(self, "users", users)
-    return users
+  if API_CLASSES[k] then
+    local ops = require("purecloud." .. k).bind(self)
+    rawset(self, k, ops)
+    return ops
   end
   local v = Client[k]
   if type(v) == "function" and type(k) == "string" and k:sub(1, 2) ~= "__" then rawset(self, k, v) end

@@ -1,6 +1,7 @@
---- How a generated `purecloud.users` function becomes a request: positional
--- arguments in the seed's order, optional ones from `opts`, query and body
--- validated and encoded by the C core from the contract's schemas.
+--- How a generated operation (`purecloud.users`, `purecloud.presence`, …)
+-- becomes a request: positional arguments in the official SDKs' order,
+-- optional ones from `opts`, query and body validated and encoded by the C
+-- core from the contract's schemas.
 --
 -- The operation table is generated once, into C (`csrc/models/generated.c`),
 -- with everything the runtime needs precomputed; `core.operations()` hands
@@ -20,30 +21,47 @@ local M = {}
 
 local OPS = core.operations()
 --- Every operation by name, as generated (`csrc/models/generated.c`, by
--- `tools/gen-models.lua`): `{ handle, method, path, safe, body, params,
--- positional, optional, npos, max_args, prepared }` — nothing is computed
--- here at load.
+-- `tools/gen-models.lua`): `{ handle, name, class, alias, method, path, safe,
+-- body, deprecated, preview, params, positional, optional, npos, max_args,
+-- prepared }` — nothing is computed here at load. A seed alias is a second
+-- key for the same table (`OPERATIONS.get_user_id == OPERATIONS.get_user`).
 M.OPERATIONS = OPS
 
---- What a caller (the command line, docs) may know of an operation, or nil:
--- `{ name, method, path, safe, body, arguments = { lua names in order },
--- options = { sorted lua names }, body_optional = bool }`.
+-- Deprecated operations warn once per process, at their first call.
+local warned = {}
+local function warn_deprecated(client, op)
+  if warned[op.name] then return end
+  warned[op.name] = true
+  client:log("warn", "purecloud.%s.%s is deprecated in the official SDK; see docs/operations.md", op.class, op.name)
+end
+
+--- What a caller (the command line, docs) may know of an operation, by its
+-- name or its seed alias, or nil: `{ name, class, alias, deprecated,
+-- preview, method, path, safe, body, arguments = { lua names in order },
+-- lists = { [lua name] = true for a required list argument }, options = {
+-- sorted lua names }, body_optional = bool, body_positional = bool }`.
 function M.describe(name)
   local op = OPS[name]
   if not op then return nil end
-  local args, opts = {}, {}
-  for i, p in ipairs(op.positional) do args[i] = p.lua_name end
+  name = op.name
+  local args, lists, opts = {}, {}, {}
+  for i, p in ipairs(op.positional) do
+    args[i] = p.lua_name
+    if p.multi and p["in"] == "query" then lists[p.lua_name] = true end
+  end
   for k in pairs(op.optional) do if k ~= "body" then opts[#opts + 1] = k end end
   table.sort(opts)
   local body_in_args = false
   for _, p in ipairs(op.positional) do if p["in"] == "body" then body_in_args = true end end
-  return { name = name, method = op.method, path = op.path, safe = op.safe, body = op.body,
-           arguments = args, options = opts, body_optional = op.optional.body ~= nil,
+  return { name = name, class = op.class, alias = op.alias, deprecated = op.deprecated, preview = op.preview,
+           method = op.method, path = op.path, safe = op.safe, body = op.body,
+           arguments = args, lists = lists, options = opts, body_optional = op.optional.body ~= nil,
            body_positional = body_in_args }
 end
 
-local function arg_error(name, i, lua_name, what, got)
-  error(("purecloud.users.%s: bad argument #%d '%s' (%s expected, got %s)"):format(name, i, lua_name, what, got), 4)
+local function arg_error(op, name, i, lua_name, what, got)
+  error(("purecloud.%s.%s: bad argument #%d '%s' (%s expected, got %s)"):format(op.class, name, i, lua_name, what, got),
+    4)
 end
 
 --- Run operation `name` on `client` (nil: the default client).
@@ -51,21 +69,35 @@ end
 function M.call(client, name, ...)
   client = client or default.get(4)
   local op = OPS[name]
+  if op.deprecated then warn_deprecated(client, op) end
   local npos = op.npos
   local nargs = select("#", ...)
   if nargs > op.max_args then
-    error(("purecloud.users.%s: too many arguments (%d given, at most %d)"):format(name, nargs, op.max_args), 3)
+    error(("purecloud.%s.%s: too many arguments (%d given, at most %d)"):format(op.class, name, nargs, op.max_args),
+      3)
   end
   local path, required_query, body, has_body = {}, nil, nil, false
   for i = 1, npos do
     local v = select(i, ...)
     local p = op.positional[i]
     if p["in"] == "body" then
-      if v == nil then arg_error(name, i, p.lua_name, "a request body", "nil") end
+      if v == nil then arg_error(op, name, i, p.lua_name, "a request body", "nil") end
       body, has_body = v, true
+    elseif p.multi then -- (a required list in the query: `schema_ids`)
+      if type(v) ~= "table" or v[1] == nil then
+        arg_error(op, name, i, p.lua_name, "a non-empty list of strings", type(v) == "table" and "an empty table"
+          or type(v))
+      end
+      for j = 1, #v do
+        if type(v[j]) ~= "string" then
+          arg_error(op, name, i, p.lua_name, "a list of strings", ("a %s at [%d]"):format(type(v[j]), j))
+        end
+      end
+      required_query = required_query or {}
+      required_query[p.name] = v
     else
       if type(v) ~= "string" or v == "" then
-        arg_error(name, i, p.lua_name, "a non-empty string", v == "" and "an empty string" or type(v))
+        arg_error(op, name, i, p.lua_name, "a non-empty string", v == "" and "an empty string" or type(v))
       end
       if p["in"] == "path" then
         path[p.name] = v
@@ -76,7 +108,7 @@ function M.call(client, name, ...)
     end
   end
   local opts = select(npos + 1, ...)
-  if opts ~= nil and type(opts) ~= "table" then arg_error(name, npos + 1, "opts", "a table", type(opts)) end
+  if opts ~= nil and type(opts) ~= "table" then arg_error(op, name, npos + 1, "opts", "a table", type(opts)) end
   -- `opts.headers`: per-call headers (the official SDKs' customHeaders), under
   -- the client's header rules; `opts.body` where the body is optional.
   local qopts, headers = opts, nil
@@ -93,7 +125,7 @@ function M.call(client, name, ...)
   if qopts ~= nil then
     local ok
     ok, query, warnings = pcall(core.encode_query, op.handle, qopts, mode)
-    if not ok then error(("purecloud.users.%s: %s"):format(name, query), 3) end
+    if not ok then error(("purecloud.%s.%s: %s"):format(op.class, name, query), 3) end
     if not query then return nil, warnings end
     for _, w in ipairs(warnings) do client:log("warn", "%s: %s", name, w) end
   end
@@ -113,10 +145,18 @@ function M.call(client, name, ...)
     { path = path, query = query, json = json, op = name, safe = op.safe, headers = headers })
 end
 
---- Install the pagination helpers on `t` (bound to `client`, or the default).
-function M.install_paging(t, client)
+--- `true` for a result, or the `nil, err` of a failure: a call whose
+-- promise is only that it happened (the seed's `delete_user_id_roles`).
+function M.done(result, err)
+  if result == nil then return nil, err end
+  return true
+end
+
+--- Install the pagination helpers of class `class` on `t` (bound to
+-- `client`, or the default).
+function M.install_paging(t, client, class)
   -- (level 3: the default client's error names the pager helper's line, as before)
-  pager.install(t, function() return client or default.get(3) end, OPS)
+  pager.install(t, function() return client or default.get(3) end, OPS, class)
 end
 
 -- The bound function of a prepared operation. Its common call — only the
@@ -140,13 +180,17 @@ local function prepare(client, name, op)
   end
 end
 
---- A table of every operation bound to `client`, plus the pagination helpers.
-function M.bind(client)
+--- A table of every operation of class `class` (`"users"`, `"presence"`,
+-- …) bound to `client`, under its name and its seed alias, plus the
+-- pagination helpers.
+function M.bind(client, class)
   local t = {}
   for name, op in pairs(OPS) do
-    t[name] = op.prepared and prepare(client, name, op) or function(...) return M.call(client, name, ...) end
+    if op.class == class then
+      t[name] = op.prepared and prepare(client, name, op) or function(...) return M.call(client, name, ...) end
+    end
   end
-  M.install_paging(t, client)
+  M.install_paging(t, client, class)
   return t
 end
 

@@ -1,17 +1,21 @@
 --- Pagination: iterate every item of a paged listing, in order, with
 -- bounded prefetch. One pager design for every listing; how a listing goes
--- from one page to the next is one of two ways (`WAYS` below), and which
+-- from one page to the next is one of three ways (`WAYS` below), and which
 -- operations are listings, with their helpers' names, is generated from the
 -- contract (`core.operations()[name].paging`, tools/gen-models.lua):
 --
---  * **numbered** (`get_users`, `get_user_id_routingskills`,
---    `get_user_id_queues`): page n + 1 follows page n until `pageCount`, so
+--  * **numbered** (`get_users`, `get_user_routingskills`,
+--    `get_authorization_roles`, …): page n + 1 follows page n until `pageCount`, so
 --    once the first page tells the count the following pages are fetched
 --    `opts.concurrency` at a time (default 4) — over libcurl's multi
 --    interface, or as nginx light threads (see `purecloud.scheduler`) — and
 --    handed out in order; at most `concurrency + 1` pages are held;
---  * **next_page** (`post_search`, followed by `get_search(q64)`): each page
---    names its successor (`nextPage`, opaque), so one page after the other.
+--  * **next_page** (`post_users_search`, followed by `get_users_search(q64)`):
+--    each page names its successor (`nextPage`, opaque), so one page after
+--    the other;
+--  * **cursor** (`get_users_query`): each page carries the next one's
+--    `cursor`, so one page after the other, past the 10 000 results that
+--    offset paging stops at.
 --
 -- Two forms for every listing: iterators for a generic `for`
 -- (`users.each_user(opts)`), which raise the error object when a page
@@ -67,13 +71,14 @@ local function check_keys(opts, accepts, where)
   end
 end
 
--- Copy opts without the pager's own keys: what is left goes to the operation.
-local function op_opts(opts, page_number)
+-- Copy opts without the pager's own keys: what is left goes to the
+-- operation, with the page's token under `key` (`page_number`, `cursor`).
+local function op_opts(opts, key, token)
   local o = {}
   for k, v in pairs(opts) do
     if k ~= "concurrency" then o[k] = v end
   end
-  o.page_number = page_number
+  if token then o[key] = token end
   return o
 end
 
@@ -123,10 +128,29 @@ WAYS.next_page = {
   end,
 }
 
+-- `cursor` (`get_users_query`, past the 10 000 results offset paging stops
+-- at): each page carries the next one's opaque `cursor`; the last has none.
+-- A cursor that repeats the one just followed would loop forever: refused.
+WAYS.cursor = {
+  items = "entities",
+  predictable = false,
+  first = function() return false end, -- (false: the first page, asked without a cursor)
+  check = function(_, page, token)
+    if page.cursor ~= nil and (type(page.cursor) ~= "string" or (token and page.cursor == token)) then
+      return ("the page after cursor %s names cursor %s"):format(tostring(token), tostring(page.cursor))
+    end
+  end,
+  advance = function(pager, page)
+    local token = page.cursor
+    if #page[pager.items] == 0 or token == nil or token == "" then return nil end
+    return token
+  end,
+}
+
 --- A pager over one listing (its arguments already checked: `M.install`'s
 -- helpers check them where the caller called).
 -- @param client the client whose scheduler runs prefetches
--- @string way "numbered" or "next_page" (`WAYS`)
+-- @string way "numbered", "next_page" or "cursor" (`WAYS`)
 -- @param fetch function(token) → page | nil, err: one operation call for the
 --   page of `token` (a page number; a `nextPage` value, or false for the first page)
 -- @tparam table opts the listing's options (numbered: the operation's, plus `concurrency`)
@@ -261,10 +285,10 @@ end
 -- @param the_client function() → the client a pager runs on, asked at each
 -- pager's creation (the operations' default client raises from it when unset)
 -- @param ops the operation table (`purecloud.operations.OPERATIONS`)
-function M.install(t, the_client, ops)
+function M.install(t, the_client, ops, class)
   for name, op in pairs(ops) do
     local pg = op.paging
-    if pg then
+    if pg and name == op.name and op.class == class then
       local items, npos, fn = pg.items, op.npos, nil
       -- The arguments are checked where the caller called (level 3: this
       -- function, the helper, its caller): a pager's first page is asked
@@ -273,7 +297,7 @@ function M.install(t, the_client, ops)
         fn = fn or t[name]
         if pg.kind == "next_page" then
           local body = ...
-          if type(body) ~= "table" then error(("purecloud.users.%s: body must be a table"):format(helper), 3) end
+          if type(body) ~= "table" then error(("purecloud.%s.%s: body must be a table"):format(class, helper), 3) end
           local follow = t[pg.follow]
           return M.new(the_client(), "next_page", function(token)
             if token then return follow(token) end
@@ -284,19 +308,20 @@ function M.install(t, the_client, ops)
         for i = 1, npos do
           local v = args[i]
           if type(v) ~= "string" or v == "" then
-            error(("purecloud.users.%s: bad argument #%d '%s' (a non-empty string expected, got %s)")
-              :format(helper, i, op.positional[i].lua_name, v == "" and "an empty string" or type(v)), 3)
+            error(("purecloud.%s.%s: bad argument #%d '%s' (a non-empty string expected, got %s)")
+              :format(class, helper, i, op.positional[i].lua_name, v == "" and "an empty string" or type(v)), 3)
           end
         end
         local opts = args[npos + 1]
         if opts ~= nil and type(opts) ~= "table" then error("purecloud: opts must be a table", 3) end
         opts = opts or {}
-        check_keys(opts, op.optional, "users." .. helper)
+        check_keys(opts, op.optional, class .. "." .. helper)
         local concurrency = check_concurrency(opts)
-        return M.new(the_client(), "numbered", function(n)
+        local key = pg.kind == "cursor" and "cursor" or "page_number"
+        return M.new(the_client(), pg.kind, function(token)
           local call = {}
           for i = 1, npos do call[i] = args[i] end
-          call[npos + 1] = op_opts(opts, n)
+          call[npos + 1] = op_opts(opts, key, token)
           return fn(unpack(call, 1, npos + 1))
         end, opts, items, concurrency)
       end

@@ -205,14 +205,28 @@ describe("bin/purecloud", function()
   end)
 
   describe("call", function()
-    it("lists all 36 operations with their arguments", function()
+    it("lists every operation by API class, with its arguments and seed name", function()
       local code, out = run("call --list")
       assert.are.equal(0, code)
-      local ls = lines(out)
-      assert.are.equal(36, #ls)
-      assert.matches("^get_user_id USER_ID %[%-%-opts '{[^}]*expand[^}]*}'%]%s+GET /api/v2/users/{userId}$",
-        out:match("get_user_id USER[^\n]*"))
-      assert.truthy(out:find("patch_user_id USER_ID --body JSON", 1, true))
+      local n, classes = 0, {}
+      for line in out:gmatch("[^\n]+") do
+        local class, count = line:match("^(%a+) %((%d+)%):$")
+        if class then classes[#classes + 1] = class .. "=" .. count else n = n + 1 end
+      end
+      local ops = require("purecloud.operations").OPERATIONS
+      local want = 0
+      for name, op in pairs(ops) do if name == op.name then want = want + 1 end end
+      assert.are.equal(want, n)
+      assert.are.same({ "users=130", "authorization=8", "groups=8", "presence=12", "routing=5" }, classes)
+      assert.matches("^  get_user USER_ID %[%-%-opts '{[^}]*expand[^}]*}'%]%s+GET /api/v2/users/{userId} %(seed: get_user_id%)$",
+        out:match("\n(  get_user USER[^\n]*)"))
+      assert.truthy(out:find("patch_user USER_ID --body JSON", 1, true))
+      assert.truthy(out:find("delete_group_members GROUP_ID IDS ", 1, true))
+      assert.truthy(out:find("get_user_customattributes_bulk USER_ID SCHEMA_IDS,...", 1, true))
+      code, out = run("call --help")
+      assert.are.equal(0, code)
+      assert.truthy(out:find(("The %d operations, by API class"):format(want), 1, true))
+      assert.truthy(out:find("presence (12):", 1, true))
     end)
 
     it("calls operations with positional arguments, --opts, and --body from a file or stdin", function()
