@@ -179,7 +179,6 @@ local function collection_answer(d, key, schema, req)
   local props = s.properties
   local item_schema = props.entities.items
   local out = contract.instance(s)
-  out.id = nil
   local entities = json.array({})
   if props.pageSize or props.pageNumber then
     local size, number = page_numbers(req)
