@@ -80,6 +80,8 @@ M.make_user = make_user
 --             queues or station)
 --   _deleted  deleted (today's service keeps the record, state "deleted")
 --   _json     its JSON, cached until the record changes
+--   _state_reason, _state_date  why and when its state last changed
+--             (UserState; set by set_user_state)
 
 -- Add a user record; `index` and `created` for one made by POST (a seeded
 -- record comes from make_user with its index).
@@ -145,16 +147,68 @@ function M.delete_user(u)
   M.live = M.live - 1
 end
 
+-- A user's UserState (api/today/swagger.json; Python SDK user_state.py):
+-- state, version, and the reason and date of its last change, which only
+-- PUT /api/v2/users/{userId}/state (or a PATCH with state) records.
+function M.user_state(u)
+  return { state = u.state, version = u.version, stateChangeReason = u._state_reason,
+           stateChangeDate = u._state_date }
+end
+
+-- Move a user to "active", "inactive" or "deleted" (a deleted one comes back
+-- with its id, as the service restores a deleted user by PATCHing its state:
+-- terraform-provider-genesyscloud restoreDeletedUser). A change bumps the
+-- version and records when and why; the same state again changes nothing but
+-- a given reason. Returns nil and a message when a restored user's email
+-- now belongs to another live user (the caller answers the conflict).
+function M.set_user_state(u, want, reason)
+  if want == u.state then
+    if reason then u._state_reason = reason end
+    return true
+  end
+  if u._deleted then
+    local other = M.by_email[u.email:lower()]
+    if other and other ~= u then return nil, "A user with email " .. u.email .. " already exists" end
+    u._deleted = nil
+    M.by_email[u.email:lower()] = u
+    M.live = M.live + 1
+  end
+  if want == "deleted" then
+    M.delete_user(u)
+  else
+    u.state = want
+  end
+  u.version = u.version + 1
+  u._state_reason = reason
+  u._state_date = M.iso()
+  u._json = nil
+  M.sorted = nil
+  return true
+end
+
 local function by_name(a, b)
   if a.name ~= b.name then return a.name < b.name end
   return a.id < b.id
 end
 
--- Live users sorted by name then id; cached until a change.
 -- Users of a state ("active", "inactive", "deleted", "any"; api/today.lua:
--- getUsers state) sorted by name then id.
+-- getUsers state) sorted by name then id. "active" (the listing's default)
+-- leaves inactive users out; it is the live list filtered, cached with it.
 function M.users_of_state(order, want)
-  if want == nil or want == "active" then return M.users_sorted(order) end
+  if want == nil or want == "active" then
+    local live = M.users_sorted()
+    if M.active_of ~= live then
+      local list = {}
+      for _, u in ipairs(live) do
+        if u.state == "active" then list[#list + 1] = u end
+      end
+      M.active, M.active_of = #list == #live and live or list, live
+    end
+    if order ~= "descending" then return M.active end
+    local list, n = {}, #M.active
+    for i = 1, n do list[i] = M.active[n - i + 1] end
+    return list
+  end
   local list = {}
   for _, u in ipairs(M.users) do
     if want == "any" or u.state == want then list[#list + 1] = u end
@@ -163,6 +217,7 @@ function M.users_of_state(order, want)
   return list
 end
 
+-- Live (not deleted) users sorted by name then id; cached until a change.
 function M.users_sorted(order)
   if not M.sorted then
     local list = {}
@@ -197,6 +252,10 @@ function M.reset(opts)
   M.seed = tonumber(o.seed) or 1
   M.config = { latency_ms = o.latency_ms or 0, token_ttl = o.token_ttl or 86400, rate_per_min = o.rate_per_min or 0 }
   M.users, M.by_id, M.by_email, M.exts, M.sorted = {}, {}, {}, {}, nil
+  M.active, M.active_of = nil, nil
+  -- The organization's max utilization settings (emu.routes.routing seeds
+  -- them on first use).
+  M.org_utilization = nil
   local n = tonumber(o.users) or 250
   M.live = 0
   for i = 1, n do M.add_user(make_user(i)) end

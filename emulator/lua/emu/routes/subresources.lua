@@ -59,11 +59,10 @@ local function skill_view(u, s)
            skillUri = "/api/v2/routing/skills/" .. s.id, selfUri = "/api/v2/users/" .. u.id .. "/routingskills/" .. s.id }
 end
 
-local function get_skills(req)
-  local u, e = user_ext(req)
-  local order = validate.sort_order(req)
+-- A user's skills (or languages: any id -> { name, … } map) by name then id.
+local function by_name(map, order)
   local list = {}
-  for _, s in pairs(e.skills) do list[#list + 1] = s end
+  for _, s in pairs(map) do list[#list + 1] = s end
   table.sort(list, function(a, b)
     if a.name ~= b.name then
       if order == "descending" then return a.name > b.name end
@@ -71,16 +70,35 @@ local function get_skills(req)
     end
     return a.id < b.id
   end)
+  return list
+end
+
+-- The user's skills as a UserSkillEntityListing page (GET …/routingskills
+-- and the bulk routes' answers, emu.routes.routing).
+local function skills_page(req, u, e)
+  local order = validate.sort_order(req)
   local extra = order == "descending" and { "sortOrder=descending" } or nil
-  return 200, paging.page(list, req, "/api/v2/users/" .. u.id .. "/routingskills", extra,
+  return paging.page(by_name(e.skills, order), req, "/api/v2/users/" .. u.id .. "/routingskills", extra,
     function(s) return skill_view(u, s) end)
 end
 
-local function check_proficiency(p)
+local function get_skills(req)
+  local u, e = user_ext(req)
+  return 200, skills_page(req, u, e)
+end
+
+local function check_proficiency(p, field)
+  field = field or "proficiency"
   if p ~= nil and (p < 0 or p > 5) then
-    errors.bad_request("invalid.value", "proficiency must be from 0.0 to 5.0", { details = { { errorCode = "invalid.value", fieldName = "proficiency" } } })
+    errors.bad_request("invalid.value", field .. " must be from 0.0 to 5.0", { details = { { errorCode = "invalid.value", fieldName = field } } })
   end
 end
+
+-- Shared with emu.routes.routing (bulk skills, languages) and expand=skills.
+M.user_ext = user_ext
+M.skill_view = skill_view
+M.by_name = by_name
+M.check_proficiency = check_proficiency
 
 local function post_skill(req)
   local u, e = user_ext(req)
