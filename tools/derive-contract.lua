@@ -2,10 +2,11 @@
 -- pinned official JS SDK: the one machine-readable source of today's
 -- operations and models every machine of this project reaches (npm).
 --
--- Usage: lua5.4 tools/derive-contract.lua [--check] [--lock FILE]
---   --check   write nothing; exit 1 when api/today/swagger.json is not what
---             the pinned package derives (make check runs it)
---   --lock    the npm lock file naming the package (tools/package-lock.json)
+-- Usage: lua5.4 tools/derive-contract.lua [--check] [--lock FILE] [--contract FILE]
+--   --check     write nothing; exit 1 when the contract is not what the
+--               pinned package derives (make check runs it)
+--   --lock      the npm lock file naming the package (tools/package-lock.json)
+--   --contract  the contract written or checked (api/today/swagger.json)
 --
 -- Sources, each named in the output's info.x-source with its sha256:
 --   * tools/node_modules/purecloud-platform-client-v2 at the lock's exact
@@ -25,17 +26,17 @@
 local cjson = require "cjson"
 
 local PKG = "purecloud-platform-client-v2"
-local check, lock_path = false, "tools/package-lock.json"
+local check, lock_path, OUT = false, "tools/package-lock.json", "api/today/swagger.json"
 do
   local i = 1
   while arg[i] do
     if arg[i] == "--check" then check = true
     elseif arg[i] == "--lock" then i = i + 1; lock_path = arg[i]
-    else error("usage: derive-contract.lua [--check] [--lock FILE]") end
+    elseif arg[i] == "--contract" then i = i + 1; OUT = arg[i]
+    else error("usage: derive-contract.lua [--check] [--lock FILE] [--contract FILE]") end
     i = i + 1
   end
 end
-local OUT = "api/today/swagger.json"
 local ROOT = "tools/node_modules/" .. PKG .. "/"
 
 local function read(path)

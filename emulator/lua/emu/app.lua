@@ -123,7 +123,11 @@ end
 local WRITES = { POST = true, PUT = true, PATCH = true, DELETE = true }
 -- POSTs that only read (not counted in stats.applied).
 local QUERIES = { ["/api/v2/users/search"] = true, ["/api/v2/analytics/users/aggregates/query"] = true,
-                  ["/api/v2/analytics/users/observations/query"] = true }
+                  ["/api/v2/analytics/users/observations/query"] = true, ["/api/v2/groups/search"] = true,
+                  ["/api/v2/analytics/users/details/query"] = true, ["/api/v2/analytics/users/activity/query"] = true,
+                  ["/api/v2/users/search/conversation/target"] = true, ["/api/v2/users/search/queuemembers/manage"] = true,
+                  ["/api/v2/users/search/teams/assign"] = true,
+                  ["/api/v2/users/development/activities/aggregates/query"] = true }
 
 -- Requests being answered now, and the most at once since the last reset:
 -- counted up when a request arrives (M.handle) and down when it is recorded
