@@ -864,13 +864,5 @@ int pc_open_models(lua_State *L) {
     static const luaL_Reg fns[] = {{"encode_body", l_encode_body}, {"encode_query", l_encode_query},
                                    {"encode_json", l_encode_json}, {"operations", l_operations}, {NULL, NULL}};
     luaL_setfuncs(L, fns, 0);
-    /* core.API_CLASSES = { users = true, presence = true, … }: the tables a
-     * client binds at first use (client.users, client.presence, …). */
-    lua_createtable(L, 0, pc_nclasses);
-    for (int i = 0; i < pc_nclasses; i++) {
-        lua_pushboolean(L, 1);
-        lua_setfield(L, -2, pc_classes[i]);
-    }
-    lua_setfield(L, -2, "API_CLASSES");
     return 0;
 }

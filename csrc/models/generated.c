@@ -4009,5 +4009,3 @@ const pc_operation pc_operations[] = {
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0},
 };
 const int pc_noperations = 163;
-const char *const pc_classes[] = {"users", "presence", "authorization", "routing", "groups"};
-const int pc_nclasses = 5;

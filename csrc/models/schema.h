@@ -65,7 +65,5 @@ typedef struct {
 extern const pc_schema pc_schemas[];
 extern const pc_operation pc_operations[];
 extern const int pc_noperations;
-extern const char *const pc_classes[]; /* the API classes' tables, in api/today/selection.lua's order */
-extern const int pc_nclasses;
 
 #endif

@@ -10,6 +10,7 @@
 -- transport, an nginx cosocket transport, or a scheduler's coroutine I/O).
 -- @module purecloud.client
 local core = require "purecloud.core"
+local api = require "purecloud.api"
 local logging = require "purecloud.log"
 local options = require "purecloud.options"
 local request = require "purecloud.request"
@@ -91,14 +92,14 @@ function M.new(opts)
   return setmetatable(self, Client)
 end
 
--- `client.users`, `client.presence`, … (`core.API_CLASSES`, generated) are
+-- `client.users`, `client.presence`, … (`purecloud.api`, generated) are
 -- bound at their first use (loading the operations is ~2 ms of start-up). A
 -- method found here is kept on the instance, so the calls of the request
 -- path do not run this function each time.
-local API_CLASSES = core.API_CLASSES
 Client.__index = function(self, k)
-  if API_CLASSES[k] then
-    local ops = require("purecloud." .. k).bind(self)
+  local class = api[k]
+  if class then
+    local ops = class().bind(self)
     rawset(self, k, ops)
     return ops
   end

@@ -15,7 +15,7 @@ local LAYERS = {
   { "auth/io", "token", "options", "transport.curl*", "transport.ngx", "io" },
   { "scheduling", "scheduler" },
   { "groups", "pager", "batch" },
-  { "operations", "default", "operations", "users" },
+  { "operations", "default", "operations", "users", "presence", "authorization", "routing", "groups", "api" },
   { "client", "client" },
   { "top", "purecloud" },
 }

@@ -248,9 +248,9 @@ local function run(o)
 end
 
 describe("emulator: every operation of today's contract", function()
-  setup(collect_seeded)
+  lazy_setup(collect_seeded)
   before_each(function() emu.reset{ users = USERS } end)
-  teardown(function() emu.reset() end)
+  lazy_teardown(function() emu.reset() end)
 
   local ops = schema.operations()
   for _, o in ipairs(ops) do
@@ -286,12 +286,12 @@ end)
 
 describe("emulator generic routes", function()
   local u
-  setup(function()
+  lazy_setup(function()
     emu.reset{ users = USERS }
     u = emu.users(1)[1]
   end)
   before_each(function() emu.reset{ users = USERS } end)
-  teardown(function() emu.reset() end)
+  lazy_teardown(function() emu.reset() end)
 
   local function api(method, path, body, query) local r = emu.api(method, path, body, query); return r, r.json end
 
