@@ -156,8 +156,9 @@ function M.user_state(u)
 end
 
 -- Move a user to "active", "inactive" or "deleted" (a deleted one comes back
--- with its id, as the service restores a deleted user by PATCHing its state:
--- terraform-provider-genesyscloud restoreDeletedUser). A change bumps the
+-- with its id: automation restores deleted users by setting their state,
+-- terraform-provider-genesyscloud restoreDeletedUser; PUT …/state does it
+-- here, PATCH /users/{id} still ignores state). A change bumps the
 -- version and records when and why; the same state again changes nothing but
 -- a given reason. Returns nil and a message when a restored user's email
 -- now belongs to another live user (the caller answers the conflict).
