@@ -12,11 +12,15 @@
 -- separated by ";", a skill as Name:proficiency (0–5).
 local purecloud = require "purecloud"
 
+local function env(name)
+  local v = os.getenv(name)
+  if v ~= "" then return v end
+end
 local client = purecloud.new{
-  client_id = assert(os.getenv("PURECLOUD_CLIENT_ID"), "set PURECLOUD_CLIENT_ID"),
-  client_secret = assert(os.getenv("PURECLOUD_SECRET"), "set PURECLOUD_SECRET"),
-  environment = os.getenv("PURECLOUD_ENVIRONMENT"),
-  base_url = os.getenv("PURECLOUD_BASE_URL"),
+  client_id = assert(env("PURECLOUD_CLIENT_ID"), "set PURECLOUD_CLIENT_ID"),
+  client_secret = assert(env("PURECLOUD_SECRET"), "set PURECLOUD_SECRET"),
+  environment = env("PURECLOUD_ENVIRONMENT"),
+  base_url = env("PURECLOUD_BASE_URL"),
 }
 local users, authorization, routing, groups = client.users, client.authorization, client.routing, client.groups
 

@@ -44,7 +44,7 @@ describe("examples/provision.lua", function()
     local chloe = assert(the_user("chloe.provisioned@example.com"))
     local skills = emu.api("GET", "/api/v2/users/" .. chloe.id .. "/routingskills", nil, { pageSize = 100 }).json
     local got = {}
-    for _, s in ipairs(skills.entities) do got[#got + 1] = s.name .. ":" .. s.proficiency end
+    for _, s in ipairs(skills.entities) do got[#got + 1] = ("%s:%d"):format(s.name, s.proficiency) end
     table.sort(got)
     assert.are.same({ "English:3", "Renewals:2", "Spanish:5" }, got)
     local groups = emu.api("POST", "/api/v2/groups/search",
