@@ -4,13 +4,8 @@
 -- poll (PENDING, then FULFILLED from the second poll) → results by cursor →
 -- delete. Answers conform to today's contract.
 local emu = require "spec.support.emulator"
-local contract = require "spec.support.today_contract"
 
-local function call(method, op_path, path, body, query)
-  local r = emu.api(method, path, body, query)
-  if r.status < 300 then contract.conforms(r, method, op_path) end
-  return r, r.json
-end
+local call = emu.checked -- 2xx answers checked against today's contract
 
 local Q = "/api/v2/analytics/users/details/query"
 local J = "/api/v2/analytics/users/details/jobs"

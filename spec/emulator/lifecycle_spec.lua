@@ -5,57 +5,7 @@
 -- api/today/swagger.json.
 local emu = require "support.emulator"
 local cjson = require "cjson.safe"
-
--- The answer's shape against today's contract: types, enums, required fields
--- and no field its definition does not name (kept here, independent of the
--- emulator's own reading of the contract).
-local defs
-local function definitions()
-  if not defs then
-    local f = assert(io.open("api/today/swagger.json", "rb"), "run the specs from the repository root")
-    defs = assert(cjson.decode(f:read("a"))).definitions
-    f:close()
-  end
-  return defs
-end
-
-local function walk(schema, v, path, bad)
-  local ref = schema["$ref"]
-  if ref then return walk(assert(definitions()[ref:match("[^/]+$")], ref), v, path, bad) end
-  local t = schema.type or (schema.properties and "object")
-  local lt = type(v)
-  if v == cjson.null then bad[#bad + 1] = path .. ": null" return end
-  if t == "string" or t == "boolean" then
-    if lt ~= t then bad[#bad + 1] = path .. ": " .. lt .. ", want " .. t return end
-    if schema.enum then
-      local ok = false
-      for _, e in ipairs(schema.enum) do ok = ok or e == v end
-      if not ok then bad[#bad + 1] = path .. ": " .. tostring(v) .. " is not in its enum" end
-    end
-  elseif t == "number" or t == "integer" then
-    if lt ~= "number" or (t == "integer" and v % 1 ~= 0) then bad[#bad + 1] = path .. ": " .. tostring(v) .. ", want " .. t end
-  elseif t == "array" then
-    if lt ~= "table" or (next(v) ~= nil and #v == 0) then bad[#bad + 1] = path .. ": want an array" return end
-    for i, x in ipairs(v) do walk(schema.items or {}, x, path .. "[" .. (i - 1) .. "]", bad) end
-  elseif t == "object" then
-    if lt ~= "table" or #v > 0 then bad[#bad + 1] = path .. ": want an object" return end
-    for _, r in ipairs(schema.required or {}) do
-      if v[r] == nil then bad[#bad + 1] = path .. "." .. r .. ": required" end
-    end
-    local props = schema.properties or {}
-    for k, x in pairs(v) do
-      if props[k] then walk(props[k], x, path .. "." .. k, bad)
-      elseif type(schema.additionalProperties) == "table" then walk(schema.additionalProperties, x, path .. "." .. k, bad)
-      elseif schema.properties then bad[#bad + 1] = path .. "." .. k .. ": not in the definition" end
-    end
-  end
-end
-
-local function conforms(name, value)
-  local bad = {}
-  walk({ ["$ref"] = "#/definitions/" .. name }, value, name, bad)
-  assert(#bad == 0, table.concat(bad, "\n"))
-end
+local schema = require "spec.support.schema"
 
 local function api(method, path, body, query)
   local r = emu.api(method, path, body, query)
@@ -87,11 +37,11 @@ describe("emulator today: user state", function()
     local u = emu.users(3)[3]
     local r, st = api("GET", "/api/v2/users/" .. u.id .. "/state")
     assert.are.equal(200, r.status, r.body)
-    conforms("UserState", st)
+    assert.is_nil(schema.check("UserState", st))
     assert.are.same({ "active", 1 }, { st.state, st.version })
     r, st = put_state(u, "inactive", 1, "Leave")
     assert.are.equal(200, r.status, r.body)
-    conforms("UserState", st)
+    assert.is_nil(schema.check("UserState", st))
     assert.are.same({ "inactive", 2, "Leave" }, { st.state, st.version, st.stateChangeReason })
     assert.matches("^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%d", st.stateChangeDate)
     local active, page = listed{ pageSize = 100 }
@@ -155,7 +105,7 @@ describe("emulator today: every user by cursor, and the offset window", function
       q.cursor = cursor
       local r, page = api("GET", "/api/v2/users/query", nil, q)
       assert.are.equal(200, r.status, r.body)
-      conforms("UserCursorEntityListing", page)
+      assert.is_nil(schema.check("UserCursorEntityListing", page))
       assert.are.equal(#page.entities, page.results)
       for _, u in ipairs(page.entities) do seen[#seen + 1] = u.id end
       pages = pages + 1
@@ -207,7 +157,7 @@ describe("emulator today: every user by cursor, and the offset window", function
     assert.are.equal(400, api("GET", "/api/v2/users/query", nil, { state = "gone" }).status)
     assert.are.equal(400, api("GET", "/api/v2/users/query", nil, { pageSize = 0 }).status)
     local _, x = api("GET", "/api/v2/users/query", nil, { pageSize = 2, expand = "routingStatus" })
-    conforms("UserCursorEntityListing", x)
+    assert.is_nil(schema.check("UserCursorEntityListing", x))
     assert.is_table(x.entities[1].routingStatus)
   end)
 
@@ -234,7 +184,7 @@ describe("emulator today: ACD auto-answer in bulk", function()
     local r, page = api("PATCH", "/api/v2/users/bulk", { { id = us[1].id, acdAutoAnswer = true },
       { id = us[2].id, acdAutoAnswer = false }, { id = us[3].id, acdAutoAnswer = true } })
     assert.are.equal(200, r.status, r.body)
-    conforms("UserEntityListing", page)
+    assert.is_nil(schema.check("UserEntityListing", page))
     assert.are.same({ us[1].id, us[2].id, us[3].id }, ids_of(page))
     assert.are.equal(3, page.total)
     local _, one = api("GET", "/api/v2/users/" .. us[1].id)
@@ -279,7 +229,7 @@ describe("emulator today: activation email and passwords", function()
   local function welcome(u)
     local r, got = api("GET", "/api/v2/users/" .. u.id, nil, { expand = "dateWelcomeSent" })
     assert.are.equal(200, r.status, r.body)
-    conforms("User", got)
+    assert.is_nil(schema.check("User", got))
     return got.dateWelcomeSent
   end
 

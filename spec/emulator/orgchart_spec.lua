@@ -3,13 +3,8 @@
 -- identifiers are set, read, deleted and find their user; skill groups
 -- follow the user's routing skills. Answers conform to today's contract.
 local emu = require "spec.support.emulator"
-local contract = require "spec.support.today_contract"
 
-local function call(method, op_path, path, body, query)
-  local r = emu.api(method, path, body, query)
-  if r.status < 300 then contract.conforms(r, method, op_path) end
-  return r, r.json
-end
+local call = emu.checked -- 2xx answers checked against today's contract
 
 -- Today's UpdateUser.manager is a user id; the 2016 body took a User (with
 -- its version): whichever the emulator's PATCH takes.

@@ -4,57 +4,7 @@
 -- read back through the other routes and expand.
 local emu = require "support.emulator"
 local cjson = require "cjson.safe"
-
--- The answer's shape against today's contract: types, enums, required fields
--- and no field its definition does not name (kept here, independent of the
--- emulator's own reading of the contract).
-local defs
-local function definitions()
-  if not defs then
-    local f = assert(io.open("api/today/swagger.json", "rb"), "run the specs from the repository root")
-    defs = assert(cjson.decode(f:read("a"))).definitions
-    f:close()
-  end
-  return defs
-end
-
-local function walk(schema, v, path, bad)
-  local ref = schema["$ref"]
-  if ref then return walk(assert(definitions()[ref:match("[^/]+$")], ref), v, path, bad) end
-  local t = schema.type or (schema.properties and "object")
-  local lt = type(v)
-  if v == cjson.null then bad[#bad + 1] = path .. ": null" return end
-  if t == "string" or t == "boolean" then
-    if lt ~= t then bad[#bad + 1] = path .. ": " .. lt .. ", want " .. t return end
-    if schema.enum then
-      local ok = false
-      for _, e in ipairs(schema.enum) do ok = ok or e == v end
-      if not ok then bad[#bad + 1] = path .. ": " .. tostring(v) .. " is not in its enum" end
-    end
-  elseif t == "number" or t == "integer" then
-    if lt ~= "number" or (t == "integer" and v % 1 ~= 0) then bad[#bad + 1] = path .. ": " .. tostring(v) .. ", want " .. t end
-  elseif t == "array" then
-    if lt ~= "table" or (next(v) ~= nil and #v == 0) then bad[#bad + 1] = path .. ": want an array" return end
-    for i, x in ipairs(v) do walk(schema.items or {}, x, path .. "[" .. (i - 1) .. "]", bad) end
-  elseif t == "object" then
-    if lt ~= "table" or #v > 0 then bad[#bad + 1] = path .. ": want an object" return end
-    for _, r in ipairs(schema.required or {}) do
-      if v[r] == nil then bad[#bad + 1] = path .. "." .. r .. ": required" end
-    end
-    local props = schema.properties or {}
-    for k, x in pairs(v) do
-      if props[k] then walk(props[k], x, path .. "." .. k, bad)
-      elseif type(schema.additionalProperties) == "table" then walk(schema.additionalProperties, x, path .. "." .. k, bad)
-      elseif schema.properties then bad[#bad + 1] = path .. "." .. k .. ": not in the definition" end
-    end
-  end
-end
-
-local function conforms(name, value)
-  local bad = {}
-  walk({ ["$ref"] = "#/definitions/" .. name }, value, name, bad)
-  assert(#bad == 0, table.concat(bad, "\n"))
-end
+local schema = require "spec.support.schema"
 
 local function api(method, path, body, query)
   local r = emu.api(method, path, body, query)
@@ -90,7 +40,7 @@ describe("emulator today: the organization's skills and languages", function()
   it("lists, filters and gets them; they are the ones users hold", function()
     local r, skills = api("GET", "/api/v2/routing/skills", nil, { pageSize = 100 })
     assert.are.equal(200, r.status, r.body)
-    conforms("SkillEntityListing", skills)
+    assert.is_nil(schema.check("SkillEntityListing", skills))
     assert.is_true(#skills.entities >= 10)
     local by_id = {}
     for _, s in ipairs(skills.entities) do by_id[s.id] = s end
@@ -101,17 +51,17 @@ describe("emulator today: the organization's skills and languages", function()
     end
     local one = skills.entities[2]
     local _, got = api("GET", "/api/v2/routing/skills/" .. one.id)
-    conforms("RoutingSkill", got)
+    assert.is_nil(schema.check("RoutingSkill", got))
     assert.are.same(one, got)
     local _, named = api("GET", "/api/v2/routing/skills", nil, { name = one.name:sub(1, 3):lower() })
     assert.is_true(named.total >= 1)
     for _, s in ipairs(named.entities) do assert.are.equal(one.name:sub(1, 3), s.name:sub(1, 3)) end
     assert.are.equal(404, api("GET", "/api/v2/routing/skills/nope").status)
     local _, langs = api("GET", "/api/v2/routing/languages", nil, { pageSize = 100, sortOrder = "DESC" })
-    conforms("LanguageEntityListing", langs)
+    assert.is_nil(schema.check("LanguageEntityListing", langs))
     assert.is_true(langs.entities[1].name > langs.entities[#langs.entities].name)
     local _, l = api("GET", "/api/v2/routing/languages/" .. langs.entities[1].id)
-    conforms("Language", l)
+    assert.is_nil(schema.check("Language", l))
     assert.are.same(langs.entities[1], l)
     local _, picked = api("GET", "/api/v2/routing/languages", nil, { id = { langs.entities[1].id, langs.entities[2].id } })
     assert.are.equal(2, picked.total)
@@ -131,7 +81,7 @@ describe("emulator today: routing skills in bulk", function()
     local r, page = api("PATCH", "/api/v2/users/" .. u.id .. "/routingskills/bulk",
       { { id = new.id, proficiency = 4 }, { id = changed_id, proficiency = 0.5 } })
     assert.are.equal(200, r.status, r.body)
-    conforms("UserSkillEntityListing", page)
+    assert.is_nil(schema.check("UserSkillEntityListing", page))
     local after, listing = skills_of(u)
     assert.are.equal(count(before) + 1, listing.total)
     assert.are.same({ 4, 0.5, before[kept_id] }, { after[new.id], after[changed_id], after[kept_id] })
@@ -142,7 +92,7 @@ describe("emulator today: routing skills in bulk", function()
     assert.are.same({ new.name, "active" }, { added.name, added.state })
     -- expand=skills on the user and on the listing: the same entities.
     local _, got = api("GET", "/api/v2/users/" .. u.id, nil, { expand = "skills" })
-    conforms("User", got)
+    assert.is_nil(schema.check("User", got))
     assert.are.same(listing.entities, got.skills)
     local _, users = api("GET", "/api/v2/users", nil, { id = u.id, expand = "skills" })
     assert.are.same(listing.entities, users.entities[1].skills)
@@ -162,7 +112,7 @@ describe("emulator today: routing skills in bulk", function()
     local r, page = api("PUT", "/api/v2/users/" .. u.id .. "/routingskills/bulk",
       { { id = pick[1].id, proficiency = 1 }, { id = pick[2].id, proficiency = 5 } })
     assert.are.equal(200, r.status, r.body)
-    conforms("UserSkillEntityListing", page)
+    assert.is_nil(schema.check("UserSkillEntityListing", page))
     assert.are.same({ [pick[1].id] = 1, [pick[2].id] = 5 }, skills_of(u))
     assert.are.equal(2, page.total)
     for id in pairs(before) do
@@ -172,7 +122,7 @@ describe("emulator today: routing skills in bulk", function()
     assert.are.same({ [pick[2].id] = 5 }, skills_of(u))
     r, page = api("PUT", "/api/v2/users/" .. u.id .. "/routingskills/bulk", "[]")
     assert.are.equal(200, r.status, r.body)
-    conforms("UserSkillEntityListing", page)
+    assert.is_nil(schema.check("UserSkillEntityListing", page))
     assert.are.same({}, skills_of(u))
     local _, got = api("GET", "/api/v2/users/" .. u.id, nil, { expand = "skills" })
     assert.are.same({}, got.skills)
@@ -212,7 +162,7 @@ end
 local function langs_of(u)
   local r, page = api("GET", "/api/v2/users/" .. u.id .. "/routinglanguages", nil, { pageSize = 100 })
   assert.are.equal(200, r.status, r.body)
-  conforms("UserLanguageEntityListing", page)
+  assert.is_nil(schema.check("UserLanguageEntityListing", page))
   local out = {}
   for _, l in ipairs(page.entities) do out[l.id] = l.proficiency end
   return out, page
@@ -227,17 +177,17 @@ describe("emulator today: routing languages", function()
     assert.are.same({}, langs_of(u))
     local r, l = api("POST", "/api/v2/users/" .. u.id .. "/routinglanguages", { id = langs[1].id, proficiency = 3 })
     assert.are.equal(200, r.status, r.body)
-    conforms("UserRoutingLanguage", l)
+    assert.is_nil(schema.check("UserRoutingLanguage", l))
     assert.are.same({ langs[1].id, langs[1].name, 3, "active" }, { l.id, l.name, l.proficiency, l.state })
     assert.are.equal("/api/v2/users/" .. u.id .. "/routinglanguages/" .. langs[1].id, l.selfUri)
     api("POST", "/api/v2/users/" .. u.id .. "/routinglanguages", { id = langs[2].id, proficiency = 1 })
     r, l = api("PATCH", "/api/v2/users/" .. u.id .. "/routinglanguages/" .. langs[2].id, { proficiency = 4.5 })
     assert.are.equal(200, r.status, r.body)
-    conforms("UserRoutingLanguage", l)
+    assert.is_nil(schema.check("UserRoutingLanguage", l))
     local have, page = langs_of(u)
     assert.are.same({ [langs[1].id] = 3, [langs[2].id] = 4.5 }, have)
     local _, got = api("GET", "/api/v2/users/" .. u.id, nil, { expand = "languages" })
-    conforms("User", got)
+    assert.is_nil(schema.check("User", got))
     assert.are.same(page.entities, got.languages)
     local _, listed = api("GET", "/api/v2/users", nil, { id = u.id, expand = "languages" })
     assert.are.same(page.entities, listed.entities[1].languages)
@@ -258,7 +208,7 @@ describe("emulator today: routing languages", function()
     local r, page = api("PATCH", "/api/v2/users/" .. u.id .. "/routinglanguages/bulk",
       { { id = langs[2].id, proficiency = 5 }, { id = langs[3].id, proficiency = 0 } })
     assert.are.equal(200, r.status, r.body)
-    conforms("UserLanguageEntityListing", page)
+    assert.is_nil(schema.check("UserLanguageEntityListing", page))
     local want = { [langs[1].id] = 2, [langs[2].id] = 5, [langs[3].id] = 0 }
     local have, listing = langs_of(u)
     assert.are.same(want, have)
@@ -288,14 +238,14 @@ describe("emulator today: max utilization", function()
   local function util_of(u)
     local r, body = api("GET", "/api/v2/routing/users/" .. u.id .. "/utilization")
     assert.are.equal(200, r.status, r.body)
-    conforms("AgentMaxUtilizationResponse", body)
+    assert.is_nil(schema.check("AgentMaxUtilizationResponse", body))
     return body
   end
 
   it("a user without settings has the organization's, level Organization", function()
     local r, org = api("GET", "/api/v2/routing/utilization")
     assert.are.equal(200, r.status, r.body)
-    conforms("UtilizationResponse", org)
+    assert.is_nil(schema.check("UtilizationResponse", org))
     assert.are.equal(1, org.utilization.call.maximumCapacity)
     assert.are.equal(4, org.utilization.chat.maximumCapacity)
     local mine = util_of(emu.users(1)[1])
@@ -310,7 +260,7 @@ describe("emulator today: max utilization", function()
       call = { maximumCapacity = 2, includeNonAcd = true, interruptableMediaTypes = { "callback" } },
       chat = { maximumCapacity = 7 } } })
     assert.are.equal(200, r.status, r.body)
-    conforms("AgentMaxUtilizationResponse", put)
+    assert.is_nil(schema.check("AgentMaxUtilizationResponse", put))
     assert.are.equal("Agent", put.level)
     local got = util_of(u)
     assert.are.same(put, got)

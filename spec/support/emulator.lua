@@ -126,6 +126,14 @@ function M.api(method, path, body, query)
   return r
 end
 
+--- M.api whose 2xx answer must be today's for the operation at op_path (its
+-- status and schema: spec/support/schema.lua's conforms); → the answer, its JSON.
+function M.checked(method, op_path, path, body, query)
+  local r = M.api(method, path, body, query)
+  if r.status < 300 then require("spec.support.schema").conforms(r, method, op_path) end
+  return r, r.json
+end
+
 local function admin(method, path, body)
   local r = M.request(method, "/__emulator/" .. path, { body = body })
   assert(r.status == 200, "emulator admin " .. path .. " failed: " .. r.status .. " " .. r.body)

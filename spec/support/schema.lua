@@ -1,7 +1,10 @@
 -- Today's contract (api/today/swagger.json) for specs, independent of the
 -- emulator's own reading of it (emulator/lua/emu/contract.lua): a checker of
--- decoded JSON against a schema, minimal valid request bodies, and a JSON
--- encoder that writes a schema's empty arrays as [] (cjson writes {}).
+-- decoded JSON against a schema or a definition (JSON types, required fields,
+-- enums, date-times, arrays and maps, $refs, and no field an object's
+-- definition does not name), assertions that an answer is the one its
+-- operation declares, minimal valid request bodies, and a JSON encoder that
+-- writes a schema's empty arrays as [] (cjson writes {}).
 -- cjson decodes [] and {} alike, so M.decode keeps them apart: an answer
 -- with {} where the contract has an array is refused.
 --
@@ -150,6 +153,9 @@ local function json_type(v)
   if t == "number" then return v % 1 == 0 and "integer" or "number" end
   return t
 end
+--- The JSON type of a decoded value: null, array, object, empty (cjson's
+-- [] or {}), integer, number, string, boolean.
+M.json_type = json_type
 
 local function fits(want, got)
   if want == "integer" then return got == "integer" end
@@ -158,12 +164,18 @@ local function fits(want, got)
   return want == nil or want == got
 end
 
+local function join(path, k) return (path == "" and "" or path .. ".") .. tostring(k) end
+
 local check
-check = function(schema, v, path, out, depth)
-  local s = M.deref(schema)
-  if not s or depth > 40 then return end
-  local got = json_type(v)
+check = function(schema, v, path, out, depth, opts)
+  if not schema or depth > 40 then return end
   local at = path == "" and "(body)" or path
+  local s = M.deref(schema)
+  if not s then
+    out[#out + 1] = at .. ": unknown definition " .. tostring(schema["$ref"])
+    return
+  end
+  local got = json_type(v)
   if got == "null" then
     out[#out + 1] = at .. ": null (the service leaves a field out instead)"
     return
@@ -179,25 +191,69 @@ check = function(schema, v, path, out, depth)
     for _, e in ipairs(s.enum) do ok = ok or e == v end
     if not ok then out[#out + 1] = at .. ": " .. v .. " is not one of " .. table.concat(s.enum, ", ") end
   end
+  if s.format == "date-time" and got == "string" and not v:match("^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%d") then
+    out[#out + 1] = at .. ": not a date-time: " .. v
+  end
   if want == "array" then
-    for i, x in ipairs(v) do check(s.items, x, path .. "[" .. (i - 1) .. "]", out, depth + 1) end
+    for i, x in ipairs(v) do check(s.items, x, path .. "[" .. (i - 1) .. "]", out, depth + 1, opts) end
   elseif want == "object" then
     for _, r in ipairs(s.required or {}) do
-      if v[r] == nil then out[#out + 1] = (path == "" and "" or path .. ".") .. r .. ": required, missing" end
+      if v[r] == nil then out[#out + 1] = join(path, r) .. ": required, missing" end
     end
     for k, x in pairs(v) do
       local ps = (s.properties or {})[k] or (type(s.additionalProperties) == "table" and s.additionalProperties)
-      if ps then check(ps, x, (path == "" and "" or path .. ".") .. tostring(k), out, depth + 1) end
+      if ps then
+        check(ps, x, join(path, k), out, depth + 1, opts)
+      elseif s.properties and not opts.extra_fields then
+        out[#out + 1] = join(path, k) .. ": not a field of the definition"
+      end
     end
   end
 end
 
---- The problems of a decoded value against a schema (an empty list: valid).
-function M.problems(schema, value)
+local function schema_of(schema_or_name)
+  if type(schema_or_name) == "string" then return { ["$ref"] = "#/definitions/" .. schema_or_name } end
+  return schema_or_name
+end
+
+--- The problems of a decoded value against a schema or a definition's name
+-- (an empty list: valid). opts.extra_fields: let an object have fields its
+-- definition does not name (they are refused otherwise).
+function M.problems(schema, value, opts)
   local out = {}
-  check(schema, value, "", out, 0)
+  check(schema_of(schema), value, "", out, 0, opts or {})
   table.sort(out)
   return out
+end
+
+--- nil when a decoded value conforms to a schema or a definition's name,
+-- else a message naming every problem by path (opts as M.problems).
+function M.check(schema, value, opts)
+  local bad = M.problems(schema, value, opts)
+  if #bad > 0 then return table.concat(bad, "; ") end
+end
+
+--- The schema today's contract declares for an operation's answer with a
+-- status: a schema, false (no body), nil (not one of its answers).
+function M.response(method, path, status)
+  local item = assert(M.contract().paths[path], "no path " .. path)
+  local op = assert(item[method:lower()], "no operation " .. method .. " " .. path)
+  local r = op.responses[tostring(status)]
+  return r and (r.schema or false)
+end
+
+--- Assert an answer ({ status, body, json }) is one its operation declares:
+-- its status, and a body that conforms to that status's schema (none where
+-- the schema is none).
+function M.conforms(res, method, path)
+  local schema = M.response(method, path, res.status)
+  assert(schema ~= nil, method .. " " .. path .. ": status " .. res.status .. " is not today's answer: " .. res.body)
+  if schema == false then
+    assert(res.body == "", method .. " " .. path .. ": the answer has no body, got " .. res.body)
+    return
+  end
+  local problem = M.check(schema, res.json)
+  assert(problem == nil, method .. " " .. path .. ": " .. tostring(problem))
 end
 
 local uuid_n = 0
