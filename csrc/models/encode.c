@@ -798,71 +798,128 @@ static void push_param(lua_State *L, const pc_param *p) {
     set_bool(L, "multi", p->multi);
 }
 
-/* core.operations() -> { [name] = { handle, name, class, alias, method, path,
- * safe, body, deprecated, preview, npos, max_args, prepared, params = { … },
- * positional = { … }, optional = { [lua_name] = … }, paging = { kind, pages,
- * each, items, follow } | nil } }: the generated table as
- * purecloud.operations uses it, nothing left to compute (positional and
- * optional hold the same tables as params). A seed alias is a second key for
- * the same table, so every lookup by name (a call, a journal's record, the
- * command line) knows both names. */
+/* One operation's table, as Lua sees it: { handle, name, class, alias,
+ * method, path, safe, body, deprecated, preview, seed_body_optional, npos,
+ * max_args, prepared, params = { … }, positional = { … }, optional = {
+ * [lua_name] = … }, paging = { kind, pages, each, items, follow } | nil }:
+ * nothing left to compute (positional and optional hold the same tables as
+ * params). */
+static void push_operation(lua_State *L, int i) {
+    const pc_operation *op = &pc_operations[i];
+    lua_createtable(L, 0, 17);
+    set_int(L, "handle", i + 1);
+    set_str(L, "name", op->name);
+    set_str(L, "class", op->class);
+    if (op->alias) set_str(L, "alias", op->alias);
+    set_str(L, "method", op->method);
+    set_str(L, "path", op->path);
+    set_bool(L, "safe", op->safe);
+    set_bool(L, "body", op->body_schema >= 0);
+    set_bool(L, "deprecated", op->deprecated);
+    set_bool(L, "preview", op->preview);
+    set_bool(L, "seed_body_optional", op->seed_body_optional);
+    set_int(L, "npos", op->npos);
+    set_int(L, "max_args", op->max_args);
+    set_bool(L, "prepared", op->prepared);
+    if (op->paging) {
+        lua_createtable(L, 0, 5);
+        set_str(L, "kind", op->paging);
+        set_str(L, "pages", op->paging_pages);
+        set_str(L, "each", op->paging_each);
+        set_str(L, "items", op->paging_items);
+        if (op->paging_follow > 0) set_str(L, "follow", pc_operations[op->paging_follow - 1].name);
+        lua_setfield(L, -2, "paging");
+    }
+    int t = lua_gettop(L);
+    lua_createtable(L, op->nparams, 0);            /* params */
+    lua_createtable(L, op->npos, 0);               /* positional */
+    lua_createtable(L, 0, op->nparams - op->npos); /* optional */
+    for (int j = 0; j < op->nparams; j++) {
+        push_param(L, &op->params[j]);
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, t + 1, j + 1);
+        if (j < op->npos) {
+            lua_rawseti(L, t + 2, j + 1);
+        } else {
+            lua_setfield(L, t + 3, op->params[j].lua_name);
+        }
+    }
+    lua_setfield(L, t, "optional");
+    lua_setfield(L, t, "positional");
+    lua_setfield(L, t, "params");
+}
+
+/* The index of the operation named `name` (its name, sorted: a binary
+ * search; or its seed alias), or -1. */
+static int find_operation(const char *name) {
+    int lo = 0, hi = pc_noperations - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        int c = strcmp(name, pc_operations[mid].name);
+        if (c == 0) return mid;
+        if (c < 0) hi = mid - 1; else lo = mid + 1;
+    }
+    for (int i = 0; i < pc_noperations; i++)
+        if (pc_operations[i].alias && !strcmp(name, pc_operations[i].alias)) return i;
+    return -1;
+}
+
+/* core.operation(name) -> the operation's table (by its name or its seed
+ * alias), or nil: one operation at a time, so a process holds only the
+ * operations it uses (purecloud.operations keeps each it was asked for). */
+static int l_operation(lua_State *L) {
+    int i = find_operation(luaL_checkstring(L, 1));
+    if (i < 0) return 0;
+    push_operation(L, i);
+    return 1;
+}
+
+/* core.operations() -> { [name] = op, [alias] = the same op }: every
+ * operation at once (the command line's list, the specs). */
 static int l_operations(lua_State *L) {
     lua_createtable(L, 0, pc_noperations + 40);
     int all = lua_gettop(L);
     for (int i = 0; i < pc_noperations; i++) {
-        const pc_operation *op = &pc_operations[i];
-        lua_createtable(L, 0, 16);
-        set_int(L, "handle", i + 1);
-        set_str(L, "name", op->name);
-        set_str(L, "class", op->class);
-        if (op->alias) set_str(L, "alias", op->alias);
-        set_str(L, "method", op->method);
-        set_str(L, "path", op->path);
-        set_bool(L, "safe", op->safe);
-        set_bool(L, "body", op->body_schema >= 0);
-        set_bool(L, "deprecated", op->deprecated);
-        set_bool(L, "preview", op->preview);
-        set_int(L, "npos", op->npos);
-        set_int(L, "max_args", op->max_args);
-        set_bool(L, "prepared", op->prepared);
-        if (op->paging) {
-            lua_createtable(L, 0, 5);
-            set_str(L, "kind", op->paging);
-            set_str(L, "pages", op->paging_pages);
-            set_str(L, "each", op->paging_each);
-            set_str(L, "items", op->paging_items);
-            if (op->paging_follow > 0) set_str(L, "follow", pc_operations[op->paging_follow - 1].name);
-            lua_setfield(L, -2, "paging");
-        }
-        int t = lua_gettop(L);
-        lua_createtable(L, op->nparams, 0);            /* params */
-        lua_createtable(L, op->npos, 0);               /* positional */
-        lua_createtable(L, 0, op->nparams - op->npos); /* optional */
-        for (int j = 0; j < op->nparams; j++) {
-            push_param(L, &op->params[j]);
+        push_operation(L, i);
+        if (pc_operations[i].alias) {
             lua_pushvalue(L, -1);
-            lua_rawseti(L, t + 1, j + 1);
-            if (j < op->npos) {
-                lua_rawseti(L, t + 2, j + 1);
-            } else {
-                lua_setfield(L, t + 3, op->params[j].lua_name);
-            }
+            lua_setfield(L, all, pc_operations[i].alias);
         }
-        lua_setfield(L, t, "optional");
-        lua_setfield(L, t, "positional");
-        lua_setfield(L, t, "params");
-        if (op->alias) {
-            lua_pushvalue(L, t);
-            lua_setfield(L, all, op->alias);
-        }
-        lua_setfield(L, all, op->name);
+        lua_setfield(L, all, pc_operations[i].name);
     }
+    return 1;
+}
+
+/* core.operation_index(class) -> { names = { [name] = true, [alias] = true },
+ * helpers = { [helper] = operation name } }: what a bound table of one API
+ * class answers to, without building any operation's table. */
+static int l_operation_index(lua_State *L) {
+    const char *class = luaL_checkstring(L, 1);
+    lua_createtable(L, 0, 2);
+    lua_newtable(L);
+    lua_newtable(L);
+    for (int i = 0; i < pc_noperations; i++) {
+        const pc_operation *op = &pc_operations[i];
+        if (strcmp(op->class, class)) continue;
+        set_bool(L, op->name, 1);
+        if (op->alias) set_bool(L, op->alias, 1);
+        if (op->paging) {
+            lua_pushstring(L, op->name);
+            lua_setfield(L, -3, op->paging_pages); /* (helpers, under names) */
+            lua_pushstring(L, op->name);
+            lua_setfield(L, -3, op->paging_each);
+        }
+    }
+    lua_setfield(L, -3, "names");
+    lua_setfield(L, -2, "helpers");
     return 1;
 }
 
 int pc_open_models(lua_State *L) {
     static const luaL_Reg fns[] = {{"encode_body", l_encode_body}, {"encode_query", l_encode_query},
-                                   {"encode_json", l_encode_json}, {"operations", l_operations}, {NULL, NULL}};
+                                   {"encode_json", l_encode_json}, {"operations", l_operations},
+                                   {"operation", l_operation}, {"operation_index", l_operation_index},
+                                   {NULL, NULL}};
     luaL_setfuncs(L, fns, 0);
     return 0;
 }

@@ -54,6 +54,7 @@ typedef struct {
     int prepared;    /* its common call is its (at most two) path parameters, in the template's order */
     int deprecated;  /* deprecated in the official SDK (its first call warns) */
     int preview;     /* a preview operation in the official SDK */
+    int seed_body_optional; /* its seed alias took the body in opts.body (the 2016 call) */
     /* A paged listing (tools/gen-models.lua, "Paged listings"), else NULL: */
     const char *paging;       /* "numbered" | "next_page" | "cursor" */
     const char *paging_pages; /* its helpers' names: the pager (…_pages) and the iterator (each_…) */

@@ -97,9 +97,8 @@ end
 -- method found here is kept on the instance, so the calls of the request
 -- path do not run this function each time.
 Client.__index = function(self, k)
-  local class = api[k]
-  if class then
-    local ops = class().bind(self)
+  if api.classes[k] then
+    local ops = require("purecloud.operations").bind(self, k)
     rawset(self, k, ops)
     return ops
   end

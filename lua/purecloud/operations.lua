@@ -12,20 +12,45 @@
 local core = require "purecloud.core"
 -- (hot-path globals as upvalues: each global is a lookup in _G)
 local error, pcall, select, type, ipairs, pairs = error, pcall, select, type, ipairs, pairs
+local unpack = table.unpack or unpack -- luacheck: ignore 113 (5.1)
 local default = require "purecloud.default"
+local api = require "purecloud.api"
 local pager = require "purecloud.pager"
 local request = require "purecloud.request"
 local fill_url, MAX_URL, prepared_request = core.fill_url, request.MAX_URL, request.prepared
 
 local M = {}
 
-local OPS = core.operations()
---- Every operation by name, as generated (`csrc/models/generated.c`, by
+-- Every operation by name, as generated (`csrc/models/generated.c`, by
 -- `tools/gen-models.lua`): `{ handle, name, class, alias, method, path, safe,
--- body, deprecated, preview, params, positional, optional, npos, max_args,
--- prepared }` — nothing is computed here at load. A seed alias is a second
--- key for the same table (`OPERATIONS.get_user_id == OPERATIONS.get_user`).
+-- body, deprecated, preview, seed_body_optional, params, positional,
+-- optional, npos, max_args, prepared }` — nothing is computed here. Each is
+-- built from the C table the first time it is asked for (`core.operation`),
+-- so a process holds only the operations it uses: the whole table is 160+
+-- operations, and every table a process keeps is marked again by each
+-- garbage collection. A seed alias is a second key for the same table
+-- (`OPERATIONS.get_user_id == OPERATIONS.get_user`).
+local OPS = setmetatable({}, { __index = function(t, name)
+  local op = type(name) == "string" and core.operation(name)
+  if not op then return nil end
+  t[op.name] = op
+  if op.alias then t[op.alias] = op end
+  return op
+end })
 M.OPERATIONS = OPS
+
+--- Every operation at once (the command line's list): `{ [name] = op,
+-- [alias] = op }`, the same tables as `OPERATIONS`.
+function M.all()
+  for name in pairs(core.operations()) do local _ = OPS[name] end
+  local copy = {}
+  for name, op in pairs(OPS) do copy[name] = op end
+  return copy
+end
+
+-- A seed operation gone from today's API: its name -> the call that keeps
+-- its promise, by class (`purecloud.api`, generated).
+local SEED_GONE = api.seed_gone
 
 -- Deprecated operations warn once per process, at their first call.
 local warned = {}
@@ -153,10 +178,18 @@ function M.done(result, err)
 end
 
 --- Install the pagination helpers of class `class` on `t` (bound to
--- `client`, or the default).
+-- `client`, or the default): the generated modules' helpers, all at once.
 function M.install_paging(t, client, class)
   -- (level 3: the default client's error names the pager helper's line, as before)
-  pager.install(t, function() return client or default.get(3) end, OPS, class)
+  local the_client = function() return client or default.get(3) end
+  local done = {}
+  for _, name in pairs(core.operation_index(class).helpers) do
+    if not done[name] then
+      done[name] = true
+      local op = OPS[name]
+      t[op.paging.pages], t[op.paging.each] = pager.helpers(t, the_client, op)
+    end
+  end
 end
 
 -- The bound function of a prepared operation. Its common call — only the
@@ -182,16 +215,47 @@ end
 
 --- A table of every operation of class `class` (`"users"`, `"presence"`,
 -- …) bound to `client`, under its name and its seed alias, plus the
--- pagination helpers.
+-- pagination helpers. Each function is made at its first use (the table
+-- answers every name of the class: `core.operation_index`).
 function M.bind(client, class)
+  local index = core.operation_index(class)
+  local names, helpers, gone = index.names, index.helpers, SEED_GONE[class] or {}
+  local the_client = function() return client end
   local t = {}
-  for name, op in pairs(OPS) do
-    if op.class == class then
-      t[name] = op.prepared and prepare(client, name, op) or function(...) return M.call(client, name, ...) end
+  return setmetatable(t, { __index = function(_, name)
+    local fn
+    if names[name] then
+      local op = OPS[name]
+      if name == op.alias and op.seed_body_optional then
+        -- (the seed's call: its body, optional in 2016, came in opts.body)
+        local real = t[op.name]
+        fn = function(...)
+          local args = { ... }
+          local n = op.npos
+          local opts = args[n]
+          args[n] = type(opts) == "table" and opts.body or nil
+          return real(unpack(args, 1, n))
+        end
+      elseif op.prepared then
+        fn = prepare(client, name, op)
+      else
+        fn = function(...) return M.call(client, name, ...) end
+      end
+    elseif helpers[name] then
+      local op = OPS[helpers[name]]
+      local pages, each = pager.helpers(t, the_client, op)
+      rawset(t, op.paging.pages, pages)
+      rawset(t, op.paging.each, each)
+      return rawget(t, name)
+    elseif gone[name] then
+      local via = gone[name]
+      fn = function(...) return M.done(t[via](..., {})) end
+    else
+      return nil
     end
-  end
-  M.install_paging(t, client, class)
-  return t
+    rawset(t, name, fn)
+    return fn
+  end })
 end
 
 return M

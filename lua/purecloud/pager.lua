@@ -25,7 +25,7 @@
 -- so `for page, err in users.user_pages(opts) do … end` works: a failed page
 -- shows as `false, err` and ends the loop after it.
 --
--- `install(t, the_client, ops)` puts the helpers on an operations table.
+-- `helpers(t, the_client, op)` makes the two helpers of a listing for an operations table.
 -- This module sits below `purecloud.operations` (which installs it) and
 -- knows no default client: it is handed a function that finds the client.
 -- @module purecloud.pager
@@ -44,7 +44,7 @@ M.DEFAULT_CONCURRENCY = 4
 local Pager = {}
 Pager.__index = Pager
 
--- The argument checks below run in a helper's `open` (`M.install`): level 4
+-- The argument checks below run in a helper's `open` (`M.helpers`): level 4
 -- is the helper's caller (1 the check, 2 open, 3 the helper).
 local function check_concurrency(opts)
   local c = opts.concurrency
@@ -147,7 +147,7 @@ WAYS.cursor = {
   end,
 }
 
---- A pager over one listing (its arguments already checked: `M.install`'s
+--- A pager over one listing (its arguments already checked: `M.helpers`'s
 -- helpers check them where the caller called).
 -- @param client the client whose scheduler runs prefetches
 -- @string way "numbered", "next_page" or "cursor" (`WAYS`)
@@ -276,67 +276,64 @@ function M.shape_error(value, why)
   }
 end
 
---- Add the helpers of every paged listing of `ops` to `t` (an operations
--- table): for each operation with `paging` (generated), its pager
--- (`paging.pages`) and its iterator (`paging.each`), taking the
--- operation's positional arguments and then (numbered) its options or
+--- The two helpers of a paged listing `op` (an operation table with
+-- `paging`, generated) on the operations table `t` of its class: its pager
+-- (`paging.pages`) and its iterator (`paging.each`), taking the operation's
+-- positional arguments and then (numbered, cursor) its options or
 -- (next_page) the starting operation's body.
--- @param t the operations table
+-- @param t the operations table (the helpers call `t[op.name]`, `t[follow]`)
 -- @param the_client function() → the client a pager runs on, asked at each
 -- pager's creation (the operations' default client raises from it when unset)
--- @param ops the operation table (`purecloud.operations.OPERATIONS`)
-function M.install(t, the_client, ops, class)
-  for name, op in pairs(ops) do
-    local pg = op.paging
-    if pg and name == op.name and op.class == class then
-      local items, npos, fn = pg.items, op.npos, nil
-      -- The arguments are checked where the caller called (level 3: this
-      -- function, the helper, its caller): a pager's first page is asked
-      -- later, at its first next().
-      local function open(helper, ...)
-        fn = fn or t[name]
-        if pg.kind == "next_page" then
-          local body = ...
-          if type(body) ~= "table" then error(("purecloud.%s.%s: body must be a table"):format(class, helper), 3) end
-          local follow = t[pg.follow]
-          return M.new(the_client(), "next_page", function(token)
-            if token then return follow(token) end
-            return fn(body)
-          end, {}, items)
-        end
-        local args = { ... }
-        for i = 1, npos do
-          local v = args[i]
-          if type(v) ~= "string" or v == "" then
-            error(("purecloud.%s.%s: bad argument #%d '%s' (a non-empty string expected, got %s)")
-              :format(class, helper, i, op.positional[i].lua_name, v == "" and "an empty string" or type(v)), 3)
-          end
-        end
-        local opts = args[npos + 1]
-        if opts ~= nil and type(opts) ~= "table" then error("purecloud: opts must be a table", 3) end
-        opts = opts or {}
-        check_keys(opts, op.optional, class .. "." .. helper)
-        local concurrency = check_concurrency(opts)
-        local key = pg.kind == "cursor" and "cursor" or "page_number"
-        return M.new(the_client(), pg.kind, function(token)
-          local call = {}
-          for i = 1, npos do call[i] = args[i] end
-          call[npos + 1] = op_opts(opts, key, token)
-          return fn(unpack(call, 1, npos + 1))
-        end, opts, items, concurrency)
-      end
-      -- (not tail calls: `open` raises at level 3, the helper's caller)
-      t[pg.pages] = function(...)
-        local pager = open(pg.pages, ...)
-        return pager
-      end
-      t[pg.each] = function(...)
-        local pager = open(pg.each, ...)
-        return M.entities(pager, items)
+-- @param op the listing's operation table
+-- @return pages, each: the two functions
+function M.helpers(t, the_client, op)
+  local pg, name, class = op.paging, op.name, op.class
+  local items, npos, fn = pg.items, op.npos, nil
+  -- The arguments are checked where the caller called (level 3: this
+  -- function, the helper, its caller): a pager's first page is asked
+  -- later, at its first next().
+  local function open(helper, ...)
+    fn = fn or t[name]
+    if pg.kind == "next_page" then
+      local body = ...
+      if type(body) ~= "table" then error(("purecloud.%s.%s: body must be a table"):format(class, helper), 3) end
+      local follow = t[pg.follow]
+      return M.new(the_client(), "next_page", function(token)
+        if token then return follow(token) end
+        return fn(body)
+      end, {}, items)
+    end
+    local args = { ... }
+    for i = 1, npos do
+      local v = args[i]
+      if type(v) ~= "string" or v == "" then
+        error(("purecloud.%s.%s: bad argument #%d '%s' (a non-empty string expected, got %s)")
+          :format(class, helper, i, op.positional[i].lua_name, v == "" and "an empty string" or type(v)), 3)
       end
     end
+    local opts = args[npos + 1]
+    if opts ~= nil and type(opts) ~= "table" then error("purecloud: opts must be a table", 3) end
+    opts = opts or {}
+    check_keys(opts, op.optional, class .. "." .. helper)
+    local concurrency = check_concurrency(opts)
+    local key = pg.kind == "cursor" and "cursor" or "page_number"
+    return M.new(the_client(), pg.kind, function(token)
+      local call = {}
+      for i = 1, npos do call[i] = args[i] end
+      call[npos + 1] = op_opts(opts, key, token)
+      return fn(unpack(call, 1, npos + 1))
+    end, opts, items, concurrency)
   end
-  return t
+  -- (not tail calls: `open` raises at level 3, the helper's caller)
+  local function pages(...)
+    local pager = open(pg.pages, ...)
+    return pager
+  end
+  local function each(...)
+    local pager = open(pg.each, ...)
+    return M.entities(pager, items)
+  end
+  return pages, each
 end
 
 return M

@@ -1352,10 +1352,7 @@ end
 --- The same functions bound to one client (this is `client.users`).
 -- @param client a client from purecloud.new
 function M.bind(client)
-  local t = operations.bind(client, "users")
-  t.delete_user_id_roles = function(subject_id) return operations.done(t.put_user_roles(subject_id, {})) end
-  t.put_user_id_profileskills = function(user_id, opts) return t.put_user_profileskills(user_id, opts and opts.body) end
-  return t
+  return operations.bind(client, "users")
 end
 
 operations.install_paging(M, nil, "users")

@@ -21,7 +21,7 @@ local OWN = {
   ["lua/purecloud/pager.lua"] = { "_spawn", "_prefetch", "_finish" },                        -- Pager methods
   ["lua/purecloud/scheduler.lua"] = { "_wake", "_step", "_drain", "_wake_sleepers", "_drive",
                                       "_wait_thread" },                            -- Scheduler, Group methods
-  ["emulator/lua/emu/state.lua"] = { "_index", "_created", "_deleted", "_json" },  -- a user record's bookkeeping
+  ["emulator/lua/emu/state.lua"] = { "_index", "_created", "_deleted", "_json", "_state_reason", "_state_date" }, -- a user record's bookkeeping
 }
 -- Lua's module conventions, public by design.
 local PUBLIC = { _VERSION = true, _NAME = true }

@@ -68,6 +68,24 @@ describe("the generated operation table #hermetic", function()
     assert.are.same({ "user_id", "skill_id", "body" }, operations.describe("put_user_routingskill").arguments)
   end)
 
+  it("builds an operation's table only when a process uses it", function()
+    local script = [[
+      local operations = require "purecloud.operations"
+      local c = require("purecloud").new{ base_url = "http://127.0.0.1:9", access_token = "t", log = "none",
+        transport = function() return { status = 200, headers = {}, body = "{}" } end }
+      assert(c.users.get_user_id("u-1"))
+      assert(c.users.each_user) -- (a helper: its listing's operation)
+      local n = 0
+      for _ in pairs(operations.OPERATIONS) do n = n + 1 end
+      io.write(n)]]
+    local p = assert(io.popen("LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='./build/lua5.4/?.so;;' lua5.4 -e '"
+      .. script:gsub("'", "'\\''") .. "' 2>&1"))
+    local out = p:read("a")
+    p:close()
+    -- get_user and get_users, each under its name and its seed alias (get_users has none)
+    assert.are.equal("3", out)
+  end)
+
   it("has every handle once, and the encoders take a handle, never a name", function()
     local seen = {}
     local n = 0
@@ -129,10 +147,14 @@ describe("the generated operation table #hermetic", function()
       "post_users_search next_page search_pages each_search_result results get_users_search",
     }, listings)
     local t = {}
-    require("purecloud.pager").install(t, function() error("no client needed") end, OPS, "groups")
+    operations.install_paging(t, nil, "groups")
     local names = {}
     for k in pairs(t) do names[#names + 1] = k end
     table.sort(names)
+    -- a bound table answers the same helpers, made at their first use
+    local bound = operations.bind({}, "groups")
+    for _, k in ipairs(names) do assert.is_function(bound[k], k) end
+    assert.is_nil(bound.each_user)
     assert.are.same({ "each_group", "each_member", "each_search_result", "group_pages", "member_pages",
                       "search_pages" }, names)
   end)

@@ -35,7 +35,7 @@ describe("purecloud.users: every operation", function()
     for name in seed:gmatch('"x%-seed%-ruby%-method": "([%w_]+)"') do names[#names + 1] = name end
     assert.are.equal(36, #names)
     for _, name in ipairs(names) do assert.is_function(users[name], name) end
-    local ops = require("purecloud.operations").OPERATIONS
+    local ops = require("purecloud.operations").all()
     for name, op in pairs(ops) do
       assert.is_function(c[op.class][name], name)
       if op.class ~= "users" then assert.is_nil(users[name], name .. " lives on client." .. op.class) end

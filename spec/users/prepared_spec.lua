@@ -41,7 +41,7 @@ describe("prepared calls #hermetic", function()
   it("send, for every prepared operation, exactly the request of the general path", function()
     local c = new_client()
     local prepared = 0
-    for name, op in pairs(operations.OPERATIONS) do
+    for name, op in pairs(operations.all()) do
       if op.prepared then
         prepared = prepared + 1
         for _, args in ipairs({ { "47d05bf2", "s-1" }, { "../x y", "a/b?c" }, { "..", "." } }) do
@@ -63,7 +63,7 @@ describe("prepared calls #hermetic", function()
     -- Every operation whose required arguments are path parameters only
     -- (the seed's 20, under both names, and today's), each call by either name.
     local distinct = {}
-    for name, op in pairs(operations.OPERATIONS) do if op.prepared and name == op.name then distinct[op] = true end end
+    for name, op in pairs(operations.all()) do if op.prepared and name == op.name then distinct[op] = true end end
     local n = 0
     for _ in pairs(distinct) do n = n + 1 end
     assert.is_true(n > 20)
