@@ -1,6 +1,7 @@
 -- Org-wide catalog (skills, queues, roles, stations) and each user's default
 -- sub-resource state, derived lazily and deterministically from the seed.
 local json = require "emu.json"
+local contract = require "emu.contract"
 
 local M = {}
 
@@ -297,19 +298,6 @@ function M.user_skill_groups(state, e)
   return out
 end
 
--- Today's contract (api/today/swagger.json), read once per worker: request
--- bodies of today's operations are checked against its definitions.
-local today_doc
-local function today(state)
-  if not today_doc then
-    local path = state.startup.contract:gsub("[^/]*$", "") .. "today/swagger.json"
-    local f = assert(io.open(path, "rb"))
-    today_doc = json.decode(f:read("*a"))
-    f:close()
-  end
-  return today_doc
-end
-
 -- A definition of today's contract with its $refs written out (to the depth a
 -- request body needs; deeper, anything goes), for emu.validate.body, which
 -- resolves $refs against the 2016 contract only.
@@ -334,11 +322,13 @@ local function inline(defs, schema, depth)
   return out
 end
 
+-- Request bodies of today's operations are checked against the definitions
+-- of today's contract (api/today/swagger.json), as emu.contract reads it.
 local schema_cache = {}
-function M.schema(state, name)
+function M.schema(_, name)
   local s = schema_cache[name]
   if not s then
-    local defs = today(state).definitions
+    local defs = contract.load().definitions
     assert(defs[name], "no definition " .. name .. " in today's contract")
     s = inline(defs, defs[name], 0)
     schema_cache[name] = s
