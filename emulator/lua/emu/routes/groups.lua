@@ -8,6 +8,7 @@ local validate = require "emu.validate"
 local paging = require "emu.paging"
 local json = require "emu.json"
 local catalog = require "emu.catalog"
+local criteria = require "emu.criteria"
 
 local M = {}
 
@@ -72,111 +73,21 @@ local function field_values(g, field)
   return { tostring(v):lower() }
 end
 
-local function words(s)
-  local out = {}
-  for w in s:gmatch("[^%s%.@_%-]+") do out[#out + 1] = w end
-  return out
-end
-
-local function criterion_matches(g, c)
-  local t = c.type
-  if t == "MATCH_ALL" then return true end
-  local fields = c.fields or DEFAULT_FIELDS
-  if t == "REQUIRED_FIELDS" then
-    for _, f in ipairs(fields) do if #field_values(g, f) == 0 then return false end end
-    return true
-  end
-  local wanted = {}
-  if c.value then wanted[1] = tostring(c.value):lower() end
-  for _, v in ipairs(c.values or {}) do wanted[#wanted + 1] = tostring(v):lower() end
-  for _, f in ipairs(fields) do
-    for _, have in ipairs(field_values(g, f)) do
-      for _, w in ipairs(wanted) do
-        if t == "EXACT" and have == w then return true end
-        if t == "STARTS_WITH" and have:sub(1, #w) == w then return true end
-        if t == "CONTAINS" and have:find(w, 1, true) then return true end
-        if t == "TERM" or t == "TERMS" then
-          for _, word in ipairs(words(have)) do if word == w then return true end end
-        end
-        if t == "REGEX" then
-          local ok, m = pcall(ngx.re.find, have, w, "jo")
-          if ok and m then return true end
-        end
-      end
-    end
-  end
-  return false
-end
-
--- Criteria combine with AND unless a criterion says OR; NOT negates (as users search).
-local function group_matches(g, criteria)
-  local result, any_or, or_hit = true, false, false
-  for _, c in ipairs(criteria) do
-    local m
-    if c.group then m = group_matches(g, c.group) else m = criterion_matches(g, c) end
-    if c.operator == "NOT" then m = not m end
-    if c.operator == "OR" then
-      any_or = true
-      if m then or_hit = true end
-    elseif not m then
-      result = false
-    end
-  end
-  if any_or then return result and or_hit end
-  return result
-end
-
-local function check_criteria(list, path)
-  for i, c in ipairs(list or {}) do
-    local p = path .. "[" .. (i - 1) .. "]"
-    if c.group then check_criteria(c.group, p .. ".group") end
-    if c.type and not TYPES[c.type] then
-      errors.bad_request("invalid.value", p .. ".type: unknown search type " .. tostring(c.type),
-        { details = { { errorCode = "invalid.value", fieldName = p .. ".type" } } })
-    end
-    if c.type and c.type ~= "REQUIRED_FIELDS" and c.type ~= "MATCH_ALL" and c.value == nil and c.values == nil then
-      errors.bad_request("bad.request", p .. ": value or values is required",
-        { details = { { errorCode = "required", fieldName = p .. ".value" } } })
-    end
-  end
-end
-
-local function q64_for(body, n)
-  local copy = {}
-  for k, v in pairs(body) do copy[k] = v end
-  copy.pageNumber = n
-  return ngx.encode_base64(json.encode(copy))
-end
-
+-- The body is checked against today's GroupSearchRequest first: the
+-- criteria reach criteria.check as objects with a type.
 local function run(body)
   validate.body(catalog.schema(state, "GroupSearchRequest"), body)
-  check_criteria(body.query, "query")
-  local size, number = body.pageSize or 25, body.pageNumber or 1
-  if size < 1 or size > 100 or size % 1 ~= 0 then
-    errors.bad_request("invalid.value", "pageSize must be an integer from 1 to 100",
-      { details = { { errorCode = "invalid.value", fieldName = "pageSize" } } })
-  end
-  if number < 1 or number % 1 ~= 0 then
-    errors.bad_request("invalid.value", "pageNumber must be a positive integer",
-      { details = { { errorCode = "invalid.value", fieldName = "pageNumber" } } })
-  end
+  criteria.check(body.query, "query", TYPES)
+  local size, number = criteria.paging(body)
   local hits = {}
   for _, g in ipairs(state.catalog.group_list) do
-    if group_matches(g, body.query or {}) then hits[#hits + 1] = g end
+    if criteria.matches(g, body.query or {}, field_values, DEFAULT_FIELDS) then hits[#hits + 1] = g end
   end
   local desc = false
   for _, k in ipairs(body.sort or {}) do if k.sortOrder == "DESC" then desc = true end end
   if body.sortOrder == "DESC" then desc = true end
   table.sort(hits, by_name(desc))
-  local total = #hits
-  local count = math.ceil(total / size)
-  local results = json.array({})
-  for i = (number - 1) * size + 1, math.min(total, number * size) do results[#results + 1] = group_view(hits[i]) end
-  local out = { total = total, pageCount = count, pageSize = size, pageNumber = number,
-                types = json.array({ "groups" }), results = results, currentPage = q64_for(body, number) }
-  if number > 1 then out.previousPage = q64_for(body, math.min(number - 1, math.max(count, 1))) end
-  if number < count then out.nextPage = q64_for(body, number + 1) end
-  return 200, out
+  return 200, criteria.results(body, hits, size, number, "groups", group_view)
 end
 
 local function search_post(req) return run(req.body) end
