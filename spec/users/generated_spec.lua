@@ -22,30 +22,29 @@ describe("the generated operation table #hermetic", function()
       if name ~= op.name then
         aliases = aliases + 1
         assert.are.equal(name, op.alias, "an alias key holds its operation's table")
-        goto next
+      else
+        n = n + 1
+        assert.are.equal(op.npos, #op.positional, name)
+        for i, p in ipairs(op.positional) do
+          assert.is_true(p.required, name)
+          assert.are.equal(op.params[i], p, name .. ": params list the positional ones first, the same tables")
+        end
+        local optional = 0
+        for k, p in pairs(op.optional) do
+          optional = optional + 1
+          assert.are.equal(k, p.lua_name)
+          assert.is_false(p.required, name)
+        end
+        assert.are.equal(#op.params, op.npos + optional, name)
+        assert.are.equal(op.npos + (optional > 0 and 1 or 0), op.max_args, name)
+        local names = {}
+        for t in op.path:gmatch("{(.-)}") do names[#names + 1] = t end
+        local prepared = op.npos <= 2 and #names == op.npos and not op.deprecated
+        for i, p in ipairs(op.positional) do
+          if p["in"] ~= "path" or p.name ~= names[i] then prepared = false end
+        end
+        assert.are.equal(prepared, op.prepared, name)
       end
-      n = n + 1
-      assert.are.equal(op.npos, #op.positional, name)
-      for i, p in ipairs(op.positional) do
-        assert.is_true(p.required, name)
-        assert.are.equal(op.params[i], p, name .. ": params list the positional ones first, the same tables")
-      end
-      local optional = 0
-      for k, p in pairs(op.optional) do
-        optional = optional + 1
-        assert.are.equal(k, p.lua_name)
-        assert.is_false(p.required, name)
-      end
-      assert.are.equal(#op.params, op.npos + optional, name)
-      assert.are.equal(op.npos + (optional > 0 and 1 or 0), op.max_args, name)
-      local names = {}
-      for t in op.path:gmatch("{(.-)}") do names[#names + 1] = t end
-      local prepared = op.npos <= 2 and #names == op.npos and not op.deprecated
-      for i, p in ipairs(op.positional) do
-        if p["in"] ~= "path" or p.name ~= names[i] then prepared = false end
-      end
-      assert.are.equal(prepared, op.prepared, name)
-      ::next::
     end
     local in_contract, seed_names = 0, 0
     for _, item in pairs(CONTRACT.paths) do
