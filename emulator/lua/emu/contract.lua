@@ -9,6 +9,7 @@
 local errors = require "emu.errors"
 local json = require "emu.json"
 local state = require "emu.state"
+local validate = require "emu.validate"
 
 local M = {}
 
@@ -64,12 +65,7 @@ function M.deref(schema)
   return schema
 end
 
-local function kind(s)
-  if not s then return nil end
-  if s.type then return s.type end
-  if s.properties then return "object" end
-  return nil
-end
+local kind = validate.kind
 
 local function free_form(s)
   return kind(s) == "object" and not s.properties and not s.additionalProperties
@@ -156,36 +152,7 @@ function M.instance(schema) return instance(schema, nil, 0) end
 
 -- Checks ------------------------------------------------------------------
 
-local function json_type(v)
-  if v == json.null then return "null" end
-  local t = type(v)
-  if t == "table" then
-    if next(v) == nil then
-      local mt = getmetatable(v)
-      if mt == getmetatable(json.array()) then return "array" end
-      if mt == getmetatable(json.object()) then return "object" end
-      return "empty" -- cjson decodes [] and {} alike
-    end
-    if v[1] ~= nil then return "array" end
-    return "object"
-  end
-  if t == "number" then
-    if v ~= v or v == math.huge or v == -math.huge then return "non-finite number" end
-    return (v % 1 == 0) and "integer" or "number"
-  end
-  return t
-end
-
-local function join(path, k) return (path ~= "" and path .. "." or "") .. k end
-
-local function fits(want, got)
-  if want == nil then return true end
-  if want == "integer" then return got == "integer" end
-  if want == "number" then return got == "integer" or got == "number" end
-  if want == "array" then return got == "array" or got == "empty" end
-  if want == "object" then return got == "object" or got == "empty" end
-  return want == got
-end
+local json_type, fits, join = validate.json_type, validate.fits, validate.join
 
 local check
 check = function(schema, v, path, bad, depth)
@@ -196,30 +163,10 @@ check = function(schema, v, path, bad, depth)
   end
   local s = M.deref(schema)
   if not s then return end
-  local got = json_type(v)
-  if got == "null" then
-    bad[#bad + 1] = { fieldName = field, errorCode = "invalid.value", message = field .. ": may not be null" }
-    return
-  end
-  if got == "non-finite number" then
-    bad[#bad + 1] = { fieldName = field, errorCode = "invalid.value", message = field .. ": must be a finite number" }
-    return
-  end
-  if free_form(s) then return end
+  local problem, done = validate.value_problem(s, v, field, false, free_form(s))
+  if problem then bad[#bad + 1] = problem end
+  if done then return end
   local want = kind(s)
-  if not fits(want, got) then
-    bad[#bad + 1] = { fieldName = field, errorCode = "invalid.value",
-                      message = field .. ": expected " .. want .. ", got " .. (got == "empty" and "empty table" or got) }
-    return
-  end
-  if s.enum and got == "string" then
-    local ok = false
-    for _, e in ipairs(s.enum) do if e == v then ok = true break end end
-    if not ok then
-      bad[#bad + 1] = { fieldName = field, errorCode = "invalid.value",
-                        message = field .. ": value [" .. v .. "] is not one of " .. table.concat(s.enum, ", ") }
-    end
-  end
   if want == "array" then
     for i, item in ipairs(v) do check(s.items, item, path .. "[" .. (i - 1) .. "]", bad, depth + 1) end
   elseif want == "object" then
@@ -253,18 +200,9 @@ function M.check_body(op, body)
   if not p then return nil end
   if body == nil or body == json.null then
     if not p.required then return nil end
-    errors.bad_request("bad.request", "A request body is required (got " .. (body == nil and "none" or "null") .. ")",
-      { details = { { errorCode = "required", fieldName = "body" } } })
+    validate.no_body(body)
   end
-  local bad = M.problems(p.schema, body)
-  if #bad == 0 then return nil end
-  local msgs, details = {}, {}
-  for i, b in ipairs(bad) do
-    msgs[i] = b.message
-    details[i] = { errorCode = b.errorCode, fieldName = b.fieldName }
-  end
-  local code = bad[1].errorCode == "required" and "bad.request" or "invalid.value"
-  errors.bad_request(code, "Invalid request body: " .. table.concat(msgs, "; "), { details = details })
+  validate.refuse(M.problems(p.schema, body))
 end
 
 local function query_problem(p, v)

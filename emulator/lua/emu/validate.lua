@@ -15,12 +15,19 @@ local function deref(schema)
   return schema
 end
 
+-- The JSON type of a decoded value: null, array, object, empty (cjson
+-- decodes [] and {} alike; an empty table marked json.array or json.object
+-- is that), integer, number, non-finite number, string, boolean.
 local function json_type(v)
   if v == json.null then return "null" end
   local t = type(v)
   if t == "table" then
-    if v == json.null then return "null" end
-    if next(v) == nil then return getmetatable(v) == getmetatable(json.array()) and "array" or "empty" end
+    if next(v) == nil then
+      local mt = getmetatable(v)
+      if mt == getmetatable(json.array()) then return "array" end
+      if mt == getmetatable(json.object()) then return "object" end
+      return "empty"
+    end
     if v[1] ~= nil then return "array" end
     return "object"
   end
@@ -30,8 +37,76 @@ local function json_type(v)
   end
   return t
 end
+M.json_type = json_type
+
+-- The JSON type a schema wants (nil: any).
+local function kind(s)
+  if not s then return nil end
+  return s.type or (s.properties and "object") or nil
+end
+M.kind = kind
+
+-- Whether a value of JSON type got fits the type a schema wants.
+local function fits(want, got)
+  if want == nil then return true end
+  if want == "integer" then return got == "integer" end
+  if want == "number" then return got == "integer" or got == "number" end
+  if want == "array" then return got == "array" or got == "empty" end
+  if want == "object" then return got == "object" or got == "empty" end
+  return want == got
+end
+M.fits = fits
 
 local function join(path, k) return (path ~= "" and path .. "." or "") .. k end
+M.join = join
+
+local function invalid(field, message)
+  return { fieldName = field, errorCode = "invalid.value", message = field .. ": " .. message }
+end
+
+--- The problem of a value itself (not of its items or fields) against a
+-- dereferenced schema: null (unless null_ok), a number that is not finite,
+-- a JSON type the schema does not want, a string not in its enum. Returns
+-- the problem ({ fieldName, errorCode, message }) or nil, and whether the
+-- value's items and fields are not to be checked (a problem, a null).
+-- any_value: a schema taking any value but null (contract.lua's bare object).
+function M.value_problem(s, v, field, null_ok, any_value)
+  local got = json_type(v)
+  if got == "null" then
+    if null_ok then return nil, true end
+    return invalid(field, "may not be null"), true
+  end
+  if got == "non-finite number" then return invalid(field, "must be a finite number"), true end
+  if any_value then return nil, true end
+  local want = kind(s)
+  if not fits(want, got) then
+    return invalid(field, "expected " .. want .. ", got " .. (got == "empty" and "empty table" or got)), true
+  end
+  if s.enum and got == "string" then
+    for _, e in ipairs(s.enum) do if e == v then return nil, false end end
+    return invalid(field, "value [" .. v .. "] is not one of " .. table.concat(s.enum, ", ")), true
+  end
+  return nil, false
+end
+
+--- Raise the service's 400 for a body's problems (as M.value_problem gives
+-- them), naming every bad field in its details; nothing for none.
+function M.refuse(bad)
+  if #bad == 0 then return end
+  local msgs, details = {}, {}
+  for i, b in ipairs(bad) do
+    msgs[i] = b.message
+    details[i] = { errorCode = b.errorCode, fieldName = b.fieldName }
+  end
+  local code = bad[1].errorCode == "required" and "bad.request" or "invalid.value"
+  errors.bad_request(code, "Invalid request body: " .. table.concat(msgs, "; "), { details = details })
+end
+
+--- Raise the service's 400 for a request without the body it requires.
+function M.no_body(value)
+  errors.bad_request("bad.request", "A request body is required (got " .. (value == nil and "none" or "null") .. ")",
+    { details = { { errorCode = "required", fieldName = "body" } } })
+end
 
 local check
 check = function(schema, v, path, bad, opts, depth)
@@ -41,35 +116,10 @@ check = function(schema, v, path, bad, opts, depth)
   end
   local s, name = deref(schema)
   if not s then return end
-  local want = s.type or (s.properties and "object") or nil
-  local got = json_type(v)
-  local field = path ~= "" and path or "body"
-  if got == "null" then
-    if not (opts.nullable and opts.nullable[path]) then
-      bad[#bad + 1] = { fieldName = field, errorCode = "invalid.value", message = field .. ": may not be null" }
-    end
-    return
-  end
-  if got == "non-finite number" then
-    bad[#bad + 1] = { fieldName = field, errorCode = "invalid.value", message = field .. ": must be a finite number" }
-    return
-  end
-  if want == "integer" and got ~= "integer" or want == "number" and got ~= "integer" and got ~= "number"
-     or want == "string" and got ~= "string" or want == "boolean" and got ~= "boolean"
-     or want == "array" and got ~= "array" and got ~= "empty"
-     or want == "object" and got ~= "object" and got ~= "empty" then
-    bad[#bad + 1] = { fieldName = field, errorCode = "invalid.value",
-                      message = field .. ": expected " .. want .. ", got " .. (got == "empty" and "empty table" or got) }
-    return
-  end
-  if s.enum and got == "string" then
-    local ok = false
-    for _, e in ipairs(s.enum) do if e == v then ok = true break end end
-    if not ok then
-      bad[#bad + 1] = { fieldName = path, errorCode = "invalid.value",
-                        message = path .. ": value [" .. v .. "] is not one of " .. table.concat(s.enum, ", ") }
-    end
-  end
+  local problem, done = M.value_problem(s, v, path ~= "" and path or "body", opts.nullable and opts.nullable[path])
+  if problem then bad[#bad + 1] = problem end
+  if done then return end
+  local want = kind(s)
   if want == "array" and s.items then
     -- 0-based like the service's paths (query[0].type)
     for i, item in ipairs(v) do check(s.items, item, path .. "[" .. (i - 1) .. "]", bad, opts, depth + 1) end
@@ -107,21 +157,10 @@ end
 function M.body(schema, value, opts)
   opts = opts or {}
   if type(schema) == "string" then schema = { ["$ref"] = "#/definitions/" .. schema } end
-  if value == nil or value == json.null then
-    errors.bad_request("bad.request", "A request body is required (got " .. (value == nil and "none" or "null") .. ")",
-      { details = { { errorCode = "required", fieldName = "body" } } })
-  end
+  if value == nil or value == json.null then M.no_body(value) end
   local bad = {}
   check(schema, value, "", bad, opts, 0)
-  if #bad > 0 then
-    local msgs, details = {}, {}
-    for i, b in ipairs(bad) do
-      msgs[i] = b.message
-      details[i] = { errorCode = b.errorCode, fieldName = b.fieldName }
-    end
-    local code = bad[1].errorCode == "required" and "bad.request" or "invalid.value"
-    errors.bad_request(code, "Invalid request body: " .. table.concat(msgs, "; "), { details = details })
-  end
+  M.refuse(bad)
   return value
 end
 
