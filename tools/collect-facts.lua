@@ -50,6 +50,9 @@
 -- What the sources do not cover (a model or field the snapshot lacks, values
 -- on a parameter the contract does not type string) is listed on stderr.
 local cjson = require "cjson"
+-- tools/sorted_json.lua, beside this file (run from the repository root).
+package.path = (arg[0]:match("^(.*)/[^/]*$") or ".") .. "/?.lua;" .. package.path
+local sorted_json = require "sorted_json"
 
 local PINS = {
   python = { repository = "MyPureCloud/platform-client-sdk-python",
@@ -363,34 +366,7 @@ local facts = {
 }
 
 -- JSON with sorted keys, one array element or member a line: diffs line by line.
-local function encode(v, indent, out)
-  local pad = ("  "):rep(indent + 1)
-  if type(v) ~= "table" then
-    out[#out + 1] = (cjson.encode(v):gsub("\\/", "/"))
-  elseif #v > 0 then
-    out[#out + 1] = "[\n"
-    for i, x in ipairs(v) do
-      out[#out + 1] = pad
-      encode(x, indent + 1, out)
-      out[#out + 1] = i < #v and ",\n" or "\n"
-    end
-    out[#out + 1] = ("  "):rep(indent) .. "]"
-  elseif next(v) == nil then
-    out[#out + 1] = "{}"
-  else
-    local keys = sorted_keys(v)
-    out[#out + 1] = "{\n"
-    for i, k in ipairs(keys) do
-      out[#out + 1] = pad .. (cjson.encode(k):gsub("\\/", "/")) .. ": "
-      encode(v[k], indent + 1, out)
-      out[#out + 1] = i < #keys and ",\n" or "\n"
-    end
-    out[#out + 1] = ("  "):rep(indent) .. "}"
-  end
-end
-local out = {}
-encode(facts, 0, out)
-local text = table.concat(out) .. "\n"
+local text = sorted_json(facts) .. "\n"
 
 local nq, nm, nf, ni, nrm, nr = 0, 0, 0, 0, 0, 0
 for _, params in pairs(query) do for _ in pairs(params) do nq = nq + 1 end end

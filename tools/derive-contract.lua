@@ -24,6 +24,9 @@
 --     the documented success status, the seed's Ruby method names, i.e. the
 --     aliases). Every property filled from them says so (`x-facts`).
 local cjson = require "cjson"
+-- tools/sorted_json.lua, beside this file (make runs the tools from the repository root).
+package.path = (arg[0]:match("^(.*)/[^/]*$") or ".") .. "/?.lua;" .. package.path
+local sorted_json = require "sorted_json"
 
 local PKG = "purecloud-platform-client-v2"
 local check, lock_path, OUT = false, "tools/package-lock.json", "api/today/swagger.json"
@@ -448,45 +451,7 @@ local contract = {
 }
 
 -- JSON with sorted keys and stable layout, so the file diffs line by line.
-local function encode(v, indent, out)
-  local t = type(v)
-  if t == "table" then
-    local pad = ("  "):rep(indent + 1)
-    if #v > 0 or next(v) == nil then
-      local simple = true
-      for _, x in ipairs(v) do if type(x) == "table" then simple = false end end
-      if simple then
-        local parts = {}
-        for i, x in ipairs(v) do parts[i] = cjson.encode(x) end
-        out[#out + 1] = "[" .. table.concat(parts, ", ") .. "]"
-        return
-      end
-      out[#out + 1] = "[\n"
-      for i, x in ipairs(v) do
-        out[#out + 1] = pad
-        encode(x, indent + 1, out)
-        out[#out + 1] = i < #v and ",\n" or "\n"
-      end
-      out[#out + 1] = ("  "):rep(indent) .. "]"
-      return
-    end
-    local keys = {}
-    for k in pairs(v) do keys[#keys + 1] = k end
-    table.sort(keys)
-    out[#out + 1] = "{\n"
-    for i, k in ipairs(keys) do
-      out[#out + 1] = pad .. cjson.encode(k) .. ": "
-      encode(v[k], indent + 1, out)
-      out[#out + 1] = i < #keys and ",\n" or "\n"
-    end
-    out[#out + 1] = ("  "):rep(indent) .. "}"
-  else
-    out[#out + 1] = (cjson.encode(v):gsub("\\/", "/"))
-  end
-end
-local out = {}
-encode(contract, 0, out)
-local text = table.concat(out) .. "\n"
+local text = sorted_json(contract, { inline = true }) .. "\n"
 
 local nops = 0
 for _, c in ipairs(counts) do nops = nops + c.operations end

@@ -173,33 +173,7 @@ describe("api/today/facts.json #hermetic", function()
   end)
 
   it("is laid out as the tool writes it: keys sorted, one member or element a line", function()
-    local function encode(v, indent, out)
-      local pad = ("  "):rep(indent + 1)
-      if type(v) ~= "table" then
-        out[#out + 1] = (cjson.encode(v):gsub("\\/", "/"))
-      elseif #v > 0 then
-        out[#out + 1] = "[\n"
-        for i, x in ipairs(v) do
-          out[#out + 1] = pad
-          encode(x, indent + 1, out)
-          out[#out + 1] = i < #v and ",\n" or "\n"
-        end
-        out[#out + 1] = ("  "):rep(indent) .. "]"
-      elseif next(v) == nil then
-        out[#out + 1] = "{}"
-      else
-        local keys = sorted_keys(v)
-        out[#out + 1] = "{\n"
-        for i, k in ipairs(keys) do
-          out[#out + 1] = pad .. (cjson.encode(k):gsub("\\/", "/")) .. ": "
-          encode(v[k], indent + 1, out)
-          out[#out + 1] = i < #keys and ",\n" or "\n"
-        end
-        out[#out + 1] = ("  "):rep(indent) .. "}"
-      end
-    end
-    local out = {}
-    encode(facts, 0, out)
-    assert.is_true(table.concat(out) .. "\n" == TEXT, "api/today/facts.json: run tools/collect-facts.lua")
+    local encode = require "tools.sorted_json"
+    assert.is_true(encode(facts) .. "\n" == TEXT, "api/today/facts.json: run tools/collect-facts.lua")
   end)
 end)
