@@ -3,15 +3,9 @@
 -- agrees with what the contract implies; the encoders take a handle.
 local core = require "purecloud.core"
 local operations = require "purecloud.operations"
-local cjson = require "cjson"
 
--- The contract the table is generated from, read here on its own.
-local CONTRACT = (function()
-  local f = assert(io.open("api/today/swagger.json", "rb"))
-  local c = cjson.decode(f:read("a"))
-  f:close()
-  return c
-end)()
+-- The contract the table is generated from, read here on its own (spec/support/schema.lua).
+local CONTRACT = require("spec.support.schema").contract()
 
 describe("the generated operation table #hermetic", function()
   local OPS = core.operations()

@@ -4,16 +4,10 @@
 -- option under its contract name, lists repeated). Read from the contract
 -- here on its own, so a generator that drops or misplaces a parameter fails.
 -- Hermetic: a transport that records each request.
-local cjson = require "cjson"
 local purecloud = require "purecloud"
 local unpack = table.unpack or unpack -- luacheck: ignore 113 (Lua 5.1)
 
-local CONTRACT = (function()
-  local f = assert(io.open("api/today/swagger.json", "rb"))
-  local c = cjson.decode(f:read("a"))
-  f:close()
-  return c
-end)()
+local CONTRACT = require("spec.support.schema").contract()
 
 local function snake(name)
   return (name:gsub("(%l)(%u)", "%1_%2"):gsub("(%d)(%u)", "%1_%2"):gsub("(%u)(%u%l)", "%1_%2"):lower())
