@@ -98,3 +98,38 @@ describe("every generated operation #hermetic", function()
     assert.is_true(n >= 163)
   end)
 end)
+
+describe("a deprecated operation #hermetic", function()
+  -- (once per process: its own process, whatever ran before in this one)
+  it("logs one warning per process at its first call, and none for the others", function()
+    local script = [[
+      local purecloud = require "purecloud"
+      local function client()
+        return purecloud.new{ base_url = "http://127.0.0.1:9", access_token = "tok", retry = false,
+          log = { level = "warn", sink = function(_, line) io.write(line, "\n") end },
+          transport = function() return { status = 200, headers = { ["content-type"] = "application/json" },
+                                           body = '{"entities":[]}' } end }
+      end
+      local c1, c2 = client(), client()
+      assert(c1.users.get_profiles_users())
+      assert(c1.users.get_profiles_users())
+      assert(c2.users.get_profiles_users()) -- (another client, the same process)
+      assert(require("purecloud.users").bind(c2).get_authorization_divisionspermitted_me("directory:user:view"))
+      assert(c1.users.get_users())
+      assert(c1.users.get_user("u-1"))]]
+    local p = assert(io.popen("LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='./build/lua5.4/?.so;;' lua5.4 -e '"
+      .. script:gsub("'", "'\\''") .. "' 2>&1"))
+    local out = p:read("a")
+    p:close()
+    local lines = {}
+    for l in out:gmatch("[^\n]+") do lines[#lines + 1] = l end
+    assert.are.equal(2, #lines, out)
+    assert.matches("purecloud%.users%.get_profiles_users is deprecated in the official SDK", lines[1])
+    assert.matches("purecloud%.users%.get_authorization_divisionspermitted_me is deprecated", lines[2])
+    local n = 0
+    for _, item in pairs(CONTRACT.paths) do
+      for _, o in pairs(item) do if o.deprecated then n = n + 1 end end
+    end
+    assert.are.equal(6, n)
+  end)
+end)
