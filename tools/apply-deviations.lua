@@ -1,6 +1,6 @@
--- Writes a copy of the contract with exactly the documented deviations
+-- Writes a copy of today's contract with exactly the documented deviations
 -- (api/deviations.lua) applied, for the Prism conformance check.
--- Usage: lua5.4 tools/apply-deviations.lua api/users-api.json out.json
+-- Usage: lua5.4 tools/apply-deviations.lua api/today/swagger.json out.json
 local cjson = require "cjson"
 
 local src, dst = arg[1], arg[2]
@@ -70,24 +70,22 @@ function apply.patch_user_409()
   }
 end
 
-function apply.delete_returns_object()
-  spec.paths["/api/v2/users/{userId}"].delete.responses["200"].schema = { type = "object" }
-end
-
-function apply.delete_routingskill_no_content()
-  local responses = spec.paths["/api/v2/users/{userId}/routingskills/{skillId}"].delete.responses
-  responses["200"] = nil
-  responses["204"] = { description = "No content (today's service)" }
-end
-
-function apply.patch_queues_returns_listing()
-  spec.definitions.UserQueueEntityListing = dofile("api/today.lua").definitions.UserQueueEntityListing.new
-  spec.paths["/api/v2/users/{userId}/queues"].patch.responses["200"].schema =
-    { ["$ref"] = "#/definitions/UserQueueEntityListing" }
-end
-
 function apply.granularity_is_a_duration()
-  spec.definitions.AggregationQuery.properties.granularity.format = nil
+  for _, def in pairs(spec.definitions) do
+    local g = (def.properties or {}).granularity
+    if g and g.format == "date-time" then g.format = nil end
+  end
+end
+
+function apply.create_user_home_division()
+  spec.definitions.CreateUser.required = { "name", "email" }
+end
+
+function apply.group_members_accepted()
+  local item = spec.paths["/api/v2/groups/{groupId}/members"]
+  for _, method in ipairs({ "post", "delete" }) do
+    item[method].responses["202"] = { description = "Accepted", schema = { type = "object" } }
+  end
 end
 
 for id in pairs(listed) do

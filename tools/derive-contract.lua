@@ -117,6 +117,31 @@ local seed_ops = {}     -- "METHOD {}path" -> 2016 operation (with its method)
 for path, item in pairs(seed.paths) do
   for method, o in pairs(item) do seed_ops[method:upper() .. " " .. norm(path)] = o end
 end
+-- The service's error answers: every operation of the 2016 contract lists
+-- the same ones (400, 401, 403, 404, 415, 429, 500, 503, 504, each an
+-- ErrorBody); the JS package lists none. Every derived operation gets them.
+local ERRORS = {}
+do
+  local common
+  for _, item in pairs(seed.paths) do
+    for _, o in pairs(item) do
+      local here = {}
+      for code, r in pairs(o.responses) do
+        if code:match("^[45]") and r.schema and r.schema["$ref"] == "#/definitions/ErrorBody" then here[code] = r end
+      end
+      if not common then
+        common = here
+      else
+        for code in pairs(common) do if not here[code] then common[code] = nil end end
+      end
+    end
+  end
+  for code, r in pairs(common) do
+    ERRORS[code] = { description = r.description, schema = { ["$ref"] = "#/definitions/ErrorBody" },
+                     ["x-facts"] = "api/users-api.json: every operation's error answer" }
+  end
+  assert(ERRORS["400"] and ERRORS["404"] and ERRORS["429"], "the 2016 contract's common error answers")
+end
 local seed_defs = seed.definitions
 local today_defs = today.definitions or {}
 local today_by_seed_op = today.operations or {}
@@ -347,6 +372,8 @@ for _, class in ipairs(selection.classes) do
           if code:match("^2") and (not status or code < status) then status = code end
         end
       end
+      for code, r in pairs(ERRORS) do responses[code] = r end
+      reachable.ErrorBody = true
       if ret == "void" then
         if status ~= "202" then status = "204" end
         responses[status] = { description = status == "202" and "Accepted" or "No Content" }

@@ -3,33 +3,33 @@
 #include "models/schema.h"
 
 static const pc_field fields_5[] = {
-    {"skillsToRemove", 277, 0},
+    {"skillsToRemove", 280, 0},
 };
 static const pc_field fields_6[] = {
     {"timeoutMs", 2, 0},
-    {"wrapupPrompt", 278, 0},
+    {"wrapupPrompt", 281, 0},
 };
 static const pc_field fields_7[] = {
     {"id", 1, 0},
     {"selfUri", 1, 0},
 };
 static const pc_field fields_8[] = {
-    {"directReports", 279, 0},
-    {"siblings", 279, 0},
-    {"superiors", 279, 0},
+    {"directReports", 282, 0},
+    {"siblings", 282, 0},
+    {"superiors", 282, 0},
 };
 static const pc_field fields_9[] = {
     {"agentWaitSeconds", 2, 0},
-    {"backedUpUsers", 280, 1},
+    {"backedUpUsers", 283, 1},
     {"queueId", 1, 0},
     {"userId", 1, 0},
     {"waitForAgent", 4, 0},
 };
 static const pc_field fields_10[] = {
-    {"labelUtilizations", 281, 0},
-    {"level", 282, 0},
+    {"labelUtilizations", 284, 0},
+    {"level", 285, 0},
     {"maxInboundCalls", 2, 0},
-    {"utilization", 283, 0},
+    {"utilization", 286, 0},
 };
 static const pc_field fields_11[] = {
     {"enableAgentOwnedCallbacks", 4, 0},
@@ -37,13 +37,13 @@ static const pc_field fields_11[] = {
     {"maxOwnedCallbackHours", 2, 0},
 };
 static const pc_field fields_12[] = {
-    {"metric", 284, 0},
+    {"metric", 287, 0},
     {"qualifier", 1, 0},
-    {"stats", 196, 0},
+    {"stats", 199, 0},
 };
 static const pc_field fields_13[] = {
     {"name", 1, 0},
-    {"stats", 196, 0},
+    {"stats", 199, 0},
 };
 static const pc_field fields_14[] = {
     {"gte", 3, 0},
@@ -53,8 +53,8 @@ static const pc_field fields_15[] = {
     {"count", 2, 0},
     {"dimension", 1, 0},
     {"metric", 1, 0},
-    {"results", 285, 0},
-    {"type", 286, 0},
+    {"results", 288, 0},
+    {"type", 289, 0},
 };
 static const pc_field fields_16[] = {
     {"count", 2, 0},
@@ -65,13 +65,13 @@ static const pc_field fields_16[] = {
 static const pc_field fields_17[] = {
     {"dimension", 1, 0},
     {"metric", 1, 0},
-    {"ranges", 287, 0},
+    {"ranges", 290, 0},
     {"size", 2, 0},
-    {"type", 286, 0},
+    {"type", 289, 0},
 };
 static const pc_field fields_18[] = {
     {"endTime", 1, 0},
-    {"routingStatus", 288, 0},
+    {"routingStatus", 291, 0},
     {"startTime", 1, 0},
 };
 static const pc_field fields_19[] = {
@@ -79,25 +79,25 @@ static const pc_field fields_19[] = {
     {"scoredAgentId", 1, 0},
 };
 static const pc_field fields_20[] = {
-    {"primaryPresence", 289, 0},
-    {"routingStatus", 290, 0},
+    {"primaryPresence", 292, 0},
+    {"routingStatus", 293, 0},
     {"userId", 1, 0},
 };
 static const pc_field fields_21[] = {
     {"cursor", 1, 0},
     {"dataAvailabilityDate", 1, 0},
-    {"userDetails", 291, 0},
+    {"userDetails", 294, 0},
 };
 static const pc_field fields_22[] = {
-    {"aggregations", 292, 0},
+    {"aggregations", 295, 0},
     {"totalHits", 2, 0},
-    {"userDetails", 291, 0},
+    {"userDetails", 294, 0},
 };
 static const pc_field fields_23[] = {
     {"endTime", 1, 0},
     {"organizationPresenceId", 1, 0},
     {"startTime", 1, 0},
-    {"systemPresence", 293, 0},
+    {"systemPresence", 296, 0},
 };
 static const pc_field fields_24[] = {
     {"jobId", 1, 0},
@@ -106,22 +106,22 @@ static const pc_field fields_25[] = {
     {"completionDate", 1, 0},
     {"errorMessage", 1, 0},
     {"expirationDate", 1, 0},
-    {"state", 294, 0},
+    {"state", 297, 0},
     {"submissionDate", 1, 0},
 };
 static const pc_field fields_26[] = {
     {"interval", 1, 0},
     {"limit", 2, 0},
-    {"order", 295, 0},
-    {"presenceFilters", 296, 0},
-    {"routingStatusFilters", 297, 0},
-    {"userFilters", 298, 0},
+    {"order", 298, 0},
+    {"presenceFilters", 299, 0},
+    {"routingStatusFilters", 300, 0},
+    {"userFilters", 301, 0},
 };
 static const char *const required_26[] = {"interval"};
 static const pc_field fields_27[] = {
     {"attestationObject", 1, 0},
     {"clientDataJSON", 1, 0},
-    {"transports", 280, 0},
+    {"transports", 283, 0},
 };
 static const char *const required_27[] = {"attestationObject", "clientDataJSON"};
 static const pc_field fields_28[] = {
@@ -135,12 +135,12 @@ static const pc_field fields_29[] = {
     {"homeDivision", 4, 1},
     {"id", 1, 1},
     {"name", 1, 0},
-    {"objectCounts", 299, 1},
+    {"objectCounts", 302, 1},
     {"selfUri", 1, 1},
 };
 static const char *const required_29[] = {"description"};
 static const pc_field fields_30[] = {
-    {"entities", 300, 0},
+    {"entities", 303, 0},
     {"firstUri", 1, 0},
     {"lastUri", 1, 0},
     {"nextUri", 1, 0},
@@ -158,7 +158,7 @@ static const pc_field fields_31[] = {
     {"subjectId", 1, 0},
 };
 static const pc_field fields_32[] = {
-    {"actions", 280, 0},
+    {"actions", 283, 0},
     {"condition", 1, 0},
     {"domain", 1, 0},
     {"entityName", 1, 0},
@@ -168,11 +168,11 @@ static const pc_field fields_33[] = {
     {"description", 1, 0},
     {"id", 1, 1},
     {"name", 1, 0},
-    {"policies", 301, 0},
+    {"policies", 304, 0},
     {"selfUri", 1, 1},
 };
 static const pc_field fields_34[] = {
-    {"grants", 302, 0},
+    {"grants", 305, 0},
     {"id", 1, 1},
     {"name", 1, 0},
     {"selfUri", 1, 1},
@@ -183,64 +183,64 @@ static const pc_field fields_35[] = {
 };
 static const char *const required_35[] = {"enabled"};
 static const pc_field fields_36[] = {
-    {"settings", 303, 0},
+    {"settings", 306, 0},
 };
 static const char *const required_36[] = {"settings"};
 static const pc_field fields_37[] = {
-    {"publicKey", 160, 0},
+    {"publicKey", 163, 0},
 };
 static const char *const required_37[] = {"publicKey"};
 static const pc_field fields_38[] = {
     {"biography", 1, 0},
-    {"education", 304, 0},
-    {"hobbies", 280, 0},
-    {"interests", 280, 0},
+    {"education", 307, 0},
+    {"hobbies", 283, 0},
+    {"interests", 283, 0},
     {"spouse", 1, 0},
 };
 static const pc_field fields_39[] = {
-    {"rings", 305, 0},
+    {"rings", 308, 0},
 };
 static const pc_field fields_40[] = {
-    {"calls", 306, 0},
+    {"calls", 309, 0},
     {"enabled", 4, 0},
     {"id", 1, 1},
     {"modifiedDate", 1, 0},
     {"name", 1, 0},
     {"phoneNumber", 1, 0},
     {"selfUri", 1, 1},
-    {"user", 208, 0},
-    {"voicemail", 307, 0},
+    {"user", 211, 0},
+    {"voicemail", 310, 0},
 };
 static const pc_field fields_41[] = {
-    {"targets", 308, 0},
+    {"targets", 311, 0},
 };
 static const pc_field fields_42[] = {
-    {"type", 309, 0},
+    {"type", 312, 0},
     {"value", 1, 0},
 };
 static const pc_field fields_43[] = {
     {"alertingTimeoutSeconds", 2, 0},
-    {"answeringMachineFlow", 88, 0},
-    {"answeringMachineReactionType", 310, 0},
+    {"answeringMachineFlow", 89, 0},
+    {"answeringMachineReactionType", 313, 0},
     {"autoAnswerAlertToneSeconds", 3, 0},
     {"autoDialDelaySeconds", 2, 0},
     {"autoEndDelaySeconds", 2, 0},
-    {"edgeGroup", 88, 0},
+    {"edgeGroup", 89, 0},
     {"enableAutoAnswer", 4, 0},
     {"enableAutoDialAndEnd", 4, 0},
-    {"liveVoiceFlow", 88, 0},
-    {"liveVoiceReactionType", 310, 0},
+    {"liveVoiceFlow", 89, 0},
+    {"liveVoiceReactionType", 313, 0},
     {"manualAnswerAlertToneSeconds", 3, 0},
     {"maxRetryCount", 2, 0},
-    {"mode", 311, 0},
+    {"mode", 314, 0},
     {"pacingModifier", 3, 0},
     {"retryDelaySeconds", 2, 0},
-    {"serviceLevel", 187, 0},
-    {"site", 88, 0},
+    {"serviceLevel", 190, 0},
+    {"site", 89, 0},
 };
 static const pc_field fields_44[] = {
-    {"libraryIds", 280, 0},
-    {"mode", 312, 0},
+    {"libraryIds", 283, 0},
+    {"mode", 315, 0},
 };
 static const pc_field fields_45[] = {
     {"newPassword", 1, 0},
@@ -260,21 +260,21 @@ static const pc_field fields_48[] = {
 };
 static const char *const required_48[] = {"externalId", "id"};
 static const pc_field fields_49[] = {
-    {"chatType", 313, 0},
+    {"chatType", 316, 0},
     {"dateClosed", 1, 0},
     {"dateLastMessage", 1, 0},
     {"favorite", 48, 0},
     {"id", 1, 1},
-    {"images", 314, 0},
+    {"images", 317, 0},
     {"name", 1, 0},
     {"open", 4, 0},
-    {"room", 174, 0},
+    {"room", 177, 0},
     {"selfUri", 1, 1},
     {"user", 52, 0},
 };
 static const char *const required_49[] = {"chatType", "open"};
 static const pc_field fields_50[] = {
-    {"entities", 315, 0},
+    {"entities", 318, 0},
     {"nextUri", 1, 0},
     {"previousUri", 1, 0},
     {"selfUri", 1, 0},
@@ -282,15 +282,15 @@ static const pc_field fields_50[] = {
 static const pc_field fields_51[] = {
     {"dateModified", 1, 0},
     {"message", 1, 0},
-    {"organizationPresence", 148, 0},
-    {"outOfOffice", 152, 0},
+    {"organizationPresence", 151, 0},
+    {"outOfOffice", 155, 0},
     {"source", 1, 0},
-    {"systemPresence", 316, 0},
+    {"systemPresence", 319, 0},
 };
 static const pc_field fields_52[] = {
     {"id", 1, 0},
     {"inactive", 4, 0},
-    {"integrations", 317, 0},
+    {"integrations", 320, 0},
     {"jid", 1, 0},
     {"name", 1, 0},
     {"presence", 51, 0},
@@ -298,35 +298,35 @@ static const pc_field fields_52[] = {
 };
 static const pc_field fields_53[] = {
     {"pilotRule", 55, 0},
-    {"rules", 318, 0},
+    {"rules", 321, 0},
 };
 static const pc_field fields_54[] = {
-    {"operator", 319, 0},
+    {"operator", 322, 0},
     {"simpleMetric", 57, 0},
     {"value", 3, 0},
 };
 static const pc_field fields_55[] = {
     {"conditionExpression", 1, 0},
-    {"conditions", 320, 0},
+    {"conditions", 323, 0},
 };
 static const pc_field fields_56[] = {
     {"conditionExpression", 1, 0},
-    {"conditions", 320, 0},
-    {"groups", 321, 0},
+    {"conditions", 323, 0},
+    {"groups", 324, 0},
 };
 static const pc_field fields_57[] = {
-    {"metric", 322, 0},
-    {"queue", 88, 0},
+    {"metric", 325, 0},
+    {"queue", 89, 0},
 };
 static const pc_field fields_58[] = {
-    {"rules", 323, 0},
+    {"rules", 326, 0},
 };
 static const pc_field fields_59[] = {
     {"conditionValue", 3, 0},
-    {"groups", 321, 0},
-    {"metric", 324, 0},
-    {"operator", 325, 0},
-    {"queue", 88, 0},
+    {"groups", 324, 0},
+    {"metric", 327, 0},
+    {"operator", 328, 0},
+    {"queue", 89, 0},
     {"waitSeconds", 2, 0},
 };
 static const pc_field fields_60[] = {
@@ -335,35 +335,35 @@ static const pc_field fields_60[] = {
     {"display", 1, 1},
     {"extension", 1, 0},
     {"integration", 1, 0},
-    {"mediaType", 326, 0},
-    {"type", 327, 0},
+    {"mediaType", 329, 0},
+    {"type", 330, 0},
 };
 static const pc_field fields_61[] = {
     {"current", 4, 0},
     {"dateCreated", 1, 0},
     {"id", 1, 1},
-    {"itemValidationFields", 280, 0},
-    {"itemValidationLimits", 117, 0},
+    {"itemValidationFields", 283, 0},
+    {"itemValidationLimits", 119, 0},
     {"name", 1, 0},
-    {"schema", 181, 0},
+    {"schema", 184, 0},
     {"selfUri", 1, 1},
-    {"validationFields", 280, 0},
-    {"validationLimits", 272, 0},
+    {"validationFields", 283, 0},
+    {"validationLimits", 275, 0},
     {"version", 2, 0},
 };
 static const pc_field fields_62[] = {
-    {"entities", 328, 0},
+    {"entities", 331, 0},
     {"selfUri", 1, 0},
     {"total", 2, 0},
 };
 static const pc_field fields_63[] = {
-    {"addresses", 317, 0},
+    {"addresses", 320, 0},
     {"department", 1, 0},
     {"divisionId", 1, 0},
     {"email", 1, 0},
     {"name", 1, 0},
     {"password", 1, 0},
-    {"state", 329, 0},
+    {"state", 332, 0},
     {"title", 1, 0},
 };
 static const char *const required_63[] = {"email", "name"};
@@ -387,7 +387,7 @@ static const pc_field fields_65[] = {
     {"type", 1, 0},
 };
 static const pc_field fields_66[] = {
-    {"credentialFields", 330, 0},
+    {"credentialFields", 333, 0},
     {"id", 1, 1},
     {"name", 1, 0},
     {"selfUri", 1, 1},
@@ -396,7 +396,7 @@ static const pc_field fields_66[] = {
 static const char *const required_66[] = {"type"};
 static const pc_field fields_67[] = {
     {"id", 1, 0},
-    {"transports", 280, 0},
+    {"transports", 283, 0},
     {"type", 1, 0},
 };
 static const char *const required_67[] = {"id", "type"};
@@ -406,40 +406,46 @@ static const pc_field fields_68[] = {
 };
 static const char *const required_68[] = {"alg", "type"};
 static const pc_field fields_69[] = {
-    {"displayOrder", 280, 1},
+    {"displayOrder", 283, 1},
     {"id", 1, 1},
     {"name", 1, 0},
-    {"properties", 331, 1},
-    {"required", 280, 1},
+    {"properties", 334, 1},
+    {"required", 283, 1},
 };
 static const pc_field fields_70[] = {
     {"dataAvailabilityDate", 1, 0},
 };
 static const pc_field fields_71[] = {
-    {"appliesTo", 280, 1},
-    {"createdBy", 88, 1},
+    {"appliesTo", 283, 1},
+    {"createdBy", 89, 1},
     {"dateCreated", 1, 1},
     {"enabled", 4, 0},
     {"id", 1, 0},
-    {"jsonSchema", 119, 0},
+    {"jsonSchema", 121, 0},
     {"name", 1, 0},
     {"selfUri", 1, 1},
     {"version", 2, 0},
 };
 static const char *const required_71[] = {"jsonSchema", "version"};
 static const pc_field fields_72[] = {
-    {"entities", 332, 0},
+    {"entities", 335, 0},
     {"selfUri", 1, 0},
     {"total", 2, 0},
 };
 static const pc_field fields_73[] = {
-    {"archivalMode", 333, 0},
-    {"attendees", 334, 0},
-    {"createdBy", 255, 1},
+    {"entityId", 1, 0},
+    {"entityName", 1, 0},
+    {"errorCode", 1, 0},
+    {"fieldName", 1, 0},
+};
+static const pc_field fields_74[] = {
+    {"archivalMode", 336, 0},
+    {"attendees", 337, 0},
+    {"createdBy", 258, 1},
     {"dateCompleted", 1, 1},
     {"dateCreated", 1, 1},
     {"dateDue", 1, 0},
-    {"facilitator", 255, 0},
+    {"facilitator", 258, 0},
     {"id", 1, 1},
     {"isLatest", 4, 0},
     {"isModuleArchived", 4, 0},
@@ -448,54 +454,54 @@ static const pc_field fields_73[] = {
     {"name", 1, 0},
     {"percentageScore", 3, 1},
     {"selfUri", 1, 1},
-    {"status", 335, 0},
-    {"type", 336, 0},
+    {"status", 338, 0},
+    {"type", 339, 0},
 };
-static const pc_field fields_74[] = {
-    {"filter", 76, 0},
-    {"groupBy", 280, 0},
-    {"interval", 1, 0},
-    {"metrics", 280, 0},
-};
-static const char *const required_74[] = {"filter", "interval"};
 static const pc_field fields_75[] = {
-    {"predicates", 337, 0},
-    {"type", 338, 0},
+    {"filter", 77, 0},
+    {"groupBy", 283, 0},
+    {"interval", 1, 0},
+    {"metrics", 283, 0},
 };
-static const char *const required_75[] = {"predicates", "type"};
+static const char *const required_75[] = {"filter", "interval"};
 static const pc_field fields_76[] = {
-    {"clauses", 339, 0},
-    {"type", 338, 0},
+    {"predicates", 340, 0},
+    {"type", 341, 0},
 };
-static const char *const required_76[] = {"clauses", "type"};
+static const char *const required_76[] = {"predicates", "type"};
 static const pc_field fields_77[] = {
-    {"dimension", 340, 0},
+    {"clauses", 342, 0},
+    {"type", 341, 0},
+};
+static const char *const required_77[] = {"clauses", "type"};
+static const pc_field fields_78[] = {
+    {"dimension", 343, 0},
     {"value", 1, 0},
 };
-static const char *const required_77[] = {"dimension", "value"};
-static const pc_field fields_78[] = {
-    {"interval", 1, 0},
-    {"metrics", 341, 0},
-};
+static const char *const required_78[] = {"dimension", "value"};
 static const pc_field fields_79[] = {
-    {"data", 342, 0},
-    {"group", 330, 0},
+    {"interval", 1, 0},
+    {"metrics", 344, 0},
 };
 static const pc_field fields_80[] = {
-    {"metric", 343, 0},
-    {"stats", 81, 0},
+    {"data", 345, 0},
+    {"group", 333, 0},
 };
 static const pc_field fields_81[] = {
+    {"metric", 346, 0},
+    {"stats", 82, 0},
+};
+static const pc_field fields_82[] = {
     {"count", 2, 0},
     {"max", 3, 0},
     {"min", 3, 0},
     {"sum", 3, 0},
 };
-static const pc_field fields_82[] = {
-    {"results", 344, 0},
-};
 static const pc_field fields_83[] = {
-    {"entities", 345, 0},
+    {"results", 347, 0},
+};
+static const pc_field fields_84[] = {
+    {"entities", 348, 0},
     {"firstUri", 1, 0},
     {"lastUri", 1, 0},
     {"nextUri", 1, 0},
@@ -506,25 +512,25 @@ static const pc_field fields_83[] = {
     {"selfUri", 1, 0},
     {"total", 2, 0},
 };
-static const pc_field fields_84[] = {
+static const pc_field fields_85[] = {
     {"agentWaitSeconds", 2, 0},
     {"backupQueueId", 1, 0},
-    {"callMediaSettings", 85, 0},
-    {"emailMediaSettings", 85, 0},
-    {"messageMediaSettings", 85, 0},
+    {"callMediaSettings", 86, 0},
+    {"emailMediaSettings", 86, 0},
+    {"messageMediaSettings", 86, 0},
     {"waitForAgent", 4, 0},
 };
-static const pc_field fields_85[] = {
+static const pc_field fields_86[] = {
     {"useAgentAddressOutbound", 4, 0},
 };
-static const pc_field fields_86[] = {
+static const pc_field fields_87[] = {
     {"id", 1, 1},
     {"name", 1, 0},
     {"selfUri", 1, 1},
 };
-static const pc_field fields_87[] = {
+static const pc_field fields_88[] = {
     {"allDivsPermitted", 4, 0},
-    {"entities", 300, 0},
+    {"entities", 303, 0},
     {"firstUri", 1, 0},
     {"lastUri", 1, 0},
     {"nextUri", 1, 0},
@@ -535,16 +541,16 @@ static const pc_field fields_87[] = {
     {"selfUri", 1, 0},
     {"total", 2, 0},
 };
-static const pc_field fields_88[] = {
+static const pc_field fields_89[] = {
     {"id", 1, 0},
     {"name", 1, 0},
     {"selfUri", 1, 0},
 };
-static const pc_field fields_89[] = {
+static const pc_field fields_90[] = {
     {"id", 1, 0},
 };
-static const pc_field fields_90[] = {
-    {"addonLicenses", 280, 0},
+static const pc_field fields_91[] = {
+    {"addonLicenses", 283, 0},
     {"base", 4, 0},
     {"baseLicense", 1, 0},
     {"dateLicenseLastUpdated", 1, 1},
@@ -553,112 +559,125 @@ static const pc_field fields_90[] = {
     {"description", 1, 0},
     {"id", 1, 1},
     {"name", 1, 0},
-    {"permissionPolicies", 346, 0},
-    {"permissions", 280, 0},
+    {"permissionPolicies", 349, 0},
+    {"permissions", 283, 0},
     {"roleNeedsUpdate", 4, 0},
     {"selfUri", 1, 1},
-    {"unusedPermissions", 280, 1},
+    {"unusedPermissions", 283, 1},
     {"userCount", 2, 0},
 };
-static const pc_field fields_91[] = {
-    {"actionSet", 280, 0},
+static const pc_field fields_92[] = {
+    {"actionSet", 283, 0},
     {"allowConditions", 4, 0},
     {"domain", 1, 0},
     {"entityName", 1, 0},
-    {"namedResources", 280, 0},
+    {"namedResources", 283, 0},
     {"policyDescription", 1, 0},
     {"policyName", 1, 0},
-    {"resourceConditionNode", 92, 0},
-};
-static const pc_field fields_92[] = {
-    {"conjunction", 347, 0},
-    {"operands", 348, 0},
-    {"operator", 349, 0},
-    {"terms", 350, 0},
-    {"variableName", 1, 0},
+    {"resourceConditionNode", 93, 0},
 };
 static const pc_field fields_93[] = {
-    {"queue", 163, 0},
-    {"team", 199, 0},
-    {"type", 351, 0},
-    {"user", 240, 0},
-    {"value", 1, 0},
+    {"conjunction", 350, 0},
+    {"operands", 351, 0},
+    {"operator", 352, 0},
+    {"terms", 353, 0},
+    {"variableName", 1, 0},
 };
 static const pc_field fields_94[] = {
+    {"queue", 166, 0},
+    {"team", 202, 0},
+    {"type", 354, 0},
+    {"user", 243, 0},
+    {"value", 1, 0},
+};
+static const pc_field fields_95[] = {
     {"id", 1, 0},
     {"name", 1, 0},
 };
-static const pc_field fields_95[] = {
+static const pc_field fields_96[] = {
     {"dateEnd", 1, 0},
     {"dateStart", 1, 0},
     {"fieldOfStudy", 1, 0},
     {"notes", 1, 0},
     {"school", 1, 0},
 };
-static const pc_field fields_96[] = {
+static const pc_field fields_97[] = {
     {"email", 1, 0},
     {"name", 1, 0},
 };
-static const pc_field fields_97[] = {
+static const pc_field fields_98[] = {
     {"alertingTimeoutSeconds", 2, 0},
-    {"allOutboundEmailAddresses", 352, 0},
+    {"allOutboundEmailAddresses", 355, 0},
     {"autoAnswerAlertToneSeconds", 3, 0},
     {"enableAutoAnswer", 4, 0},
     {"manualAnswerAlertToneSeconds", 3, 0},
-    {"serviceLevel", 187, 0},
+    {"serviceLevel", 190, 0},
 };
-static const pc_field fields_98[] = {
+static const pc_field fields_99[] = {
     {"dateHire", 1, 0},
     {"employeeId", 1, 0},
     {"employeeType", 1, 0},
     {"officialName", 1, 0},
 };
-static const pc_field fields_99[] = {
+static const pc_field fields_100[] = {
     {"id", 1, 1},
 };
-static const pc_field fields_100[] = {
-    {"threshold", 3, 0},
-    {"type", 353, 0},
-};
 static const pc_field fields_101[] = {
-    {"entityType", 354, 0},
+    {"code", 1, 0},
+    {"contextId", 1, 0},
+    {"details", 356, 0},
+    {"entityId", 1, 0},
+    {"entityName", 1, 0},
+    {"errors", 357, 0},
+    {"limit", 126, 0},
+    {"message", 1, 0},
+    {"messageParams", 333, 0},
+    {"messageWithParams", 1, 0},
+    {"status", 2, 0},
+};
+static const pc_field fields_102[] = {
+    {"threshold", 3, 0},
+    {"type", 358, 0},
+};
+static const pc_field fields_103[] = {
+    {"entityType", 359, 0},
     {"id", 1, 1},
     {"name", 1, 0},
     {"schemaVersion", 1, 0},
-    {"sections", 355, 0},
+    {"sections", 360, 0},
     {"selfUri", 1, 1},
     {"state", 1, 0},
     {"version", 1, 0},
 };
-static const pc_field fields_102[] = {
-    {"group", 101, 0},
-    {"org", 101, 0},
-    {"person", 101, 0},
+static const pc_field fields_104[] = {
+    {"group", 103, 0},
+    {"org", 103, 0},
+    {"person", 103, 0},
 };
-static const pc_field fields_103[] = {
+static const pc_field fields_105[] = {
     {"customLabels", 4, 0},
     {"gdpr", 4, 0},
     {"instructionText", 1, 0},
     {"key", 1, 0},
-    {"labelKeys", 280, 0},
-    {"params", 356, 0},
+    {"labelKeys", 283, 0},
+    {"params", 361, 0},
     {"repeatable", 4, 0},
     {"required", 4, 0},
     {"state", 1, 0},
     {"type", 1, 0},
 };
-static const pc_field fields_104[] = {
-    {"credential", 161, 0},
+static const pc_field fields_106[] = {
+    {"credential", 164, 0},
     {"default", 4, 0},
     {"name", 1, 0},
 };
-static const char *const required_104[] = {"credential", "name"};
-static const pc_field fields_105[] = {
+static const char *const required_106[] = {"credential", "name"};
+static const pc_field fields_107[] = {
     {"city", 1, 0},
     {"country", 1, 0},
     {"id", 1, 1},
     {"latitude", 3, 0},
-    {"locations", 357, 0},
+    {"locations", 362, 0},
     {"longitude", 3, 0},
     {"name", 1, 0},
     {"primary", 4, 0},
@@ -666,44 +685,44 @@ static const pc_field fields_105[] = {
     {"selfUri", 1, 1},
     {"type", 1, 0},
 };
-static const pc_field fields_106[] = {
+static const pc_field fields_108[] = {
     {"enabled", 4, 0},
     {"id", 1, 1},
     {"mapboxKey", 1, 0},
     {"name", 1, 0},
     {"selfUri", 1, 1},
 };
-static const pc_field fields_107[] = {
-    {"addresses", 358, 0},
+static const pc_field fields_109[] = {
+    {"addresses", 363, 0},
     {"callsEnabled", 4, 0},
     {"dateModified", 1, 1},
     {"description", 1, 0},
     {"email", 1, 0},
     {"id", 1, 1},
-    {"images", 314, 0},
+    {"images", 317, 0},
     {"includeOwners", 4, 0},
     {"memberCount", 2, 1},
     {"name", 1, 0},
-    {"owners", 279, 0},
+    {"owners", 282, 0},
     {"rolesEnabled", 4, 0},
     {"rulesVisible", 4, 0},
     {"selfUri", 1, 1},
-    {"state", 329, 1},
-    {"type", 359, 0},
+    {"state", 332, 1},
+    {"type", 364, 0},
     {"version", 2, 1},
-    {"visibility", 360, 0},
+    {"visibility", 365, 0},
 };
-static const char *const required_107[] = {"name", "rulesVisible", "type", "visibility"};
-static const pc_field fields_108[] = {
+static const char *const required_109[] = {"name", "rulesVisible", "type", "visibility"};
+static const pc_field fields_110[] = {
     {"address", 1, 0},
     {"display", 1, 1},
     {"extension", 1, 0},
-    {"mediaType", 361, 0},
-    {"type", 362, 0},
+    {"mediaType", 366, 0},
+    {"type", 367, 0},
 };
-static const char *const required_108[] = {"address", "mediaType", "type"};
-static const pc_field fields_109[] = {
-    {"entities", 363, 0},
+static const char *const required_110[] = {"address", "mediaType", "type"};
+static const pc_field fields_111[] = {
+    {"entities", 368, 0},
     {"firstUri", 1, 0},
     {"lastUri", 1, 0},
     {"nextUri", 1, 0},
@@ -714,113 +733,113 @@ static const pc_field fields_109[] = {
     {"selfUri", 1, 0},
     {"total", 2, 0},
 };
-static const pc_field fields_110[] = {
-    {"memberIds", 280, 0},
+static const pc_field fields_112[] = {
+    {"memberIds", 283, 0},
     {"version", 2, 0},
 };
-static const char *const required_110[] = {"memberIds"};
-static const pc_field fields_111[] = {
+static const char *const required_112[] = {"memberIds"};
+static const pc_field fields_113[] = {
     {"dateFormat", 1, 0},
     {"endValue", 1, 0},
-    {"fields", 280, 0},
-    {"group", 364, 0},
-    {"operator", 365, 0},
+    {"fields", 283, 0},
+    {"group", 369, 0},
+    {"operator", 370, 0},
     {"startValue", 1, 0},
-    {"type", 366, 0},
+    {"type", 371, 0},
     {"value", 1, 0},
-    {"values", 280, 0},
+    {"values", 283, 0},
 };
-static const char *const required_111[] = {"type"};
-static const pc_field fields_112[] = {
+static const char *const required_113[] = {"type"};
+static const pc_field fields_114[] = {
     {"pageNumber", 2, 0},
     {"pageSize", 2, 0},
-    {"query", 364, 0},
-    {"sort", 367, 0},
+    {"query", 369, 0},
+    {"sort", 372, 0},
     {"sortBy", 1, 0},
-    {"sortOrder", 368, 0},
+    {"sortOrder", 373, 0},
 };
-static const pc_field fields_113[] = {
+static const pc_field fields_115[] = {
     {"currentPage", 1, 0},
     {"nextPage", 1, 0},
     {"pageCount", 2, 0},
     {"pageNumber", 2, 0},
     {"pageSize", 2, 0},
     {"previousPage", 1, 0},
-    {"results", 363, 0},
+    {"results", 368, 0},
     {"total", 2, 0},
-    {"types", 280, 0},
+    {"types", 283, 0},
 };
-static const char *const required_113[] = {"pageCount", "pageNumber", "pageSize", "results", "total", "types"};
-static const pc_field fields_114[] = {
+static const char *const required_115[] = {"pageCount", "pageNumber", "pageSize", "results", "total", "types"};
+static const pc_field fields_116[] = {
     {"imageUri", 1, 0},
     {"resolution", 1, 0},
 };
-static const pc_field fields_115[] = {
-    {"actionType", 369, 0},
-    {"flowId", 88, 0},
+static const pc_field fields_117[] = {
+    {"actionType", 374, 0},
+    {"flowId", 89, 0},
     {"timeoutSeconds", 2, 0},
 };
-static const pc_field fields_116[] = {
+static const pc_field fields_118[] = {
     {"allowMultipleActions", 4, 0},
-    {"autoBcc", 370, 0},
-    {"flow", 88, 0},
+    {"autoBcc", 375, 0},
+    {"flow", 89, 0},
     {"fromEmail", 1, 0},
     {"fromName", 1, 0},
-    {"historyInclusion", 371, 0},
+    {"historyInclusion", 376, 0},
     {"id", 1, 1},
-    {"language", 88, 0},
-    {"mailboxFolders", 280, 0},
+    {"language", 89, 0},
+    {"mailboxFolders", 283, 0},
     {"name", 1, 0},
     {"pattern", 1, 0},
     {"priority", 2, 0},
-    {"queue", 88, 0},
-    {"replyEmailAddress", 162, 0},
+    {"queue", 89, 0},
+    {"replyEmailAddress", 165, 0},
     {"selfUri", 1, 1},
-    {"signature", 188, 0},
-    {"skills", 372, 0},
-    {"spamFlow", 88, 0},
-    {"status", 373, 1},
+    {"signature", 191, 0},
+    {"skills", 377, 0},
+    {"spamFlow", 89, 0},
+    {"status", 378, 1},
 };
-static const char *const required_116[] = {"fromName", "pattern"};
-static const pc_field fields_117[] = {
-    {"maxLength", 130, 0},
-    {"minLength", 138, 0},
+static const char *const required_118[] = {"fromName", "pattern"};
+static const pc_field fields_119[] = {
+    {"maxLength", 133, 0},
+    {"minLength", 141, 0},
 };
-static const char *const required_117[] = {"maxLength", "minLength"};
-static const pc_field fields_118[] = {
+static const char *const required_119[] = {"maxLength", "minLength"};
+static const pc_field fields_120[] = {
     {"pattern", 1, 0},
     {"type", 1, 0},
 };
-static const pc_field fields_119[] = {
+static const pc_field fields_121[] = {
     {"$schema", 1, 0},
-    {"additionalProperties", 331, 0},
+    {"additionalProperties", 334, 0},
     {"description", 1, 0},
     {"id", 1, 0},
-    {"properties", 356, 0},
-    {"required", 280, 0},
+    {"properties", 361, 0},
+    {"required", 283, 0},
     {"title", 1, 0},
     {"type", 1, 0},
 };
-static const pc_field fields_120[] = {
-    {"interruptingLabelIds", 280, 0},
+static const pc_field fields_122[] = {
+    {"interruptingLabelIds", 283, 0},
     {"maximumCapacity", 2, 0},
 };
-static const pc_field fields_121[] = {
-    {"interruptingLabelIds", 280, 0},
+static const pc_field fields_123[] = {
+    {"interruptingLabelIds", 283, 0},
     {"labelName", 1, 0},
     {"maximumCapacity", 2, 0},
 };
-static const pc_field fields_122[] = {
+static const pc_field fields_124[] = {
     {"dateModified", 1, 0},
     {"id", 1, 1},
     {"name", 1, 0},
     {"selfUri", 1, 1},
-    {"state", 329, 0},
+    {"state", 332, 0},
     {"version", 1, 0},
 };
-static const char *const required_122[] = {"name"};
-static const pc_field fields_123[] = {
-    {"entities", 374, 0},
+static const char *const required_124[] = {"name"};
+static const pc_field fields_125[] = {
+    {"entities", 379, 0},
     {"firstUri", 1, 0},
     {"lastUri", 1, 0},
     {"nextUri", 1, 0},
@@ -831,14 +850,19 @@ static const pc_field fields_123[] = {
     {"selfUri", 1, 0},
     {"total", 2, 0},
 };
-static const pc_field fields_124[] = {
-    {"coordinates", 299, 0},
+static const pc_field fields_126[] = {
+    {"key", 1, 0},
+    {"namespace", 1, 0},
+    {"value", 3, 0},
+};
+static const pc_field fields_127[] = {
+    {"coordinates", 302, 0},
     {"floorplanId", 1, 1},
     {"id", 1, 0},
-    {"locationDefinition", 127, 0},
+    {"locationDefinition", 130, 0},
     {"notes", 1, 0},
 };
-static const pc_field fields_125[] = {
+static const pc_field fields_128[] = {
     {"city", 1, 0},
     {"country", 1, 0},
     {"countryName", 1, 0},
@@ -847,252 +871,252 @@ static const pc_field fields_125[] = {
     {"street2", 1, 0},
     {"zipcode", 1, 0},
 };
-static const pc_field fields_126[] = {
+static const pc_field fields_129[] = {
     {"dateFinished", 1, 0},
     {"dateStarted", 1, 0},
     {"service", 1, 0},
-    {"status", 375, 0},
+    {"status", 380, 0},
 };
-static const pc_field fields_127[] = {
-    {"address", 125, 0},
+static const pc_field fields_130[] = {
+    {"address", 128, 0},
     {"addressStored", 4, 1},
-    {"addressVerificationDetails", 126, 1},
+    {"addressVerificationDetails", 129, 1},
     {"addressVerified", 4, 1},
     {"contactUser", 7, 0},
-    {"emergencyNumber", 128, 0},
-    {"floorplanImage", 376, 1},
+    {"emergencyNumber", 131, 0},
+    {"floorplanImage", 381, 1},
     {"id", 1, 1},
     {"images", 1, 0},
     {"name", 1, 0},
     {"notes", 1, 0},
-    {"path", 280, 1},
-    {"profileImage", 376, 1},
+    {"path", 283, 1},
+    {"profileImage", 381, 1},
     {"selfUri", 1, 1},
-    {"state", 377, 0},
+    {"state", 382, 0},
     {"version", 2, 0},
 };
-static const pc_field fields_128[] = {
+static const pc_field fields_131[] = {
     {"e164", 1, 0},
     {"number", 1, 0},
-    {"type", 378, 0},
+    {"type", 383, 0},
 };
-static const pc_field fields_129[] = {
+static const pc_field fields_132[] = {
     {"imageUri", 1, 0},
     {"resolution", 1, 0},
 };
-static const pc_field fields_130[] = {
+static const pc_field fields_133[] = {
     {"max", 2, 0},
     {"min", 2, 0},
 };
-static const char *const required_130[] = {"max", "min"};
-static const pc_field fields_131[] = {
+static const char *const required_133[] = {"max", "min"};
+static const pc_field fields_134[] = {
     {"alertingTimeoutSeconds", 2, 0},
     {"autoAnswerAlertToneSeconds", 3, 0},
     {"enableAutoAnswer", 4, 0},
     {"manualAnswerAlertToneSeconds", 3, 0},
-    {"serviceLevel", 187, 0},
+    {"serviceLevel", 190, 0},
 };
-static const pc_field fields_132[] = {
-    {"contactCenter", 133, 0},
-    {"enterprise", 133, 0},
+static const pc_field fields_135[] = {
+    {"contactCenter", 136, 0},
+    {"enterprise", 136, 0},
 };
-static const pc_field fields_133[] = {
+static const pc_field fields_136[] = {
     {"active", 2, 0},
     {"acw", 2, 0},
 };
-static const pc_field fields_134[] = {
+static const pc_field fields_137[] = {
     {"includeNonAcd", 4, 0},
-    {"interruptableMediaTypes", 280, 0},
+    {"interruptableMediaTypes", 283, 0},
     {"maximumCapacity", 2, 0},
 };
-static const pc_field fields_135[] = {
-    {"division", 276, 0},
+static const pc_field fields_138[] = {
+    {"division", 279, 0},
     {"id", 1, 0},
     {"memberCount", 2, 1},
     {"name", 1, 0},
     {"selfUri", 1, 1},
-    {"type", 379, 0},
+    {"type", 384, 0},
 };
-static const pc_field fields_136[] = {
+static const pc_field fields_139[] = {
     {"alertingTimeoutSeconds", 2, 0},
     {"autoAnswerAlertToneSeconds", 3, 0},
     {"enableAutoAnswer", 4, 0},
     {"enableInactivityTimeout", 4, 0},
-    {"inactivityTimeoutSettings", 115, 0},
+    {"inactivityTimeoutSettings", 117, 0},
     {"manualAnswerAlertToneSeconds", 3, 0},
-    {"serviceLevel", 187, 0},
-    {"subTypeSettings", 380, 0},
+    {"serviceLevel", 190, 0},
+    {"subTypeSettings", 385, 0},
 };
-static const pc_field fields_137[] = {
+static const pc_field fields_140[] = {
     {"enableAutoAnswer", 4, 0},
     {"enableInactivityTimeout", 4, 0},
 };
-static const pc_field fields_138[] = {
+static const pc_field fields_141[] = {
     {"max", 2, 0},
     {"min", 2, 0},
 };
-static const char *const required_138[] = {"max", "min"};
-static const pc_field fields_139[] = {
-    {"futurePresenceDefinition", 156, 1},
+static const char *const required_141[] = {"max", "min"};
+static const pc_field fields_142[] = {
+    {"futurePresenceDefinition", 159, 1},
     {"id", 1, 0},
     {"message", 1, 0},
     {"modifiedDate", 1, 0},
     {"name", 1, 0},
-    {"presenceDefinition", 156, 0},
+    {"presenceDefinition", 159, 0},
     {"primary", 4, 0},
     {"selfUri", 1, 1},
     {"source", 1, 0},
     {"sourceId", 1, 0},
 };
-static const pc_field fields_140[] = {
+static const pc_field fields_143[] = {
     {"id", 1, 1},
     {"name", 1, 1},
 };
-static const pc_field fields_141[] = {
+static const pc_field fields_144[] = {
     {"gt", 3, 0},
     {"gte", 3, 0},
     {"lt", 3, 0},
     {"lte", 3, 0},
 };
-static const pc_field fields_142[] = {
+static const pc_field fields_145[] = {
     {"dateIssued", 1, 0},
 };
-static const pc_field fields_143[] = {
+static const pc_field fields_146[] = {
     {"metric", 1, 0},
-    {"observations", 381, 0},
+    {"observations", 386, 0},
     {"qualifier", 1, 0},
-    {"stats", 196, 0},
+    {"stats", 199, 0},
     {"truncated", 4, 0},
 };
-static const pc_field fields_144[] = {
+static const pc_field fields_147[] = {
     {"addressFrom", 1, 0},
     {"addressTo", 1, 0},
     {"ani", 1, 0},
     {"conversationId", 1, 0},
     {"convertedFrom", 1, 0},
     {"convertedTo", 1, 0},
-    {"direction", 382, 0},
+    {"direction", 387, 0},
     {"dnis", 1, 0},
     {"observationDate", 1, 0},
     {"participantName", 1, 0},
     {"requestedLanguageId", 1, 0},
-    {"requestedRoutingSkillIds", 280, 0},
-    {"requestedRoutings", 280, 0},
+    {"requestedRoutingSkillIds", 283, 0},
+    {"requestedRoutings", 283, 0},
     {"routingPriority", 2, 0},
-    {"scoredAgents", 383, 0},
+    {"scoredAgents", 388, 0},
     {"sessionId", 1, 0},
     {"teamId", 1, 0},
-    {"usedRouting", 384, 0},
+    {"usedRouting", 389, 0},
     {"userId", 1, 0},
 };
-static const char *const required_144[] = {"observationDate"};
-static const pc_field fields_145[] = {
-    {"authorizedGrantType", 385, 0},
-    {"createdBy", 88, 0},
+static const char *const required_147[] = {"observationDate"};
+static const pc_field fields_148[] = {
+    {"authorizedGrantType", 390, 0},
+    {"createdBy", 89, 0},
     {"dateCreated", 1, 0},
     {"dateModified", 1, 0},
     {"dateToDelete", 1, 0},
     {"id", 1, 1},
-    {"modifiedBy", 88, 0},
+    {"modifiedBy", 89, 0},
     {"name", 1, 0},
-    {"organization", 140, 1},
-    {"roleDivisions", 386, 0},
-    {"scope", 280, 0},
-    {"state", 387, 0},
+    {"organization", 143, 1},
+    {"roleDivisions", 391, 0},
+    {"scope", 283, 0},
+    {"state", 392, 0},
 };
-static const char *const required_145[] = {"authorizedGrantType", "name"};
-static const pc_field fields_146[] = {
+static const char *const required_148[] = {"authorizedGrantType", "name"};
+static const pc_field fields_149[] = {
     {"acdAutoAnswer", 4, 0},
-    {"addresses", 317, 0},
-    {"authorization", 227, 1},
+    {"addresses", 320, 0},
+    {"authorization", 230, 1},
     {"biography", 38, 0},
-    {"certifications", 280, 0},
+    {"certifications", 283, 0},
     {"chat", 47, 0},
-    {"conversationSummary", 228, 1},
+    {"conversationSummary", 231, 1},
     {"dateLastLogin", 1, 1},
     {"dateWelcomeSent", 1, 1},
     {"department", 1, 0},
-    {"division", 86, 0},
+    {"division", 87, 0},
     {"email", 1, 0},
-    {"employerInfo", 98, 0},
-    {"geolocation", 105, 1},
-    {"groups", 363, 1},
+    {"employerInfo", 99, 0},
+    {"geolocation", 107, 1},
+    {"groups", 368, 1},
     {"id", 1, 1},
-    {"images", 314, 0},
-    {"integrationPresence", 249, 1},
+    {"images", 317, 0},
+    {"integrationPresence", 252, 1},
     {"languagePreference", 1, 1},
-    {"languages", 388, 1},
-    {"lastTokenIssued", 142, 0},
-    {"locations", 389, 1},
-    {"manager", 208, 0},
+    {"languages", 393, 1},
+    {"lastTokenIssued", 145, 0},
+    {"locations", 394, 1},
+    {"manager", 211, 0},
     {"name", 1, 0},
-    {"organization", 147, 0},
-    {"outOfOffice", 152, 1},
+    {"organization", 150, 0},
+    {"outOfOffice", 155, 1},
     {"preferredName", 1, 0},
-    {"presence", 249, 1},
-    {"primaryContactInfo", 317, 1},
-    {"profileSkills", 280, 1},
-    {"routingStatus", 177, 1},
-    {"skills", 390, 1},
-    {"state", 329, 1},
-    {"station", 267, 1},
-    {"team", 198, 1},
+    {"presence", 252, 1},
+    {"primaryContactInfo", 320, 1},
+    {"profileSkills", 283, 1},
+    {"routingStatus", 180, 1},
+    {"skills", 395, 1},
+    {"state", 332, 1},
+    {"station", 270, 1},
+    {"team", 201, 1},
     {"title", 1, 0},
     {"username", 1, 0},
     {"version", 2, 0},
-    {"workPlanBidRanks", 275, 1},
+    {"workPlanBidRanks", 278, 1},
 };
-static const char *const required_146[] = {"version"};
-static const pc_field fields_147[] = {
+static const char *const required_149[] = {"version"};
+static const pc_field fields_150[] = {
     {"defaultCountryCode", 1, 0},
     {"defaultLanguage", 1, 0},
     {"defaultSiteId", 1, 0},
     {"domain", 1, 0},
-    {"features", 391, 1},
+    {"features", 396, 1},
     {"id", 1, 1},
     {"name", 1, 0},
-    {"productPlatform", 392, 1},
+    {"productPlatform", 397, 1},
     {"selfUri", 1, 1},
-    {"state", 329, 0},
+    {"state", 332, 0},
     {"supportURI", 1, 0},
     {"thirdPartyOrgName", 1, 1},
     {"thirdPartyURI", 1, 0},
     {"version", 2, 0},
     {"voicemailEnabled", 4, 0},
 };
-static const char *const required_147[] = {"version"};
-static const pc_field fields_148[] = {
-    {"createdBy", 208, 0},
+static const char *const required_150[] = {"version"};
+static const pc_field fields_151[] = {
+    {"createdBy", 211, 0},
     {"createdDate", 1, 0},
     {"deactivated", 4, 0},
     {"id", 1, 1},
-    {"languageLabels", 330, 0},
-    {"modifiedBy", 208, 0},
+    {"languageLabels", 333, 0},
+    {"modifiedBy", 211, 0},
     {"modifiedDate", 1, 0},
     {"name", 1, 0},
     {"primary", 4, 0},
     {"selfUri", 1, 1},
     {"systemPresence", 1, 0},
 };
-static const char *const required_148[] = {"languageLabels"};
-static const pc_field fields_149[] = {
+static const char *const required_151[] = {"languageLabels"};
+static const pc_field fields_152[] = {
     {"deactivated", 4, 0},
     {"divisionId", 1, 0},
     {"id", 1, 1},
-    {"languageLabels", 330, 0},
+    {"languageLabels", 333, 0},
     {"name", 1, 0},
     {"selfUri", 1, 1},
-    {"systemPresence", 316, 0},
-    {"type", 393, 0},
+    {"systemPresence", 319, 0},
+    {"type", 398, 0},
 };
-static const char *const required_149[] = {"languageLabels"};
-static const pc_field fields_150[] = {
-    {"entities", 394, 0},
+static const char *const required_152[] = {"languageLabels"};
+static const pc_field fields_153[] = {
+    {"entities", 399, 0},
     {"selfUri", 1, 0},
     {"total", 2, 0},
 };
-static const pc_field fields_151[] = {
-    {"entities", 395, 0},
+static const pc_field fields_154[] = {
+    {"entities", 400, 0},
     {"firstUri", 1, 0},
     {"lastUri", 1, 0},
     {"nextUri", 1, 0},
@@ -1103,7 +1127,7 @@ static const pc_field fields_151[] = {
     {"selfUri", 1, 0},
     {"total", 2, 0},
 };
-static const pc_field fields_152[] = {
+static const pc_field fields_155[] = {
     {"active", 4, 0},
     {"endDate", 1, 0},
     {"id", 1, 1},
@@ -1111,78 +1135,78 @@ static const pc_field fields_152[] = {
     {"name", 1, 0},
     {"selfUri", 1, 1},
     {"startDate", 1, 0},
-    {"user", 208, 0},
+    {"user", 211, 0},
 };
-static const pc_field fields_153[] = {
+static const pc_field fields_156[] = {
     {"createdDate", 1, 0},
     {"id", 1, 1},
     {"modifiedDate", 1, 0},
     {"name", 1, 0},
-    {"properties", 356, 0},
-    {"rootContainer", 356, 0},
+    {"properties", 361, 0},
+    {"rootContainer", 361, 0},
     {"selfUri", 1, 1},
     {"versionId", 1, 0},
 };
-static const pc_field fields_154[] = {
+static const pc_field fields_157[] = {
     {"pageNumber", 2, 0},
     {"pageSize", 2, 0},
 };
-static const char *const required_154[] = {"pageNumber", "pageSize"};
-static const pc_field fields_155[] = {
+static const char *const required_157[] = {"pageNumber", "pageSize"};
+static const pc_field fields_158[] = {
     {"acdAutoAnswer", 4, 0},
     {"id", 1, 0},
 };
-static const pc_field fields_156[] = {
+static const pc_field fields_159[] = {
     {"id", 1, 0},
     {"selfUri", 1, 1},
     {"systemPresence", 1, 0},
 };
-static const pc_field fields_157[] = {
-    {"predicates", 396, 0},
-    {"type", 397, 0},
+static const pc_field fields_160[] = {
+    {"predicates", 401, 0},
+    {"type", 402, 0},
 };
-static const char *const required_157[] = {"predicates", "type"};
-static const pc_field fields_158[] = {
-    {"clauses", 398, 0},
-    {"predicates", 396, 0},
-    {"type", 397, 0},
+static const char *const required_160[] = {"predicates", "type"};
+static const pc_field fields_161[] = {
+    {"clauses", 403, 0},
+    {"predicates", 401, 0},
+    {"type", 402, 0},
 };
-static const char *const required_158[] = {"type"};
-static const pc_field fields_159[] = {
-    {"dimension", 399, 0},
-    {"operator", 400, 0},
-    {"range", 141, 0},
-    {"type", 401, 0},
+static const char *const required_161[] = {"type"};
+static const pc_field fields_162[] = {
+    {"dimension", 404, 0},
+    {"operator", 405, 0},
+    {"range", 144, 0},
+    {"type", 406, 0},
     {"value", 1, 0},
 };
-static const pc_field fields_160[] = {
+static const pc_field fields_163[] = {
     {"attestation", 1, 0},
-    {"attestationFormats", 280, 0},
+    {"attestationFormats", 283, 0},
     {"authenticatorSelection", 28, 0},
     {"challenge", 1, 0},
-    {"excludeCredentials", 402, 0},
-    {"extensions", 356, 0},
-    {"hints", 280, 0},
-    {"pubKeyCredParams", 403, 0},
-    {"rp", 166, 0},
+    {"excludeCredentials", 407, 0},
+    {"extensions", 361, 0},
+    {"hints", 283, 0},
+    {"pubKeyCredParams", 408, 0},
+    {"rp", 169, 0},
     {"timeout", 3, 0},
-    {"user", 236, 0},
+    {"user", 239, 0},
 };
-static const char *const required_160[] = {"challenge", "pubKeyCredParams", "rp", "user"};
-static const pc_field fields_161[] = {
+static const char *const required_163[] = {"challenge", "pubKeyCredParams", "rp", "user"};
+static const pc_field fields_164[] = {
     {"authenticatorAttachment", 1, 0},
-    {"clientExtensionResults", 356, 0},
+    {"clientExtensionResults", 361, 0},
     {"id", 1, 0},
     {"rawId", 1, 0},
     {"response", 27, 0},
     {"type", 1, 0},
 };
-static const char *const required_161[] = {"id", "rawId", "response", "type"};
-static const pc_field fields_162[] = {
-    {"domain", 88, 0},
-    {"route", 116, 0},
+static const char *const required_164[] = {"id", "rawId", "response", "type"};
+static const pc_field fields_165[] = {
+    {"domain", 89, 0},
+    {"route", 118, 0},
 };
-static const pc_field fields_163[] = {
+static const pc_field fields_166[] = {
     {"acwSettings", 6, 0},
     {"agentOwnedRouting", 11, 0},
     {"autoAnswerOnly", 4, 0},
@@ -1196,155 +1220,155 @@ static const pc_field fields_163[] = {
     {"dateCreated", 1, 0},
     {"dateModified", 1, 0},
     {"defaultMediaLanguage", 1, 0},
-    {"defaultScripts", 404, 0},
+    {"defaultScripts", 409, 0},
     {"description", 1, 0},
-    {"directRouting", 84, 0},
-    {"division", 86, 0},
-    {"emailInQueueFlow", 88, 0},
+    {"directRouting", 85, 0},
+    {"division", 87, 0},
+    {"emailInQueueFlow", 89, 0},
     {"enableAudioMonitoring", 4, 0},
     {"enableManualAssignment", 4, 0},
     {"enableTranscription", 4, 0},
     {"id", 1, 0},
     {"joinedMemberCount", 3, 1},
     {"lastAgentRoutingMode", 1, 0},
-    {"mediaSettings", 164, 0},
+    {"mediaSettings", 167, 0},
     {"memberCount", 3, 1},
-    {"memberGroups", 321, 0},
-    {"messageInQueueFlow", 88, 0},
+    {"memberGroups", 324, 0},
+    {"messageInQueueFlow", 89, 0},
     {"modifiedBy", 1, 0},
     {"name", 1, 0},
-    {"onHoldPrompt", 88, 0},
-    {"outboundEmailAddress", 162, 0},
-    {"outboundMessagingAddresses", 165, 0},
+    {"onHoldPrompt", 89, 0},
+    {"outboundEmailAddress", 165, 0},
+    {"outboundMessagingAddresses", 168, 0},
     {"peerId", 1, 0},
-    {"queueFlow", 88, 0},
-    {"routingRules", 405, 0},
+    {"queueFlow", 89, 0},
+    {"routingRules", 410, 0},
     {"scoringMethod", 1, 0},
     {"selfUri", 1, 1},
     {"skillEvaluationMethod", 1, 0},
     {"suppressInQueueCallRecording", 4, 0},
     {"userMemberCount", 3, 1},
-    {"whisperPrompt", 88, 0},
+    {"whisperPrompt", 89, 0},
 };
-static const pc_field fields_164[] = {
-    {"call", 131, 0},
+static const pc_field fields_167[] = {
+    {"call", 134, 0},
     {"callback", 43, 0},
-    {"chat", 131, 0},
-    {"email", 97, 0},
-    {"message", 136, 0},
+    {"chat", 134, 0},
+    {"email", 98, 0},
+    {"message", 139, 0},
 };
-static const pc_field fields_165[] = {
-    {"openMessagingRecipient", 88, 0},
-    {"smsAddress", 88, 0},
-    {"whatsAppRecipient", 88, 0},
+static const pc_field fields_168[] = {
+    {"openMessagingRecipient", 89, 0},
+    {"smsAddress", 89, 0},
+    {"whatsAppRecipient", 89, 0},
 };
-static const pc_field fields_166[] = {
+static const pc_field fields_169[] = {
     {"id", 1, 0},
     {"name", 1, 0},
 };
-static const char *const required_166[] = {"id", "name"};
-static const pc_field fields_167[] = {
-    {"conjunction", 347, 0},
-    {"operands", 406, 0},
-    {"operator", 349, 0},
-    {"terms", 407, 0},
+static const char *const required_169[] = {"id", "name"};
+static const pc_field fields_170[] = {
+    {"conjunction", 350, 0},
+    {"operands", 411, 0},
+    {"operator", 352, 0},
+    {"terms", 412, 0},
     {"variableName", 1, 0},
 };
-static const pc_field fields_168[] = {
-    {"type", 408, 0},
+static const pc_field fields_171[] = {
+    {"type", 413, 0},
     {"value", 1, 0},
 };
-static const pc_field fields_169[] = {
-    {"actionSet", 280, 0},
+static const pc_field fields_172[] = {
+    {"actionSet", 283, 0},
     {"actionSetKey", 1, 0},
     {"allowConditions", 4, 0},
     {"domain", 1, 0},
     {"entityName", 1, 0},
     {"id", 1, 0},
-    {"namedResources", 280, 0},
+    {"namedResources", 283, 0},
     {"policyDescription", 1, 0},
     {"policyName", 1, 0},
     {"resourceCondition", 1, 0},
-    {"resourceConditionNode", 167, 0},
+    {"resourceConditionNode", 170, 0},
 };
-static const pc_field fields_170[] = {
-    {"actions", 5, 0},
-    {"expansionCriteria", 409, 0},
-    {"memberGroups", 321, 0},
-};
-static const pc_field fields_171[] = {
-    {"divisionId", 1, 0},
-    {"roleId", 1, 0},
-};
-static const char *const required_171[] = {"divisionId", "roleId"};
-static const pc_field fields_172[] = {
-    {"grants", 410, 0},
-};
-static const char *const required_172[] = {"grants"};
 static const pc_field fields_173[] = {
+    {"actions", 5, 0},
+    {"expansionCriteria", 414, 0},
+    {"memberGroups", 324, 0},
+};
+static const pc_field fields_174[] = {
     {"divisionId", 1, 0},
     {"roleId", 1, 0},
 };
-static const char *const required_173[] = {"divisionId", "roleId"};
-static const pc_field fields_174[] = {
+static const char *const required_174[] = {"divisionId", "roleId"};
+static const pc_field fields_175[] = {
+    {"grants", 415, 0},
+};
+static const char *const required_175[] = {"grants"};
+static const pc_field fields_176[] = {
+    {"divisionId", 1, 0},
+    {"roleId", 1, 0},
+};
+static const char *const required_176[] = {"divisionId", "roleId"};
+static const pc_field fields_177[] = {
     {"dateCreated", 1, 0},
     {"description", 1, 0},
     {"id", 1, 1},
     {"jid", 1, 0},
     {"name", 1, 0},
-    {"owners", 334, 0},
+    {"owners", 337, 0},
     {"participantLimit", 2, 0},
-    {"pinnedMessages", 411, 0},
-    {"roomType", 313, 0},
+    {"pinnedMessages", 416, 0},
+    {"roomType", 316, 0},
     {"selfUri", 1, 1},
     {"subject", 1, 0},
 };
-static const pc_field fields_175[] = {
-    {"operator", 412, 0},
+static const pc_field fields_178[] = {
+    {"operator", 417, 0},
     {"threshold", 2, 0},
     {"waitSeconds", 3, 0},
 };
-static const pc_field fields_176[] = {
+static const pc_field fields_179[] = {
     {"dateModified", 1, 1},
-    {"division", 86, 0},
+    {"division", 87, 0},
     {"id", 1, 1},
     {"name", 1, 0},
     {"selfUri", 1, 1},
-    {"state", 329, 1},
+    {"state", 332, 1},
     {"version", 1, 1},
 };
-static const char *const required_176[] = {"name"};
-static const pc_field fields_177[] = {
+static const char *const required_179[] = {"name"};
+static const pc_field fields_180[] = {
     {"startTime", 1, 0},
-    {"status", 288, 0},
+    {"status", 291, 0},
     {"userId", 1, 0},
 };
-static const pc_field fields_178[] = {
-    {"predicates", 413, 0},
-    {"type", 397, 0},
+static const pc_field fields_181[] = {
+    {"predicates", 418, 0},
+    {"type", 402, 0},
 };
-static const char *const required_178[] = {"predicates", "type"};
-static const pc_field fields_179[] = {
-    {"clauses", 414, 0},
-    {"predicates", 413, 0},
-    {"type", 397, 0},
+static const char *const required_181[] = {"predicates", "type"};
+static const pc_field fields_182[] = {
+    {"clauses", 419, 0},
+    {"predicates", 418, 0},
+    {"type", 402, 0},
 };
-static const char *const required_179[] = {"type"};
-static const pc_field fields_180[] = {
-    {"dimension", 415, 0},
-    {"operator", 400, 0},
-    {"range", 141, 0},
-    {"type", 401, 0},
+static const char *const required_182[] = {"type"};
+static const pc_field fields_183[] = {
+    {"dimension", 420, 0},
+    {"operator", 405, 0},
+    {"range", 144, 0},
+    {"type", 406, 0},
     {"value", 1, 0},
 };
-static const pc_field fields_181[] = {
+static const pc_field fields_184[] = {
     {"description", 1, 1},
-    {"items", 118, 1},
+    {"items", 120, 1},
     {"pattern", 1, 1},
     {"title", 1, 1},
-    {"type", 280, 1},
+    {"type", 283, 1},
 };
-static const pc_field fields_182[] = {
+static const pc_field fields_185[] = {
     {"id", 1, 1},
     {"maxFieldDescriptionCharacters", 2, 1},
     {"maxFieldNameCharacters", 2, 1},
@@ -1362,48 +1386,48 @@ static const pc_field fields_182[] = {
     {"name", 1, 0},
     {"selfUri", 1, 1},
 };
-static const pc_field fields_183[] = {
+static const pc_field fields_186[] = {
     {"createdDate", 1, 0},
-    {"customActions", 331, 0},
-    {"division", 86, 0},
-    {"features", 331, 0},
+    {"customActions", 334, 0},
+    {"division", 87, 0},
+    {"features", 334, 0},
     {"id", 1, 1},
     {"modifiedDate", 1, 0},
     {"name", 1, 0},
-    {"pages", 416, 0},
+    {"pages", 421, 0},
     {"publishedDate", 1, 0},
     {"selfUri", 1, 1},
     {"startPageId", 1, 0},
     {"startPageName", 1, 0},
-    {"variables", 331, 0},
+    {"variables", 334, 0},
     {"versionDate", 1, 0},
     {"versionId", 1, 0},
 };
-static const pc_field fields_184[] = {
+static const pc_field fields_187[] = {
     {"sortBy", 1, 0},
-    {"sortOrder", 368, 0},
+    {"sortOrder", 373, 0},
 };
-static const pc_field fields_185[] = {
-    {"fieldList", 417, 0},
+static const pc_field fields_188[] = {
+    {"fieldList", 422, 0},
     {"instructionText", 1, 0},
     {"key", 1, 0},
     {"state", 1, 0},
 };
-static const pc_field fields_186[] = {
+static const pc_field fields_189[] = {
     {"currentDate", 1, 0},
 };
-static const pc_field fields_187[] = {
+static const pc_field fields_190[] = {
     {"durationMs", 2, 0},
     {"percentage", 3, 0},
 };
-static const pc_field fields_188[] = {
+static const pc_field fields_191[] = {
     {"alwaysIncluded", 4, 0},
     {"cannedResponseId", 1, 0},
     {"enabled", 4, 0},
-    {"inclusionType", 418, 0},
+    {"inclusionType", 423, 0},
 };
-static const pc_field fields_189[] = {
-    {"entities", 419, 0},
+static const pc_field fields_192[] = {
+    {"entities", 424, 0},
     {"firstUri", 1, 0},
     {"lastUri", 1, 0},
     {"nextUri", 1, 0},
@@ -1414,50 +1438,50 @@ static const pc_field fields_189[] = {
     {"selfUri", 1, 0},
     {"total", 2, 0},
 };
-static const pc_field fields_190[] = {
+static const pc_field fields_193[] = {
     {"dateCreated", 1, 1},
     {"dateModified", 1, 1},
     {"description", 1, 0},
-    {"division", 276, 0},
+    {"division", 279, 0},
     {"id", 1, 1},
     {"memberCount", 2, 1},
     {"name", 1, 0},
     {"selfUri", 1, 1},
-    {"skillConditions", 420, 0},
-    {"status", 421, 1},
+    {"skillConditions", 425, 0},
+    {"status", 426, 1},
 };
-static const char *const required_190[] = {"name", "skillConditions"};
-static const pc_field fields_191[] = {
-    {"languageSkillConditions", 422, 0},
-    {"operation", 423, 0},
-    {"routingSkillConditions", 424, 0},
+static const char *const required_193[] = {"name", "skillConditions"};
+static const pc_field fields_194[] = {
+    {"languageSkillConditions", 427, 0},
+    {"operation", 428, 0},
+    {"routingSkillConditions", 429, 0},
 };
-static const char *const required_191[] = {"languageSkillConditions", "operation", "routingSkillConditions"};
-static const pc_field fields_192[] = {
-    {"childConditions", 420, 0},
-    {"comparator", 425, 0},
+static const char *const required_194[] = {"languageSkillConditions", "operation", "routingSkillConditions"};
+static const pc_field fields_195[] = {
+    {"childConditions", 425, 0},
+    {"comparator", 430, 0},
     {"languageSkill", 1, 0},
     {"proficiency", 2, 0},
 };
-static const char *const required_192[] = {"comparator", "languageSkill", "proficiency"};
-static const pc_field fields_193[] = {
-    {"childConditions", 420, 0},
-    {"comparator", 425, 0},
+static const char *const required_195[] = {"comparator", "languageSkill", "proficiency"};
+static const pc_field fields_196[] = {
+    {"childConditions", 425, 0},
+    {"comparator", 430, 0},
     {"proficiency", 2, 0},
     {"routingSkill", 1, 0},
 };
-static const char *const required_193[] = {"comparator", "proficiency", "routingSkill"};
-static const pc_field fields_194[] = {
+static const char *const required_196[] = {"comparator", "proficiency", "routingSkill"};
+static const pc_field fields_197[] = {
     {"id", 1, 0},
     {"name", 1, 0},
     {"selfUri", 1, 0},
 };
-static const pc_field fields_195[] = {
+static const pc_field fields_198[] = {
     {"interval", 1, 0},
-    {"metrics", 426, 0},
-    {"views", 427, 0},
+    {"metrics", 431, 0},
+    {"views", 432, 0},
 };
-static const pc_field fields_196[] = {
+static const pc_field fields_199[] = {
     {"calculatedMetricValue", 2, 0},
     {"count", 2, 0},
     {"countNegative", 2, 0},
@@ -1473,60 +1497,60 @@ static const pc_field fields_196[] = {
     {"sum", 3, 0},
     {"target", 3, 0},
 };
-static const pc_field fields_197[] = {
+static const pc_field fields_200[] = {
     {"id", 1, 1},
     {"name", 1, 0},
     {"selfUri", 1, 1},
 };
-static const pc_field fields_198[] = {
+static const pc_field fields_201[] = {
     {"dateCreated", 1, 1},
     {"dateModified", 1, 1},
     {"description", 1, 0},
-    {"division", 276, 0},
+    {"division", 279, 0},
     {"id", 1, 1},
     {"memberCount", 2, 1},
     {"name", 1, 0},
     {"selfUri", 1, 1},
 };
-static const char *const required_198[] = {"name"};
-static const pc_field fields_199[] = {
+static const char *const required_201[] = {"name"};
+static const pc_field fields_202[] = {
     {"dateCreated", 1, 1},
     {"dateModified", 1, 1},
     {"description", 1, 0},
-    {"division", 276, 0},
+    {"division", 279, 0},
     {"id", 1, 0},
     {"memberCount", 3, 1},
     {"name", 1, 0},
     {"selfUri", 1, 1},
 };
-static const char *const required_199[] = {"name"};
-static const pc_field fields_200[] = {
-    {"OAuthClient", 145, 0},
-    {"authorizedScope", 280, 1},
-    {"clonedUser", 201, 1},
-    {"dateTokenIdles", 1, 1},
-    {"homeOrganization", 140, 1},
-    {"organization", 140, 1},
-};
-static const pc_field fields_201[] = {
-    {"id", 1, 1},
-    {"organization", 99, 1},
-};
-static const pc_field fields_202[] = {
-    {"permissions", 280, 1},
-};
+static const char *const required_202[] = {"name"};
 static const pc_field fields_203[] = {
-    {"authorization", 202, 1},
-    {"createdBy", 146, 1},
+    {"OAuthClient", 148, 0},
+    {"authorizedScope", 283, 1},
+    {"clonedUser", 204, 1},
+    {"dateTokenIdles", 1, 1},
+    {"homeOrganization", 143, 1},
+    {"organization", 143, 1},
+};
+static const pc_field fields_204[] = {
+    {"id", 1, 1},
+    {"organization", 100, 1},
+};
+static const pc_field fields_205[] = {
+    {"permissions", 283, 1},
+};
+static const pc_field fields_206[] = {
+    {"authorization", 205, 1},
+    {"createdBy", 149, 1},
     {"dateCreated", 1, 1},
     {"enabled", 4, 0},
     {"id", 1, 1},
-    {"organization", 147, 1},
+    {"organization", 150, 1},
     {"selfUri", 1, 1},
 };
-static const char *const required_203[] = {"enabled"};
-static const pc_field fields_204[] = {
-    {"entities", 428, 0},
+static const char *const required_206[] = {"enabled"};
+static const pc_field fields_207[] = {
+    {"entities", 433, 0},
     {"firstUri", 1, 0},
     {"lastUri", 1, 0},
     {"nextUri", 1, 0},
@@ -1537,98 +1561,98 @@ static const pc_field fields_204[] = {
     {"selfUri", 1, 0},
     {"total", 2, 0},
 };
-static const pc_field fields_205[] = {
+static const pc_field fields_208[] = {
     {"id", 1, 1},
     {"message", 1, 0},
     {"modifiedDate", 1, 0},
     {"name", 1, 0},
-    {"presenceDefinition", 156, 0},
+    {"presenceDefinition", 159, 0},
     {"selfUri", 1, 1},
     {"source", 1, 0},
     {"sourceId", 1, 0},
     {"userId", 1, 0},
 };
-static const pc_field fields_206[] = {
+static const pc_field fields_209[] = {
     {"acdAutoAnswer", 4, 0},
-    {"addresses", 317, 0},
+    {"addresses", 320, 0},
     {"biography", 38, 0},
-    {"certifications", 280, 0},
+    {"certifications", 283, 0},
     {"chat", 47, 0},
     {"department", 1, 0},
     {"email", 1, 0},
-    {"employerInfo", 98, 0},
-    {"groups", 363, 0},
+    {"employerInfo", 99, 0},
+    {"groups", 368, 0},
     {"id", 1, 1},
-    {"images", 314, 0},
-    {"locations", 389, 0},
+    {"images", 317, 0},
+    {"locations", 394, 0},
     {"manager", 1, 0},
     {"name", 1, 0},
     {"preferredName", 1, 0},
-    {"primaryContactInfo", 317, 1},
-    {"profileSkills", 280, 0},
+    {"primaryContactInfo", 320, 1},
+    {"profileSkills", 283, 0},
     {"selfUri", 1, 1},
-    {"state", 329, 0},
+    {"state", 332, 0},
     {"title", 1, 0},
     {"username", 1, 0},
     {"version", 2, 0},
 };
-static const char *const required_206[] = {"version"};
-static const pc_field fields_207[] = {
+static const char *const required_209[] = {"version"};
+static const pc_field fields_210[] = {
     {"credential", 66, 0},
     {"default", 4, 0},
     {"enabled", 4, 0},
     {"name", 1, 0},
 };
-static const char *const required_207[] = {"name"};
-static const pc_field fields_208[] = {
+static const char *const required_210[] = {"name"};
+static const pc_field fields_211[] = {
     {"acdAutoAnswer", 4, 0},
-    {"addresses", 317, 0},
-    {"authorization", 227, 1},
+    {"addresses", 320, 0},
+    {"authorization", 230, 1},
     {"biography", 38, 0},
-    {"certifications", 280, 0},
+    {"certifications", 283, 0},
     {"chat", 47, 0},
-    {"conversationSummary", 228, 1},
+    {"conversationSummary", 231, 1},
     {"dateLastLogin", 1, 1},
     {"dateWelcomeSent", 1, 1},
     {"department", 1, 0},
-    {"division", 86, 0},
+    {"division", 87, 0},
     {"email", 1, 0},
-    {"employerInfo", 98, 0},
-    {"geolocation", 105, 1},
-    {"groups", 363, 1},
+    {"employerInfo", 99, 0},
+    {"geolocation", 107, 1},
+    {"groups", 368, 1},
     {"id", 1, 1},
-    {"images", 314, 0},
-    {"integrationPresence", 249, 1},
+    {"images", 317, 0},
+    {"integrationPresence", 252, 1},
     {"languagePreference", 1, 1},
-    {"languages", 388, 1},
-    {"lastTokenIssued", 142, 0},
-    {"locations", 389, 1},
-    {"manager", 208, 0},
+    {"languages", 393, 1},
+    {"lastTokenIssued", 145, 0},
+    {"locations", 394, 1},
+    {"manager", 211, 0},
     {"name", 1, 0},
-    {"outOfOffice", 152, 1},
+    {"outOfOffice", 155, 1},
     {"preferredName", 1, 0},
-    {"presence", 249, 1},
-    {"primaryContactInfo", 317, 1},
-    {"profileSkills", 280, 1},
-    {"routingStatus", 177, 1},
+    {"presence", 252, 1},
+    {"primaryContactInfo", 320, 1},
+    {"profileSkills", 283, 1},
+    {"routingStatus", 180, 1},
     {"selfUri", 1, 1},
-    {"skills", 390, 1},
-    {"state", 329, 1},
-    {"station", 267, 1},
-    {"team", 198, 1},
+    {"skills", 395, 1},
+    {"state", 332, 1},
+    {"station", 270, 1},
+    {"team", 201, 1},
     {"title", 1, 0},
     {"username", 1, 0},
     {"version", 2, 0},
-    {"workPlanBidRanks", 275, 1},
+    {"workPlanBidRanks", 278, 1},
 };
-static const char *const required_208[] = {"version"};
-static const pc_field fields_209[] = {
-    {"data", 429, 0},
-    {"entities", 430, 0},
-    {"group", 330, 0},
+static const char *const required_211[] = {"version"};
+static const pc_field fields_212[] = {
+    {"data", 434, 0},
+    {"entities", 435, 0},
+    {"group", 333, 0},
     {"truncated", 4, 0},
 };
-static const pc_field fields_210[] = {
+static const pc_field fields_213[] = {
     {"activityDate", 1, 0},
     {"organizationPresenceId", 1, 0},
     {"presenceDate", 1, 0},
@@ -1640,184 +1664,184 @@ static const pc_field fields_210[] = {
     {"teamId", 1, 0},
     {"userId", 1, 0},
 };
-static const char *const required_210[] = {"activityDate"};
-static const pc_field fields_211[] = {
+static const char *const required_213[] = {"activityDate"};
+static const pc_field fields_214[] = {
     {"count", 2, 0},
-    {"entityIds", 280, 0},
-    {"metric", 431, 0},
+    {"entityIds", 283, 0},
+    {"metric", 436, 0},
     {"qualifier", 1, 0},
 };
-static const pc_field fields_212[] = {
-    {"filter", 214, 0},
-    {"groupBy", 280, 0},
-    {"metrics", 432, 0},
-    {"order", 295, 0},
-};
-static const char *const required_212[] = {"groupBy", "metrics"};
-static const pc_field fields_213[] = {
-    {"predicates", 433, 0},
-    {"type", 397, 0},
-};
-static const char *const required_213[] = {"predicates", "type"};
-static const pc_field fields_214[] = {
-    {"clauses", 434, 0},
-    {"predicates", 433, 0},
-    {"type", 397, 0},
-};
-static const char *const required_214[] = {"type"};
 static const pc_field fields_215[] = {
-    {"details", 4, 0},
-    {"metric", 431, 0},
+    {"filter", 217, 0},
+    {"groupBy", 283, 0},
+    {"metrics", 437, 0},
+    {"order", 298, 0},
 };
-static const char *const required_215[] = {"metric"};
+static const char *const required_215[] = {"groupBy", "metrics"};
 static const pc_field fields_216[] = {
-    {"dimension", 435, 0},
-    {"operator", 400, 0},
-    {"type", 401, 0},
-    {"value", 1, 0},
-};
-static const pc_field fields_217[] = {
-    {"entityIdDimension", 435, 0},
-    {"results", 436, 0},
-};
-static const pc_field fields_218[] = {
-    {"data", 437, 0},
-    {"group", 330, 0},
-};
-static const pc_field fields_219[] = {
     {"predicates", 438, 0},
-    {"type", 397, 0},
+    {"type", 402, 0},
 };
-static const char *const required_219[] = {"predicates", "type"};
-static const pc_field fields_220[] = {
+static const char *const required_216[] = {"predicates", "type"};
+static const pc_field fields_217[] = {
     {"clauses", 439, 0},
     {"predicates", 438, 0},
-    {"type", 397, 0},
+    {"type", 402, 0},
 };
-static const char *const required_220[] = {"type"};
-static const pc_field fields_221[] = {
+static const char *const required_217[] = {"type"};
+static const pc_field fields_218[] = {
+    {"details", 4, 0},
+    {"metric", 436, 0},
+};
+static const char *const required_218[] = {"metric"};
+static const pc_field fields_219[] = {
     {"dimension", 440, 0},
-    {"operator", 400, 0},
-    {"range", 141, 0},
-    {"type", 401, 0},
+    {"operator", 405, 0},
+    {"type", 406, 0},
     {"value", 1, 0},
 };
+static const pc_field fields_220[] = {
+    {"entityIdDimension", 440, 0},
+    {"results", 441, 0},
+};
+static const pc_field fields_221[] = {
+    {"data", 442, 0},
+    {"group", 333, 0},
+};
 static const pc_field fields_222[] = {
-    {"results", 441, 0},
-    {"systemToOrganizationMappings", 442, 0},
+    {"predicates", 443, 0},
+    {"type", 402, 0},
 };
+static const char *const required_222[] = {"predicates", "type"};
 static const pc_field fields_223[] = {
-    {"alternateTimeDimension", 443, 0},
-    {"filter", 220, 0},
-    {"flattenMultivaluedDimensions", 4, 0},
-    {"granularity", 1, 0},
-    {"groupBy", 444, 0},
-    {"interval", 1, 0},
-    {"metrics", 446, 0},
-    {"timeZone", 1, 0},
-    {"views", 447, 0},
+    {"clauses", 444, 0},
+    {"predicates", 443, 0},
+    {"type", 402, 0},
 };
-static const char *const required_223[] = {"interval", "metrics"};
+static const char *const required_223[] = {"type"};
 static const pc_field fields_224[] = {
-    {"function", 448, 0},
-    {"name", 1, 0},
-    {"range", 14, 0},
-    {"target", 445, 0},
+    {"dimension", 445, 0},
+    {"operator", 405, 0},
+    {"range", 144, 0},
+    {"type", 406, 0},
+    {"value", 1, 0},
 };
-static const char *const required_224[] = {"function", "name", "target"};
 static const pc_field fields_225[] = {
-    {"cursor", 1, 0},
-    {"results", 441, 0},
-    {"systemToOrganizationMappings", 442, 0},
+    {"results", 446, 0},
+    {"systemToOrganizationMappings", 447, 0},
 };
 static const pc_field fields_226[] = {
-    {"alternateTimeDimension", 443, 0},
-    {"filter", 220, 0},
+    {"alternateTimeDimension", 448, 0},
+    {"filter", 223, 0},
     {"flattenMultivaluedDimensions", 4, 0},
     {"granularity", 1, 0},
-    {"groupBy", 280, 0},
+    {"groupBy", 449, 0},
     {"interval", 1, 0},
-    {"metrics", 280, 0},
-    {"pageSize", 2, 0},
+    {"metrics", 451, 0},
     {"timeZone", 1, 0},
-    {"views", 447, 0},
+    {"views", 452, 0},
 };
 static const char *const required_226[] = {"interval", "metrics"};
 static const pc_field fields_227[] = {
-    {"permissionPolicies", 449, 1},
-    {"permissions", 280, 1},
-    {"roles", 450, 0},
-    {"unusedRoles", 450, 1},
+    {"function", 453, 0},
+    {"name", 1, 0},
+    {"range", 14, 0},
+    {"target", 450, 0},
 };
+static const char *const required_227[] = {"function", "name", "target"};
 static const pc_field fields_228[] = {
-    {"call", 132, 0},
-    {"callback", 132, 0},
-    {"chat", 132, 0},
-    {"email", 132, 0},
-    {"message", 132, 0},
-    {"socialExpression", 132, 0},
-    {"userId", 1, 0},
-    {"video", 132, 0},
+    {"cursor", 1, 0},
+    {"results", 446, 0},
+    {"systemToOrganizationMappings", 447, 0},
 };
 static const pc_field fields_229[] = {
+    {"alternateTimeDimension", 448, 0},
+    {"filter", 223, 0},
+    {"flattenMultivaluedDimensions", 4, 0},
+    {"granularity", 1, 0},
+    {"groupBy", 283, 0},
+    {"interval", 1, 0},
+    {"metrics", 283, 0},
+    {"pageSize", 2, 0},
+    {"timeZone", 1, 0},
+    {"views", 452, 0},
+};
+static const char *const required_229[] = {"interval", "metrics"};
+static const pc_field fields_230[] = {
+    {"permissionPolicies", 454, 1},
+    {"permissions", 283, 1},
+    {"roles", 455, 0},
+    {"unusedRoles", 455, 1},
+};
+static const pc_field fields_231[] = {
+    {"call", 135, 0},
+    {"callback", 135, 0},
+    {"chat", 135, 0},
+    {"email", 135, 0},
+    {"message", 135, 0},
+    {"socialExpression", 135, 0},
+    {"userId", 1, 0},
+    {"video", 135, 0},
+};
+static const pc_field fields_232[] = {
     {"cursor", 1, 0},
-    {"entities", 279, 0},
+    {"entities", 282, 0},
     {"nextUri", 1, 0},
     {"results", 2, 0},
     {"selfUri", 1, 0},
 };
-static const pc_field fields_230[] = {
-    {"attributes", 356, 0},
+static const pc_field fields_233[] = {
+    {"attributes", 361, 0},
     {"id", 1, 1},
     {"name", 1, 0},
     {"schema", 71, 0},
     {"selfUri", 1, 1},
     {"userId", 1, 0},
 };
-static const char *const required_230[] = {"attributes"};
-static const pc_field fields_231[] = {
-    {"attributes", 356, 0},
+static const char *const required_233[] = {"attributes"};
+static const pc_field fields_234[] = {
+    {"attributes", 361, 0},
     {"schemaId", 1, 0},
     {"schemaVersion", 2, 0},
 };
-static const char *const required_231[] = {"attributes"};
-static const pc_field fields_232[] = {
-    {"predicates", 451, 0},
-    {"type", 397, 0},
+static const char *const required_234[] = {"attributes"};
+static const pc_field fields_235[] = {
+    {"predicates", 456, 0},
+    {"type", 402, 0},
 };
-static const char *const required_232[] = {"predicates", "type"};
-static const pc_field fields_233[] = {
-    {"clauses", 452, 0},
-    {"predicates", 451, 0},
-    {"type", 397, 0},
+static const char *const required_235[] = {"predicates", "type"};
+static const pc_field fields_236[] = {
+    {"clauses", 457, 0},
+    {"predicates", 456, 0},
+    {"type", 402, 0},
 };
-static const char *const required_233[] = {"type"};
-static const pc_field fields_234[] = {
-    {"dimension", 440, 0},
-    {"operator", 400, 0},
-    {"range", 141, 0},
-    {"type", 401, 0},
+static const char *const required_236[] = {"type"};
+static const pc_field fields_237[] = {
+    {"dimension", 445, 0},
+    {"operator", 405, 0},
+    {"range", 144, 0},
+    {"type", 406, 0},
     {"value", 1, 0},
 };
-static const pc_field fields_235[] = {
+static const pc_field fields_238[] = {
     {"interval", 1, 0},
-    {"order", 295, 0},
-    {"paging", 154, 0},
-    {"presenceAggregations", 453, 0},
-    {"presenceFilters", 296, 0},
-    {"routingStatusAggregations", 453, 0},
-    {"routingStatusFilters", 297, 0},
-    {"userFilters", 298, 0},
+    {"order", 298, 0},
+    {"paging", 157, 0},
+    {"presenceAggregations", 458, 0},
+    {"presenceFilters", 299, 0},
+    {"routingStatusAggregations", 458, 0},
+    {"routingStatusFilters", 300, 0},
+    {"userFilters", 301, 0},
 };
-static const char *const required_235[] = {"interval"};
-static const pc_field fields_236[] = {
+static const char *const required_238[] = {"interval"};
+static const pc_field fields_239[] = {
     {"displayName", 1, 0},
     {"id", 1, 0},
     {"name", 1, 0},
 };
-static const char *const required_236[] = {"displayName", "id", "name"};
-static const pc_field fields_237[] = {
-    {"entities", 279, 0},
+static const char *const required_239[] = {"displayName", "id", "name"};
+static const pc_field fields_240[] = {
+    {"entities", 282, 0},
     {"firstUri", 1, 0},
     {"lastUri", 1, 0},
     {"nextUri", 1, 0},
@@ -1828,66 +1852,66 @@ static const pc_field fields_237[] = {
     {"selfUri", 1, 0},
     {"total", 2, 0},
 };
-static const pc_field fields_238[] = {
-    {"authorization", 227, 1},
-    {"conversationSummary", 228, 1},
-    {"geolocation", 105, 1},
-    {"integrationPresence", 249, 1},
-    {"outOfOffice", 152, 1},
-    {"presence", 249, 1},
-    {"routingStatus", 177, 1},
-    {"station", 267, 1},
+static const pc_field fields_241[] = {
+    {"authorization", 230, 1},
+    {"conversationSummary", 231, 1},
+    {"geolocation", 107, 1},
+    {"integrationPresence", 252, 1},
+    {"outOfOffice", 155, 1},
+    {"presence", 252, 1},
+    {"routingStatus", 180, 1},
+    {"station", 270, 1},
 };
-static const pc_field fields_239[] = {
+static const pc_field fields_242[] = {
     {"authorityName", 1, 0},
     {"externalKey", 1, 0},
     {"selfUri", 1, 1},
 };
-static const char *const required_239[] = {"authorityName", "externalKey"};
-static const pc_field fields_240[] = {
+static const char *const required_242[] = {"authorityName", "externalKey"};
+static const pc_field fields_243[] = {
     {"acdAutoAnswer", 4, 0},
-    {"addresses", 317, 0},
-    {"authorization", 227, 1},
+    {"addresses", 320, 0},
+    {"authorization", 230, 1},
     {"biography", 38, 0},
-    {"certifications", 280, 0},
+    {"certifications", 283, 0},
     {"chat", 47, 0},
-    {"conversationSummary", 228, 1},
+    {"conversationSummary", 231, 1},
     {"dateLastLogin", 1, 1},
     {"dateWelcomeSent", 1, 1},
     {"department", 1, 0},
-    {"division", 86, 0},
+    {"division", 87, 0},
     {"email", 1, 0},
-    {"employerInfo", 98, 0},
-    {"geolocation", 105, 1},
-    {"groups", 363, 1},
+    {"employerInfo", 99, 0},
+    {"geolocation", 107, 1},
+    {"groups", 368, 1},
     {"id", 1, 0},
-    {"images", 314, 0},
-    {"integrationPresence", 249, 1},
+    {"images", 317, 0},
+    {"integrationPresence", 252, 1},
     {"languagePreference", 1, 1},
-    {"languages", 388, 1},
-    {"lastTokenIssued", 142, 0},
-    {"locations", 389, 1},
-    {"manager", 208, 0},
+    {"languages", 393, 1},
+    {"lastTokenIssued", 145, 0},
+    {"locations", 394, 1},
+    {"manager", 211, 0},
     {"name", 1, 0},
-    {"outOfOffice", 152, 1},
+    {"outOfOffice", 155, 1},
     {"preferredName", 1, 0},
-    {"presence", 249, 1},
-    {"primaryContactInfo", 317, 1},
-    {"profileSkills", 280, 1},
-    {"routingStatus", 177, 1},
+    {"presence", 252, 1},
+    {"primaryContactInfo", 320, 1},
+    {"profileSkills", 283, 1},
+    {"routingStatus", 180, 1},
     {"selfUri", 1, 1},
-    {"skills", 390, 1},
+    {"skills", 395, 1},
     {"state", 1, 1},
-    {"station", 267, 1},
-    {"team", 198, 1},
+    {"station", 270, 1},
+    {"team", 201, 1},
     {"title", 1, 0},
     {"username", 1, 0},
     {"version", 3, 0},
-    {"workPlanBidRanks", 275, 1},
+    {"workPlanBidRanks", 278, 1},
 };
-static const char *const required_240[] = {"version"};
-static const pc_field fields_241[] = {
-    {"entities", 388, 0},
+static const char *const required_243[] = {"version"};
+static const pc_field fields_244[] = {
+    {"entities", 393, 0},
     {"firstUri", 1, 0},
     {"lastUri", 1, 0},
     {"nextUri", 1, 0},
@@ -1898,127 +1922,127 @@ static const pc_field fields_241[] = {
     {"selfUri", 1, 0},
     {"total", 2, 0},
 };
-static const pc_field fields_242[] = {
+static const pc_field fields_245[] = {
     {"acdAutoAnswer", 4, 0},
-    {"addresses", 317, 0},
+    {"addresses", 320, 0},
     {"adjacents", 8, 1},
-    {"authorization", 227, 1},
+    {"authorization", 230, 1},
     {"autoAnswerSettings", 36, 1},
     {"biography", 38, 0},
-    {"certifications", 280, 0},
+    {"certifications", 283, 0},
     {"chat", 47, 0},
-    {"conversationSummary", 228, 1},
-    {"date", 186, 1},
+    {"conversationSummary", 231, 1},
+    {"date", 189, 1},
     {"dateLastLogin", 1, 1},
     {"dateWelcomeSent", 1, 1},
     {"department", 1, 0},
-    {"directReports", 279, 1},
-    {"division", 86, 0},
-    {"divisionedPresenceDefinitions", 394, 1},
+    {"directReports", 282, 1},
+    {"division", 87, 0},
+    {"divisionedPresenceDefinitions", 399, 1},
     {"email", 1, 0},
-    {"employerInfo", 98, 0},
-    {"favorites", 279, 1},
-    {"fieldConfigs", 102, 1},
-    {"geolocation", 105, 1},
-    {"geolocationSettings", 106, 1},
-    {"groups", 363, 1},
+    {"employerInfo", 99, 0},
+    {"favorites", 282, 1},
+    {"fieldConfigs", 104, 1},
+    {"geolocation", 107, 1},
+    {"geolocationSettings", 108, 1},
+    {"groups", 368, 1},
     {"id", 1, 1},
-    {"images", 314, 0},
-    {"integrationPresence", 249, 1},
+    {"images", 317, 0},
+    {"integrationPresence", 252, 1},
     {"languagePreference", 1, 1},
-    {"languages", 388, 1},
-    {"lastTokenIssued", 142, 0},
-    {"locationDefinitions", 357, 1},
-    {"locations", 389, 1},
-    {"manager", 208, 0},
+    {"languages", 393, 1},
+    {"lastTokenIssued", 145, 0},
+    {"locationDefinitions", 362, 1},
+    {"locations", 394, 1},
+    {"manager", 211, 0},
     {"name", 1, 0},
-    {"orgAuthorization", 395, 1},
-    {"orgProducts", 454, 1},
-    {"organization", 147, 1},
-    {"outOfOffice", 152, 1},
+    {"orgAuthorization", 400, 1},
+    {"orgProducts", 459, 1},
+    {"organization", 150, 1},
+    {"outOfOffice", 155, 1},
     {"preferredName", 1, 0},
-    {"presence", 249, 1},
-    {"presenceDefinitions", 455, 1},
-    {"primaryContactInfo", 317, 1},
-    {"profileSkills", 280, 1},
-    {"routingSkills", 419, 1},
-    {"routingStatus", 177, 1},
+    {"presence", 252, 1},
+    {"presenceDefinitions", 460, 1},
+    {"primaryContactInfo", 320, 1},
+    {"profileSkills", 283, 1},
+    {"routingSkills", 424, 1},
+    {"routingStatus", 180, 1},
     {"selfUri", 1, 1},
-    {"skills", 390, 1},
-    {"state", 329, 1},
-    {"station", 267, 1},
-    {"superiors", 279, 1},
-    {"team", 198, 1},
+    {"skills", 395, 1},
+    {"state", 332, 1},
+    {"station", 270, 1},
+    {"superiors", 282, 1},
+    {"team", 201, 1},
     {"title", 1, 0},
-    {"token", 200, 1},
-    {"trustors", 428, 1},
+    {"token", 203, 1},
+    {"trustors", 433, 1},
     {"username", 1, 0},
     {"version", 2, 0},
-    {"workPlanBidRanks", 275, 1},
+    {"workPlanBidRanks", 278, 1},
 };
-static const char *const required_242[] = {"version"};
-static const pc_field fields_243[] = {
-    {"data", 456, 0},
-    {"group", 330, 0},
-};
-static const pc_field fields_244[] = {
-    {"detailMetrics", 457, 0},
-    {"filter", 246, 0},
-    {"metrics", 457, 0},
-};
-static const char *const required_244[] = {"filter", "metrics"};
-static const pc_field fields_245[] = {
-    {"predicates", 458, 0},
-    {"type", 397, 0},
-};
-static const char *const required_245[] = {"predicates", "type"};
+static const char *const required_245[] = {"version"};
 static const pc_field fields_246[] = {
-    {"clauses", 459, 0},
-    {"predicates", 458, 0},
-    {"type", 397, 0},
+    {"data", 461, 0},
+    {"group", 333, 0},
 };
-static const char *const required_246[] = {"type"};
 static const pc_field fields_247[] = {
-    {"dimension", 440, 0},
-    {"operator", 400, 0},
-    {"range", 141, 0},
-    {"type", 401, 0},
+    {"detailMetrics", 462, 0},
+    {"filter", 249, 0},
+    {"metrics", 462, 0},
+};
+static const char *const required_247[] = {"filter", "metrics"};
+static const pc_field fields_248[] = {
+    {"predicates", 463, 0},
+    {"type", 402, 0},
+};
+static const char *const required_248[] = {"predicates", "type"};
+static const pc_field fields_249[] = {
+    {"clauses", 464, 0},
+    {"predicates", 463, 0},
+    {"type", 402, 0},
+};
+static const char *const required_249[] = {"type"};
+static const pc_field fields_250[] = {
+    {"dimension", 445, 0},
+    {"operator", 405, 0},
+    {"range", 144, 0},
+    {"type", 406, 0},
     {"value", 1, 0},
 };
-static const pc_field fields_248[] = {
-    {"results", 460, 0},
+static const pc_field fields_251[] = {
+    {"results", 465, 0},
 };
-static const pc_field fields_249[] = {
-    {"futurePresenceDefinition", 156, 1},
+static const pc_field fields_252[] = {
+    {"futurePresenceDefinition", 159, 1},
     {"id", 1, 1},
     {"message", 1, 0},
     {"modifiedDate", 1, 0},
     {"name", 1, 0},
-    {"presenceDefinition", 156, 0},
+    {"presenceDefinition", 159, 0},
     {"primary", 4, 0},
     {"selfUri", 1, 1},
     {"source", 1, 0},
     {"sourceId", 1, 0},
 };
-static const pc_field fields_250[] = {
+static const pc_field fields_253[] = {
     {"id", 1, 1},
     {"name", 1, 0},
     {"registered", 4, 0},
     {"selfUri", 1, 1},
     {"sourceId", 1, 0},
 };
-static const pc_field fields_251[] = {
+static const pc_field fields_254[] = {
     {"dateModified", 1, 1},
-    {"expands", 238, 1},
+    {"expands", 241, 1},
     {"id", 1, 1},
     {"name", 1, 0},
     {"selfUri", 1, 1},
-    {"state", 329, 0},
+    {"state", 332, 0},
     {"version", 2, 0},
 };
-static const char *const required_251[] = {"version"};
-static const pc_field fields_252[] = {
-    {"entities", 461, 0},
+static const char *const required_254[] = {"version"};
+static const pc_field fields_255[] = {
+    {"entities", 466, 0},
     {"firstUri", 1, 0},
     {"lastUri", 1, 0},
     {"nextUri", 1, 0},
@@ -2029,7 +2053,7 @@ static const pc_field fields_252[] = {
     {"selfUri", 1, 0},
     {"total", 2, 0},
 };
-static const pc_field fields_253[] = {
+static const pc_field fields_256[] = {
     {"acwSettings", 6, 0},
     {"agentOwnedRouting", 11, 0},
     {"bullseye", 39, 0},
@@ -2042,39 +2066,39 @@ static const pc_field fields_253[] = {
     {"dateCreated", 1, 0},
     {"dateModified", 1, 0},
     {"defaultMediaLanguage", 1, 0},
-    {"defaultScripts", 404, 0},
+    {"defaultScripts", 409, 0},
     {"description", 1, 0},
-    {"directRouting", 84, 0},
-    {"division", 86, 0},
-    {"emailInQueueFlow", 88, 0},
+    {"directRouting", 85, 0},
+    {"division", 87, 0},
+    {"emailInQueueFlow", 89, 0},
     {"enableAudioMonitoring", 4, 0},
     {"enableManualAssignment", 4, 0},
     {"enableTranscription", 4, 0},
     {"id", 1, 0},
     {"joined", 4, 0},
     {"joinedMemberCount", 2, 1},
-    {"lastAgentRoutingMode", 462, 0},
-    {"mediaSettings", 164, 0},
+    {"lastAgentRoutingMode", 467, 0},
+    {"mediaSettings", 167, 0},
     {"memberCount", 2, 1},
-    {"memberGroups", 321, 0},
-    {"messageInQueueFlow", 88, 0},
+    {"memberGroups", 324, 0},
+    {"messageInQueueFlow", 89, 0},
     {"modifiedBy", 1, 0},
     {"name", 1, 0},
-    {"onHoldPrompt", 88, 0},
-    {"outboundEmailAddress", 162, 0},
-    {"outboundMessagingAddresses", 165, 0},
+    {"onHoldPrompt", 89, 0},
+    {"outboundEmailAddress", 165, 0},
+    {"outboundMessagingAddresses", 168, 0},
     {"peerId", 1, 0},
-    {"queueFlow", 88, 0},
-    {"routingRules", 405, 0},
-    {"scoringMethod", 463, 0},
+    {"queueFlow", 89, 0},
+    {"routingRules", 410, 0},
+    {"scoringMethod", 468, 0},
     {"selfUri", 1, 1},
-    {"skillEvaluationMethod", 464, 0},
+    {"skillEvaluationMethod", 469, 0},
     {"suppressInQueueCallRecording", 4, 0},
     {"userMemberCount", 2, 1},
-    {"whisperPrompt", 88, 0},
+    {"whisperPrompt", 89, 0},
 };
-static const pc_field fields_254[] = {
-    {"entities", 465, 0},
+static const pc_field fields_257[] = {
+    {"entities", 470, 0},
     {"firstUri", 1, 0},
     {"lastUri", 1, 0},
     {"nextUri", 1, 0},
@@ -2084,73 +2108,73 @@ static const pc_field fields_254[] = {
     {"previousUri", 1, 0},
     {"selfUri", 1, 0},
     {"total", 2, 0},
-};
-static const pc_field fields_255[] = {
-    {"id", 1, 0},
-    {"selfUri", 1, 1},
-};
-static const pc_field fields_256[] = {
-    {"entities", 334, 0},
-    {"pageCount", 2, 0},
-    {"pageNumber", 2, 0},
-    {"pageSize", 2, 0},
-    {"total", 2, 0},
-};
-static const pc_field fields_257[] = {
-    {"id", 1, 1},
-    {"languageUri", 1, 1},
-    {"name", 1, 0},
-    {"proficiency", 3, 0},
-    {"selfUri", 1, 1},
-    {"state", 329, 0},
 };
 static const pc_field fields_258[] = {
     {"id", 1, 0},
+    {"selfUri", 1, 1},
+};
+static const pc_field fields_259[] = {
+    {"entities", 337, 0},
+    {"pageCount", 2, 0},
+    {"pageNumber", 2, 0},
+    {"pageSize", 2, 0},
+    {"total", 2, 0},
+};
+static const pc_field fields_260[] = {
+    {"id", 1, 1},
+    {"languageUri", 1, 1},
+    {"name", 1, 0},
+    {"proficiency", 3, 0},
+    {"selfUri", 1, 1},
+    {"state", 332, 0},
+};
+static const pc_field fields_261[] = {
+    {"id", 1, 0},
     {"languageUri", 1, 1},
     {"proficiency", 3, 0},
     {"selfUri", 1, 1},
 };
-static const char *const required_258[] = {"id", "proficiency"};
-static const pc_field fields_259[] = {
+static const char *const required_261[] = {"id", "proficiency"};
+static const pc_field fields_262[] = {
     {"id", 1, 1},
     {"name", 1, 0},
     {"proficiency", 3, 0},
     {"selfUri", 1, 1},
     {"skillUri", 1, 1},
-    {"state", 329, 0},
+    {"state", 332, 0},
 };
-static const pc_field fields_260[] = {
+static const pc_field fields_263[] = {
     {"id", 1, 0},
     {"proficiency", 3, 0},
     {"selfUri", 1, 1},
     {"skillUri", 1, 1},
 };
-static const char *const required_260[] = {"id", "proficiency"};
-static const pc_field fields_261[] = {
+static const char *const required_263[] = {"id", "proficiency"};
+static const pc_field fields_264[] = {
     {"dateFormat", 1, 0},
     {"endValue", 1, 0},
-    {"fields", 280, 0},
-    {"group", 466, 0},
-    {"operator", 365, 0},
+    {"fields", 283, 0},
+    {"group", 471, 0},
+    {"operator", 370, 0},
     {"startValue", 1, 0},
-    {"type", 467, 0},
+    {"type", 472, 0},
     {"value", 1, 0},
-    {"values", 280, 0},
+    {"values", 283, 0},
 };
-static const char *const required_261[] = {"type"};
-static const pc_field fields_262[] = {
+static const char *const required_264[] = {"type"};
+static const pc_field fields_265[] = {
     {"enforcePermissions", 4, 0},
-    {"expand", 280, 0},
-    {"integrationPresenceSource", 468, 0},
+    {"expand", 283, 0},
+    {"integrationPresenceSource", 473, 0},
     {"pageNumber", 2, 0},
     {"pageSize", 2, 0},
-    {"query", 466, 0},
-    {"sort", 367, 0},
+    {"query", 471, 0},
+    {"sort", 372, 0},
     {"sortBy", 1, 0},
-    {"sortOrder", 368, 0},
+    {"sortOrder", 373, 0},
 };
-static const pc_field fields_263[] = {
-    {"entities", 390, 0},
+static const pc_field fields_266[] = {
+    {"entities", 395, 0},
     {"firstUri", 1, 0},
     {"lastUri", 1, 0},
     {"nextUri", 1, 0},
@@ -2161,70 +2185,70 @@ static const pc_field fields_263[] = {
     {"selfUri", 1, 0},
     {"total", 2, 0},
 };
-static const pc_field fields_264[] = {
-    {"entities", 469, 0},
+static const pc_field fields_267[] = {
+    {"entities", 474, 0},
     {"nextUri", 1, 0},
     {"previousUri", 1, 0},
     {"selfUri", 1, 0},
 };
-static const pc_field fields_265[] = {
-    {"state", 329, 0},
+static const pc_field fields_268[] = {
+    {"state", 332, 0},
     {"stateChangeDate", 1, 1},
-    {"stateChangeReason", 470, 0},
+    {"stateChangeReason", 475, 0},
     {"version", 2, 0},
 };
-static const pc_field fields_266[] = {
+static const pc_field fields_269[] = {
     {"associatedDate", 1, 0},
-    {"associatedUser", 208, 0},
-    {"defaultUser", 208, 0},
+    {"associatedUser", 211, 0},
+    {"defaultUser", 211, 0},
     {"id", 1, 1},
     {"name", 1, 0},
-    {"providerInfo", 330, 0},
+    {"providerInfo", 333, 0},
     {"type", 1, 0},
     {"webRtcCallAppearances", 2, 1},
 };
-static const pc_field fields_267[] = {
-    {"associatedStation", 266, 1},
-    {"defaultStation", 266, 1},
-    {"effectiveStation", 266, 1},
-    {"lastAssociatedStation", 266, 1},
+static const pc_field fields_270[] = {
+    {"associatedStation", 269, 1},
+    {"defaultStation", 269, 1},
+    {"effectiveStation", 269, 1},
+    {"lastAssociatedStation", 269, 1},
 };
-static const pc_field fields_268[] = {
+static const pc_field fields_271[] = {
     {"currentPage", 1, 0},
     {"nextPage", 1, 0},
     {"pageCount", 2, 0},
     {"pageNumber", 2, 0},
     {"pageSize", 2, 0},
     {"previousPage", 1, 0},
-    {"results", 279, 0},
+    {"results", 282, 0},
     {"total", 2, 0},
-    {"types", 280, 0},
+    {"types", 283, 0},
 };
-static const char *const required_268[] = {"pageCount", "pageNumber", "pageSize", "results", "total", "types"};
-static const pc_field fields_269[] = {
-    {"labelUtilizations", 471, 0},
+static const char *const required_271[] = {"pageCount", "pageNumber", "pageSize", "results", "total", "types"};
+static const pc_field fields_272[] = {
+    {"labelUtilizations", 476, 0},
     {"maxInboundCalls", 2, 0},
-    {"utilization", 283, 0},
+    {"utilization", 286, 0},
 };
-static const pc_field fields_270[] = {
-    {"labelUtilizations", 281, 0},
+static const pc_field fields_273[] = {
+    {"labelUtilizations", 284, 0},
     {"maxInboundCalls", 2, 0},
-    {"utilization", 283, 0},
+    {"utilization", 286, 0},
 };
-static const pc_field fields_271[] = {
+static const pc_field fields_274[] = {
     {"enable", 4, 0},
     {"token", 1, 0},
 };
-static const char *const required_271[] = {"token"};
-static const pc_field fields_272[] = {
-    {"maxItems", 130, 0},
-    {"maxLength", 130, 0},
-    {"maximum", 130, 0},
-    {"minItems", 138, 0},
-    {"minLength", 138, 0},
-    {"minimum", 138, 0},
+static const char *const required_274[] = {"token"};
+static const pc_field fields_275[] = {
+    {"maxItems", 133, 0},
+    {"maxLength", 133, 0},
+    {"maximum", 133, 0},
+    {"minItems", 141, 0},
+    {"minLength", 141, 0},
+    {"minimum", 141, 0},
 };
-static const pc_field fields_273[] = {
+static const pc_field fields_276[] = {
     {"credential", 66, 0},
     {"default", 4, 0},
     {"enabled", 4, 0},
@@ -2233,111 +2257,111 @@ static const pc_field fields_273[] = {
     {"selfUri", 1, 1},
     {"type", 1, 0},
 };
-static const pc_field fields_274[] = {
-    {"entities", 472, 0},
+static const pc_field fields_277[] = {
+    {"entities", 477, 0},
     {"selfUri", 1, 0},
     {"total", 2, 0},
 };
-static const pc_field fields_275[] = {
+static const pc_field fields_278[] = {
     {"biddingTieBreaker", 1, 0},
     {"id", 1, 0},
     {"selfUri", 1, 1},
     {"workPlanBiddingPerformance", 2, 0},
 };
-static const pc_field fields_276[] = {
+static const pc_field fields_279[] = {
     {"id", 1, 0},
     {"name", 1, 0},
     {"selfUri", 1, 1},
 };
-static const char *const enum_278[] = {"MANDATORY", "OPTIONAL", "MANDATORY_TIMEOUT", "MANDATORY_FORCED_TIMEOUT", "AGENT_REQUESTED"};
-static const char *const enum_282[] = {"Agent", "Organization"};
-static const char *const enum_284[] = {"tSegmentDuration", "oTotalCriticalScore", "oTotalScore", "nEvaluations", "tAbandon", "tIvr", "tAnswered", "tAcd", "tTalk", "tHeld", "tTalkComplete", "tHeldComplete", "tAcw", "tHandle", "tWait", "tAgentRoutingStatus", "tOrganizationPresence", "tSystemPresence", "tUserResponseTime", "tAgentResponseTime", "nOffered", "nOverSla", "nTransferred", "nOutboundAttempted", "nOutboundConnected", "nOutboundAbandoned", "nError", "oServiceTarget", "oServiceLevel", "tActive", "tInactive", "oActiveUsers", "oMemberUsers", "oActiveQueues", "oMemberQueues", "oInteracting", "oWaiting", "oOnQueueUsers", "oOffQueueUsers"};
-static const char *const enum_286[] = {"termFrequency", "numericRange"};
-static const char *const enum_288[] = {"OFF_QUEUE", "IDLE", "INTERACTING", "NOT_RESPONDING", "COMMUNICATING"};
-static const char *const enum_293[] = {"AVAILABLE", "AWAY", "BUSY", "OFFLINE", "IDLE", "ON_QUEUE", "MEAL", "TRAINING", "MEETING", "BREAK"};
-static const char *const enum_294[] = {"QUEUED", "PENDING", "FAILED", "CANCELLED", "FULFILLED", "EXPIRED"};
-static const char *const enum_295[] = {"asc", "desc", "unordered"};
-static const char *const enum_307[] = {"PURECLOUD", "LASTCALL", "NONE"};
-static const char *const enum_309[] = {"STATION", "PHONENUMBER"};
-static const char *const enum_310[] = {"HangUp", "TransferToQueue", "TransferToFlow"};
-static const char *const enum_311[] = {"AgentFirst", "CustomerFirst"};
-static const char *const enum_312[] = {"All", "SelectedOnly", "None"};
-static const char *const enum_313[] = {"adhoc", "acd", "group", "oneOnOne", "supervisorAssistance"};
-static const char *const enum_316[] = {"Available", "Away", "Busy", "Offline", "Idle", "OnQueue", "Meal", "Training", "Meeting", "Break"};
-static const char *const enum_319[] = {"GreaterThan", "GreaterThanOrEqualTo", "LessThan", "LessThanOrEqualTo", "EqualTo", "NotEqualTo"};
-static const char *const enum_322[] = {"EstimatedWaitTime", "IdleAgentCount", "ServiceLevel"};
-static const char *const enum_324[] = {"EstimatedWaitTime", "ServiceLevel"};
-static const char *const enum_325[] = {"GreaterThan", "GreaterThanOrEqualTo", "LessThan", "LessThanOrEqualTo"};
-static const char *const enum_326[] = {"PHONE", "EMAIL", "SMS"};
-static const char *const enum_327[] = {"PRIMARY", "WORK", "WORK2", "WORK3", "WORK4", "HOME", "MOBILE", "MAIN", "OTHER"};
-static const char *const enum_329[] = {"active", "inactive", "deleted"};
-static const char *const enum_333[] = {"Graceful", "Immediate"};
-static const char *const enum_335[] = {"Planned", "InProgress", "Completed", "InvalidSchedule", "NotCompleted"};
-static const char *const enum_336[] = {"Informational", "Coaching", "AssessedContent", "Assessment", "External", "Native"};
-static const char *const enum_338[] = {"And", "Or"};
-static const char *const enum_340[] = {"attendeeId", "type", "moduleId", "isPassed"};
-static const char *const enum_343[] = {"nActivities", "nPlannedActivities", "nInProgressActivities", "nCompleteActivities", "nOverdueActivities", "nInvalidScheduleActivities", "nPassedActivities", "nFailedActivities", "oActivityScore", "nNotCompletedActivities"};
-static const char *const enum_347[] = {"AND", "OR"};
-static const char *const enum_349[] = {"EQ", "IN", "GE", "GT", "LE", "LT"};
-static const char *const enum_351[] = {"SCALAR", "VARIABLE", "USER", "TEAM", "QUEUE"};
-static const char *const enum_353[] = {"TIMEOUT_SECONDS"};
-static const char *const enum_354[] = {"person", "group", "org"};
-static const char *const enum_359[] = {"official", "social"};
-static const char *const enum_360[] = {"public", "owners", "members"};
-static const char *const enum_361[] = {"PHONE"};
-static const char *const enum_362[] = {"GROUPRING", "GROUPPHONE"};
-static const char *const enum_365[] = {"AND", "OR", "NOT"};
-static const char *const enum_366[] = {"EXACT", "STARTS_WITH", "CONTAINS", "REGEX", "TERM", "TERMS", "REQUIRED_FIELDS", "MATCH_ALL"};
-static const char *const enum_368[] = {"ASC", "DESC", "SCORE"};
-static const char *const enum_369[] = {"DISCONNECT", "SEND_TO_ARCHITECT_FLOW"};
-static const char *const enum_371[] = {"Include", "Exclude", "Optional"};
-static const char *const enum_373[] = {"Pending", "Active", "Removing", "Error"};
-static const char *const enum_375[] = {"Pending", "InProgress", "Retry", "Complete", "Failed"};
-static const char *const enum_377[] = {"active", "deleted"};
-static const char *const enum_378[] = {"default", "elin"};
-static const char *const enum_379[] = {"TEAM", "GROUP", "SKILLGROUP"};
-static const char *const enum_382[] = {"inbound", "outbound"};
-static const char *const enum_384[] = {"Bullseye", "Conditional", "Direct", "Last", "Manual", "Predictive", "Preferred", "Standard", "Vip"};
-static const char *const enum_385[] = {"CODE", "TOKEN", "SAML2-BEARER", "PASSWORD", "CLIENT-CREDENTIALS"};
-static const char *const enum_387[] = {"active", "disabled", "inactive"};
-static const char *const enum_392[] = {"GenesysCloud", "PureCloud", "PureEngage", "PureEngageCloud", "PureConnect", "PureConnectCloud", "Unknown"};
-static const char *const enum_393[] = {"System", "User"};
-static const char *const enum_397[] = {"and", "or"};
-static const char *const enum_399[] = {"organizationPresenceId", "systemPresence"};
-static const char *const enum_400[] = {"matches", "exists", "notExists"};
-static const char *const enum_401[] = {"dimension", "property", "metric"};
-static const char *const enum_408[] = {"SCALAR", "VARIABLE", "USER", "QUEUE", "TEAM"};
-static const char *const enum_412[] = {"MEETS_THRESHOLD", "ANY"};
-static const char *const enum_415[] = {"routingStatus"};
-static const char *const enum_418[] = {"Draft", "Send", "SendOnce"};
-static const char *const enum_421[] = {"InProgress", "Complete"};
-static const char *const enum_423[] = {"And", "Not", "Or"};
-static const char *const enum_425[] = {"EqualTo", "NotEqualTo", "LessThan", "GreaterThan", "GreaterThanOrEqualTo", "LessThanOrEqualTo"};
-static const char *const enum_431[] = {"oActiveQueues", "oMemberQueues"};
-static const char *const enum_435[] = {"organizationPresenceId", "presenceDate", "queueId", "queueMembershipStatus", "routingStatus", "routingStatusDate", "systemPresence", "teamId", "userId"};
-static const char *const enum_440[] = {"userId"};
-static const char *const enum_443[] = {"eventTime"};
-static const char *const enum_445[] = {"tAgentRoutingStatus", "tOrganizationPresence", "tSystemPresence"};
-static const char *const enum_448[] = {"rangeBound"};
-static const char *const enum_462[] = {"Disabled", "QueueMembersOnly", "AnyAgent"};
-static const char *const enum_463[] = {"TimestampAndPriority", "PriorityOnly"};
-static const char *const enum_464[] = {"NONE", "BEST", "ALL"};
-static const char *const enum_467[] = {"EXACT", "STARTS_WITH", "CONTAINS", "REGEX", "TERM", "TERMS", "REQUIRED_FIELDS", "MATCH_ALL", "QUERY_STRING"};
-static const char *const enum_468[] = {"MicrosoftTeams", "ZoomPhone", "EightByEight"};
-static const char *const enum_470[] = {"Voluntary", "Seasonal", "Leave", "Performance", "Conduct", "Unknown"};
-static const char *const enum_473[] = {"unusedPermissions"};
-static const char *const enum_475[] = {"ascending", "descending", "ASC", "DESC"};
-static const char *const enum_476[] = {"routingStatus", "presence", "integrationPresence", "conversationSummary", "outOfOffice", "geolocation", "station", "authorization", "lasttokenissued", "authorization.unusedRoles", "team", "workPlanBidRanks", "externalContactsSettings", "groups", "customAttributes", "profileSkills", "certifications", "locations", "skills", "languages", "languagePreference", "employerInfo", "biography", "dateLastLogin", "dateWelcomeSent"};
-static const char *const enum_478[] = {"ALL", "he", "fr", "en_US", "da", "de", "it", "cs", "es", "fi", "ar", "ja", "ko", "nl", "no", "pl", "pt_BR", "pt_PT", "ru", "sv", "th", "tr", "uk", "zh_CN", "zh_TW"};
-static const char *const enum_479[] = {"routingStatus", "presence", "integrationPresence", "conversationSummary", "outOfOffice", "geolocation", "station", "authorization"};
-static const char *const enum_481[] = {"MicrosoftTeams", "ZoomPhone", "EightByEight", "RingCentral"};
-static const char *const enum_482[] = {"active", "inactive", "deleted", "any"};
-static const char *const enum_484[] = {"True", "False", "Any"};
-static const char *const enum_485[] = {"Asc", "Desc", "ASC", "DESC"};
-static const char *const enum_488[] = {"Creator", "Facilitator", "Attendee"};
-static const char *const enum_490[] = {"routingStatus", "presence", "integrationPresence", "conversationSummary", "outOfOffice", "geolocation", "station", "authorization", "lasttokenissued", "authorization.unusedRoles", "team", "workPlanBidRanks", "externalContactsSettings", "groups", "customAttributes", "profileSkills", "certifications", "locations", "skills", "languages", "languagePreference", "employerInfo", "biography", "dateLastLogin", "dateWelcomeSent", "date", "geolocationsettings", "organization", "presencedefinitions", "divisionedpresencedefinitions", "locationdefinitions", "orgauthorization", "orgproducts", "favorites", "superiors", "directreports", "adjacents", "routingskills", "routinglanguages", "fieldconfigs", "token", "trustors", "logCapture", "autoanswersettings"};
-static const char *const enum_493[] = {"ASC", "DESC", "ASC", "DESC"};
-static const char *const enum_495[] = {"routingStatus", "presence", "integrationPresence", "conversationSummary", "outOfOffice", "geolocation", "station", "authorization", "lasttokenissued", "authorization.unusedRoles", "team", "workPlanBidRanks", "externalContactsSettings", "groups", "customAttributes"};
+static const char *const enum_281[] = {"MANDATORY", "OPTIONAL", "MANDATORY_TIMEOUT", "MANDATORY_FORCED_TIMEOUT", "AGENT_REQUESTED"};
+static const char *const enum_285[] = {"Agent", "Organization"};
+static const char *const enum_287[] = {"tSegmentDuration", "oTotalCriticalScore", "oTotalScore", "nEvaluations", "tAbandon", "tIvr", "tAnswered", "tAcd", "tTalk", "tHeld", "tTalkComplete", "tHeldComplete", "tAcw", "tHandle", "tWait", "tAgentRoutingStatus", "tOrganizationPresence", "tSystemPresence", "tUserResponseTime", "tAgentResponseTime", "nOffered", "nOverSla", "nTransferred", "nOutboundAttempted", "nOutboundConnected", "nOutboundAbandoned", "nError", "oServiceTarget", "oServiceLevel", "tActive", "tInactive", "oActiveUsers", "oMemberUsers", "oActiveQueues", "oMemberQueues", "oInteracting", "oWaiting", "oOnQueueUsers", "oOffQueueUsers"};
+static const char *const enum_289[] = {"termFrequency", "numericRange"};
+static const char *const enum_291[] = {"OFF_QUEUE", "IDLE", "INTERACTING", "NOT_RESPONDING", "COMMUNICATING"};
+static const char *const enum_296[] = {"AVAILABLE", "AWAY", "BUSY", "OFFLINE", "IDLE", "ON_QUEUE", "MEAL", "TRAINING", "MEETING", "BREAK"};
+static const char *const enum_297[] = {"QUEUED", "PENDING", "FAILED", "CANCELLED", "FULFILLED", "EXPIRED"};
+static const char *const enum_298[] = {"asc", "desc", "unordered"};
+static const char *const enum_310[] = {"PURECLOUD", "LASTCALL", "NONE"};
+static const char *const enum_312[] = {"STATION", "PHONENUMBER"};
+static const char *const enum_313[] = {"HangUp", "TransferToQueue", "TransferToFlow"};
+static const char *const enum_314[] = {"AgentFirst", "CustomerFirst"};
+static const char *const enum_315[] = {"All", "SelectedOnly", "None"};
+static const char *const enum_316[] = {"adhoc", "acd", "group", "oneOnOne", "supervisorAssistance"};
+static const char *const enum_319[] = {"Available", "Away", "Busy", "Offline", "Idle", "OnQueue", "Meal", "Training", "Meeting", "Break"};
+static const char *const enum_322[] = {"GreaterThan", "GreaterThanOrEqualTo", "LessThan", "LessThanOrEqualTo", "EqualTo", "NotEqualTo"};
+static const char *const enum_325[] = {"EstimatedWaitTime", "IdleAgentCount", "ServiceLevel"};
+static const char *const enum_327[] = {"EstimatedWaitTime", "ServiceLevel"};
+static const char *const enum_328[] = {"GreaterThan", "GreaterThanOrEqualTo", "LessThan", "LessThanOrEqualTo"};
+static const char *const enum_329[] = {"PHONE", "EMAIL", "SMS"};
+static const char *const enum_330[] = {"PRIMARY", "WORK", "WORK2", "WORK3", "WORK4", "HOME", "MOBILE", "MAIN", "OTHER"};
+static const char *const enum_332[] = {"active", "inactive", "deleted"};
+static const char *const enum_336[] = {"Graceful", "Immediate"};
+static const char *const enum_338[] = {"Planned", "InProgress", "Completed", "InvalidSchedule", "NotCompleted"};
+static const char *const enum_339[] = {"Informational", "Coaching", "AssessedContent", "Assessment", "External", "Native"};
+static const char *const enum_341[] = {"And", "Or"};
+static const char *const enum_343[] = {"attendeeId", "type", "moduleId", "isPassed"};
+static const char *const enum_346[] = {"nActivities", "nPlannedActivities", "nInProgressActivities", "nCompleteActivities", "nOverdueActivities", "nInvalidScheduleActivities", "nPassedActivities", "nFailedActivities", "oActivityScore", "nNotCompletedActivities"};
+static const char *const enum_350[] = {"AND", "OR"};
+static const char *const enum_352[] = {"EQ", "IN", "GE", "GT", "LE", "LT"};
+static const char *const enum_354[] = {"SCALAR", "VARIABLE", "USER", "TEAM", "QUEUE"};
+static const char *const enum_358[] = {"TIMEOUT_SECONDS"};
+static const char *const enum_359[] = {"person", "group", "org"};
+static const char *const enum_364[] = {"official", "social"};
+static const char *const enum_365[] = {"public", "owners", "members"};
+static const char *const enum_366[] = {"PHONE"};
+static const char *const enum_367[] = {"GROUPRING", "GROUPPHONE"};
+static const char *const enum_370[] = {"AND", "OR", "NOT"};
+static const char *const enum_371[] = {"EXACT", "STARTS_WITH", "CONTAINS", "REGEX", "TERM", "TERMS", "REQUIRED_FIELDS", "MATCH_ALL"};
+static const char *const enum_373[] = {"ASC", "DESC", "SCORE"};
+static const char *const enum_374[] = {"DISCONNECT", "SEND_TO_ARCHITECT_FLOW"};
+static const char *const enum_376[] = {"Include", "Exclude", "Optional"};
+static const char *const enum_378[] = {"Pending", "Active", "Removing", "Error"};
+static const char *const enum_380[] = {"Pending", "InProgress", "Retry", "Complete", "Failed"};
+static const char *const enum_382[] = {"active", "deleted"};
+static const char *const enum_383[] = {"default", "elin"};
+static const char *const enum_384[] = {"TEAM", "GROUP", "SKILLGROUP"};
+static const char *const enum_387[] = {"inbound", "outbound"};
+static const char *const enum_389[] = {"Bullseye", "Conditional", "Direct", "Last", "Manual", "Predictive", "Preferred", "Standard", "Vip"};
+static const char *const enum_390[] = {"CODE", "TOKEN", "SAML2-BEARER", "PASSWORD", "CLIENT-CREDENTIALS"};
+static const char *const enum_392[] = {"active", "disabled", "inactive"};
+static const char *const enum_397[] = {"GenesysCloud", "PureCloud", "PureEngage", "PureEngageCloud", "PureConnect", "PureConnectCloud", "Unknown"};
+static const char *const enum_398[] = {"System", "User"};
+static const char *const enum_402[] = {"and", "or"};
+static const char *const enum_404[] = {"organizationPresenceId", "systemPresence"};
+static const char *const enum_405[] = {"matches", "exists", "notExists"};
+static const char *const enum_406[] = {"dimension", "property", "metric"};
+static const char *const enum_413[] = {"SCALAR", "VARIABLE", "USER", "QUEUE", "TEAM"};
+static const char *const enum_417[] = {"MEETS_THRESHOLD", "ANY"};
+static const char *const enum_420[] = {"routingStatus"};
+static const char *const enum_423[] = {"Draft", "Send", "SendOnce"};
+static const char *const enum_426[] = {"InProgress", "Complete"};
+static const char *const enum_428[] = {"And", "Not", "Or"};
+static const char *const enum_430[] = {"EqualTo", "NotEqualTo", "LessThan", "GreaterThan", "GreaterThanOrEqualTo", "LessThanOrEqualTo"};
+static const char *const enum_436[] = {"oActiveQueues", "oMemberQueues"};
+static const char *const enum_440[] = {"organizationPresenceId", "presenceDate", "queueId", "queueMembershipStatus", "routingStatus", "routingStatusDate", "systemPresence", "teamId", "userId"};
+static const char *const enum_445[] = {"userId"};
+static const char *const enum_448[] = {"eventTime"};
+static const char *const enum_450[] = {"tAgentRoutingStatus", "tOrganizationPresence", "tSystemPresence"};
+static const char *const enum_453[] = {"rangeBound"};
+static const char *const enum_467[] = {"Disabled", "QueueMembersOnly", "AnyAgent"};
+static const char *const enum_468[] = {"TimestampAndPriority", "PriorityOnly"};
+static const char *const enum_469[] = {"NONE", "BEST", "ALL"};
+static const char *const enum_472[] = {"EXACT", "STARTS_WITH", "CONTAINS", "REGEX", "TERM", "TERMS", "REQUIRED_FIELDS", "MATCH_ALL", "QUERY_STRING"};
+static const char *const enum_473[] = {"MicrosoftTeams", "ZoomPhone", "EightByEight"};
+static const char *const enum_475[] = {"Voluntary", "Seasonal", "Leave", "Performance", "Conduct", "Unknown"};
+static const char *const enum_478[] = {"unusedPermissions"};
+static const char *const enum_480[] = {"ascending", "descending", "ASC", "DESC"};
+static const char *const enum_481[] = {"routingStatus", "presence", "integrationPresence", "conversationSummary", "outOfOffice", "geolocation", "station", "authorization", "lasttokenissued", "authorization.unusedRoles", "team", "workPlanBidRanks", "externalContactsSettings", "groups", "customAttributes", "profileSkills", "certifications", "locations", "skills", "languages", "languagePreference", "employerInfo", "biography", "dateLastLogin", "dateWelcomeSent"};
+static const char *const enum_483[] = {"ALL", "he", "fr", "en_US", "da", "de", "it", "cs", "es", "fi", "ar", "ja", "ko", "nl", "no", "pl", "pt_BR", "pt_PT", "ru", "sv", "th", "tr", "uk", "zh_CN", "zh_TW"};
+static const char *const enum_484[] = {"routingStatus", "presence", "integrationPresence", "conversationSummary", "outOfOffice", "geolocation", "station", "authorization"};
+static const char *const enum_486[] = {"MicrosoftTeams", "ZoomPhone", "EightByEight", "RingCentral"};
+static const char *const enum_487[] = {"active", "inactive", "deleted", "any"};
+static const char *const enum_489[] = {"True", "False", "Any"};
+static const char *const enum_490[] = {"Asc", "Desc", "ASC", "DESC"};
+static const char *const enum_493[] = {"Creator", "Facilitator", "Attendee"};
+static const char *const enum_495[] = {"routingStatus", "presence", "integrationPresence", "conversationSummary", "outOfOffice", "geolocation", "station", "authorization", "lasttokenissued", "authorization.unusedRoles", "team", "workPlanBidRanks", "externalContactsSettings", "groups", "customAttributes", "profileSkills", "certifications", "locations", "skills", "languages", "languagePreference", "employerInfo", "biography", "dateLastLogin", "dateWelcomeSent", "date", "geolocationsettings", "organization", "presencedefinitions", "divisionedpresencedefinitions", "locationdefinitions", "orgauthorization", "orgproducts", "favorites", "superiors", "directreports", "adjacents", "routingskills", "routinglanguages", "fieldconfigs", "token", "trustors", "logCapture", "autoanswersettings"};
+static const char *const enum_498[] = {"ASC", "DESC", "ASC", "DESC"};
+static const char *const enum_500[] = {"routingStatus", "presence", "integrationPresence", "conversationSummary", "outOfOffice", "geolocation", "station", "authorization", "lasttokenissued", "authorization.unusedRoles", "team", "workPlanBidRanks", "externalContactsSettings", "groups", "customAttributes"};
 
 const pc_schema pc_schemas[] = {
     /* 0 */ {PC_ANY, NULL, -1, NULL, 0, NULL, 0, NULL, 0},
@@ -2413,432 +2437,437 @@ const pc_schema pc_schemas[] = {
     /* 70 */ {PC_OBJECT, "DataAvailabilityResponse", -1, fields_70, 1, NULL, 0, NULL, 0},
     /* 71 */ {PC_OBJECT, "DataSchema", -1, fields_71, 9, NULL, 0, required_71, 2},
     /* 72 */ {PC_OBJECT, "DataSchemaListing", -1, fields_72, 3, NULL, 0, NULL, 0},
-    /* 73 */ {PC_OBJECT, "DevelopmentActivity", -1, fields_73, 17, NULL, 0, NULL, 0},
-    /* 74 */ {PC_OBJECT, "DevelopmentActivityAggregateParam", -1, fields_74, 4, NULL, 0, required_74, 2},
-    /* 75 */ {PC_OBJECT, "DevelopmentActivityAggregateQueryRequestClause", -1, fields_75, 2, NULL, 0, required_75, 2},
-    /* 76 */ {PC_OBJECT, "DevelopmentActivityAggregateQueryRequestFilter", -1, fields_76, 2, NULL, 0, required_76, 2},
-    /* 77 */ {PC_OBJECT, "DevelopmentActivityAggregateQueryRequestPredicate", -1, fields_77, 2, NULL, 0, required_77, 2},
-    /* 78 */ {PC_OBJECT, "DevelopmentActivityAggregateQueryResponseData", -1, fields_78, 2, NULL, 0, NULL, 0},
-    /* 79 */ {PC_OBJECT, "DevelopmentActivityAggregateQueryResponseGroupedData", -1, fields_79, 2, NULL, 0, NULL, 0},
-    /* 80 */ {PC_OBJECT, "DevelopmentActivityAggregateQueryResponseMetric", -1, fields_80, 2, NULL, 0, NULL, 0},
-    /* 81 */ {PC_OBJECT, "DevelopmentActivityAggregateQueryResponseStatistics", -1, fields_81, 4, NULL, 0, NULL, 0},
-    /* 82 */ {PC_OBJECT, "DevelopmentActivityAggregateResponse", -1, fields_82, 1, NULL, 0, NULL, 0},
-    /* 83 */ {PC_OBJECT, "DevelopmentActivityListing", -1, fields_83, 10, NULL, 0, NULL, 0},
-    /* 84 */ {PC_OBJECT, "DirectRouting", -1, fields_84, 6, NULL, 0, NULL, 0},
-    /* 85 */ {PC_OBJECT, "DirectRoutingMediaSettings", -1, fields_85, 1, NULL, 0, NULL, 0},
-    /* 86 */ {PC_OBJECT, "Division", -1, fields_86, 3, NULL, 0, NULL, 0},
-    /* 87 */ {PC_OBJECT, "DivsPermittedEntityListing", -1, fields_87, 11, NULL, 0, NULL, 0},
-    /* 88 */ {PC_OBJECT, "DomainEntityRef", -1, fields_88, 3, NULL, 0, NULL, 0},
-    /* 89 */ {PC_OBJECT, "DomainOrganizationProduct", -1, fields_89, 1, NULL, 0, NULL, 0},
-    /* 90 */ {PC_OBJECT, "DomainOrganizationRole", -1, fields_90, 15, NULL, 0, NULL, 0},
-    /* 91 */ {PC_OBJECT, "DomainPermissionPolicy", -1, fields_91, 8, NULL, 0, NULL, 0},
-    /* 92 */ {PC_OBJECT, "DomainResourceConditionNode", -1, fields_92, 5, NULL, 0, NULL, 0},
-    /* 93 */ {PC_OBJECT, "DomainResourceConditionValue", -1, fields_93, 5, NULL, 0, NULL, 0},
-    /* 94 */ {PC_OBJECT, "DomainRole", -1, fields_94, 2, NULL, 0, NULL, 0},
-    /* 95 */ {PC_OBJECT, "Education", -1, fields_95, 5, NULL, 0, NULL, 0},
-    /* 96 */ {PC_OBJECT, "EmailAddress", -1, fields_96, 2, NULL, 0, NULL, 0},
-    /* 97 */ {PC_OBJECT, "EmailMediaSettings", -1, fields_97, 6, NULL, 0, NULL, 0},
-    /* 98 */ {PC_OBJECT, "EmployerInfo", -1, fields_98, 4, NULL, 0, NULL, 0},
-    /* 99 */ {PC_OBJECT, "Entity", -1, fields_99, 1, NULL, 0, NULL, 0},
-    /* 100 */ {PC_OBJECT, "ExpansionCriterium", -1, fields_100, 2, NULL, 0, NULL, 0},
-    /* 101 */ {PC_OBJECT, "FieldConfig", -1, fields_101, 8, NULL, 0, NULL, 0},
-    /* 102 */ {PC_OBJECT, "FieldConfigs", -1, fields_102, 3, NULL, 0, NULL, 0},
-    /* 103 */ {PC_OBJECT, "FieldList", -1, fields_103, 10, NULL, 0, NULL, 0},
-    /* 104 */ {PC_OBJECT, "FinishWebAuthnRegistrationRequest", -1, fields_104, 3, NULL, 0, required_104, 2},
-    /* 105 */ {PC_OBJECT, "Geolocation", -1, fields_105, 11, NULL, 0, NULL, 0},
-    /* 106 */ {PC_OBJECT, "GeolocationSettings", -1, fields_106, 5, NULL, 0, NULL, 0},
-    /* 107 */ {PC_OBJECT, "Group", -1, fields_107, 18, NULL, 0, required_107, 4},
-    /* 108 */ {PC_OBJECT, "GroupContact", -1, fields_108, 5, NULL, 0, required_108, 3},
-    /* 109 */ {PC_OBJECT, "GroupEntityListing", -1, fields_109, 10, NULL, 0, NULL, 0},
-    /* 110 */ {PC_OBJECT, "GroupMembersUpdate", -1, fields_110, 2, NULL, 0, required_110, 1},
-    /* 111 */ {PC_OBJECT, "GroupSearchCriteria", -1, fields_111, 9, NULL, 0, required_111, 1},
-    /* 112 */ {PC_OBJECT, "GroupSearchRequest", -1, fields_112, 6, NULL, 0, NULL, 0},
-    /* 113 */ {PC_OBJECT, "GroupsSearchResponse", -1, fields_113, 9, NULL, 0, required_113, 6},
-    /* 114 */ {PC_OBJECT, "Image", -1, fields_114, 2, NULL, 0, NULL, 0},
-    /* 115 */ {PC_OBJECT, "InactivityTimeoutSettings", -1, fields_115, 3, NULL, 0, NULL, 0},
-    /* 116 */ {PC_OBJECT, "InboundRoute", -1, fields_116, 19, NULL, 0, required_116, 2},
-    /* 117 */ {PC_OBJECT, "ItemValidationLimits", -1, fields_117, 2, NULL, 0, required_117, 2},
-    /* 118 */ {PC_OBJECT, "Items", -1, fields_118, 2, NULL, 0, NULL, 0},
-    /* 119 */ {PC_OBJECT, "JsonSchemaDocument", -1, fields_119, 8, NULL, 0, NULL, 0},
-    /* 120 */ {PC_OBJECT, "LabelUtilizationRequest", -1, fields_120, 2, NULL, 0, NULL, 0},
-    /* 121 */ {PC_OBJECT, "LabelUtilizationResponse", -1, fields_121, 3, NULL, 0, NULL, 0},
-    /* 122 */ {PC_OBJECT, "Language", -1, fields_122, 6, NULL, 0, required_122, 1},
-    /* 123 */ {PC_OBJECT, "LanguageEntityListing", -1, fields_123, 10, NULL, 0, NULL, 0},
-    /* 124 */ {PC_OBJECT, "Location", -1, fields_124, 5, NULL, 0, NULL, 0},
-    /* 125 */ {PC_OBJECT, "LocationAddress", -1, fields_125, 7, NULL, 0, NULL, 0},
-    /* 126 */ {PC_OBJECT, "LocationAddressVerificationDetails", -1, fields_126, 4, NULL, 0, NULL, 0},
-    /* 127 */ {PC_OBJECT, "LocationDefinition", -1, fields_127, 16, NULL, 0, NULL, 0},
-    /* 128 */ {PC_OBJECT, "LocationEmergencyNumber", -1, fields_128, 3, NULL, 0, NULL, 0},
-    /* 129 */ {PC_OBJECT, "LocationImage", -1, fields_129, 2, NULL, 0, NULL, 0},
-    /* 130 */ {PC_OBJECT, "MaxLength", -1, fields_130, 2, NULL, 0, required_130, 2},
-    /* 131 */ {PC_OBJECT, "MediaSettings", -1, fields_131, 5, NULL, 0, NULL, 0},
-    /* 132 */ {PC_OBJECT, "MediaSummary", -1, fields_132, 2, NULL, 0, NULL, 0},
-    /* 133 */ {PC_OBJECT, "MediaSummaryDetail", -1, fields_133, 2, NULL, 0, NULL, 0},
-    /* 134 */ {PC_OBJECT, "MediaUtilization", -1, fields_134, 3, NULL, 0, NULL, 0},
-    /* 135 */ {PC_OBJECT, "MemberGroup", -1, fields_135, 6, NULL, 0, NULL, 0},
-    /* 136 */ {PC_OBJECT, "MessageMediaSettings", -1, fields_136, 8, NULL, 0, NULL, 0},
-    /* 137 */ {PC_OBJECT, "MessageSubtypeSettings", -1, fields_137, 2, NULL, 0, NULL, 0},
-    /* 138 */ {PC_OBJECT, "MinLength", -1, fields_138, 2, NULL, 0, required_138, 2},
-    /* 139 */ {PC_OBJECT, "MutableUserPresence", -1, fields_139, 10, NULL, 0, NULL, 0},
-    /* 140 */ {PC_OBJECT, "NamedEntity", -1, fields_140, 2, NULL, 0, NULL, 0},
-    /* 141 */ {PC_OBJECT, "NumericRange", -1, fields_141, 4, NULL, 0, NULL, 0},
-    /* 142 */ {PC_OBJECT, "OAuthLastTokenIssued", -1, fields_142, 1, NULL, 0, NULL, 0},
-    /* 143 */ {PC_OBJECT, "ObservationMetricData", -1, fields_143, 5, NULL, 0, NULL, 0},
-    /* 144 */ {PC_OBJECT, "ObservationValue", -1, fields_144, 19, NULL, 0, required_144, 1},
-    /* 145 */ {PC_OBJECT, "OrgOAuthClient", -1, fields_145, 12, NULL, 0, required_145, 2},
-    /* 146 */ {PC_OBJECT, "OrgUser", -1, fields_146, 39, NULL, 0, required_146, 1},
-    /* 147 */ {PC_OBJECT, "Organization", -1, fields_147, 15, NULL, 0, required_147, 1},
-    /* 148 */ {PC_OBJECT, "OrganizationPresence", -1, fields_148, 11, NULL, 0, required_148, 1},
-    /* 149 */ {PC_OBJECT, "OrganizationPresenceDefinition", -1, fields_149, 8, NULL, 0, required_149, 1},
-    /* 150 */ {PC_OBJECT, "OrganizationPresenceDefinitionEntityListing", -1, fields_150, 3, NULL, 0, NULL, 0},
-    /* 151 */ {PC_OBJECT, "OrganizationRoleEntityListing", -1, fields_151, 10, NULL, 0, NULL, 0},
-    /* 152 */ {PC_OBJECT, "OutOfOffice", -1, fields_152, 8, NULL, 0, NULL, 0},
-    /* 153 */ {PC_OBJECT, "Page", -1, fields_153, 8, NULL, 0, NULL, 0},
-    /* 154 */ {PC_OBJECT, "PagingSpec", -1, fields_154, 2, NULL, 0, required_154, 2},
-    /* 155 */ {PC_OBJECT, "PatchUser", -1, fields_155, 2, NULL, 0, NULL, 0},
-    /* 156 */ {PC_OBJECT, "PresenceDefinition", -1, fields_156, 3, NULL, 0, NULL, 0},
-    /* 157 */ {PC_OBJECT, "PresenceDetailQueryClause", -1, fields_157, 2, NULL, 0, required_157, 2},
-    /* 158 */ {PC_OBJECT, "PresenceDetailQueryFilter", -1, fields_158, 3, NULL, 0, required_158, 1},
-    /* 159 */ {PC_OBJECT, "PresenceDetailQueryPredicate", -1, fields_159, 5, NULL, 0, NULL, 0},
-    /* 160 */ {PC_OBJECT, "PublicKeyCredentialCreationOptions", -1, fields_160, 11, NULL, 0, required_160, 4},
-    /* 161 */ {PC_OBJECT, "PublicKeyCredentialCreationResponse", -1, fields_161, 6, NULL, 0, required_161, 4},
-    /* 162 */ {PC_OBJECT, "QueueEmailAddress", -1, fields_162, 2, NULL, 0, NULL, 0},
-    /* 163 */ {PC_OBJECT, "QueueFullReference", -1, fields_163, 42, NULL, 0, NULL, 0},
-    /* 164 */ {PC_OBJECT, "QueueMediaSettings", -1, fields_164, 5, NULL, 0, NULL, 0},
-    /* 165 */ {PC_OBJECT, "QueueMessagingAddresses", -1, fields_165, 3, NULL, 0, NULL, 0},
-    /* 166 */ {PC_OBJECT, "RelyingPartyEntity", -1, fields_166, 2, NULL, 0, required_166, 2},
-    /* 167 */ {PC_OBJECT, "ResourceConditionNode", -1, fields_167, 5, NULL, 0, NULL, 0},
-    /* 168 */ {PC_OBJECT, "ResourceConditionValue", -1, fields_168, 2, NULL, 0, NULL, 0},
-    /* 169 */ {PC_OBJECT, "ResourcePermissionPolicy", -1, fields_169, 11, NULL, 0, NULL, 0},
-    /* 170 */ {PC_OBJECT, "Ring", -1, fields_170, 3, NULL, 0, NULL, 0},
-    /* 171 */ {PC_OBJECT, "RoleDivision", -1, fields_171, 2, NULL, 0, required_171, 2},
-    /* 172 */ {PC_OBJECT, "RoleDivisionGrants", -1, fields_172, 1, NULL, 0, required_172, 1},
-    /* 173 */ {PC_OBJECT, "RoleDivisionPair", -1, fields_173, 2, NULL, 0, required_173, 2},
-    /* 174 */ {PC_OBJECT, "Room", -1, fields_174, 11, NULL, 0, NULL, 0},
-    /* 175 */ {PC_OBJECT, "RoutingRule", -1, fields_175, 3, NULL, 0, NULL, 0},
-    /* 176 */ {PC_OBJECT, "RoutingSkill", -1, fields_176, 7, NULL, 0, required_176, 1},
-    /* 177 */ {PC_OBJECT, "RoutingStatus", -1, fields_177, 3, NULL, 0, NULL, 0},
-    /* 178 */ {PC_OBJECT, "RoutingStatusDetailQueryClause", -1, fields_178, 2, NULL, 0, required_178, 2},
-    /* 179 */ {PC_OBJECT, "RoutingStatusDetailQueryFilter", -1, fields_179, 3, NULL, 0, required_179, 1},
-    /* 180 */ {PC_OBJECT, "RoutingStatusDetailQueryPredicate", -1, fields_180, 5, NULL, 0, NULL, 0},
-    /* 181 */ {PC_OBJECT, "Schema", -1, fields_181, 5, NULL, 0, NULL, 0},
-    /* 182 */ {PC_OBJECT, "SchemaQuantityLimits", -1, fields_182, 16, NULL, 0, NULL, 0},
-    /* 183 */ {PC_OBJECT, "Script", -1, fields_183, 15, NULL, 0, NULL, 0},
-    /* 184 */ {PC_OBJECT, "SearchSort", -1, fields_184, 2, NULL, 0, NULL, 0},
-    /* 185 */ {PC_OBJECT, "Section", -1, fields_185, 4, NULL, 0, NULL, 0},
-    /* 186 */ {PC_OBJECT, "ServerDate", -1, fields_186, 1, NULL, 0, NULL, 0},
-    /* 187 */ {PC_OBJECT, "ServiceLevel", -1, fields_187, 2, NULL, 0, NULL, 0},
-    /* 188 */ {PC_OBJECT, "Signature", -1, fields_188, 4, NULL, 0, NULL, 0},
-    /* 189 */ {PC_OBJECT, "SkillEntityListing", -1, fields_189, 10, NULL, 0, NULL, 0},
-    /* 190 */ {PC_OBJECT, "SkillGroup", -1, fields_190, 10, NULL, 0, required_190, 2},
-    /* 191 */ {PC_OBJECT, "SkillGroupCondition", -1, fields_191, 3, NULL, 0, required_191, 3},
-    /* 192 */ {PC_OBJECT, "SkillGroupLanguageCondition", -1, fields_192, 4, NULL, 0, required_192, 3},
-    /* 193 */ {PC_OBJECT, "SkillGroupRoutingCondition", -1, fields_193, 4, NULL, 0, required_193, 3},
-    /* 194 */ {PC_OBJECT, "SkillsToRemove", -1, fields_194, 3, NULL, 0, NULL, 0},
-    /* 195 */ {PC_OBJECT, "StatisticalResponse", -1, fields_195, 3, NULL, 0, NULL, 0},
-    /* 196 */ {PC_OBJECT, "StatisticalSummary", -1, fields_196, 14, NULL, 0, NULL, 0},
-    /* 197 */ {PC_OBJECT, "SystemPresence", -1, fields_197, 3, NULL, 0, NULL, 0},
-    /* 198 */ {PC_OBJECT, "Team", -1, fields_198, 8, NULL, 0, required_198, 1},
-    /* 199 */ {PC_OBJECT, "TeamFullReference", -1, fields_199, 8, NULL, 0, required_199, 1},
-    /* 200 */ {PC_OBJECT, "TokenInfo", -1, fields_200, 6, NULL, 0, NULL, 0},
-    /* 201 */ {PC_OBJECT, "TokenInfoClonedUser", -1, fields_201, 2, NULL, 0, NULL, 0},
-    /* 202 */ {PC_OBJECT, "TrusteeAuthorization", -1, fields_202, 1, NULL, 0, NULL, 0},
-    /* 203 */ {PC_OBJECT, "Trustor", -1, fields_203, 7, NULL, 0, required_203, 1},
-    /* 204 */ {PC_OBJECT, "TrustorEntityListing", -1, fields_204, 10, NULL, 0, NULL, 0},
-    /* 205 */ {PC_OBJECT, "UcUserPresence", -1, fields_205, 9, NULL, 0, NULL, 0},
-    /* 206 */ {PC_OBJECT, "UpdateUser", -1, fields_206, 22, NULL, 0, required_206, 1},
-    /* 207 */ {PC_OBJECT, "UpdateVerifierRequest", -1, fields_207, 4, NULL, 0, required_207, 1},
-    /* 208 */ {PC_OBJECT, "User", -1, fields_208, 39, NULL, 0, required_208, 1},
-    /* 209 */ {PC_OBJECT, "UserActivityData", -1, fields_209, 4, NULL, 0, NULL, 0},
-    /* 210 */ {PC_OBJECT, "UserActivityEntityData", -1, fields_210, 10, NULL, 0, required_210, 1},
-    /* 211 */ {PC_OBJECT, "UserActivityMetricValue", -1, fields_211, 4, NULL, 0, NULL, 0},
-    /* 212 */ {PC_OBJECT, "UserActivityQuery", -1, fields_212, 4, NULL, 0, required_212, 2},
-    /* 213 */ {PC_OBJECT, "UserActivityQueryClause", -1, fields_213, 2, NULL, 0, required_213, 2},
-    /* 214 */ {PC_OBJECT, "UserActivityQueryFilter", -1, fields_214, 3, NULL, 0, required_214, 1},
-    /* 215 */ {PC_OBJECT, "UserActivityQueryMetric", -1, fields_215, 2, NULL, 0, required_215, 1},
-    /* 216 */ {PC_OBJECT, "UserActivityQueryPredicate", -1, fields_216, 4, NULL, 0, NULL, 0},
-    /* 217 */ {PC_OBJECT, "UserActivityResponse", -1, fields_217, 2, NULL, 0, NULL, 0},
-    /* 218 */ {PC_OBJECT, "UserAggregateDataContainer", -1, fields_218, 2, NULL, 0, NULL, 0},
-    /* 219 */ {PC_OBJECT, "UserAggregateQueryClause", -1, fields_219, 2, NULL, 0, required_219, 2},
-    /* 220 */ {PC_OBJECT, "UserAggregateQueryFilter", -1, fields_220, 3, NULL, 0, required_220, 1},
-    /* 221 */ {PC_OBJECT, "UserAggregateQueryPredicate", -1, fields_221, 5, NULL, 0, NULL, 0},
-    /* 222 */ {PC_OBJECT, "UserAggregateQueryResponse", -1, fields_222, 2, NULL, 0, NULL, 0},
-    /* 223 */ {PC_OBJECT, "UserAggregationQuery", -1, fields_223, 9, NULL, 0, required_223, 2},
-    /* 224 */ {PC_OBJECT, "UserAggregationView", -1, fields_224, 4, NULL, 0, required_224, 3},
-    /* 225 */ {PC_OBJECT, "UserAsyncAggregateQueryResponse", -1, fields_225, 3, NULL, 0, NULL, 0},
-    /* 226 */ {PC_OBJECT, "UserAsyncAggregationQuery", -1, fields_226, 10, NULL, 0, required_226, 2},
-    /* 227 */ {PC_OBJECT, "UserAuthorization", -1, fields_227, 4, NULL, 0, NULL, 0},
-    /* 228 */ {PC_OBJECT, "UserConversationSummary", -1, fields_228, 8, NULL, 0, NULL, 0},
-    /* 229 */ {PC_OBJECT, "UserCursorEntityListing", -1, fields_229, 5, NULL, 0, NULL, 0},
-    /* 230 */ {PC_OBJECT, "UserCustomAttributes", -1, fields_230, 6, NULL, 0, required_230, 1},
-    /* 231 */ {PC_OBJECT, "UserCustomAttributesUpdateRequest", -1, fields_231, 3, NULL, 0, required_231, 1},
-    /* 232 */ {PC_OBJECT, "UserDetailQueryClause", -1, fields_232, 2, NULL, 0, required_232, 2},
-    /* 233 */ {PC_OBJECT, "UserDetailQueryFilter", -1, fields_233, 3, NULL, 0, required_233, 1},
-    /* 234 */ {PC_OBJECT, "UserDetailQueryPredicate", -1, fields_234, 5, NULL, 0, NULL, 0},
-    /* 235 */ {PC_OBJECT, "UserDetailsQuery", -1, fields_235, 8, NULL, 0, required_235, 1},
-    /* 236 */ {PC_OBJECT, "UserEntity", -1, fields_236, 3, NULL, 0, required_236, 3},
-    /* 237 */ {PC_OBJECT, "UserEntityListing", -1, fields_237, 10, NULL, 0, NULL, 0},
-    /* 238 */ {PC_OBJECT, "UserExpands", -1, fields_238, 8, NULL, 0, NULL, 0},
-    /* 239 */ {PC_OBJECT, "UserExternalIdentifier", -1, fields_239, 3, NULL, 0, required_239, 2},
-    /* 240 */ {PC_OBJECT, "UserFullReference", -1, fields_240, 39, NULL, 0, required_240, 1},
-    /* 241 */ {PC_OBJECT, "UserLanguageEntityListing", -1, fields_241, 10, NULL, 0, NULL, 0},
-    /* 242 */ {PC_OBJECT, "UserMe", -1, fields_242, 56, NULL, 0, required_242, 1},
-    /* 243 */ {PC_OBJECT, "UserObservationDataContainer", -1, fields_243, 2, NULL, 0, NULL, 0},
-    /* 244 */ {PC_OBJECT, "UserObservationQuery", -1, fields_244, 3, NULL, 0, required_244, 2},
-    /* 245 */ {PC_OBJECT, "UserObservationQueryClause", -1, fields_245, 2, NULL, 0, required_245, 2},
-    /* 246 */ {PC_OBJECT, "UserObservationQueryFilter", -1, fields_246, 3, NULL, 0, required_246, 1},
-    /* 247 */ {PC_OBJECT, "UserObservationQueryPredicate", -1, fields_247, 5, NULL, 0, NULL, 0},
-    /* 248 */ {PC_OBJECT, "UserObservationQueryResponse", -1, fields_248, 1, NULL, 0, NULL, 0},
-    /* 249 */ {PC_OBJECT, "UserPresence", -1, fields_249, 10, NULL, 0, NULL, 0},
-    /* 250 */ {PC_OBJECT, "UserPrimarySource", -1, fields_250, 5, NULL, 0, NULL, 0},
-    /* 251 */ {PC_OBJECT, "UserProfile", -1, fields_251, 7, NULL, 0, required_251, 1},
-    /* 252 */ {PC_OBJECT, "UserProfileEntityListing", -1, fields_252, 10, NULL, 0, NULL, 0},
-    /* 253 */ {PC_OBJECT, "UserQueue", -1, fields_253, 42, NULL, 0, NULL, 0},
-    /* 254 */ {PC_OBJECT, "UserQueueEntityListing", -1, fields_254, 10, NULL, 0, NULL, 0},
-    /* 255 */ {PC_OBJECT, "UserReference", -1, fields_255, 2, NULL, 0, NULL, 0},
-    /* 256 */ {PC_OBJECT, "UserReferenceEntityListing", -1, fields_256, 5, NULL, 0, NULL, 0},
-    /* 257 */ {PC_OBJECT, "UserRoutingLanguage", -1, fields_257, 6, NULL, 0, NULL, 0},
-    /* 258 */ {PC_OBJECT, "UserRoutingLanguagePost", -1, fields_258, 4, NULL, 0, required_258, 2},
-    /* 259 */ {PC_OBJECT, "UserRoutingSkill", -1, fields_259, 6, NULL, 0, NULL, 0},
-    /* 260 */ {PC_OBJECT, "UserRoutingSkillPost", -1, fields_260, 4, NULL, 0, required_260, 2},
-    /* 261 */ {PC_OBJECT, "UserSearchCriteria", -1, fields_261, 9, NULL, 0, required_261, 1},
-    /* 262 */ {PC_OBJECT, "UserSearchRequest", -1, fields_262, 9, NULL, 0, NULL, 0},
-    /* 263 */ {PC_OBJECT, "UserSkillEntityListing", -1, fields_263, 10, NULL, 0, NULL, 0},
-    /* 264 */ {PC_OBJECT, "UserSkillGroupEntityListing", -1, fields_264, 4, NULL, 0, NULL, 0},
-    /* 265 */ {PC_OBJECT, "UserState", -1, fields_265, 4, NULL, 0, NULL, 0},
-    /* 266 */ {PC_OBJECT, "UserStation", -1, fields_266, 8, NULL, 0, NULL, 0},
-    /* 267 */ {PC_OBJECT, "UserStations", -1, fields_267, 4, NULL, 0, NULL, 0},
-    /* 268 */ {PC_OBJECT, "UsersSearchResponse", -1, fields_268, 9, NULL, 0, required_268, 6},
-    /* 269 */ {PC_OBJECT, "UtilizationRequest", -1, fields_269, 3, NULL, 0, NULL, 0},
-    /* 270 */ {PC_OBJECT, "UtilizationResponse", -1, fields_270, 3, NULL, 0, NULL, 0},
-    /* 271 */ {PC_OBJECT, "ValidateVerifierRequest", -1, fields_271, 2, NULL, 0, required_271, 1},
-    /* 272 */ {PC_OBJECT, "ValidationLimits", -1, fields_272, 6, NULL, 0, NULL, 0},
-    /* 273 */ {PC_OBJECT, "Verifier", -1, fields_273, 7, NULL, 0, NULL, 0},
-    /* 274 */ {PC_OBJECT, "VerifierEntityListing", -1, fields_274, 3, NULL, 0, NULL, 0},
-    /* 275 */ {PC_OBJECT, "WorkPlanBidRanks", -1, fields_275, 4, NULL, 0, NULL, 0},
-    /* 276 */ {PC_OBJECT, "WritableDivision", -1, fields_276, 3, NULL, 0, NULL, 0},
-    /* 277 */ {PC_ARRAY, NULL, 194, NULL, 0, NULL, 0, NULL, 0},
-    /* 278 */ {PC_STRING, NULL, -1, NULL, 0, enum_278, 5, NULL, 0},
-    /* 279 */ {PC_ARRAY, NULL, 208, NULL, 0, NULL, 0, NULL, 0},
-    /* 280 */ {PC_ARRAY, NULL, 1, NULL, 0, NULL, 0, NULL, 0},
-    /* 281 */ {PC_MAP, NULL, 121, NULL, 0, NULL, 0, NULL, 0},
-    /* 282 */ {PC_STRING, NULL, -1, NULL, 0, enum_282, 2, NULL, 0},
-    /* 283 */ {PC_MAP, NULL, 134, NULL, 0, NULL, 0, NULL, 0},
-    /* 284 */ {PC_STRING, NULL, -1, NULL, 0, enum_284, 39, NULL, 0},
-    /* 285 */ {PC_ARRAY, NULL, 16, NULL, 0, NULL, 0, NULL, 0},
-    /* 286 */ {PC_STRING, NULL, -1, NULL, 0, enum_286, 2, NULL, 0},
-    /* 287 */ {PC_ARRAY, NULL, 14, NULL, 0, NULL, 0, NULL, 0},
-    /* 288 */ {PC_STRING, NULL, -1, NULL, 0, enum_288, 5, NULL, 0},
-    /* 289 */ {PC_ARRAY, NULL, 23, NULL, 0, NULL, 0, NULL, 0},
-    /* 290 */ {PC_ARRAY, NULL, 18, NULL, 0, NULL, 0, NULL, 0},
-    /* 291 */ {PC_ARRAY, NULL, 20, NULL, 0, NULL, 0, NULL, 0},
-    /* 292 */ {PC_ARRAY, NULL, 15, NULL, 0, NULL, 0, NULL, 0},
-    /* 293 */ {PC_STRING, NULL, -1, NULL, 0, enum_293, 10, NULL, 0},
-    /* 294 */ {PC_STRING, NULL, -1, NULL, 0, enum_294, 6, NULL, 0},
-    /* 295 */ {PC_STRING, NULL, -1, NULL, 0, enum_295, 3, NULL, 0},
-    /* 296 */ {PC_ARRAY, NULL, 158, NULL, 0, NULL, 0, NULL, 0},
-    /* 297 */ {PC_ARRAY, NULL, 179, NULL, 0, NULL, 0, NULL, 0},
-    /* 298 */ {PC_ARRAY, NULL, 233, NULL, 0, NULL, 0, NULL, 0},
-    /* 299 */ {PC_MAP, NULL, 3, NULL, 0, NULL, 0, NULL, 0},
-    /* 300 */ {PC_ARRAY, NULL, 29, NULL, 0, NULL, 0, NULL, 0},
-    /* 301 */ {PC_ARRAY, NULL, 32, NULL, 0, NULL, 0, NULL, 0},
-    /* 302 */ {PC_ARRAY, NULL, 31, NULL, 0, NULL, 0, NULL, 0},
-    /* 303 */ {PC_MAP, NULL, 35, NULL, 0, NULL, 0, NULL, 0},
-    /* 304 */ {PC_ARRAY, NULL, 95, NULL, 0, NULL, 0, NULL, 0},
-    /* 305 */ {PC_ARRAY, NULL, 170, NULL, 0, NULL, 0, NULL, 0},
-    /* 306 */ {PC_ARRAY, NULL, 41, NULL, 0, NULL, 0, NULL, 0},
-    /* 307 */ {PC_STRING, NULL, -1, NULL, 0, enum_307, 3, NULL, 0},
-    /* 308 */ {PC_ARRAY, NULL, 42, NULL, 0, NULL, 0, NULL, 0},
-    /* 309 */ {PC_STRING, NULL, -1, NULL, 0, enum_309, 2, NULL, 0},
+    /* 73 */ {PC_OBJECT, "Detail", -1, fields_73, 4, NULL, 0, NULL, 0},
+    /* 74 */ {PC_OBJECT, "DevelopmentActivity", -1, fields_74, 17, NULL, 0, NULL, 0},
+    /* 75 */ {PC_OBJECT, "DevelopmentActivityAggregateParam", -1, fields_75, 4, NULL, 0, required_75, 2},
+    /* 76 */ {PC_OBJECT, "DevelopmentActivityAggregateQueryRequestClause", -1, fields_76, 2, NULL, 0, required_76, 2},
+    /* 77 */ {PC_OBJECT, "DevelopmentActivityAggregateQueryRequestFilter", -1, fields_77, 2, NULL, 0, required_77, 2},
+    /* 78 */ {PC_OBJECT, "DevelopmentActivityAggregateQueryRequestPredicate", -1, fields_78, 2, NULL, 0, required_78, 2},
+    /* 79 */ {PC_OBJECT, "DevelopmentActivityAggregateQueryResponseData", -1, fields_79, 2, NULL, 0, NULL, 0},
+    /* 80 */ {PC_OBJECT, "DevelopmentActivityAggregateQueryResponseGroupedData", -1, fields_80, 2, NULL, 0, NULL, 0},
+    /* 81 */ {PC_OBJECT, "DevelopmentActivityAggregateQueryResponseMetric", -1, fields_81, 2, NULL, 0, NULL, 0},
+    /* 82 */ {PC_OBJECT, "DevelopmentActivityAggregateQueryResponseStatistics", -1, fields_82, 4, NULL, 0, NULL, 0},
+    /* 83 */ {PC_OBJECT, "DevelopmentActivityAggregateResponse", -1, fields_83, 1, NULL, 0, NULL, 0},
+    /* 84 */ {PC_OBJECT, "DevelopmentActivityListing", -1, fields_84, 10, NULL, 0, NULL, 0},
+    /* 85 */ {PC_OBJECT, "DirectRouting", -1, fields_85, 6, NULL, 0, NULL, 0},
+    /* 86 */ {PC_OBJECT, "DirectRoutingMediaSettings", -1, fields_86, 1, NULL, 0, NULL, 0},
+    /* 87 */ {PC_OBJECT, "Division", -1, fields_87, 3, NULL, 0, NULL, 0},
+    /* 88 */ {PC_OBJECT, "DivsPermittedEntityListing", -1, fields_88, 11, NULL, 0, NULL, 0},
+    /* 89 */ {PC_OBJECT, "DomainEntityRef", -1, fields_89, 3, NULL, 0, NULL, 0},
+    /* 90 */ {PC_OBJECT, "DomainOrganizationProduct", -1, fields_90, 1, NULL, 0, NULL, 0},
+    /* 91 */ {PC_OBJECT, "DomainOrganizationRole", -1, fields_91, 15, NULL, 0, NULL, 0},
+    /* 92 */ {PC_OBJECT, "DomainPermissionPolicy", -1, fields_92, 8, NULL, 0, NULL, 0},
+    /* 93 */ {PC_OBJECT, "DomainResourceConditionNode", -1, fields_93, 5, NULL, 0, NULL, 0},
+    /* 94 */ {PC_OBJECT, "DomainResourceConditionValue", -1, fields_94, 5, NULL, 0, NULL, 0},
+    /* 95 */ {PC_OBJECT, "DomainRole", -1, fields_95, 2, NULL, 0, NULL, 0},
+    /* 96 */ {PC_OBJECT, "Education", -1, fields_96, 5, NULL, 0, NULL, 0},
+    /* 97 */ {PC_OBJECT, "EmailAddress", -1, fields_97, 2, NULL, 0, NULL, 0},
+    /* 98 */ {PC_OBJECT, "EmailMediaSettings", -1, fields_98, 6, NULL, 0, NULL, 0},
+    /* 99 */ {PC_OBJECT, "EmployerInfo", -1, fields_99, 4, NULL, 0, NULL, 0},
+    /* 100 */ {PC_OBJECT, "Entity", -1, fields_100, 1, NULL, 0, NULL, 0},
+    /* 101 */ {PC_OBJECT, "ErrorBody", -1, fields_101, 11, NULL, 0, NULL, 0},
+    /* 102 */ {PC_OBJECT, "ExpansionCriterium", -1, fields_102, 2, NULL, 0, NULL, 0},
+    /* 103 */ {PC_OBJECT, "FieldConfig", -1, fields_103, 8, NULL, 0, NULL, 0},
+    /* 104 */ {PC_OBJECT, "FieldConfigs", -1, fields_104, 3, NULL, 0, NULL, 0},
+    /* 105 */ {PC_OBJECT, "FieldList", -1, fields_105, 10, NULL, 0, NULL, 0},
+    /* 106 */ {PC_OBJECT, "FinishWebAuthnRegistrationRequest", -1, fields_106, 3, NULL, 0, required_106, 2},
+    /* 107 */ {PC_OBJECT, "Geolocation", -1, fields_107, 11, NULL, 0, NULL, 0},
+    /* 108 */ {PC_OBJECT, "GeolocationSettings", -1, fields_108, 5, NULL, 0, NULL, 0},
+    /* 109 */ {PC_OBJECT, "Group", -1, fields_109, 18, NULL, 0, required_109, 4},
+    /* 110 */ {PC_OBJECT, "GroupContact", -1, fields_110, 5, NULL, 0, required_110, 3},
+    /* 111 */ {PC_OBJECT, "GroupEntityListing", -1, fields_111, 10, NULL, 0, NULL, 0},
+    /* 112 */ {PC_OBJECT, "GroupMembersUpdate", -1, fields_112, 2, NULL, 0, required_112, 1},
+    /* 113 */ {PC_OBJECT, "GroupSearchCriteria", -1, fields_113, 9, NULL, 0, required_113, 1},
+    /* 114 */ {PC_OBJECT, "GroupSearchRequest", -1, fields_114, 6, NULL, 0, NULL, 0},
+    /* 115 */ {PC_OBJECT, "GroupsSearchResponse", -1, fields_115, 9, NULL, 0, required_115, 6},
+    /* 116 */ {PC_OBJECT, "Image", -1, fields_116, 2, NULL, 0, NULL, 0},
+    /* 117 */ {PC_OBJECT, "InactivityTimeoutSettings", -1, fields_117, 3, NULL, 0, NULL, 0},
+    /* 118 */ {PC_OBJECT, "InboundRoute", -1, fields_118, 19, NULL, 0, required_118, 2},
+    /* 119 */ {PC_OBJECT, "ItemValidationLimits", -1, fields_119, 2, NULL, 0, required_119, 2},
+    /* 120 */ {PC_OBJECT, "Items", -1, fields_120, 2, NULL, 0, NULL, 0},
+    /* 121 */ {PC_OBJECT, "JsonSchemaDocument", -1, fields_121, 8, NULL, 0, NULL, 0},
+    /* 122 */ {PC_OBJECT, "LabelUtilizationRequest", -1, fields_122, 2, NULL, 0, NULL, 0},
+    /* 123 */ {PC_OBJECT, "LabelUtilizationResponse", -1, fields_123, 3, NULL, 0, NULL, 0},
+    /* 124 */ {PC_OBJECT, "Language", -1, fields_124, 6, NULL, 0, required_124, 1},
+    /* 125 */ {PC_OBJECT, "LanguageEntityListing", -1, fields_125, 10, NULL, 0, NULL, 0},
+    /* 126 */ {PC_OBJECT, "Limit", -1, fields_126, 3, NULL, 0, NULL, 0},
+    /* 127 */ {PC_OBJECT, "Location", -1, fields_127, 5, NULL, 0, NULL, 0},
+    /* 128 */ {PC_OBJECT, "LocationAddress", -1, fields_128, 7, NULL, 0, NULL, 0},
+    /* 129 */ {PC_OBJECT, "LocationAddressVerificationDetails", -1, fields_129, 4, NULL, 0, NULL, 0},
+    /* 130 */ {PC_OBJECT, "LocationDefinition", -1, fields_130, 16, NULL, 0, NULL, 0},
+    /* 131 */ {PC_OBJECT, "LocationEmergencyNumber", -1, fields_131, 3, NULL, 0, NULL, 0},
+    /* 132 */ {PC_OBJECT, "LocationImage", -1, fields_132, 2, NULL, 0, NULL, 0},
+    /* 133 */ {PC_OBJECT, "MaxLength", -1, fields_133, 2, NULL, 0, required_133, 2},
+    /* 134 */ {PC_OBJECT, "MediaSettings", -1, fields_134, 5, NULL, 0, NULL, 0},
+    /* 135 */ {PC_OBJECT, "MediaSummary", -1, fields_135, 2, NULL, 0, NULL, 0},
+    /* 136 */ {PC_OBJECT, "MediaSummaryDetail", -1, fields_136, 2, NULL, 0, NULL, 0},
+    /* 137 */ {PC_OBJECT, "MediaUtilization", -1, fields_137, 3, NULL, 0, NULL, 0},
+    /* 138 */ {PC_OBJECT, "MemberGroup", -1, fields_138, 6, NULL, 0, NULL, 0},
+    /* 139 */ {PC_OBJECT, "MessageMediaSettings", -1, fields_139, 8, NULL, 0, NULL, 0},
+    /* 140 */ {PC_OBJECT, "MessageSubtypeSettings", -1, fields_140, 2, NULL, 0, NULL, 0},
+    /* 141 */ {PC_OBJECT, "MinLength", -1, fields_141, 2, NULL, 0, required_141, 2},
+    /* 142 */ {PC_OBJECT, "MutableUserPresence", -1, fields_142, 10, NULL, 0, NULL, 0},
+    /* 143 */ {PC_OBJECT, "NamedEntity", -1, fields_143, 2, NULL, 0, NULL, 0},
+    /* 144 */ {PC_OBJECT, "NumericRange", -1, fields_144, 4, NULL, 0, NULL, 0},
+    /* 145 */ {PC_OBJECT, "OAuthLastTokenIssued", -1, fields_145, 1, NULL, 0, NULL, 0},
+    /* 146 */ {PC_OBJECT, "ObservationMetricData", -1, fields_146, 5, NULL, 0, NULL, 0},
+    /* 147 */ {PC_OBJECT, "ObservationValue", -1, fields_147, 19, NULL, 0, required_147, 1},
+    /* 148 */ {PC_OBJECT, "OrgOAuthClient", -1, fields_148, 12, NULL, 0, required_148, 2},
+    /* 149 */ {PC_OBJECT, "OrgUser", -1, fields_149, 39, NULL, 0, required_149, 1},
+    /* 150 */ {PC_OBJECT, "Organization", -1, fields_150, 15, NULL, 0, required_150, 1},
+    /* 151 */ {PC_OBJECT, "OrganizationPresence", -1, fields_151, 11, NULL, 0, required_151, 1},
+    /* 152 */ {PC_OBJECT, "OrganizationPresenceDefinition", -1, fields_152, 8, NULL, 0, required_152, 1},
+    /* 153 */ {PC_OBJECT, "OrganizationPresenceDefinitionEntityListing", -1, fields_153, 3, NULL, 0, NULL, 0},
+    /* 154 */ {PC_OBJECT, "OrganizationRoleEntityListing", -1, fields_154, 10, NULL, 0, NULL, 0},
+    /* 155 */ {PC_OBJECT, "OutOfOffice", -1, fields_155, 8, NULL, 0, NULL, 0},
+    /* 156 */ {PC_OBJECT, "Page", -1, fields_156, 8, NULL, 0, NULL, 0},
+    /* 157 */ {PC_OBJECT, "PagingSpec", -1, fields_157, 2, NULL, 0, required_157, 2},
+    /* 158 */ {PC_OBJECT, "PatchUser", -1, fields_158, 2, NULL, 0, NULL, 0},
+    /* 159 */ {PC_OBJECT, "PresenceDefinition", -1, fields_159, 3, NULL, 0, NULL, 0},
+    /* 160 */ {PC_OBJECT, "PresenceDetailQueryClause", -1, fields_160, 2, NULL, 0, required_160, 2},
+    /* 161 */ {PC_OBJECT, "PresenceDetailQueryFilter", -1, fields_161, 3, NULL, 0, required_161, 1},
+    /* 162 */ {PC_OBJECT, "PresenceDetailQueryPredicate", -1, fields_162, 5, NULL, 0, NULL, 0},
+    /* 163 */ {PC_OBJECT, "PublicKeyCredentialCreationOptions", -1, fields_163, 11, NULL, 0, required_163, 4},
+    /* 164 */ {PC_OBJECT, "PublicKeyCredentialCreationResponse", -1, fields_164, 6, NULL, 0, required_164, 4},
+    /* 165 */ {PC_OBJECT, "QueueEmailAddress", -1, fields_165, 2, NULL, 0, NULL, 0},
+    /* 166 */ {PC_OBJECT, "QueueFullReference", -1, fields_166, 42, NULL, 0, NULL, 0},
+    /* 167 */ {PC_OBJECT, "QueueMediaSettings", -1, fields_167, 5, NULL, 0, NULL, 0},
+    /* 168 */ {PC_OBJECT, "QueueMessagingAddresses", -1, fields_168, 3, NULL, 0, NULL, 0},
+    /* 169 */ {PC_OBJECT, "RelyingPartyEntity", -1, fields_169, 2, NULL, 0, required_169, 2},
+    /* 170 */ {PC_OBJECT, "ResourceConditionNode", -1, fields_170, 5, NULL, 0, NULL, 0},
+    /* 171 */ {PC_OBJECT, "ResourceConditionValue", -1, fields_171, 2, NULL, 0, NULL, 0},
+    /* 172 */ {PC_OBJECT, "ResourcePermissionPolicy", -1, fields_172, 11, NULL, 0, NULL, 0},
+    /* 173 */ {PC_OBJECT, "Ring", -1, fields_173, 3, NULL, 0, NULL, 0},
+    /* 174 */ {PC_OBJECT, "RoleDivision", -1, fields_174, 2, NULL, 0, required_174, 2},
+    /* 175 */ {PC_OBJECT, "RoleDivisionGrants", -1, fields_175, 1, NULL, 0, required_175, 1},
+    /* 176 */ {PC_OBJECT, "RoleDivisionPair", -1, fields_176, 2, NULL, 0, required_176, 2},
+    /* 177 */ {PC_OBJECT, "Room", -1, fields_177, 11, NULL, 0, NULL, 0},
+    /* 178 */ {PC_OBJECT, "RoutingRule", -1, fields_178, 3, NULL, 0, NULL, 0},
+    /* 179 */ {PC_OBJECT, "RoutingSkill", -1, fields_179, 7, NULL, 0, required_179, 1},
+    /* 180 */ {PC_OBJECT, "RoutingStatus", -1, fields_180, 3, NULL, 0, NULL, 0},
+    /* 181 */ {PC_OBJECT, "RoutingStatusDetailQueryClause", -1, fields_181, 2, NULL, 0, required_181, 2},
+    /* 182 */ {PC_OBJECT, "RoutingStatusDetailQueryFilter", -1, fields_182, 3, NULL, 0, required_182, 1},
+    /* 183 */ {PC_OBJECT, "RoutingStatusDetailQueryPredicate", -1, fields_183, 5, NULL, 0, NULL, 0},
+    /* 184 */ {PC_OBJECT, "Schema", -1, fields_184, 5, NULL, 0, NULL, 0},
+    /* 185 */ {PC_OBJECT, "SchemaQuantityLimits", -1, fields_185, 16, NULL, 0, NULL, 0},
+    /* 186 */ {PC_OBJECT, "Script", -1, fields_186, 15, NULL, 0, NULL, 0},
+    /* 187 */ {PC_OBJECT, "SearchSort", -1, fields_187, 2, NULL, 0, NULL, 0},
+    /* 188 */ {PC_OBJECT, "Section", -1, fields_188, 4, NULL, 0, NULL, 0},
+    /* 189 */ {PC_OBJECT, "ServerDate", -1, fields_189, 1, NULL, 0, NULL, 0},
+    /* 190 */ {PC_OBJECT, "ServiceLevel", -1, fields_190, 2, NULL, 0, NULL, 0},
+    /* 191 */ {PC_OBJECT, "Signature", -1, fields_191, 4, NULL, 0, NULL, 0},
+    /* 192 */ {PC_OBJECT, "SkillEntityListing", -1, fields_192, 10, NULL, 0, NULL, 0},
+    /* 193 */ {PC_OBJECT, "SkillGroup", -1, fields_193, 10, NULL, 0, required_193, 2},
+    /* 194 */ {PC_OBJECT, "SkillGroupCondition", -1, fields_194, 3, NULL, 0, required_194, 3},
+    /* 195 */ {PC_OBJECT, "SkillGroupLanguageCondition", -1, fields_195, 4, NULL, 0, required_195, 3},
+    /* 196 */ {PC_OBJECT, "SkillGroupRoutingCondition", -1, fields_196, 4, NULL, 0, required_196, 3},
+    /* 197 */ {PC_OBJECT, "SkillsToRemove", -1, fields_197, 3, NULL, 0, NULL, 0},
+    /* 198 */ {PC_OBJECT, "StatisticalResponse", -1, fields_198, 3, NULL, 0, NULL, 0},
+    /* 199 */ {PC_OBJECT, "StatisticalSummary", -1, fields_199, 14, NULL, 0, NULL, 0},
+    /* 200 */ {PC_OBJECT, "SystemPresence", -1, fields_200, 3, NULL, 0, NULL, 0},
+    /* 201 */ {PC_OBJECT, "Team", -1, fields_201, 8, NULL, 0, required_201, 1},
+    /* 202 */ {PC_OBJECT, "TeamFullReference", -1, fields_202, 8, NULL, 0, required_202, 1},
+    /* 203 */ {PC_OBJECT, "TokenInfo", -1, fields_203, 6, NULL, 0, NULL, 0},
+    /* 204 */ {PC_OBJECT, "TokenInfoClonedUser", -1, fields_204, 2, NULL, 0, NULL, 0},
+    /* 205 */ {PC_OBJECT, "TrusteeAuthorization", -1, fields_205, 1, NULL, 0, NULL, 0},
+    /* 206 */ {PC_OBJECT, "Trustor", -1, fields_206, 7, NULL, 0, required_206, 1},
+    /* 207 */ {PC_OBJECT, "TrustorEntityListing", -1, fields_207, 10, NULL, 0, NULL, 0},
+    /* 208 */ {PC_OBJECT, "UcUserPresence", -1, fields_208, 9, NULL, 0, NULL, 0},
+    /* 209 */ {PC_OBJECT, "UpdateUser", -1, fields_209, 22, NULL, 0, required_209, 1},
+    /* 210 */ {PC_OBJECT, "UpdateVerifierRequest", -1, fields_210, 4, NULL, 0, required_210, 1},
+    /* 211 */ {PC_OBJECT, "User", -1, fields_211, 39, NULL, 0, required_211, 1},
+    /* 212 */ {PC_OBJECT, "UserActivityData", -1, fields_212, 4, NULL, 0, NULL, 0},
+    /* 213 */ {PC_OBJECT, "UserActivityEntityData", -1, fields_213, 10, NULL, 0, required_213, 1},
+    /* 214 */ {PC_OBJECT, "UserActivityMetricValue", -1, fields_214, 4, NULL, 0, NULL, 0},
+    /* 215 */ {PC_OBJECT, "UserActivityQuery", -1, fields_215, 4, NULL, 0, required_215, 2},
+    /* 216 */ {PC_OBJECT, "UserActivityQueryClause", -1, fields_216, 2, NULL, 0, required_216, 2},
+    /* 217 */ {PC_OBJECT, "UserActivityQueryFilter", -1, fields_217, 3, NULL, 0, required_217, 1},
+    /* 218 */ {PC_OBJECT, "UserActivityQueryMetric", -1, fields_218, 2, NULL, 0, required_218, 1},
+    /* 219 */ {PC_OBJECT, "UserActivityQueryPredicate", -1, fields_219, 4, NULL, 0, NULL, 0},
+    /* 220 */ {PC_OBJECT, "UserActivityResponse", -1, fields_220, 2, NULL, 0, NULL, 0},
+    /* 221 */ {PC_OBJECT, "UserAggregateDataContainer", -1, fields_221, 2, NULL, 0, NULL, 0},
+    /* 222 */ {PC_OBJECT, "UserAggregateQueryClause", -1, fields_222, 2, NULL, 0, required_222, 2},
+    /* 223 */ {PC_OBJECT, "UserAggregateQueryFilter", -1, fields_223, 3, NULL, 0, required_223, 1},
+    /* 224 */ {PC_OBJECT, "UserAggregateQueryPredicate", -1, fields_224, 5, NULL, 0, NULL, 0},
+    /* 225 */ {PC_OBJECT, "UserAggregateQueryResponse", -1, fields_225, 2, NULL, 0, NULL, 0},
+    /* 226 */ {PC_OBJECT, "UserAggregationQuery", -1, fields_226, 9, NULL, 0, required_226, 2},
+    /* 227 */ {PC_OBJECT, "UserAggregationView", -1, fields_227, 4, NULL, 0, required_227, 3},
+    /* 228 */ {PC_OBJECT, "UserAsyncAggregateQueryResponse", -1, fields_228, 3, NULL, 0, NULL, 0},
+    /* 229 */ {PC_OBJECT, "UserAsyncAggregationQuery", -1, fields_229, 10, NULL, 0, required_229, 2},
+    /* 230 */ {PC_OBJECT, "UserAuthorization", -1, fields_230, 4, NULL, 0, NULL, 0},
+    /* 231 */ {PC_OBJECT, "UserConversationSummary", -1, fields_231, 8, NULL, 0, NULL, 0},
+    /* 232 */ {PC_OBJECT, "UserCursorEntityListing", -1, fields_232, 5, NULL, 0, NULL, 0},
+    /* 233 */ {PC_OBJECT, "UserCustomAttributes", -1, fields_233, 6, NULL, 0, required_233, 1},
+    /* 234 */ {PC_OBJECT, "UserCustomAttributesUpdateRequest", -1, fields_234, 3, NULL, 0, required_234, 1},
+    /* 235 */ {PC_OBJECT, "UserDetailQueryClause", -1, fields_235, 2, NULL, 0, required_235, 2},
+    /* 236 */ {PC_OBJECT, "UserDetailQueryFilter", -1, fields_236, 3, NULL, 0, required_236, 1},
+    /* 237 */ {PC_OBJECT, "UserDetailQueryPredicate", -1, fields_237, 5, NULL, 0, NULL, 0},
+    /* 238 */ {PC_OBJECT, "UserDetailsQuery", -1, fields_238, 8, NULL, 0, required_238, 1},
+    /* 239 */ {PC_OBJECT, "UserEntity", -1, fields_239, 3, NULL, 0, required_239, 3},
+    /* 240 */ {PC_OBJECT, "UserEntityListing", -1, fields_240, 10, NULL, 0, NULL, 0},
+    /* 241 */ {PC_OBJECT, "UserExpands", -1, fields_241, 8, NULL, 0, NULL, 0},
+    /* 242 */ {PC_OBJECT, "UserExternalIdentifier", -1, fields_242, 3, NULL, 0, required_242, 2},
+    /* 243 */ {PC_OBJECT, "UserFullReference", -1, fields_243, 39, NULL, 0, required_243, 1},
+    /* 244 */ {PC_OBJECT, "UserLanguageEntityListing", -1, fields_244, 10, NULL, 0, NULL, 0},
+    /* 245 */ {PC_OBJECT, "UserMe", -1, fields_245, 56, NULL, 0, required_245, 1},
+    /* 246 */ {PC_OBJECT, "UserObservationDataContainer", -1, fields_246, 2, NULL, 0, NULL, 0},
+    /* 247 */ {PC_OBJECT, "UserObservationQuery", -1, fields_247, 3, NULL, 0, required_247, 2},
+    /* 248 */ {PC_OBJECT, "UserObservationQueryClause", -1, fields_248, 2, NULL, 0, required_248, 2},
+    /* 249 */ {PC_OBJECT, "UserObservationQueryFilter", -1, fields_249, 3, NULL, 0, required_249, 1},
+    /* 250 */ {PC_OBJECT, "UserObservationQueryPredicate", -1, fields_250, 5, NULL, 0, NULL, 0},
+    /* 251 */ {PC_OBJECT, "UserObservationQueryResponse", -1, fields_251, 1, NULL, 0, NULL, 0},
+    /* 252 */ {PC_OBJECT, "UserPresence", -1, fields_252, 10, NULL, 0, NULL, 0},
+    /* 253 */ {PC_OBJECT, "UserPrimarySource", -1, fields_253, 5, NULL, 0, NULL, 0},
+    /* 254 */ {PC_OBJECT, "UserProfile", -1, fields_254, 7, NULL, 0, required_254, 1},
+    /* 255 */ {PC_OBJECT, "UserProfileEntityListing", -1, fields_255, 10, NULL, 0, NULL, 0},
+    /* 256 */ {PC_OBJECT, "UserQueue", -1, fields_256, 42, NULL, 0, NULL, 0},
+    /* 257 */ {PC_OBJECT, "UserQueueEntityListing", -1, fields_257, 10, NULL, 0, NULL, 0},
+    /* 258 */ {PC_OBJECT, "UserReference", -1, fields_258, 2, NULL, 0, NULL, 0},
+    /* 259 */ {PC_OBJECT, "UserReferenceEntityListing", -1, fields_259, 5, NULL, 0, NULL, 0},
+    /* 260 */ {PC_OBJECT, "UserRoutingLanguage", -1, fields_260, 6, NULL, 0, NULL, 0},
+    /* 261 */ {PC_OBJECT, "UserRoutingLanguagePost", -1, fields_261, 4, NULL, 0, required_261, 2},
+    /* 262 */ {PC_OBJECT, "UserRoutingSkill", -1, fields_262, 6, NULL, 0, NULL, 0},
+    /* 263 */ {PC_OBJECT, "UserRoutingSkillPost", -1, fields_263, 4, NULL, 0, required_263, 2},
+    /* 264 */ {PC_OBJECT, "UserSearchCriteria", -1, fields_264, 9, NULL, 0, required_264, 1},
+    /* 265 */ {PC_OBJECT, "UserSearchRequest", -1, fields_265, 9, NULL, 0, NULL, 0},
+    /* 266 */ {PC_OBJECT, "UserSkillEntityListing", -1, fields_266, 10, NULL, 0, NULL, 0},
+    /* 267 */ {PC_OBJECT, "UserSkillGroupEntityListing", -1, fields_267, 4, NULL, 0, NULL, 0},
+    /* 268 */ {PC_OBJECT, "UserState", -1, fields_268, 4, NULL, 0, NULL, 0},
+    /* 269 */ {PC_OBJECT, "UserStation", -1, fields_269, 8, NULL, 0, NULL, 0},
+    /* 270 */ {PC_OBJECT, "UserStations", -1, fields_270, 4, NULL, 0, NULL, 0},
+    /* 271 */ {PC_OBJECT, "UsersSearchResponse", -1, fields_271, 9, NULL, 0, required_271, 6},
+    /* 272 */ {PC_OBJECT, "UtilizationRequest", -1, fields_272, 3, NULL, 0, NULL, 0},
+    /* 273 */ {PC_OBJECT, "UtilizationResponse", -1, fields_273, 3, NULL, 0, NULL, 0},
+    /* 274 */ {PC_OBJECT, "ValidateVerifierRequest", -1, fields_274, 2, NULL, 0, required_274, 1},
+    /* 275 */ {PC_OBJECT, "ValidationLimits", -1, fields_275, 6, NULL, 0, NULL, 0},
+    /* 276 */ {PC_OBJECT, "Verifier", -1, fields_276, 7, NULL, 0, NULL, 0},
+    /* 277 */ {PC_OBJECT, "VerifierEntityListing", -1, fields_277, 3, NULL, 0, NULL, 0},
+    /* 278 */ {PC_OBJECT, "WorkPlanBidRanks", -1, fields_278, 4, NULL, 0, NULL, 0},
+    /* 279 */ {PC_OBJECT, "WritableDivision", -1, fields_279, 3, NULL, 0, NULL, 0},
+    /* 280 */ {PC_ARRAY, NULL, 197, NULL, 0, NULL, 0, NULL, 0},
+    /* 281 */ {PC_STRING, NULL, -1, NULL, 0, enum_281, 5, NULL, 0},
+    /* 282 */ {PC_ARRAY, NULL, 211, NULL, 0, NULL, 0, NULL, 0},
+    /* 283 */ {PC_ARRAY, NULL, 1, NULL, 0, NULL, 0, NULL, 0},
+    /* 284 */ {PC_MAP, NULL, 123, NULL, 0, NULL, 0, NULL, 0},
+    /* 285 */ {PC_STRING, NULL, -1, NULL, 0, enum_285, 2, NULL, 0},
+    /* 286 */ {PC_MAP, NULL, 137, NULL, 0, NULL, 0, NULL, 0},
+    /* 287 */ {PC_STRING, NULL, -1, NULL, 0, enum_287, 39, NULL, 0},
+    /* 288 */ {PC_ARRAY, NULL, 16, NULL, 0, NULL, 0, NULL, 0},
+    /* 289 */ {PC_STRING, NULL, -1, NULL, 0, enum_289, 2, NULL, 0},
+    /* 290 */ {PC_ARRAY, NULL, 14, NULL, 0, NULL, 0, NULL, 0},
+    /* 291 */ {PC_STRING, NULL, -1, NULL, 0, enum_291, 5, NULL, 0},
+    /* 292 */ {PC_ARRAY, NULL, 23, NULL, 0, NULL, 0, NULL, 0},
+    /* 293 */ {PC_ARRAY, NULL, 18, NULL, 0, NULL, 0, NULL, 0},
+    /* 294 */ {PC_ARRAY, NULL, 20, NULL, 0, NULL, 0, NULL, 0},
+    /* 295 */ {PC_ARRAY, NULL, 15, NULL, 0, NULL, 0, NULL, 0},
+    /* 296 */ {PC_STRING, NULL, -1, NULL, 0, enum_296, 10, NULL, 0},
+    /* 297 */ {PC_STRING, NULL, -1, NULL, 0, enum_297, 6, NULL, 0},
+    /* 298 */ {PC_STRING, NULL, -1, NULL, 0, enum_298, 3, NULL, 0},
+    /* 299 */ {PC_ARRAY, NULL, 161, NULL, 0, NULL, 0, NULL, 0},
+    /* 300 */ {PC_ARRAY, NULL, 182, NULL, 0, NULL, 0, NULL, 0},
+    /* 301 */ {PC_ARRAY, NULL, 236, NULL, 0, NULL, 0, NULL, 0},
+    /* 302 */ {PC_MAP, NULL, 3, NULL, 0, NULL, 0, NULL, 0},
+    /* 303 */ {PC_ARRAY, NULL, 29, NULL, 0, NULL, 0, NULL, 0},
+    /* 304 */ {PC_ARRAY, NULL, 32, NULL, 0, NULL, 0, NULL, 0},
+    /* 305 */ {PC_ARRAY, NULL, 31, NULL, 0, NULL, 0, NULL, 0},
+    /* 306 */ {PC_MAP, NULL, 35, NULL, 0, NULL, 0, NULL, 0},
+    /* 307 */ {PC_ARRAY, NULL, 96, NULL, 0, NULL, 0, NULL, 0},
+    /* 308 */ {PC_ARRAY, NULL, 173, NULL, 0, NULL, 0, NULL, 0},
+    /* 309 */ {PC_ARRAY, NULL, 41, NULL, 0, NULL, 0, NULL, 0},
     /* 310 */ {PC_STRING, NULL, -1, NULL, 0, enum_310, 3, NULL, 0},
-    /* 311 */ {PC_STRING, NULL, -1, NULL, 0, enum_311, 2, NULL, 0},
-    /* 312 */ {PC_STRING, NULL, -1, NULL, 0, enum_312, 3, NULL, 0},
-    /* 313 */ {PC_STRING, NULL, -1, NULL, 0, enum_313, 5, NULL, 0},
-    /* 314 */ {PC_ARRAY, NULL, 114, NULL, 0, NULL, 0, NULL, 0},
-    /* 315 */ {PC_ARRAY, NULL, 49, NULL, 0, NULL, 0, NULL, 0},
-    /* 316 */ {PC_STRING, NULL, -1, NULL, 0, enum_316, 10, NULL, 0},
-    /* 317 */ {PC_ARRAY, NULL, 60, NULL, 0, NULL, 0, NULL, 0},
-    /* 318 */ {PC_ARRAY, NULL, 56, NULL, 0, NULL, 0, NULL, 0},
-    /* 319 */ {PC_STRING, NULL, -1, NULL, 0, enum_319, 6, NULL, 0},
-    /* 320 */ {PC_ARRAY, NULL, 54, NULL, 0, NULL, 0, NULL, 0},
-    /* 321 */ {PC_ARRAY, NULL, 135, NULL, 0, NULL, 0, NULL, 0},
-    /* 322 */ {PC_STRING, NULL, -1, NULL, 0, enum_322, 3, NULL, 0},
-    /* 323 */ {PC_ARRAY, NULL, 59, NULL, 0, NULL, 0, NULL, 0},
-    /* 324 */ {PC_STRING, NULL, -1, NULL, 0, enum_324, 2, NULL, 0},
-    /* 325 */ {PC_STRING, NULL, -1, NULL, 0, enum_325, 4, NULL, 0},
-    /* 326 */ {PC_STRING, NULL, -1, NULL, 0, enum_326, 3, NULL, 0},
-    /* 327 */ {PC_STRING, NULL, -1, NULL, 0, enum_327, 9, NULL, 0},
-    /* 328 */ {PC_ARRAY, NULL, 61, NULL, 0, NULL, 0, NULL, 0},
+    /* 311 */ {PC_ARRAY, NULL, 42, NULL, 0, NULL, 0, NULL, 0},
+    /* 312 */ {PC_STRING, NULL, -1, NULL, 0, enum_312, 2, NULL, 0},
+    /* 313 */ {PC_STRING, NULL, -1, NULL, 0, enum_313, 3, NULL, 0},
+    /* 314 */ {PC_STRING, NULL, -1, NULL, 0, enum_314, 2, NULL, 0},
+    /* 315 */ {PC_STRING, NULL, -1, NULL, 0, enum_315, 3, NULL, 0},
+    /* 316 */ {PC_STRING, NULL, -1, NULL, 0, enum_316, 5, NULL, 0},
+    /* 317 */ {PC_ARRAY, NULL, 116, NULL, 0, NULL, 0, NULL, 0},
+    /* 318 */ {PC_ARRAY, NULL, 49, NULL, 0, NULL, 0, NULL, 0},
+    /* 319 */ {PC_STRING, NULL, -1, NULL, 0, enum_319, 10, NULL, 0},
+    /* 320 */ {PC_ARRAY, NULL, 60, NULL, 0, NULL, 0, NULL, 0},
+    /* 321 */ {PC_ARRAY, NULL, 56, NULL, 0, NULL, 0, NULL, 0},
+    /* 322 */ {PC_STRING, NULL, -1, NULL, 0, enum_322, 6, NULL, 0},
+    /* 323 */ {PC_ARRAY, NULL, 54, NULL, 0, NULL, 0, NULL, 0},
+    /* 324 */ {PC_ARRAY, NULL, 138, NULL, 0, NULL, 0, NULL, 0},
+    /* 325 */ {PC_STRING, NULL, -1, NULL, 0, enum_325, 3, NULL, 0},
+    /* 326 */ {PC_ARRAY, NULL, 59, NULL, 0, NULL, 0, NULL, 0},
+    /* 327 */ {PC_STRING, NULL, -1, NULL, 0, enum_327, 2, NULL, 0},
+    /* 328 */ {PC_STRING, NULL, -1, NULL, 0, enum_328, 4, NULL, 0},
     /* 329 */ {PC_STRING, NULL, -1, NULL, 0, enum_329, 3, NULL, 0},
-    /* 330 */ {PC_MAP, NULL, 1, NULL, 0, NULL, 0, NULL, 0},
-    /* 331 */ {PC_ANYOBJECT, NULL, -1, NULL, 0, NULL, 0, NULL, 0},
-    /* 332 */ {PC_ARRAY, NULL, 71, NULL, 0, NULL, 0, NULL, 0},
-    /* 333 */ {PC_STRING, NULL, -1, NULL, 0, enum_333, 2, NULL, 0},
-    /* 334 */ {PC_ARRAY, NULL, 255, NULL, 0, NULL, 0, NULL, 0},
-    /* 335 */ {PC_STRING, NULL, -1, NULL, 0, enum_335, 5, NULL, 0},
-    /* 336 */ {PC_STRING, NULL, -1, NULL, 0, enum_336, 6, NULL, 0},
-    /* 337 */ {PC_ARRAY, NULL, 77, NULL, 0, NULL, 0, NULL, 0},
-    /* 338 */ {PC_STRING, NULL, -1, NULL, 0, enum_338, 2, NULL, 0},
-    /* 339 */ {PC_ARRAY, NULL, 75, NULL, 0, NULL, 0, NULL, 0},
-    /* 340 */ {PC_STRING, NULL, -1, NULL, 0, enum_340, 4, NULL, 0},
-    /* 341 */ {PC_ARRAY, NULL, 80, NULL, 0, NULL, 0, NULL, 0},
-    /* 342 */ {PC_ARRAY, NULL, 78, NULL, 0, NULL, 0, NULL, 0},
-    /* 343 */ {PC_STRING, NULL, -1, NULL, 0, enum_343, 10, NULL, 0},
-    /* 344 */ {PC_ARRAY, NULL, 79, NULL, 0, NULL, 0, NULL, 0},
-    /* 345 */ {PC_ARRAY, NULL, 73, NULL, 0, NULL, 0, NULL, 0},
-    /* 346 */ {PC_ARRAY, NULL, 91, NULL, 0, NULL, 0, NULL, 0},
-    /* 347 */ {PC_STRING, NULL, -1, NULL, 0, enum_347, 2, NULL, 0},
-    /* 348 */ {PC_ARRAY, NULL, 93, NULL, 0, NULL, 0, NULL, 0},
-    /* 349 */ {PC_STRING, NULL, -1, NULL, 0, enum_349, 6, NULL, 0},
-    /* 350 */ {PC_ARRAY, NULL, 92, NULL, 0, NULL, 0, NULL, 0},
-    /* 351 */ {PC_STRING, NULL, -1, NULL, 0, enum_351, 5, NULL, 0},
-    /* 352 */ {PC_ARRAY, NULL, 162, NULL, 0, NULL, 0, NULL, 0},
-    /* 353 */ {PC_STRING, NULL, -1, NULL, 0, enum_353, 1, NULL, 0},
-    /* 354 */ {PC_STRING, NULL, -1, NULL, 0, enum_354, 3, NULL, 0},
-    /* 355 */ {PC_ARRAY, NULL, 185, NULL, 0, NULL, 0, NULL, 0},
-    /* 356 */ {PC_MAP, NULL, 331, NULL, 0, NULL, 0, NULL, 0},
-    /* 357 */ {PC_ARRAY, NULL, 127, NULL, 0, NULL, 0, NULL, 0},
-    /* 358 */ {PC_ARRAY, NULL, 108, NULL, 0, NULL, 0, NULL, 0},
-    /* 359 */ {PC_STRING, NULL, -1, NULL, 0, enum_359, 2, NULL, 0},
-    /* 360 */ {PC_STRING, NULL, -1, NULL, 0, enum_360, 3, NULL, 0},
-    /* 361 */ {PC_STRING, NULL, -1, NULL, 0, enum_361, 1, NULL, 0},
-    /* 362 */ {PC_STRING, NULL, -1, NULL, 0, enum_362, 2, NULL, 0},
-    /* 363 */ {PC_ARRAY, NULL, 107, NULL, 0, NULL, 0, NULL, 0},
-    /* 364 */ {PC_ARRAY, NULL, 111, NULL, 0, NULL, 0, NULL, 0},
+    /* 330 */ {PC_STRING, NULL, -1, NULL, 0, enum_330, 9, NULL, 0},
+    /* 331 */ {PC_ARRAY, NULL, 61, NULL, 0, NULL, 0, NULL, 0},
+    /* 332 */ {PC_STRING, NULL, -1, NULL, 0, enum_332, 3, NULL, 0},
+    /* 333 */ {PC_MAP, NULL, 1, NULL, 0, NULL, 0, NULL, 0},
+    /* 334 */ {PC_ANYOBJECT, NULL, -1, NULL, 0, NULL, 0, NULL, 0},
+    /* 335 */ {PC_ARRAY, NULL, 71, NULL, 0, NULL, 0, NULL, 0},
+    /* 336 */ {PC_STRING, NULL, -1, NULL, 0, enum_336, 2, NULL, 0},
+    /* 337 */ {PC_ARRAY, NULL, 258, NULL, 0, NULL, 0, NULL, 0},
+    /* 338 */ {PC_STRING, NULL, -1, NULL, 0, enum_338, 5, NULL, 0},
+    /* 339 */ {PC_STRING, NULL, -1, NULL, 0, enum_339, 6, NULL, 0},
+    /* 340 */ {PC_ARRAY, NULL, 78, NULL, 0, NULL, 0, NULL, 0},
+    /* 341 */ {PC_STRING, NULL, -1, NULL, 0, enum_341, 2, NULL, 0},
+    /* 342 */ {PC_ARRAY, NULL, 76, NULL, 0, NULL, 0, NULL, 0},
+    /* 343 */ {PC_STRING, NULL, -1, NULL, 0, enum_343, 4, NULL, 0},
+    /* 344 */ {PC_ARRAY, NULL, 81, NULL, 0, NULL, 0, NULL, 0},
+    /* 345 */ {PC_ARRAY, NULL, 79, NULL, 0, NULL, 0, NULL, 0},
+    /* 346 */ {PC_STRING, NULL, -1, NULL, 0, enum_346, 10, NULL, 0},
+    /* 347 */ {PC_ARRAY, NULL, 80, NULL, 0, NULL, 0, NULL, 0},
+    /* 348 */ {PC_ARRAY, NULL, 74, NULL, 0, NULL, 0, NULL, 0},
+    /* 349 */ {PC_ARRAY, NULL, 92, NULL, 0, NULL, 0, NULL, 0},
+    /* 350 */ {PC_STRING, NULL, -1, NULL, 0, enum_350, 2, NULL, 0},
+    /* 351 */ {PC_ARRAY, NULL, 94, NULL, 0, NULL, 0, NULL, 0},
+    /* 352 */ {PC_STRING, NULL, -1, NULL, 0, enum_352, 6, NULL, 0},
+    /* 353 */ {PC_ARRAY, NULL, 93, NULL, 0, NULL, 0, NULL, 0},
+    /* 354 */ {PC_STRING, NULL, -1, NULL, 0, enum_354, 5, NULL, 0},
+    /* 355 */ {PC_ARRAY, NULL, 165, NULL, 0, NULL, 0, NULL, 0},
+    /* 356 */ {PC_ARRAY, NULL, 73, NULL, 0, NULL, 0, NULL, 0},
+    /* 357 */ {PC_ARRAY, NULL, 101, NULL, 0, NULL, 0, NULL, 0},
+    /* 358 */ {PC_STRING, NULL, -1, NULL, 0, enum_358, 1, NULL, 0},
+    /* 359 */ {PC_STRING, NULL, -1, NULL, 0, enum_359, 3, NULL, 0},
+    /* 360 */ {PC_ARRAY, NULL, 188, NULL, 0, NULL, 0, NULL, 0},
+    /* 361 */ {PC_MAP, NULL, 334, NULL, 0, NULL, 0, NULL, 0},
+    /* 362 */ {PC_ARRAY, NULL, 130, NULL, 0, NULL, 0, NULL, 0},
+    /* 363 */ {PC_ARRAY, NULL, 110, NULL, 0, NULL, 0, NULL, 0},
+    /* 364 */ {PC_STRING, NULL, -1, NULL, 0, enum_364, 2, NULL, 0},
     /* 365 */ {PC_STRING, NULL, -1, NULL, 0, enum_365, 3, NULL, 0},
-    /* 366 */ {PC_STRING, NULL, -1, NULL, 0, enum_366, 8, NULL, 0},
-    /* 367 */ {PC_ARRAY, NULL, 184, NULL, 0, NULL, 0, NULL, 0},
-    /* 368 */ {PC_STRING, NULL, -1, NULL, 0, enum_368, 3, NULL, 0},
-    /* 369 */ {PC_STRING, NULL, -1, NULL, 0, enum_369, 2, NULL, 0},
-    /* 370 */ {PC_ARRAY, NULL, 96, NULL, 0, NULL, 0, NULL, 0},
-    /* 371 */ {PC_STRING, NULL, -1, NULL, 0, enum_371, 3, NULL, 0},
-    /* 372 */ {PC_ARRAY, NULL, 88, NULL, 0, NULL, 0, NULL, 0},
-    /* 373 */ {PC_STRING, NULL, -1, NULL, 0, enum_373, 4, NULL, 0},
-    /* 374 */ {PC_ARRAY, NULL, 122, NULL, 0, NULL, 0, NULL, 0},
-    /* 375 */ {PC_STRING, NULL, -1, NULL, 0, enum_375, 5, NULL, 0},
-    /* 376 */ {PC_ARRAY, NULL, 129, NULL, 0, NULL, 0, NULL, 0},
-    /* 377 */ {PC_STRING, NULL, -1, NULL, 0, enum_377, 2, NULL, 0},
-    /* 378 */ {PC_STRING, NULL, -1, NULL, 0, enum_378, 2, NULL, 0},
-    /* 379 */ {PC_STRING, NULL, -1, NULL, 0, enum_379, 3, NULL, 0},
-    /* 380 */ {PC_MAP, NULL, 137, NULL, 0, NULL, 0, NULL, 0},
-    /* 381 */ {PC_ARRAY, NULL, 144, NULL, 0, NULL, 0, NULL, 0},
+    /* 366 */ {PC_STRING, NULL, -1, NULL, 0, enum_366, 1, NULL, 0},
+    /* 367 */ {PC_STRING, NULL, -1, NULL, 0, enum_367, 2, NULL, 0},
+    /* 368 */ {PC_ARRAY, NULL, 109, NULL, 0, NULL, 0, NULL, 0},
+    /* 369 */ {PC_ARRAY, NULL, 113, NULL, 0, NULL, 0, NULL, 0},
+    /* 370 */ {PC_STRING, NULL, -1, NULL, 0, enum_370, 3, NULL, 0},
+    /* 371 */ {PC_STRING, NULL, -1, NULL, 0, enum_371, 8, NULL, 0},
+    /* 372 */ {PC_ARRAY, NULL, 187, NULL, 0, NULL, 0, NULL, 0},
+    /* 373 */ {PC_STRING, NULL, -1, NULL, 0, enum_373, 3, NULL, 0},
+    /* 374 */ {PC_STRING, NULL, -1, NULL, 0, enum_374, 2, NULL, 0},
+    /* 375 */ {PC_ARRAY, NULL, 97, NULL, 0, NULL, 0, NULL, 0},
+    /* 376 */ {PC_STRING, NULL, -1, NULL, 0, enum_376, 3, NULL, 0},
+    /* 377 */ {PC_ARRAY, NULL, 89, NULL, 0, NULL, 0, NULL, 0},
+    /* 378 */ {PC_STRING, NULL, -1, NULL, 0, enum_378, 4, NULL, 0},
+    /* 379 */ {PC_ARRAY, NULL, 124, NULL, 0, NULL, 0, NULL, 0},
+    /* 380 */ {PC_STRING, NULL, -1, NULL, 0, enum_380, 5, NULL, 0},
+    /* 381 */ {PC_ARRAY, NULL, 132, NULL, 0, NULL, 0, NULL, 0},
     /* 382 */ {PC_STRING, NULL, -1, NULL, 0, enum_382, 2, NULL, 0},
-    /* 383 */ {PC_ARRAY, NULL, 19, NULL, 0, NULL, 0, NULL, 0},
-    /* 384 */ {PC_STRING, NULL, -1, NULL, 0, enum_384, 9, NULL, 0},
-    /* 385 */ {PC_STRING, NULL, -1, NULL, 0, enum_385, 5, NULL, 0},
-    /* 386 */ {PC_ARRAY, NULL, 171, NULL, 0, NULL, 0, NULL, 0},
-    /* 387 */ {PC_STRING, NULL, -1, NULL, 0, enum_387, 3, NULL, 0},
-    /* 388 */ {PC_ARRAY, NULL, 257, NULL, 0, NULL, 0, NULL, 0},
-    /* 389 */ {PC_ARRAY, NULL, 124, NULL, 0, NULL, 0, NULL, 0},
-    /* 390 */ {PC_ARRAY, NULL, 259, NULL, 0, NULL, 0, NULL, 0},
-    /* 391 */ {PC_MAP, NULL, 4, NULL, 0, NULL, 0, NULL, 0},
-    /* 392 */ {PC_STRING, NULL, -1, NULL, 0, enum_392, 7, NULL, 0},
-    /* 393 */ {PC_STRING, NULL, -1, NULL, 0, enum_393, 2, NULL, 0},
-    /* 394 */ {PC_ARRAY, NULL, 149, NULL, 0, NULL, 0, NULL, 0},
-    /* 395 */ {PC_ARRAY, NULL, 90, NULL, 0, NULL, 0, NULL, 0},
-    /* 396 */ {PC_ARRAY, NULL, 159, NULL, 0, NULL, 0, NULL, 0},
-    /* 397 */ {PC_STRING, NULL, -1, NULL, 0, enum_397, 2, NULL, 0},
-    /* 398 */ {PC_ARRAY, NULL, 157, NULL, 0, NULL, 0, NULL, 0},
-    /* 399 */ {PC_STRING, NULL, -1, NULL, 0, enum_399, 2, NULL, 0},
-    /* 400 */ {PC_STRING, NULL, -1, NULL, 0, enum_400, 3, NULL, 0},
-    /* 401 */ {PC_STRING, NULL, -1, NULL, 0, enum_401, 3, NULL, 0},
-    /* 402 */ {PC_ARRAY, NULL, 67, NULL, 0, NULL, 0, NULL, 0},
-    /* 403 */ {PC_ARRAY, NULL, 68, NULL, 0, NULL, 0, NULL, 0},
-    /* 404 */ {PC_MAP, NULL, 183, NULL, 0, NULL, 0, NULL, 0},
-    /* 405 */ {PC_ARRAY, NULL, 175, NULL, 0, NULL, 0, NULL, 0},
-    /* 406 */ {PC_ARRAY, NULL, 168, NULL, 0, NULL, 0, NULL, 0},
-    /* 407 */ {PC_ARRAY, NULL, 167, NULL, 0, NULL, 0, NULL, 0},
-    /* 408 */ {PC_STRING, NULL, -1, NULL, 0, enum_408, 5, NULL, 0},
-    /* 409 */ {PC_ARRAY, NULL, 100, NULL, 0, NULL, 0, NULL, 0},
-    /* 410 */ {PC_ARRAY, NULL, 173, NULL, 0, NULL, 0, NULL, 0},
-    /* 411 */ {PC_ARRAY, NULL, 7, NULL, 0, NULL, 0, NULL, 0},
-    /* 412 */ {PC_STRING, NULL, -1, NULL, 0, enum_412, 2, NULL, 0},
-    /* 413 */ {PC_ARRAY, NULL, 180, NULL, 0, NULL, 0, NULL, 0},
-    /* 414 */ {PC_ARRAY, NULL, 178, NULL, 0, NULL, 0, NULL, 0},
-    /* 415 */ {PC_STRING, NULL, -1, NULL, 0, enum_415, 1, NULL, 0},
-    /* 416 */ {PC_ARRAY, NULL, 153, NULL, 0, NULL, 0, NULL, 0},
-    /* 417 */ {PC_ARRAY, NULL, 103, NULL, 0, NULL, 0, NULL, 0},
-    /* 418 */ {PC_STRING, NULL, -1, NULL, 0, enum_418, 3, NULL, 0},
-    /* 419 */ {PC_ARRAY, NULL, 176, NULL, 0, NULL, 0, NULL, 0},
-    /* 420 */ {PC_ARRAY, NULL, 191, NULL, 0, NULL, 0, NULL, 0},
-    /* 421 */ {PC_STRING, NULL, -1, NULL, 0, enum_421, 2, NULL, 0},
-    /* 422 */ {PC_ARRAY, NULL, 192, NULL, 0, NULL, 0, NULL, 0},
+    /* 383 */ {PC_STRING, NULL, -1, NULL, 0, enum_383, 2, NULL, 0},
+    /* 384 */ {PC_STRING, NULL, -1, NULL, 0, enum_384, 3, NULL, 0},
+    /* 385 */ {PC_MAP, NULL, 140, NULL, 0, NULL, 0, NULL, 0},
+    /* 386 */ {PC_ARRAY, NULL, 147, NULL, 0, NULL, 0, NULL, 0},
+    /* 387 */ {PC_STRING, NULL, -1, NULL, 0, enum_387, 2, NULL, 0},
+    /* 388 */ {PC_ARRAY, NULL, 19, NULL, 0, NULL, 0, NULL, 0},
+    /* 389 */ {PC_STRING, NULL, -1, NULL, 0, enum_389, 9, NULL, 0},
+    /* 390 */ {PC_STRING, NULL, -1, NULL, 0, enum_390, 5, NULL, 0},
+    /* 391 */ {PC_ARRAY, NULL, 174, NULL, 0, NULL, 0, NULL, 0},
+    /* 392 */ {PC_STRING, NULL, -1, NULL, 0, enum_392, 3, NULL, 0},
+    /* 393 */ {PC_ARRAY, NULL, 260, NULL, 0, NULL, 0, NULL, 0},
+    /* 394 */ {PC_ARRAY, NULL, 127, NULL, 0, NULL, 0, NULL, 0},
+    /* 395 */ {PC_ARRAY, NULL, 262, NULL, 0, NULL, 0, NULL, 0},
+    /* 396 */ {PC_MAP, NULL, 4, NULL, 0, NULL, 0, NULL, 0},
+    /* 397 */ {PC_STRING, NULL, -1, NULL, 0, enum_397, 7, NULL, 0},
+    /* 398 */ {PC_STRING, NULL, -1, NULL, 0, enum_398, 2, NULL, 0},
+    /* 399 */ {PC_ARRAY, NULL, 152, NULL, 0, NULL, 0, NULL, 0},
+    /* 400 */ {PC_ARRAY, NULL, 91, NULL, 0, NULL, 0, NULL, 0},
+    /* 401 */ {PC_ARRAY, NULL, 162, NULL, 0, NULL, 0, NULL, 0},
+    /* 402 */ {PC_STRING, NULL, -1, NULL, 0, enum_402, 2, NULL, 0},
+    /* 403 */ {PC_ARRAY, NULL, 160, NULL, 0, NULL, 0, NULL, 0},
+    /* 404 */ {PC_STRING, NULL, -1, NULL, 0, enum_404, 2, NULL, 0},
+    /* 405 */ {PC_STRING, NULL, -1, NULL, 0, enum_405, 3, NULL, 0},
+    /* 406 */ {PC_STRING, NULL, -1, NULL, 0, enum_406, 3, NULL, 0},
+    /* 407 */ {PC_ARRAY, NULL, 67, NULL, 0, NULL, 0, NULL, 0},
+    /* 408 */ {PC_ARRAY, NULL, 68, NULL, 0, NULL, 0, NULL, 0},
+    /* 409 */ {PC_MAP, NULL, 186, NULL, 0, NULL, 0, NULL, 0},
+    /* 410 */ {PC_ARRAY, NULL, 178, NULL, 0, NULL, 0, NULL, 0},
+    /* 411 */ {PC_ARRAY, NULL, 171, NULL, 0, NULL, 0, NULL, 0},
+    /* 412 */ {PC_ARRAY, NULL, 170, NULL, 0, NULL, 0, NULL, 0},
+    /* 413 */ {PC_STRING, NULL, -1, NULL, 0, enum_413, 5, NULL, 0},
+    /* 414 */ {PC_ARRAY, NULL, 102, NULL, 0, NULL, 0, NULL, 0},
+    /* 415 */ {PC_ARRAY, NULL, 176, NULL, 0, NULL, 0, NULL, 0},
+    /* 416 */ {PC_ARRAY, NULL, 7, NULL, 0, NULL, 0, NULL, 0},
+    /* 417 */ {PC_STRING, NULL, -1, NULL, 0, enum_417, 2, NULL, 0},
+    /* 418 */ {PC_ARRAY, NULL, 183, NULL, 0, NULL, 0, NULL, 0},
+    /* 419 */ {PC_ARRAY, NULL, 181, NULL, 0, NULL, 0, NULL, 0},
+    /* 420 */ {PC_STRING, NULL, -1, NULL, 0, enum_420, 1, NULL, 0},
+    /* 421 */ {PC_ARRAY, NULL, 156, NULL, 0, NULL, 0, NULL, 0},
+    /* 422 */ {PC_ARRAY, NULL, 105, NULL, 0, NULL, 0, NULL, 0},
     /* 423 */ {PC_STRING, NULL, -1, NULL, 0, enum_423, 3, NULL, 0},
-    /* 424 */ {PC_ARRAY, NULL, 193, NULL, 0, NULL, 0, NULL, 0},
-    /* 425 */ {PC_STRING, NULL, -1, NULL, 0, enum_425, 6, NULL, 0},
-    /* 426 */ {PC_ARRAY, NULL, 12, NULL, 0, NULL, 0, NULL, 0},
-    /* 427 */ {PC_ARRAY, NULL, 13, NULL, 0, NULL, 0, NULL, 0},
-    /* 428 */ {PC_ARRAY, NULL, 203, NULL, 0, NULL, 0, NULL, 0},
-    /* 429 */ {PC_ARRAY, NULL, 211, NULL, 0, NULL, 0, NULL, 0},
-    /* 430 */ {PC_ARRAY, NULL, 210, NULL, 0, NULL, 0, NULL, 0},
-    /* 431 */ {PC_STRING, NULL, -1, NULL, 0, enum_431, 2, NULL, 0},
-    /* 432 */ {PC_ARRAY, NULL, 215, NULL, 0, NULL, 0, NULL, 0},
-    /* 433 */ {PC_ARRAY, NULL, 216, NULL, 0, NULL, 0, NULL, 0},
-    /* 434 */ {PC_ARRAY, NULL, 213, NULL, 0, NULL, 0, NULL, 0},
-    /* 435 */ {PC_STRING, NULL, -1, NULL, 0, enum_435, 9, NULL, 0},
-    /* 436 */ {PC_ARRAY, NULL, 209, NULL, 0, NULL, 0, NULL, 0},
-    /* 437 */ {PC_ARRAY, NULL, 195, NULL, 0, NULL, 0, NULL, 0},
-    /* 438 */ {PC_ARRAY, NULL, 221, NULL, 0, NULL, 0, NULL, 0},
-    /* 439 */ {PC_ARRAY, NULL, 219, NULL, 0, NULL, 0, NULL, 0},
-    /* 440 */ {PC_STRING, NULL, -1, NULL, 0, enum_440, 1, NULL, 0},
-    /* 441 */ {PC_ARRAY, NULL, 218, NULL, 0, NULL, 0, NULL, 0},
-    /* 442 */ {PC_MAP, NULL, 280, NULL, 0, NULL, 0, NULL, 0},
-    /* 443 */ {PC_STRING, NULL, -1, NULL, 0, enum_443, 1, NULL, 0},
-    /* 444 */ {PC_ARRAY, NULL, 440, NULL, 0, NULL, 0, NULL, 0},
-    /* 445 */ {PC_STRING, NULL, -1, NULL, 0, enum_445, 3, NULL, 0},
-    /* 446 */ {PC_ARRAY, NULL, 445, NULL, 0, NULL, 0, NULL, 0},
-    /* 447 */ {PC_ARRAY, NULL, 224, NULL, 0, NULL, 0, NULL, 0},
+    /* 424 */ {PC_ARRAY, NULL, 179, NULL, 0, NULL, 0, NULL, 0},
+    /* 425 */ {PC_ARRAY, NULL, 194, NULL, 0, NULL, 0, NULL, 0},
+    /* 426 */ {PC_STRING, NULL, -1, NULL, 0, enum_426, 2, NULL, 0},
+    /* 427 */ {PC_ARRAY, NULL, 195, NULL, 0, NULL, 0, NULL, 0},
+    /* 428 */ {PC_STRING, NULL, -1, NULL, 0, enum_428, 3, NULL, 0},
+    /* 429 */ {PC_ARRAY, NULL, 196, NULL, 0, NULL, 0, NULL, 0},
+    /* 430 */ {PC_STRING, NULL, -1, NULL, 0, enum_430, 6, NULL, 0},
+    /* 431 */ {PC_ARRAY, NULL, 12, NULL, 0, NULL, 0, NULL, 0},
+    /* 432 */ {PC_ARRAY, NULL, 13, NULL, 0, NULL, 0, NULL, 0},
+    /* 433 */ {PC_ARRAY, NULL, 206, NULL, 0, NULL, 0, NULL, 0},
+    /* 434 */ {PC_ARRAY, NULL, 214, NULL, 0, NULL, 0, NULL, 0},
+    /* 435 */ {PC_ARRAY, NULL, 213, NULL, 0, NULL, 0, NULL, 0},
+    /* 436 */ {PC_STRING, NULL, -1, NULL, 0, enum_436, 2, NULL, 0},
+    /* 437 */ {PC_ARRAY, NULL, 218, NULL, 0, NULL, 0, NULL, 0},
+    /* 438 */ {PC_ARRAY, NULL, 219, NULL, 0, NULL, 0, NULL, 0},
+    /* 439 */ {PC_ARRAY, NULL, 216, NULL, 0, NULL, 0, NULL, 0},
+    /* 440 */ {PC_STRING, NULL, -1, NULL, 0, enum_440, 9, NULL, 0},
+    /* 441 */ {PC_ARRAY, NULL, 212, NULL, 0, NULL, 0, NULL, 0},
+    /* 442 */ {PC_ARRAY, NULL, 198, NULL, 0, NULL, 0, NULL, 0},
+    /* 443 */ {PC_ARRAY, NULL, 224, NULL, 0, NULL, 0, NULL, 0},
+    /* 444 */ {PC_ARRAY, NULL, 222, NULL, 0, NULL, 0, NULL, 0},
+    /* 445 */ {PC_STRING, NULL, -1, NULL, 0, enum_445, 1, NULL, 0},
+    /* 446 */ {PC_ARRAY, NULL, 221, NULL, 0, NULL, 0, NULL, 0},
+    /* 447 */ {PC_MAP, NULL, 283, NULL, 0, NULL, 0, NULL, 0},
     /* 448 */ {PC_STRING, NULL, -1, NULL, 0, enum_448, 1, NULL, 0},
-    /* 449 */ {PC_ARRAY, NULL, 169, NULL, 0, NULL, 0, NULL, 0},
-    /* 450 */ {PC_ARRAY, NULL, 94, NULL, 0, NULL, 0, NULL, 0},
-    /* 451 */ {PC_ARRAY, NULL, 234, NULL, 0, NULL, 0, NULL, 0},
-    /* 452 */ {PC_ARRAY, NULL, 232, NULL, 0, NULL, 0, NULL, 0},
-    /* 453 */ {PC_ARRAY, NULL, 17, NULL, 0, NULL, 0, NULL, 0},
-    /* 454 */ {PC_ARRAY, NULL, 89, NULL, 0, NULL, 0, NULL, 0},
-    /* 455 */ {PC_ARRAY, NULL, 148, NULL, 0, NULL, 0, NULL, 0},
-    /* 456 */ {PC_ARRAY, NULL, 143, NULL, 0, NULL, 0, NULL, 0},
-    /* 457 */ {PC_ARRAY, NULL, 431, NULL, 0, NULL, 0, NULL, 0},
-    /* 458 */ {PC_ARRAY, NULL, 247, NULL, 0, NULL, 0, NULL, 0},
-    /* 459 */ {PC_ARRAY, NULL, 245, NULL, 0, NULL, 0, NULL, 0},
-    /* 460 */ {PC_ARRAY, NULL, 243, NULL, 0, NULL, 0, NULL, 0},
-    /* 461 */ {PC_ARRAY, NULL, 251, NULL, 0, NULL, 0, NULL, 0},
-    /* 462 */ {PC_STRING, NULL, -1, NULL, 0, enum_462, 3, NULL, 0},
-    /* 463 */ {PC_STRING, NULL, -1, NULL, 0, enum_463, 2, NULL, 0},
-    /* 464 */ {PC_STRING, NULL, -1, NULL, 0, enum_464, 3, NULL, 0},
-    /* 465 */ {PC_ARRAY, NULL, 253, NULL, 0, NULL, 0, NULL, 0},
-    /* 466 */ {PC_ARRAY, NULL, 261, NULL, 0, NULL, 0, NULL, 0},
-    /* 467 */ {PC_STRING, NULL, -1, NULL, 0, enum_467, 9, NULL, 0},
-    /* 468 */ {PC_STRING, NULL, -1, NULL, 0, enum_468, 3, NULL, 0},
-    /* 469 */ {PC_ARRAY, NULL, 190, NULL, 0, NULL, 0, NULL, 0},
-    /* 470 */ {PC_STRING, NULL, -1, NULL, 0, enum_470, 6, NULL, 0},
-    /* 471 */ {PC_MAP, NULL, 120, NULL, 0, NULL, 0, NULL, 0},
-    /* 472 */ {PC_ARRAY, NULL, 273, NULL, 0, NULL, 0, NULL, 0},
-    /* 473 */ {PC_STRING, NULL, -1, NULL, 0, enum_473, 1, NULL, 0},
-    /* 474 */ {PC_ARRAY, NULL, 473, NULL, 0, NULL, 0, NULL, 0},
-    /* 475 */ {PC_STRING, NULL, -1, NULL, 0, enum_475, 4, NULL, 0},
-    /* 476 */ {PC_STRING, NULL, -1, NULL, 0, enum_476, 25, NULL, 0},
-    /* 477 */ {PC_ARRAY, NULL, 476, NULL, 0, NULL, 0, NULL, 0},
-    /* 478 */ {PC_STRING, NULL, -1, NULL, 0, enum_478, 25, NULL, 0},
-    /* 479 */ {PC_STRING, NULL, -1, NULL, 0, enum_479, 8, NULL, 0},
-    /* 480 */ {PC_ARRAY, NULL, 479, NULL, 0, NULL, 0, NULL, 0},
-    /* 481 */ {PC_STRING, NULL, -1, NULL, 0, enum_481, 4, NULL, 0},
-    /* 482 */ {PC_STRING, NULL, -1, NULL, 0, enum_482, 4, NULL, 0},
-    /* 483 */ {PC_ARRAY, NULL, 155, NULL, 0, NULL, 0, NULL, 0},
-    /* 484 */ {PC_STRING, NULL, -1, NULL, 0, enum_484, 3, NULL, 0},
-    /* 485 */ {PC_STRING, NULL, -1, NULL, 0, enum_485, 4, NULL, 0},
-    /* 486 */ {PC_ARRAY, NULL, 336, NULL, 0, NULL, 0, NULL, 0},
-    /* 487 */ {PC_ARRAY, NULL, 335, NULL, 0, NULL, 0, NULL, 0},
-    /* 488 */ {PC_STRING, NULL, -1, NULL, 0, enum_488, 3, NULL, 0},
-    /* 489 */ {PC_ARRAY, NULL, 488, NULL, 0, NULL, 0, NULL, 0},
-    /* 490 */ {PC_STRING, NULL, -1, NULL, 0, enum_490, 44, NULL, 0},
-    /* 491 */ {PC_ARRAY, NULL, 490, NULL, 0, NULL, 0, NULL, 0},
-    /* 492 */ {PC_ARRAY, NULL, 139, NULL, 0, NULL, 0, NULL, 0},
-    /* 493 */ {PC_STRING, NULL, -1, NULL, 0, enum_493, 4, NULL, 0},
-    /* 494 */ {PC_ARRAY, NULL, 231, NULL, 0, NULL, 0, NULL, 0},
-    /* 495 */ {PC_STRING, NULL, -1, NULL, 0, enum_495, 15, NULL, 0},
+    /* 449 */ {PC_ARRAY, NULL, 445, NULL, 0, NULL, 0, NULL, 0},
+    /* 450 */ {PC_STRING, NULL, -1, NULL, 0, enum_450, 3, NULL, 0},
+    /* 451 */ {PC_ARRAY, NULL, 450, NULL, 0, NULL, 0, NULL, 0},
+    /* 452 */ {PC_ARRAY, NULL, 227, NULL, 0, NULL, 0, NULL, 0},
+    /* 453 */ {PC_STRING, NULL, -1, NULL, 0, enum_453, 1, NULL, 0},
+    /* 454 */ {PC_ARRAY, NULL, 172, NULL, 0, NULL, 0, NULL, 0},
+    /* 455 */ {PC_ARRAY, NULL, 95, NULL, 0, NULL, 0, NULL, 0},
+    /* 456 */ {PC_ARRAY, NULL, 237, NULL, 0, NULL, 0, NULL, 0},
+    /* 457 */ {PC_ARRAY, NULL, 235, NULL, 0, NULL, 0, NULL, 0},
+    /* 458 */ {PC_ARRAY, NULL, 17, NULL, 0, NULL, 0, NULL, 0},
+    /* 459 */ {PC_ARRAY, NULL, 90, NULL, 0, NULL, 0, NULL, 0},
+    /* 460 */ {PC_ARRAY, NULL, 151, NULL, 0, NULL, 0, NULL, 0},
+    /* 461 */ {PC_ARRAY, NULL, 146, NULL, 0, NULL, 0, NULL, 0},
+    /* 462 */ {PC_ARRAY, NULL, 436, NULL, 0, NULL, 0, NULL, 0},
+    /* 463 */ {PC_ARRAY, NULL, 250, NULL, 0, NULL, 0, NULL, 0},
+    /* 464 */ {PC_ARRAY, NULL, 248, NULL, 0, NULL, 0, NULL, 0},
+    /* 465 */ {PC_ARRAY, NULL, 246, NULL, 0, NULL, 0, NULL, 0},
+    /* 466 */ {PC_ARRAY, NULL, 254, NULL, 0, NULL, 0, NULL, 0},
+    /* 467 */ {PC_STRING, NULL, -1, NULL, 0, enum_467, 3, NULL, 0},
+    /* 468 */ {PC_STRING, NULL, -1, NULL, 0, enum_468, 2, NULL, 0},
+    /* 469 */ {PC_STRING, NULL, -1, NULL, 0, enum_469, 3, NULL, 0},
+    /* 470 */ {PC_ARRAY, NULL, 256, NULL, 0, NULL, 0, NULL, 0},
+    /* 471 */ {PC_ARRAY, NULL, 264, NULL, 0, NULL, 0, NULL, 0},
+    /* 472 */ {PC_STRING, NULL, -1, NULL, 0, enum_472, 9, NULL, 0},
+    /* 473 */ {PC_STRING, NULL, -1, NULL, 0, enum_473, 3, NULL, 0},
+    /* 474 */ {PC_ARRAY, NULL, 193, NULL, 0, NULL, 0, NULL, 0},
+    /* 475 */ {PC_STRING, NULL, -1, NULL, 0, enum_475, 6, NULL, 0},
+    /* 476 */ {PC_MAP, NULL, 122, NULL, 0, NULL, 0, NULL, 0},
+    /* 477 */ {PC_ARRAY, NULL, 276, NULL, 0, NULL, 0, NULL, 0},
+    /* 478 */ {PC_STRING, NULL, -1, NULL, 0, enum_478, 1, NULL, 0},
+    /* 479 */ {PC_ARRAY, NULL, 478, NULL, 0, NULL, 0, NULL, 0},
+    /* 480 */ {PC_STRING, NULL, -1, NULL, 0, enum_480, 4, NULL, 0},
+    /* 481 */ {PC_STRING, NULL, -1, NULL, 0, enum_481, 25, NULL, 0},
+    /* 482 */ {PC_ARRAY, NULL, 481, NULL, 0, NULL, 0, NULL, 0},
+    /* 483 */ {PC_STRING, NULL, -1, NULL, 0, enum_483, 25, NULL, 0},
+    /* 484 */ {PC_STRING, NULL, -1, NULL, 0, enum_484, 8, NULL, 0},
+    /* 485 */ {PC_ARRAY, NULL, 484, NULL, 0, NULL, 0, NULL, 0},
+    /* 486 */ {PC_STRING, NULL, -1, NULL, 0, enum_486, 4, NULL, 0},
+    /* 487 */ {PC_STRING, NULL, -1, NULL, 0, enum_487, 4, NULL, 0},
+    /* 488 */ {PC_ARRAY, NULL, 158, NULL, 0, NULL, 0, NULL, 0},
+    /* 489 */ {PC_STRING, NULL, -1, NULL, 0, enum_489, 3, NULL, 0},
+    /* 490 */ {PC_STRING, NULL, -1, NULL, 0, enum_490, 4, NULL, 0},
+    /* 491 */ {PC_ARRAY, NULL, 339, NULL, 0, NULL, 0, NULL, 0},
+    /* 492 */ {PC_ARRAY, NULL, 338, NULL, 0, NULL, 0, NULL, 0},
+    /* 493 */ {PC_STRING, NULL, -1, NULL, 0, enum_493, 3, NULL, 0},
+    /* 494 */ {PC_ARRAY, NULL, 493, NULL, 0, NULL, 0, NULL, 0},
+    /* 495 */ {PC_STRING, NULL, -1, NULL, 0, enum_495, 44, NULL, 0},
     /* 496 */ {PC_ARRAY, NULL, 495, NULL, 0, NULL, 0, NULL, 0},
-    /* 497 */ {PC_ARRAY, NULL, 258, NULL, 0, NULL, 0, NULL, 0},
-    /* 498 */ {PC_ARRAY, NULL, 260, NULL, 0, NULL, 0, NULL, 0},
+    /* 497 */ {PC_ARRAY, NULL, 142, NULL, 0, NULL, 0, NULL, 0},
+    /* 498 */ {PC_STRING, NULL, -1, NULL, 0, enum_498, 4, NULL, 0},
+    /* 499 */ {PC_ARRAY, NULL, 234, NULL, 0, NULL, 0, NULL, 0},
+    /* 500 */ {PC_STRING, NULL, -1, NULL, 0, enum_500, 15, NULL, 0},
+    /* 501 */ {PC_ARRAY, NULL, 500, NULL, 0, NULL, 0, NULL, 0},
+    /* 502 */ {PC_ARRAY, NULL, 261, NULL, 0, NULL, 0, NULL, 0},
+    /* 503 */ {PC_ARRAY, NULL, 263, NULL, 0, NULL, 0, NULL, 0},
 };
 
 static const pc_param params_delete_analytics_users_aggregates_job[] = {
@@ -2921,11 +2950,11 @@ static const pc_param params_get_authorization_divisions[] = {
     {.name = "pageSize", .lua_name = "page_size", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 3, .min = 0, .max = 0},
     {.name = "pageNumber", .lua_name = "page_number", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 3, .min = 0, .max = 0},
     {.name = "sortBy", .lua_name = "sort_by", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 280, .min = 0, .max = 0},
+    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 283, .min = 0, .max = 0},
     {.name = "nextPage", .lua_name = "next_page", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 1, .min = 0, .max = 0},
     {.name = "previousPage", .lua_name = "previous_page", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 1, .min = 0, .max = 0},
     {.name = "objectCount", .lua_name = "object_count", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 4, .min = 0, .max = 0},
-    {.name = "id", .lua_name = "id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 280, .min = 0, .max = 0},
+    {.name = "id", .lua_name = "id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 283, .min = 0, .max = 0},
     {.name = "name", .lua_name = "name", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 1, .min = 0, .max = 0},
 };
 static const pc_param params_get_authorization_divisionspermitted_me[] = {
@@ -2946,7 +2975,7 @@ static const pc_param params_get_authorization_divisionspermitted_paged_subject_
 static const pc_param params_get_authorization_role[] = {
     {.name = "roleId", .lua_name = "role_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
     {.name = "userCount", .lua_name = "user_count", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 4, .min = 0, .max = 0},
-    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 474, .min = 0, .max = 0},
+    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 479, .min = 0, .max = 0},
 };
 static const pc_param params_get_authorization_role_users[] = {
     {.name = "roleId", .lua_name = "role_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
@@ -2957,14 +2986,14 @@ static const pc_param params_get_authorization_roles[] = {
     {.name = "pageSize", .lua_name = "page_size", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 3, .min = 0, .max = 0},
     {.name = "pageNumber", .lua_name = "page_number", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 3, .min = 0, .max = 0},
     {.name = "sortBy", .lua_name = "sort_by", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 280, .min = 0, .max = 0},
+    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 283, .min = 0, .max = 0},
     {.name = "nextPage", .lua_name = "next_page", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 1, .min = 0, .max = 0},
     {.name = "previousPage", .lua_name = "previous_page", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 1, .min = 0, .max = 0},
     {.name = "name", .lua_name = "name", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "permission", .lua_name = "permission", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 280, .min = 0, .max = 0},
-    {.name = "defaultRoleId", .lua_name = "default_role_id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 280, .min = 0, .max = 0},
+    {.name = "permission", .lua_name = "permission", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 283, .min = 0, .max = 0},
+    {.name = "defaultRoleId", .lua_name = "default_role_id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 283, .min = 0, .max = 0},
     {.name = "userCount", .lua_name = "user_count", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 4, .min = 0, .max = 0},
-    {.name = "id", .lua_name = "id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 280, .min = 0, .max = 0},
+    {.name = "id", .lua_name = "id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 283, .min = 0, .max = 0},
 };
 static const pc_param params_get_authorization_subject[] = {
     {.name = "subjectId", .lua_name = "subject_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
@@ -2974,7 +3003,7 @@ static const pc_param params_get_authorization_subjects_me[] = {
     {.name = "includeDuplicates", .lua_name = "include_duplicates", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 4, .min = 0, .max = 0},
 };
 static const pc_param params_get_fieldconfig[] = {
-    {.name = "type", .lua_name = "type", .where = PC_IN_QUERY, .required = 1, .multi = 0, .schema = 354, .min = 0, .max = 0},
+    {.name = "type", .lua_name = "type", .where = PC_IN_QUERY, .required = 1, .multi = 0, .schema = 359, .min = 0, .max = 0},
 };
 static const pc_param params_get_group[] = {
     {.name = "groupId", .lua_name = "group_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
@@ -2986,28 +3015,28 @@ static const pc_param params_get_group_members[] = {
     {.name = "groupId", .lua_name = "group_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
     {.name = "pageSize", .lua_name = "page_size", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 3, .min = 0, .max = 0},
     {.name = "pageNumber", .lua_name = "page_number", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 3, .min = 0, .max = 0},
-    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 475, .min = 0, .max = 0},
-    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 477, .min = 0, .max = 0},
+    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 480, .min = 0, .max = 0},
+    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 482, .min = 0, .max = 0},
 };
 static const pc_param params_get_groups[] = {
     {.name = "pageSize", .lua_name = "page_size", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 3, .min = 0, .max = 0},
     {.name = "pageNumber", .lua_name = "page_number", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 3, .min = 0, .max = 0},
-    {.name = "id", .lua_name = "id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 280, .min = 0, .max = 0},
-    {.name = "jabberId", .lua_name = "jabber_id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 280, .min = 0, .max = 0},
-    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 475, .min = 0, .max = 0},
+    {.name = "id", .lua_name = "id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 283, .min = 0, .max = 0},
+    {.name = "jabberId", .lua_name = "jabber_id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 283, .min = 0, .max = 0},
+    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 480, .min = 0, .max = 0},
 };
 static const pc_param params_get_groups_search[] = {
     {.name = "q64", .lua_name = "q64", .where = PC_IN_QUERY, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 280, .min = 0, .max = 0},
+    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 283, .min = 0, .max = 0},
 };
 static const pc_param params_get_presence_definition0[] = {
     {.name = "definitionId", .lua_name = "definition_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "localeCode", .lua_name = "locale_code", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 478, .min = 0, .max = 0},
+    {.name = "localeCode", .lua_name = "locale_code", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 483, .min = 0, .max = 0},
 };
 static const pc_param params_get_presence_definitions0[] = {
     {.name = "deactivated", .lua_name = "deactivated", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "divisionId", .lua_name = "division_id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 280, .min = 0, .max = 0},
-    {.name = "localeCode", .lua_name = "locale_code", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 478, .min = 0, .max = 0},
+    {.name = "divisionId", .lua_name = "division_id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 283, .min = 0, .max = 0},
+    {.name = "localeCode", .lua_name = "locale_code", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 483, .min = 0, .max = 0},
 };
 static const pc_param params_get_presence_user_primarysource[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
@@ -3015,11 +3044,11 @@ static const pc_param params_get_presence_user_primarysource[] = {
 static const pc_param params_get_profiles_users[] = {
     {.name = "pageSize", .lua_name = "page_size", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 3, .min = 0, .max = 0},
     {.name = "pageNumber", .lua_name = "page_number", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 3, .min = 0, .max = 0},
-    {.name = "id", .lua_name = "id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 280, .min = 0, .max = 0},
-    {.name = "jid", .lua_name = "jid", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 280, .min = 0, .max = 0},
-    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 475, .min = 0, .max = 0},
-    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 480, .min = 0, .max = 0},
-    {.name = "integrationPresenceSource", .lua_name = "integration_presence_source", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 481, .min = 0, .max = 0},
+    {.name = "id", .lua_name = "id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 283, .min = 0, .max = 0},
+    {.name = "jid", .lua_name = "jid", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 283, .min = 0, .max = 0},
+    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 480, .min = 0, .max = 0},
+    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 485, .min = 0, .max = 0},
+    {.name = "integrationPresenceSource", .lua_name = "integration_presence_source", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 486, .min = 0, .max = 0},
 };
 static const pc_param params_get_routing_language[] = {
     {.name = "languageId", .lua_name = "language_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
@@ -3027,9 +3056,9 @@ static const pc_param params_get_routing_language[] = {
 static const pc_param params_get_routing_languages[] = {
     {.name = "pageSize", .lua_name = "page_size", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 3, .min = 0, .max = 0},
     {.name = "pageNumber", .lua_name = "page_number", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 3, .min = 0, .max = 0},
-    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 475, .min = 0, .max = 0},
+    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 480, .min = 0, .max = 0},
     {.name = "name", .lua_name = "name", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "id", .lua_name = "id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 280, .min = 0, .max = 0},
+    {.name = "id", .lua_name = "id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 283, .min = 0, .max = 0},
 };
 static const pc_param params_get_routing_skill[] = {
     {.name = "skillId", .lua_name = "skill_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
@@ -3038,7 +3067,7 @@ static const pc_param params_get_routing_skills[] = {
     {.name = "pageSize", .lua_name = "page_size", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 3, .min = 0, .max = 0},
     {.name = "pageNumber", .lua_name = "page_number", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 3, .min = 0, .max = 0},
     {.name = "name", .lua_name = "name", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "id", .lua_name = "id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 280, .min = 0, .max = 0},
+    {.name = "id", .lua_name = "id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 283, .min = 0, .max = 0},
 };
 static const pc_param params_get_routing_user_directroutingbackup_settings[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
@@ -3048,14 +3077,14 @@ static const pc_param params_get_routing_user_utilization[] = {
 };
 static const pc_param params_get_user[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 477, .min = 0, .max = 0},
-    {.name = "integrationPresenceSource", .lua_name = "integration_presence_source", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 481, .min = 0, .max = 0},
-    {.name = "userCustomAttributeSchemaIds", .lua_name = "user_custom_attribute_schema_ids", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 280, .min = 0, .max = 0},
-    {.name = "state", .lua_name = "state", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 377, .min = 0, .max = 0},
+    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 482, .min = 0, .max = 0},
+    {.name = "integrationPresenceSource", .lua_name = "integration_presence_source", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 486, .min = 0, .max = 0},
+    {.name = "userCustomAttributeSchemaIds", .lua_name = "user_custom_attribute_schema_ids", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 283, .min = 0, .max = 0},
+    {.name = "state", .lua_name = "state", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 382, .min = 0, .max = 0},
 };
 static const pc_param params_get_user_adjacents[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 477, .min = 0, .max = 0},
+    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 482, .min = 0, .max = 0},
 };
 static const pc_param params_get_user_callforwarding[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
@@ -3066,11 +3095,11 @@ static const pc_param params_get_user_customattribute[] = {
 };
 static const pc_param params_get_user_customattributes_bulk[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "schemaIds", .lua_name = "schema_ids", .where = PC_IN_QUERY, .required = 1, .multi = 1, .schema = 280, .min = 0, .max = 0},
+    {.name = "schemaIds", .lua_name = "schema_ids", .where = PC_IN_QUERY, .required = 1, .multi = 1, .schema = 283, .min = 0, .max = 0},
 };
 static const pc_param params_get_user_directreports[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 477, .min = 0, .max = 0},
+    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 482, .min = 0, .max = 0},
 };
 static const pc_param params_get_user_externalid[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
@@ -3084,7 +3113,7 @@ static const pc_param params_get_user_favorites[] = {
     {.name = "pageSize", .lua_name = "page_size", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 3, .min = 0, .max = 0},
     {.name = "pageNumber", .lua_name = "page_number", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 3, .min = 0, .max = 0},
     {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 477, .min = 0, .max = 0},
+    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 482, .min = 0, .max = 0},
 };
 static const pc_param params_get_user_geolocation[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
@@ -3102,8 +3131,8 @@ static const pc_param params_get_user_presences_purecloud[] = {
 };
 static const pc_param params_get_user_profile[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 496, .min = 0, .max = 0},
-    {.name = "integrationPresenceSource", .lua_name = "integration_presence_source", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 481, .min = 0, .max = 0},
+    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 501, .min = 0, .max = 0},
+    {.name = "integrationPresenceSource", .lua_name = "integration_presence_source", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 486, .min = 0, .max = 0},
 };
 static const pc_param params_get_user_profileskills[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
@@ -3113,7 +3142,7 @@ static const pc_param params_get_user_queues[] = {
     {.name = "pageSize", .lua_name = "page_size", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 2, .min = 1, .max = 2147483647},
     {.name = "pageNumber", .lua_name = "page_number", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 2, .min = 1, .max = 2147483647},
     {.name = "joined", .lua_name = "joined", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 4, .min = 0, .max = 0},
-    {.name = "divisionId", .lua_name = "division_id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 280, .min = 0, .max = 0},
+    {.name = "divisionId", .lua_name = "division_id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 283, .min = 0, .max = 0},
 };
 static const pc_param params_get_user_roles[] = {
     {.name = "subjectId", .lua_name = "subject_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
@@ -3122,13 +3151,13 @@ static const pc_param params_get_user_routinglanguages[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
     {.name = "pageSize", .lua_name = "page_size", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 3, .min = 0, .max = 0},
     {.name = "pageNumber", .lua_name = "page_number", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 3, .min = 0, .max = 0},
-    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 475, .min = 0, .max = 0},
+    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 480, .min = 0, .max = 0},
 };
 static const pc_param params_get_user_routingskills[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
     {.name = "pageSize", .lua_name = "page_size", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 2, .min = 1, .max = 2147483647},
     {.name = "pageNumber", .lua_name = "page_number", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 2, .min = 1, .max = 2147483647},
-    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 475, .min = 0, .max = 0},
+    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 480, .min = 0, .max = 0},
 };
 static const pc_param params_get_user_routingstatus[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
@@ -3147,7 +3176,7 @@ static const pc_param params_get_user_station[] = {
 };
 static const pc_param params_get_user_superiors[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 477, .min = 0, .max = 0},
+    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 482, .min = 0, .max = 0},
 };
 static const pc_param params_get_user_trustors[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
@@ -3160,13 +3189,13 @@ static const pc_param params_get_user_verifiers[] = {
 static const pc_param params_get_users[] = {
     {.name = "pageSize", .lua_name = "page_size", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 2, .min = 1, .max = 2147483647},
     {.name = "pageNumber", .lua_name = "page_number", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 2, .min = 1, .max = 2147483647},
-    {.name = "id", .lua_name = "id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 280, .min = 0, .max = 0},
-    {.name = "jabberId", .lua_name = "jabber_id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 280, .min = 0, .max = 0},
-    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 475, .min = 0, .max = 0},
-    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 477, .min = 0, .max = 0},
-    {.name = "integrationPresenceSource", .lua_name = "integration_presence_source", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 481, .min = 0, .max = 0},
-    {.name = "userCustomAttributeSchemaIds", .lua_name = "user_custom_attribute_schema_ids", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 280, .min = 0, .max = 0},
-    {.name = "state", .lua_name = "state", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 482, .min = 0, .max = 0},
+    {.name = "id", .lua_name = "id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 283, .min = 0, .max = 0},
+    {.name = "jabberId", .lua_name = "jabber_id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 283, .min = 0, .max = 0},
+    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 480, .min = 0, .max = 0},
+    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 482, .min = 0, .max = 0},
+    {.name = "integrationPresenceSource", .lua_name = "integration_presence_source", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 486, .min = 0, .max = 0},
+    {.name = "userCustomAttributeSchemaIds", .lua_name = "user_custom_attribute_schema_ids", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 283, .min = 0, .max = 0},
+    {.name = "state", .lua_name = "state", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 487, .min = 0, .max = 0},
 };
 static const pc_param params_get_users_chats_me[] = {
     {.name = "excludeClosed", .lua_name = "exclude_closed", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 4, .min = 0, .max = 0},
@@ -3188,70 +3217,70 @@ static const pc_param params_get_users_customattributes_schemas_coretype[] = {
     {.name = "coreTypeName", .lua_name = "core_type_name", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
 };
 static const pc_param params_get_users_development_activities[] = {
-    {.name = "userId", .lua_name = "user_id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 280, .min = 0, .max = 0},
+    {.name = "userId", .lua_name = "user_id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 283, .min = 0, .max = 0},
     {.name = "moduleId", .lua_name = "module_id", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 1, .min = 0, .max = 0},
     {.name = "interval", .lua_name = "interval", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 1, .min = 0, .max = 0},
     {.name = "completionInterval", .lua_name = "completion_interval", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "overdue", .lua_name = "overdue", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 484, .min = 0, .max = 0},
-    {.name = "pass", .lua_name = "pass", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 484, .min = 0, .max = 0},
+    {.name = "overdue", .lua_name = "overdue", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 489, .min = 0, .max = 0},
+    {.name = "pass", .lua_name = "pass", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 489, .min = 0, .max = 0},
     {.name = "pageSize", .lua_name = "page_size", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 3, .min = 0, .max = 0},
     {.name = "pageNumber", .lua_name = "page_number", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 3, .min = 0, .max = 0},
-    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 485, .min = 0, .max = 0},
-    {.name = "types", .lua_name = "types", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 486, .min = 0, .max = 0},
-    {.name = "statuses", .lua_name = "statuses", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 487, .min = 0, .max = 0},
-    {.name = "relationship", .lua_name = "relationship", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 489, .min = 0, .max = 0},
+    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 490, .min = 0, .max = 0},
+    {.name = "types", .lua_name = "types", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 491, .min = 0, .max = 0},
+    {.name = "statuses", .lua_name = "statuses", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 492, .min = 0, .max = 0},
+    {.name = "relationship", .lua_name = "relationship", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 494, .min = 0, .max = 0},
 };
 static const pc_param params_get_users_development_activities_me[] = {
     {.name = "moduleId", .lua_name = "module_id", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 1, .min = 0, .max = 0},
     {.name = "interval", .lua_name = "interval", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 1, .min = 0, .max = 0},
     {.name = "completionInterval", .lua_name = "completion_interval", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "overdue", .lua_name = "overdue", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 484, .min = 0, .max = 0},
-    {.name = "pass", .lua_name = "pass", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 484, .min = 0, .max = 0},
+    {.name = "overdue", .lua_name = "overdue", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 489, .min = 0, .max = 0},
+    {.name = "pass", .lua_name = "pass", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 489, .min = 0, .max = 0},
     {.name = "pageSize", .lua_name = "page_size", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 3, .min = 0, .max = 0},
     {.name = "pageNumber", .lua_name = "page_number", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 3, .min = 0, .max = 0},
-    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 485, .min = 0, .max = 0},
-    {.name = "types", .lua_name = "types", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 486, .min = 0, .max = 0},
-    {.name = "statuses", .lua_name = "statuses", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 487, .min = 0, .max = 0},
-    {.name = "relationship", .lua_name = "relationship", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 489, .min = 0, .max = 0},
+    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 490, .min = 0, .max = 0},
+    {.name = "types", .lua_name = "types", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 491, .min = 0, .max = 0},
+    {.name = "statuses", .lua_name = "statuses", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 492, .min = 0, .max = 0},
+    {.name = "relationship", .lua_name = "relationship", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 494, .min = 0, .max = 0},
 };
 static const pc_param params_get_users_development_activity[] = {
     {.name = "activityId", .lua_name = "activity_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "type", .lua_name = "type", .where = PC_IN_QUERY, .required = 1, .multi = 0, .schema = 336, .min = 0, .max = 0},
+    {.name = "type", .lua_name = "type", .where = PC_IN_QUERY, .required = 1, .multi = 0, .schema = 339, .min = 0, .max = 0},
 };
 static const pc_param params_get_users_externalid_authority_name_external_key[] = {
     {.name = "authorityName", .lua_name = "authority_name", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
     {.name = "externalKey", .lua_name = "external_key", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 477, .min = 0, .max = 0},
+    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 482, .min = 0, .max = 0},
 };
 static const pc_param params_get_users_me[] = {
-    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 491, .min = 0, .max = 0},
-    {.name = "integrationPresenceSource", .lua_name = "integration_presence_source", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 481, .min = 0, .max = 0},
-    {.name = "userCustomAttributeSchemaIds", .lua_name = "user_custom_attribute_schema_ids", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 280, .min = 0, .max = 0},
+    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 496, .min = 0, .max = 0},
+    {.name = "integrationPresenceSource", .lua_name = "integration_presence_source", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 486, .min = 0, .max = 0},
+    {.name = "userCustomAttributeSchemaIds", .lua_name = "user_custom_attribute_schema_ids", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 283, .min = 0, .max = 0},
 };
 static const pc_param params_get_users_presence_bulk[] = {
     {.name = "sourceId", .lua_name = "source_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "id", .lua_name = "id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 280, .min = 0, .max = 0},
+    {.name = "id", .lua_name = "id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 283, .min = 0, .max = 0},
 };
 static const pc_param params_get_users_presences_purecloud_bulk[] = {
-    {.name = "id", .lua_name = "id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 280, .min = 0, .max = 0},
+    {.name = "id", .lua_name = "id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 283, .min = 0, .max = 0},
 };
 static const pc_param params_get_users_query[] = {
     {.name = "cursor", .lua_name = "cursor", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 1, .min = 0, .max = 0},
     {.name = "pageSize", .lua_name = "page_size", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 3, .min = 0, .max = 0},
-    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 493, .min = 0, .max = 0},
-    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 477, .min = 0, .max = 0},
-    {.name = "integrationPresenceSource", .lua_name = "integration_presence_source", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 481, .min = 0, .max = 0},
-    {.name = "userCustomAttributeSchemaIds", .lua_name = "user_custom_attribute_schema_ids", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 280, .min = 0, .max = 0},
-    {.name = "state", .lua_name = "state", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 482, .min = 0, .max = 0},
+    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 498, .min = 0, .max = 0},
+    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 482, .min = 0, .max = 0},
+    {.name = "integrationPresenceSource", .lua_name = "integration_presence_source", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 486, .min = 0, .max = 0},
+    {.name = "userCustomAttributeSchemaIds", .lua_name = "user_custom_attribute_schema_ids", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 283, .min = 0, .max = 0},
+    {.name = "state", .lua_name = "state", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 487, .min = 0, .max = 0},
 };
 static const pc_param params_get_users_search[] = {
     {.name = "q64", .lua_name = "q64", .where = PC_IN_QUERY, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 280, .min = 0, .max = 0},
-    {.name = "integrationPresenceSource", .lua_name = "integration_presence_source", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 481, .min = 0, .max = 0},
+    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 283, .min = 0, .max = 0},
+    {.name = "integrationPresenceSource", .lua_name = "integration_presence_source", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 486, .min = 0, .max = 0},
 };
 static const pc_param params_patch_user[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 206, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 209, .min = 0, .max = 0},
 };
 static const pc_param params_patch_user_callforwarding[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
@@ -3259,84 +3288,84 @@ static const pc_param params_patch_user_callforwarding[] = {
 };
 static const pc_param params_patch_user_customattributes[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 231, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 234, .min = 0, .max = 0},
 };
 static const pc_param params_patch_user_customattributes_bulk[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 494, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 499, .min = 0, .max = 0},
 };
 static const pc_param params_patch_user_geolocation[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
     {.name = "clientId", .lua_name = "client_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 105, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 107, .min = 0, .max = 0},
 };
 static const pc_param params_patch_user_presence[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
     {.name = "sourceId", .lua_name = "source_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 249, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 252, .min = 0, .max = 0},
 };
 static const pc_param params_patch_user_presences_purecloud[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 249, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 252, .min = 0, .max = 0},
 };
 static const pc_param params_patch_user_queue[] = {
     {.name = "queueId", .lua_name = "queue_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 253, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 256, .min = 0, .max = 0},
 };
 static const pc_param params_patch_user_queues[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 465, .min = 0, .max = 0},
-    {.name = "divisionId", .lua_name = "division_id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 280, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 470, .min = 0, .max = 0},
+    {.name = "divisionId", .lua_name = "division_id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 283, .min = 0, .max = 0},
 };
 static const pc_param params_patch_user_routinglanguage[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
     {.name = "languageId", .lua_name = "language_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 257, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 260, .min = 0, .max = 0},
 };
 static const pc_param params_patch_user_routinglanguages_bulk[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 497, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 502, .min = 0, .max = 0},
 };
 static const pc_param params_patch_user_routingskills_bulk[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 498, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 503, .min = 0, .max = 0},
 };
 static const pc_param params_patch_users_bulk[] = {
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 483, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 488, .min = 0, .max = 0},
 };
 static const pc_param params_post_analytics_users_activity_query[] = {
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 212, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 215, .min = 0, .max = 0},
     {.name = "pageSize", .lua_name = "page_size", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 3, .min = 0, .max = 0},
     {.name = "pageNumber", .lua_name = "page_number", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 3, .min = 0, .max = 0},
 };
 static const pc_param params_post_analytics_users_aggregates_jobs[] = {
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 226, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 229, .min = 0, .max = 0},
 };
 static const pc_param params_post_analytics_users_aggregates_query[] = {
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 223, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 226, .min = 0, .max = 0},
 };
 static const pc_param params_post_analytics_users_details_jobs[] = {
     {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 26, .min = 0, .max = 0},
 };
 static const pc_param params_post_analytics_users_details_query[] = {
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 235, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 238, .min = 0, .max = 0},
 };
 static const pc_param params_post_analytics_users_observations_query[] = {
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 244, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 247, .min = 0, .max = 0},
 };
 static const pc_param params_post_authorization_subject_bulkadd[] = {
     {.name = "subjectId", .lua_name = "subject_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 172, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 175, .min = 0, .max = 0},
     {.name = "subjectType", .lua_name = "subject_type", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 1, .min = 0, .max = 0},
 };
 static const pc_param params_post_authorization_subject_bulkremove[] = {
     {.name = "subjectId", .lua_name = "subject_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 172, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 175, .min = 0, .max = 0},
 };
 static const pc_param params_post_authorization_subject_bulkreplace[] = {
     {.name = "subjectId", .lua_name = "subject_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 172, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 175, .min = 0, .max = 0},
     {.name = "subjectType", .lua_name = "subject_type", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 1, .min = 0, .max = 0},
 };
 static const pc_param params_post_authorization_subject_division_role[] = {
@@ -3347,14 +3376,14 @@ static const pc_param params_post_authorization_subject_division_role[] = {
 };
 static const pc_param params_post_group_members[] = {
     {.name = "groupId", .lua_name = "group_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 110, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 112, .min = 0, .max = 0},
 };
 static const pc_param params_post_groups_search[] = {
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 112, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 114, .min = 0, .max = 0},
 };
 static const pc_param params_post_user_externalid[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 239, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 242, .min = 0, .max = 0},
 };
 static const pc_param params_post_user_invite[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
@@ -3366,11 +3395,11 @@ static const pc_param params_post_user_password[] = {
 };
 static const pc_param params_post_user_routinglanguages[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 258, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 261, .min = 0, .max = 0},
 };
 static const pc_param params_post_user_routingskills[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 260, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 263, .min = 0, .max = 0},
 };
 static const pc_param params_post_users[] = {
     {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 63, .min = 0, .max = 0},
@@ -3379,7 +3408,7 @@ static const pc_param params_post_users_customattributes_schemas[] = {
     {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 71, .min = 0, .max = 0},
 };
 static const pc_param params_post_users_development_activities_aggregates_query[] = {
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 74, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 75, .min = 0, .max = 0},
 };
 static const pc_param params_post_users_me_password[] = {
     {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 45, .min = 0, .max = 0},
@@ -3389,34 +3418,34 @@ static const pc_param params_post_users_me_verifiers_totp[] = {
 };
 static const pc_param params_post_users_me_verifiers_totp_verifier_id[] = {
     {.name = "verifierId", .lua_name = "verifier_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 271, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 274, .min = 0, .max = 0},
 };
 static const pc_param params_post_users_me_verifiers_webauthn_register[] = {
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 104, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 106, .min = 0, .max = 0},
 };
 static const pc_param params_post_users_search[] = {
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 262, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 265, .min = 0, .max = 0},
 };
 static const pc_param params_post_users_search_conversation_target[] = {
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 262, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 265, .min = 0, .max = 0},
 };
 static const pc_param params_post_users_search_queuemembers_manage[] = {
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 262, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 265, .min = 0, .max = 0},
 };
 static const pc_param params_post_users_search_teams_assign[] = {
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 262, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 265, .min = 0, .max = 0},
 };
 static const pc_param params_put_authorization_role_users_add[] = {
     {.name = "roleId", .lua_name = "role_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 280, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 283, .min = 0, .max = 0},
 };
 static const pc_param params_put_authorization_role_users_remove[] = {
     {.name = "roleId", .lua_name = "role_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 280, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 283, .min = 0, .max = 0},
 };
 static const pc_param params_put_presence_user_primarysource[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 250, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 253, .min = 0, .max = 0},
 };
 static const pc_param params_put_routing_directroutingbackup_settings_me[] = {
     {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 9, .min = 0, .max = 0},
@@ -3427,7 +3456,7 @@ static const pc_param params_put_routing_user_directroutingbackup_settings[] = {
 };
 static const pc_param params_put_routing_user_utilization[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 269, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 272, .min = 0, .max = 0},
 };
 static const pc_param params_put_user_callforwarding[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
@@ -3435,36 +3464,36 @@ static const pc_param params_put_user_callforwarding[] = {
 };
 static const pc_param params_put_user_customattributes[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 231, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 234, .min = 0, .max = 0},
 };
 static const pc_param params_put_user_outofoffice[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 152, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 155, .min = 0, .max = 0},
 };
 static const pc_param params_put_user_profileskills[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 280, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 283, .min = 0, .max = 0},
 };
 static const pc_param params_put_user_roles[] = {
     {.name = "subjectId", .lua_name = "subject_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 280, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 283, .min = 0, .max = 0},
 };
 static const pc_param params_put_user_routingskill[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
     {.name = "skillId", .lua_name = "skill_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 259, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 262, .min = 0, .max = 0},
 };
 static const pc_param params_put_user_routingskills_bulk[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 498, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 503, .min = 0, .max = 0},
 };
 static const pc_param params_put_user_routingstatus[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 177, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 180, .min = 0, .max = 0},
 };
 static const pc_param params_put_user_state[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 265, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 268, .min = 0, .max = 0},
 };
 static const pc_param params_put_user_station_associatedstation_station_id[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
@@ -3477,7 +3506,7 @@ static const pc_param params_put_user_station_defaultstation_station_id[] = {
 static const pc_param params_put_user_verifier[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
     {.name = "verifierId", .lua_name = "verifier_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 207, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 210, .min = 0, .max = 0},
 };
 static const pc_param params_put_users_customattributes_schema[] = {
     {.name = "schemaId", .lua_name = "schema_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
@@ -3485,10 +3514,10 @@ static const pc_param params_put_users_customattributes_schema[] = {
 };
 static const pc_param params_put_users_me_verifier[] = {
     {.name = "verifierId", .lua_name = "verifier_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 207, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 210, .min = 0, .max = 0},
 };
 static const pc_param params_put_users_presences_bulk[] = {
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 492, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 497, .min = 0, .max = 0},
 };
 static const pc_param params_put_users_stations_me_associatedstation_station_id[] = {
     {.name = "stationId", .lua_name = "station_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
@@ -3815,83 +3844,83 @@ const pc_operation pc_operations[] = {
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "patch_user", .alias = "patch_user_id", .class = "users", .method = "PATCH", .path = "/api/v2/users/{userId}",
      .params = params_patch_user, .nparams = 2, .npos = 2, .max_args = 2,
-     .body_schema = 206, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 209, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "patch_user_callforwarding", .alias = "patch_user_id_callforwarding", .class = "users", .method = "PATCH", .path = "/api/v2/users/{userId}/callforwarding",
      .params = params_patch_user_callforwarding, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = 40, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "patch_user_customattributes", .alias = NULL, .class = "users", .method = "PATCH", .path = "/api/v2/users/{userId}/customattributes",
      .params = params_patch_user_customattributes, .nparams = 2, .npos = 2, .max_args = 2,
-     .body_schema = 231, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 234, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "patch_user_customattributes_bulk", .alias = NULL, .class = "users", .method = "PATCH", .path = "/api/v2/users/{userId}/customattributes/bulk",
      .params = params_patch_user_customattributes_bulk, .nparams = 2, .npos = 2, .max_args = 2,
-     .body_schema = 494, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 499, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "patch_user_geolocation", .alias = "patch_user_id_geolocations_client_id", .class = "users", .method = "PATCH", .path = "/api/v2/users/{userId}/geolocations/{clientId}",
      .params = params_patch_user_geolocation, .nparams = 3, .npos = 3, .max_args = 3,
-     .body_schema = 105, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 107, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "patch_user_presence", .alias = NULL, .class = "presence", .method = "PATCH", .path = "/api/v2/users/{userId}/presences/{sourceId}",
      .params = params_patch_user_presence, .nparams = 3, .npos = 3, .max_args = 3,
-     .body_schema = 249, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 252, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "patch_user_presences_purecloud", .alias = NULL, .class = "presence", .method = "PATCH", .path = "/api/v2/users/{userId}/presences/purecloud",
      .params = params_patch_user_presences_purecloud, .nparams = 2, .npos = 2, .max_args = 2,
-     .body_schema = 249, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 252, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "patch_user_queue", .alias = "patch_user_id_queues_queue_id", .class = "users", .method = "PATCH", .path = "/api/v2/users/{userId}/queues/{queueId}",
      .params = params_patch_user_queue, .nparams = 3, .npos = 3, .max_args = 3,
-     .body_schema = 253, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 256, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "patch_user_queues", .alias = "patch_user_id_queues", .class = "users", .method = "PATCH", .path = "/api/v2/users/{userId}/queues",
      .params = params_patch_user_queues, .nparams = 3, .npos = 2, .max_args = 3,
-     .body_schema = 465, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 470, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "patch_user_routinglanguage", .alias = NULL, .class = "users", .method = "PATCH", .path = "/api/v2/users/{userId}/routinglanguages/{languageId}",
      .params = params_patch_user_routinglanguage, .nparams = 3, .npos = 3, .max_args = 3,
-     .body_schema = 257, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 260, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "patch_user_routinglanguages_bulk", .alias = NULL, .class = "users", .method = "PATCH", .path = "/api/v2/users/{userId}/routinglanguages/bulk",
      .params = params_patch_user_routinglanguages_bulk, .nparams = 2, .npos = 2, .max_args = 2,
-     .body_schema = 497, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 502, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "patch_user_routingskills_bulk", .alias = NULL, .class = "users", .method = "PATCH", .path = "/api/v2/users/{userId}/routingskills/bulk",
      .params = params_patch_user_routingskills_bulk, .nparams = 2, .npos = 2, .max_args = 2,
-     .body_schema = 498, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 503, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "patch_users_bulk", .alias = NULL, .class = "users", .method = "PATCH", .path = "/api/v2/users/bulk",
      .params = params_patch_users_bulk, .nparams = 1, .npos = 1, .max_args = 1,
-     .body_schema = 483, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 488, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_analytics_users_activity_query", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/analytics/users/activity/query",
      .params = params_post_analytics_users_activity_query, .nparams = 3, .npos = 1, .max_args = 2,
-     .body_schema = 212, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 215, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_analytics_users_aggregates_jobs", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/analytics/users/aggregates/jobs",
      .params = params_post_analytics_users_aggregates_jobs, .nparams = 1, .npos = 1, .max_args = 1,
-     .body_schema = 226, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 229, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_analytics_users_aggregates_query", .alias = "post_users_aggregates_query", .class = "users", .method = "POST", .path = "/api/v2/analytics/users/aggregates/query",
      .params = params_post_analytics_users_aggregates_query, .nparams = 1, .npos = 1, .max_args = 1,
-     .body_schema = 223, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 226, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_analytics_users_details_jobs", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/analytics/users/details/jobs",
      .params = params_post_analytics_users_details_jobs, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = 26, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_analytics_users_details_query", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/analytics/users/details/query",
      .params = params_post_analytics_users_details_query, .nparams = 1, .npos = 1, .max_args = 1,
-     .body_schema = 235, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 238, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_analytics_users_observations_query", .alias = "post_users_observations_query", .class = "users", .method = "POST", .path = "/api/v2/analytics/users/observations/query",
      .params = params_post_analytics_users_observations_query, .nparams = 1, .npos = 1, .max_args = 1,
-     .body_schema = 244, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 247, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_authorization_subject_bulkadd", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/authorization/subjects/{subjectId}/bulkadd",
      .params = params_post_authorization_subject_bulkadd, .nparams = 3, .npos = 2, .max_args = 3,
-     .body_schema = 172, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 175, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_authorization_subject_bulkremove", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/authorization/subjects/{subjectId}/bulkremove",
      .params = params_post_authorization_subject_bulkremove, .nparams = 2, .npos = 2, .max_args = 2,
-     .body_schema = 172, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 175, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_authorization_subject_bulkreplace", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/authorization/subjects/{subjectId}/bulkreplace",
      .params = params_post_authorization_subject_bulkreplace, .nparams = 3, .npos = 2, .max_args = 3,
-     .body_schema = 172, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 175, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_authorization_subject_division_role", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/authorization/subjects/{subjectId}/divisions/{divisionId}/roles/{roleId}",
      .params = params_post_authorization_subject_division_role, .nparams = 4, .npos = 3, .max_args = 4,
      .body_schema = -1, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_group_members", .alias = NULL, .class = "groups", .method = "POST", .path = "/api/v2/groups/{groupId}/members",
      .params = params_post_group_members, .nparams = 2, .npos = 2, .max_args = 2,
-     .body_schema = 110, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 112, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_groups_search", .alias = NULL, .class = "groups", .method = "POST", .path = "/api/v2/groups/search",
      .params = params_post_groups_search, .nparams = 1, .npos = 1, .max_args = 1,
-     .body_schema = 112, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0,
+     .body_schema = 114, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0,
      .paging = "next_page", .paging_pages = "search_pages", .paging_each = "each_search_result", .paging_items = "results", .paging_follow = 40},
     {.name = "post_user_externalid", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/users/{userId}/externalid",
      .params = params_post_user_externalid, .nparams = 2, .npos = 2, .max_args = 2,
-     .body_schema = 239, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 242, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_user_invite", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/users/{userId}/invite",
      .params = params_post_user_invite, .nparams = 2, .npos = 1, .max_args = 2,
      .body_schema = -1, .safe = 0, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
@@ -3900,10 +3929,10 @@ const pc_operation pc_operations[] = {
      .body_schema = 46, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_user_routinglanguages", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/users/{userId}/routinglanguages",
      .params = params_post_user_routinglanguages, .nparams = 2, .npos = 2, .max_args = 2,
-     .body_schema = 258, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 261, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_user_routingskills", .alias = "post_user_id_routingskills", .class = "users", .method = "POST", .path = "/api/v2/users/{userId}/routingskills",
      .params = params_post_user_routingskills, .nparams = 2, .npos = 2, .max_args = 2,
-     .body_schema = 260, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 263, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_users", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/users",
      .params = params_post_users, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = 63, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
@@ -3912,7 +3941,7 @@ const pc_operation pc_operations[] = {
      .body_schema = 71, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_users_development_activities_aggregates_query", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/users/development/activities/aggregates/query",
      .params = params_post_users_development_activities_aggregates_query, .nparams = 1, .npos = 1, .max_args = 1,
-     .body_schema = 74, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 75, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_users_me_password", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/users/me/password",
      .params = params_post_users_me_password, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = 45, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
@@ -3921,35 +3950,35 @@ const pc_operation pc_operations[] = {
      .body_schema = 64, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_users_me_verifiers_totp_verifier_id", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/users/me/verifiers/totp/{verifierId}",
      .params = params_post_users_me_verifiers_totp_verifier_id, .nparams = 2, .npos = 2, .max_args = 2,
-     .body_schema = 271, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 274, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_users_me_verifiers_webauthn_register", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/users/me/verifiers/webauthn/register",
      .params = params_post_users_me_verifiers_webauthn_register, .nparams = 1, .npos = 1, .max_args = 1,
-     .body_schema = 104, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 106, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_users_me_verifiers_webauthn_register_options", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/users/me/verifiers/webauthn/register/options",
      .params = NULL, .nparams = 0, .npos = 0, .max_args = 0,
      .body_schema = -1, .safe = 0, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_users_search", .alias = "post_search", .class = "users", .method = "POST", .path = "/api/v2/users/search",
      .params = params_post_users_search, .nparams = 1, .npos = 1, .max_args = 1,
-     .body_schema = 262, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0,
+     .body_schema = 265, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0,
      .paging = "next_page", .paging_pages = "search_pages", .paging_each = "each_search_result", .paging_items = "results", .paging_follow = 98},
     {.name = "post_users_search_conversation_target", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/users/search/conversation/target",
      .params = params_post_users_search_conversation_target, .nparams = 1, .npos = 1, .max_args = 1,
-     .body_schema = 262, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 1, .seed_body_optional = 0},
+     .body_schema = 265, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 1, .seed_body_optional = 0},
     {.name = "post_users_search_queuemembers_manage", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/users/search/queuemembers/manage",
      .params = params_post_users_search_queuemembers_manage, .nparams = 1, .npos = 1, .max_args = 1,
-     .body_schema = 262, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 1, .seed_body_optional = 0},
+     .body_schema = 265, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 1, .seed_body_optional = 0},
     {.name = "post_users_search_teams_assign", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/users/search/teams/assign",
      .params = params_post_users_search_teams_assign, .nparams = 1, .npos = 1, .max_args = 1,
-     .body_schema = 262, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 265, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_authorization_role_users_add", .alias = NULL, .class = "authorization", .method = "PUT", .path = "/api/v2/authorization/roles/{roleId}/users/add",
      .params = params_put_authorization_role_users_add, .nparams = 2, .npos = 2, .max_args = 2,
-     .body_schema = 280, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 283, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_authorization_role_users_remove", .alias = NULL, .class = "authorization", .method = "PUT", .path = "/api/v2/authorization/roles/{roleId}/users/remove",
      .params = params_put_authorization_role_users_remove, .nparams = 2, .npos = 2, .max_args = 2,
-     .body_schema = 280, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 283, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_presence_user_primarysource", .alias = NULL, .class = "presence", .method = "PUT", .path = "/api/v2/presence/users/{userId}/primarysource",
      .params = params_put_presence_user_primarysource, .nparams = 2, .npos = 2, .max_args = 2,
-     .body_schema = 250, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 253, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_routing_directroutingbackup_settings_me", .alias = NULL, .class = "users", .method = "PUT", .path = "/api/v2/routing/directroutingbackup/settings/me",
      .params = params_put_routing_directroutingbackup_settings_me, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = 9, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
@@ -3958,34 +3987,34 @@ const pc_operation pc_operations[] = {
      .body_schema = 9, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_routing_user_utilization", .alias = NULL, .class = "users", .method = "PUT", .path = "/api/v2/routing/users/{userId}/utilization",
      .params = params_put_routing_user_utilization, .nparams = 2, .npos = 2, .max_args = 2,
-     .body_schema = 269, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 272, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_user_callforwarding", .alias = "put_user_id_callforwarding", .class = "users", .method = "PUT", .path = "/api/v2/users/{userId}/callforwarding",
      .params = params_put_user_callforwarding, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = 40, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_user_customattributes", .alias = NULL, .class = "users", .method = "PUT", .path = "/api/v2/users/{userId}/customattributes",
      .params = params_put_user_customattributes, .nparams = 2, .npos = 2, .max_args = 2,
-     .body_schema = 231, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 234, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_user_outofoffice", .alias = "put_user_id_outofoffice", .class = "users", .method = "PUT", .path = "/api/v2/users/{userId}/outofoffice",
      .params = params_put_user_outofoffice, .nparams = 2, .npos = 2, .max_args = 2,
-     .body_schema = 152, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 155, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_user_profileskills", .alias = "put_user_id_profileskills", .class = "users", .method = "PUT", .path = "/api/v2/users/{userId}/profileskills",
      .params = params_put_user_profileskills, .nparams = 2, .npos = 2, .max_args = 2,
-     .body_schema = 280, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 1},
+     .body_schema = 283, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 1},
     {.name = "put_user_roles", .alias = "put_user_id_roles", .class = "users", .method = "PUT", .path = "/api/v2/users/{subjectId}/roles",
      .params = params_put_user_roles, .nparams = 2, .npos = 2, .max_args = 2,
-     .body_schema = 280, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 283, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_user_routingskill", .alias = "put_user_id_routingskills_skill_id", .class = "users", .method = "PUT", .path = "/api/v2/users/{userId}/routingskills/{skillId}",
      .params = params_put_user_routingskill, .nparams = 3, .npos = 3, .max_args = 3,
-     .body_schema = 259, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 262, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_user_routingskills_bulk", .alias = NULL, .class = "users", .method = "PUT", .path = "/api/v2/users/{userId}/routingskills/bulk",
      .params = params_put_user_routingskills_bulk, .nparams = 2, .npos = 2, .max_args = 2,
-     .body_schema = 498, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 503, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_user_routingstatus", .alias = "put_user_id_routingstatus", .class = "users", .method = "PUT", .path = "/api/v2/users/{userId}/routingstatus",
      .params = params_put_user_routingstatus, .nparams = 2, .npos = 2, .max_args = 2,
-     .body_schema = 177, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 180, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_user_state", .alias = NULL, .class = "users", .method = "PUT", .path = "/api/v2/users/{userId}/state",
      .params = params_put_user_state, .nparams = 2, .npos = 2, .max_args = 2,
-     .body_schema = 265, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 268, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_user_station_associatedstation_station_id", .alias = "put_user_id_station_associatedstation_station_id", .class = "users", .method = "PUT", .path = "/api/v2/users/{userId}/station/associatedstation/{stationId}",
      .params = params_put_user_station_associatedstation_station_id, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
@@ -3994,16 +4023,16 @@ const pc_operation pc_operations[] = {
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_user_verifier", .alias = NULL, .class = "users", .method = "PUT", .path = "/api/v2/users/{userId}/verifiers/{verifierId}",
      .params = params_put_user_verifier, .nparams = 3, .npos = 3, .max_args = 3,
-     .body_schema = 207, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 210, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_users_customattributes_schema", .alias = NULL, .class = "users", .method = "PUT", .path = "/api/v2/users/customattributes/schemas/{schemaId}",
      .params = params_put_users_customattributes_schema, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = 71, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_users_me_verifier", .alias = NULL, .class = "users", .method = "PUT", .path = "/api/v2/users/me/verifiers/{verifierId}",
      .params = params_put_users_me_verifier, .nparams = 2, .npos = 2, .max_args = 2,
-     .body_schema = 207, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 210, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_users_presences_bulk", .alias = NULL, .class = "presence", .method = "PUT", .path = "/api/v2/users/presences/bulk",
      .params = params_put_users_presences_bulk, .nparams = 1, .npos = 1, .max_args = 1,
-     .body_schema = 492, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 497, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_users_stations_me_associatedstation_station_id", .alias = NULL, .class = "users", .method = "PUT", .path = "/api/v2/users/stations/me/associatedstation/{stationId}",
      .params = params_put_users_stations_me_associatedstation_station_id, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},

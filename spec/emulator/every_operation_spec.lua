@@ -33,10 +33,10 @@ local user_token
 local function call(method, path, body, query, body_schema)
   local text = body
   if type(body) == "table" then text = schema.encode(body, body_schema) end
-  if (path .. "/"):find("/me/", 1, true) then
-    return emu.request(method, path, { bearer = user_token, body = text, query = query })
-  end
-  return emu.api(method, path, text, query)
+  local bearer = (path .. "/"):find("/me/", 1, true) and user_token or emu.token()
+  -- (through emu.api_url: under `make contract`, Prism's validating proxy
+  -- checks every request and answer of every operation against the contract)
+  return emu.request(method, path, { base = emu.api_url, bearer = bearer, body = text, query = query })
 end
 
 -- An ErrorBody as the service sends it.
@@ -165,7 +165,7 @@ local BODIES = {
   postAnalyticsUsersDetailsJobs = function() return { interval = INTERVAL } end,
   postAnalyticsUsersObservationsQuery = function()
     return { filter = { type = "or", predicates = { { dimension = "userId", value = seeded.agent.id } } },
-             metrics = { "oOnQueueUsers" } } end,
+             metrics = { "oMemberQueues" } } end, -- (today's user observation metrics)
 }
 
 -- Operations whose success status the emulator may answer with a documented

@@ -234,11 +234,18 @@ describe("purecloud.users: every operation", function()
     local obs = assert(users.post_users_observations_query{
       filter = { type = "or", predicates = { { dimension = "userId", value = u.id },
                                              { dimension = "userId", value = other.id } } },
-      metrics = { "oOnQueueUsers", "oOffQueueUsers" },
+      metrics = { "oActiveQueues", "oMemberQueues" }, -- (today's user observation metrics)
     })
-    local total = 0
-    for _, d in ipairs(obs.results[1].data) do total = total + d.stats.count end
-    assert.are.equal(2, total)
+    local counts = {}
+    for _, r in ipairs(obs.results) do
+      for _, d in ipairs(r.data) do counts[r.group.userId .. " " .. d.metric] = d.stats.count end
+    end
+    for _, who in ipairs({ u, other }) do
+      local joined = #assert(users.get_user_queues(who.id, { page_size = 100 })).entities
+      local unjoined = #assert(users.get_user_queues(who.id, { page_size = 100, joined = false })).entities
+      assert.are.equal(joined, counts[who.id .. " oActiveQueues"], who.id)
+      assert.are.equal(joined + unjoined, counts[who.id .. " oMemberQueues"], who.id)
+    end
     local direct = support.direct() -- a metric outside the contract's enum: not for the contract check
     fails(400, direct.users.post_users_observations_query{ filter = { type = "or" }, metrics = { "oNoSuchMetric" } })
     direct:close()
