@@ -1,7 +1,7 @@
--- Collects the official enum values, the integer fields and the read-only
--- fields of today's contract, api/today/swagger.json, into
--- api/today/facts.json: the facts the pinned npm package
--- (tools/derive-contract.lua's source) does not carry.
+-- Collects the official enum values, the integer fields, the read-only
+-- fields and each operation's required permissions of today's contract,
+-- api/today/swagger.json, into api/today/facts.json: the facts the pinned
+-- npm package (tools/derive-contract.lua's source) does not carry.
 --
 -- Usage (no network; the snapshots are local git directories, e.g. the ones
 -- an agent's `fetch github:MyPureCloud/platform-client-sdk-python` leaves in
@@ -28,6 +28,11 @@
 --     "**Values**: a, b" — for the query parameters of the contract whose type
 --     is string or array of string (a Boolean's "Values: true, false" restates
 --     its type and is left out). An array's values are its items' values.
+--   * permissions: the same section's "Requires ALL permissions:" or
+--     "Requires ANY permissions:" and the bullet list ("* a:b:c") under it,
+--     up to the next "###": `{ all = [...] }` or `{ any = [...] }` keyed by the
+--     operationId, in the docs' order. "Requires NO permissions:" records
+--     nothing (the operations are listed on stderr).
 --   * models: MyPureCloud/platform-client-sdk-python
 --     build/PureCloudPlatformClientV2/models/__init__.py (which module holds
 --     which model), models/<module>.py: `swagger_types` and `attribute_map`
@@ -158,22 +163,35 @@ local function is_string_list(t)
 end
 
 ------------------------------------------------------------------------------
--- Query parameters: the JS SDK's build/docs/<Class>.md.
+-- Query parameters and permissions: the JS SDK's build/docs/<Class>.md.
 local js = source("js")
 js.version = assert(cjson.decode(js.read("build/package.json")).version)
 
--- docs[class][operation][param] = { values = {...} | nil }
+-- docs[class][operation] = { params = { [param] = { values = {...} | nil } },
+--   requires = "ALL" | "ANY" | "NO" | nil, permissions = { ... } }
 local docs = {}
 local function class_docs(class)
   if docs[class] then return docs[class] end
-  local ops, op, in_params = {}, nil, false
+  local ops, op, opname, in_params, in_requires = {}, nil, nil, false, false
   for line in js.read("build/docs/" .. class .. ".md"):gmatch("[^\n]*") do
     local name = line:match("^## (%S+)%s*$")
     if name then
-      op, in_params = {}, false
+      op, opname, in_params, in_requires = { params = {}, permissions = {} }, name, false, false
       ops[name] = op
     elseif op and line:match("^### ") then
-      in_params = line:match("^### Parameters%s*$") ~= nil
+      in_params, in_requires = line:match("^### Parameters%s*$") ~= nil, false
+    elseif op and line:match("^Requires ") then
+      local kind = line:match("^Requires (%u+) permissions:%s*$")
+      assert(kind == "ALL" or kind == "ANY" or kind == "NO", class .. ".md " .. opname .. ": " .. line)
+      assert(not op.requires, class .. ".md " .. opname .. ": two permission lines")
+      op.requires, in_requires = kind, true
+    elseif op and in_requires then
+      local perm = line:match("^%* (%S+)%s*$")
+      if perm then
+        op.permissions[#op.permissions + 1] = perm
+      else
+        assert(line:match("^%s*$"), class .. ".md " .. opname .. ": not a permission: " .. line)
+      end
     elseif op and in_params then
       local pname = line:match("^%s*%*%*([%w_%-%.]+)%*%* |")
       if pname then
@@ -185,7 +203,7 @@ local function class_docs(class)
             entry.values[#entry.values + 1] = v
           end
         end
-        op[pname] = entry
+        op.params[pname] = entry
       end
     end
   end
@@ -193,7 +211,8 @@ local function class_docs(class)
   return ops
 end
 
-local query = {}
+local query, permissions = {}, {}
+local no_permissions, no_requires, no_section = {}, {}, {}
 for _, path in ipairs(sorted_keys(contract.paths)) do
   for _, method in ipairs(sorted_keys(contract.paths[path])) do
     local op = contract.paths[path][method]
@@ -202,9 +221,21 @@ for _, path in ipairs(sorted_keys(contract.paths)) do
       local section = class_docs(class)[op.operationId]
       if not section then
         warn("%s.md has no section %s", class, op.operationId)
+        no_section[#no_section + 1] = op.operationId
       else
+        local kind, list = section.requires, section.permissions
+        if kind == "ALL" or kind == "ANY" then
+          assert(#list > 0, class .. ".md " .. op.operationId .. ": Requires " .. kind .. " and no permission")
+          permissions[op.operationId] = { [kind:lower()] = list }
+        elseif kind == "NO" then
+          assert(#list == 0, class .. ".md " .. op.operationId .. ": Requires NO and a permission")
+          no_permissions[#no_permissions + 1] = op.operationId
+        else
+          warn("%s.md %s has no permissions line", class, op.operationId)
+          no_requires[#no_requires + 1] = op.operationId
+        end
         for _, p in ipairs(op.parameters or {}) do
-          local doc = section[p.name]
+          local doc = section.params[p.name]
           if p["in"] == "query" and doc and doc.values then
             if p.type == "string" or is_string_list(p) then
               query[op.operationId] = query[op.operationId] or {}
@@ -220,6 +251,14 @@ for _, path in ipairs(sorted_keys(contract.paths)) do
     end
   end
 end
+
+table.sort(no_permissions)
+if #no_permissions > 0 then
+  warn("%d operations require no permission (%s@%s docs): %s", #no_permissions, js.repository, js.commit,
+    table.concat(no_permissions, ", "))
+end
+if #no_requires > 0 then warn("%d operations without a permissions line", #no_requires) end
+if #no_section > 0 then warn("%d operations without a docs section", #no_section) end
 
 ------------------------------------------------------------------------------
 -- Models: the Python SDK's models.
@@ -363,6 +402,7 @@ local facts = {
   sources = { source_entry(py), source_entry(js), source_entry(dotnet) },
   query = query,
   models = models,
+  permissions = permissions,
 }
 
 -- JSON with sorted keys, one array element or member a line: diffs line by line.
@@ -380,8 +420,14 @@ for _, fields in pairs(models) do
   if has_enum then nm = nm + 1 end
   if has_ro then nrm = nrm + 1 end
 end
+local np, nall = 0, 0
+for _, p in pairs(permissions) do
+  np = np + 1
+  if p.all then nall = nall + 1 end
+end
 local summary = ("%d query parameters with enums, %d models with %d enum fields, %d integer fields,"
-  .. " %d models with %d readOnly fields"):format(nq, nm, nf, ni, nrm, nr)
+  .. " %d models with %d readOnly fields, %d operations with permissions (%d all, %d any)")
+  :format(nq, nm, nf, ni, nrm, nr, np, nall, np - nall)
 
 if check then
   local f = io.open(out_path, "rb")

@@ -1,9 +1,10 @@
--- api/today/facts.json: the official enum values, integer fields and
--- read-only fields of today's contract, collected by tools/collect-facts.lua
--- from the SDK repositories. Its shape, checked against api/today/swagger.json: every
--- entry names an operation, query parameter, definition and field the
--- contract has, of a type the fact fits; every source is a pinned commit and
--- every file read a sha256; the layout is the stable one the tool writes.
+-- api/today/facts.json: the official enum values, integer fields, read-only
+-- fields and required permissions of today's contract, collected by
+-- tools/collect-facts.lua from the SDK repositories. Its shape, checked
+-- against api/today/swagger.json: every entry names an operation, query
+-- parameter, definition and field the contract has, of a type the fact fits;
+-- every source is a pinned commit and every file read a sha256; the layout is
+-- the stable one the tool writes.
 local cjson = require "cjson"
 
 local function read(path)
@@ -49,6 +50,19 @@ local TEXT = read("api/today/facts.json")
 local facts = cjson.decode(TEXT)
 local contract = cjson.decode(read("api/today/swagger.json"))
 
+local selection = dofile("api/today/selection.lua")
+local class_of = {} -- the contract's x-purecloud-class -> JS class
+for _, c in ipairs(selection.classes) do class_of[c.lua] = c.name end
+
+-- A permission as the JS SDK's docs write it: domain:entity:action (each a
+-- camelCase word), or the one legacy bare "admin" (DELETE /users/{userId} and
+-- two more list it beside directory:organization:admin).
+local function permission_problem(p)
+  if type(p) ~= "string" then return "not a string" end
+  if p == "admin" or p:match("^%l%w*:%l%w*:%l%w*$") then return nil end
+  return ("%q is not domain:entity:action"):format(p)
+end
+
 local operations = {} -- operationId -> operation
 for _, methods in pairs(contract.paths) do
   for _, op in pairs(methods) do
@@ -57,11 +71,12 @@ for _, methods in pairs(contract.paths) do
 end
 
 describe("api/today/facts.json #hermetic", function()
-  it("has sources, query and models, nothing else", function()
-    assert.is_true(only_keys(facts, { sources = true, query = true, models = true }))
+  it("has sources, query, models and permissions, nothing else", function()
+    assert.is_true(only_keys(facts, { sources = true, query = true, models = true, permissions = true }))
     assert.is_true(is_array(facts.sources))
     assert.are.equal("table", type(facts.query))
     assert.are.equal("table", type(facts.models))
+    assert.are.equal("table", type(facts.permissions))
   end)
 
   it("names each source by repository, commit and version, each file read by its sha256", function()
@@ -171,6 +186,32 @@ describe("api/today/facts.json #hermetic", function()
     end
     assert.is_true(n > 0)
   end)
+
+  it("gives permissions only for the contract's operations: all or any, a non-empty list of distinct permissions",
+    function()
+      local js
+      for _, s in ipairs(facts.sources) do
+        if s.repository == "MyPureCloud/platform-client-sdk-javascript" then js = s end
+      end
+      local counts = { all = 0, any = 0 }
+      for id, fact in pairs(facts.permissions) do
+        local op = operations[id]
+        assert.is_truthy(op, "no operation " .. id)
+        assert.are.equal("table", type(fact), id)
+        local keys = sorted_keys(fact)
+        assert.are.equal(1, #keys, id .. ": exactly one of all, any")
+        local kind = keys[1]
+        assert.is_truthy(counts[kind], id .. ": unknown key " .. tostring(kind))
+        counts[kind] = counts[kind] + 1
+        assert.is_nil(enum_problem(fact[kind]), id)
+        for _, p in ipairs(fact[kind]) do
+          assert.is_nil(permission_problem(p), id)
+        end
+        local class = class_of[op["x-purecloud-class"]]
+        assert.is_truthy(class and js.files["build/docs/" .. class .. ".md"], id .. ": its docs file is not named")
+      end
+      assert.is_true(counts.all > 0 and counts.any > 0)
+    end)
 
   it("is laid out as the tool writes it: keys sorted, one member or element a line", function()
     local encode = require "tools.sorted_json"
