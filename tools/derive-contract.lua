@@ -399,6 +399,7 @@ for _, class in ipairs(selection.classes) do
         operationId = jsname, ["x-purecloud-class"] = class.lua, ["x-python-name"] = snake(jsname),
         ["x-seed-ruby-method"] = old and old["x-seed-ruby-method"] or nil,
         ["x-seed-body-optional"] = seed_body_optional,
+        ["x-permissions"] = (facts.permissions or {})[jsname],
         summary = d.summary, description = d.description ~= "" and d.description or nil,
         deprecated = d.deprecated or nil, ["x-preview"] = d.preview or nil,
         tags = { class.name }, parameters = params, responses = responses,

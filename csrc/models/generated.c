@@ -852,8 +852,8 @@ static const pc_field fields_125[] = {
 };
 static const pc_field fields_126[] = {
     {"key", 1, 0},
-    {"namespace", 1, 0},
-    {"value", 3, 0},
+    {"namespace", 380, 0},
+    {"value", 2, 0},
 };
 static const pc_field fields_127[] = {
     {"coordinates", 302, 0},
@@ -875,7 +875,7 @@ static const pc_field fields_129[] = {
     {"dateFinished", 1, 0},
     {"dateStarted", 1, 0},
     {"service", 1, 0},
-    {"status", 380, 0},
+    {"status", 381, 0},
 };
 static const pc_field fields_130[] = {
     {"address", 128, 0},
@@ -884,21 +884,21 @@ static const pc_field fields_130[] = {
     {"addressVerified", 4, 1},
     {"contactUser", 7, 0},
     {"emergencyNumber", 131, 0},
-    {"floorplanImage", 381, 1},
+    {"floorplanImage", 382, 1},
     {"id", 1, 1},
     {"images", 1, 0},
     {"name", 1, 0},
     {"notes", 1, 0},
     {"path", 283, 1},
-    {"profileImage", 381, 1},
+    {"profileImage", 382, 1},
     {"selfUri", 1, 1},
-    {"state", 382, 0},
+    {"state", 383, 0},
     {"version", 2, 0},
 };
 static const pc_field fields_131[] = {
     {"e164", 1, 0},
     {"number", 1, 0},
-    {"type", 383, 0},
+    {"type", 384, 0},
 };
 static const pc_field fields_132[] = {
     {"imageUri", 1, 0},
@@ -935,7 +935,7 @@ static const pc_field fields_138[] = {
     {"memberCount", 2, 1},
     {"name", 1, 0},
     {"selfUri", 1, 1},
-    {"type", 384, 0},
+    {"type", 385, 0},
 };
 static const pc_field fields_139[] = {
     {"alertingTimeoutSeconds", 2, 0},
@@ -945,7 +945,7 @@ static const pc_field fields_139[] = {
     {"inactivityTimeoutSettings", 117, 0},
     {"manualAnswerAlertToneSeconds", 3, 0},
     {"serviceLevel", 190, 0},
-    {"subTypeSettings", 385, 0},
+    {"subTypeSettings", 386, 0},
 };
 static const pc_field fields_140[] = {
     {"enableAutoAnswer", 4, 0},
@@ -983,7 +983,7 @@ static const pc_field fields_145[] = {
 };
 static const pc_field fields_146[] = {
     {"metric", 1, 0},
-    {"observations", 386, 0},
+    {"observations", 387, 0},
     {"qualifier", 1, 0},
     {"stats", 199, 0},
     {"truncated", 4, 0},
@@ -995,7 +995,7 @@ static const pc_field fields_147[] = {
     {"conversationId", 1, 0},
     {"convertedFrom", 1, 0},
     {"convertedTo", 1, 0},
-    {"direction", 387, 0},
+    {"direction", 388, 0},
     {"dnis", 1, 0},
     {"observationDate", 1, 0},
     {"participantName", 1, 0},
@@ -1003,15 +1003,15 @@ static const pc_field fields_147[] = {
     {"requestedRoutingSkillIds", 283, 0},
     {"requestedRoutings", 283, 0},
     {"routingPriority", 2, 0},
-    {"scoredAgents", 388, 0},
+    {"scoredAgents", 389, 0},
     {"sessionId", 1, 0},
     {"teamId", 1, 0},
-    {"usedRouting", 389, 0},
+    {"usedRouting", 390, 0},
     {"userId", 1, 0},
 };
 static const char *const required_147[] = {"observationDate"};
 static const pc_field fields_148[] = {
-    {"authorizedGrantType", 390, 0},
+    {"authorizedGrantType", 391, 0},
     {"createdBy", 89, 0},
     {"dateCreated", 1, 0},
     {"dateModified", 1, 0},
@@ -1020,9 +1020,9 @@ static const pc_field fields_148[] = {
     {"modifiedBy", 89, 0},
     {"name", 1, 0},
     {"organization", 143, 1},
-    {"roleDivisions", 391, 0},
+    {"roleDivisions", 392, 0},
     {"scope", 283, 0},
-    {"state", 392, 0},
+    {"state", 393, 0},
 };
 static const char *const required_148[] = {"authorizedGrantType", "name"};
 static const pc_field fields_149[] = {
@@ -1045,9 +1045,9 @@ static const pc_field fields_149[] = {
     {"images", 317, 0},
     {"integrationPresence", 252, 1},
     {"languagePreference", 1, 1},
-    {"languages", 393, 1},
+    {"languages", 394, 1},
     {"lastTokenIssued", 145, 0},
-    {"locations", 394, 1},
+    {"locations", 395, 1},
     {"manager", 211, 0},
     {"name", 1, 0},
     {"organization", 150, 0},
@@ -1057,7 +1057,7 @@ static const pc_field fields_149[] = {
     {"primaryContactInfo", 320, 1},
     {"profileSkills", 283, 1},
     {"routingStatus", 180, 1},
-    {"skills", 395, 1},
+    {"skills", 396, 1},
     {"state", 332, 1},
     {"station", 270, 1},
     {"team", 201, 1},
@@ -1072,10 +1072,10 @@ static const pc_field fields_150[] = {
     {"defaultLanguage", 1, 0},
     {"defaultSiteId", 1, 0},
     {"domain", 1, 0},
-    {"features", 396, 1},
+    {"features", 397, 1},
     {"id", 1, 1},
     {"name", 1, 0},
-    {"productPlatform", 397, 1},
+    {"productPlatform", 398, 1},
     {"selfUri", 1, 1},
     {"state", 332, 0},
     {"supportURI", 1, 0},
@@ -1107,16 +1107,16 @@ static const pc_field fields_152[] = {
     {"name", 1, 0},
     {"selfUri", 1, 1},
     {"systemPresence", 319, 0},
-    {"type", 398, 0},
+    {"type", 399, 0},
 };
 static const char *const required_152[] = {"languageLabels"};
 static const pc_field fields_153[] = {
-    {"entities", 399, 0},
+    {"entities", 400, 0},
     {"selfUri", 1, 0},
     {"total", 2, 0},
 };
 static const pc_field fields_154[] = {
-    {"entities", 400, 0},
+    {"entities", 401, 0},
     {"firstUri", 1, 0},
     {"lastUri", 1, 0},
     {"nextUri", 1, 0},
@@ -1162,21 +1162,21 @@ static const pc_field fields_159[] = {
     {"systemPresence", 1, 0},
 };
 static const pc_field fields_160[] = {
-    {"predicates", 401, 0},
-    {"type", 402, 0},
+    {"predicates", 402, 0},
+    {"type", 403, 0},
 };
 static const char *const required_160[] = {"predicates", "type"};
 static const pc_field fields_161[] = {
-    {"clauses", 403, 0},
-    {"predicates", 401, 0},
-    {"type", 402, 0},
+    {"clauses", 404, 0},
+    {"predicates", 402, 0},
+    {"type", 403, 0},
 };
 static const char *const required_161[] = {"type"};
 static const pc_field fields_162[] = {
-    {"dimension", 404, 0},
-    {"operator", 405, 0},
+    {"dimension", 405, 0},
+    {"operator", 406, 0},
     {"range", 144, 0},
-    {"type", 406, 0},
+    {"type", 407, 0},
     {"value", 1, 0},
 };
 static const pc_field fields_163[] = {
@@ -1184,10 +1184,10 @@ static const pc_field fields_163[] = {
     {"attestationFormats", 283, 0},
     {"authenticatorSelection", 28, 0},
     {"challenge", 1, 0},
-    {"excludeCredentials", 407, 0},
+    {"excludeCredentials", 408, 0},
     {"extensions", 361, 0},
     {"hints", 283, 0},
-    {"pubKeyCredParams", 408, 0},
+    {"pubKeyCredParams", 409, 0},
     {"rp", 169, 0},
     {"timeout", 3, 0},
     {"user", 239, 0},
@@ -1220,7 +1220,7 @@ static const pc_field fields_166[] = {
     {"dateCreated", 1, 0},
     {"dateModified", 1, 0},
     {"defaultMediaLanguage", 1, 0},
-    {"defaultScripts", 409, 0},
+    {"defaultScripts", 410, 0},
     {"description", 1, 0},
     {"directRouting", 85, 0},
     {"division", 87, 0},
@@ -1242,7 +1242,7 @@ static const pc_field fields_166[] = {
     {"outboundMessagingAddresses", 168, 0},
     {"peerId", 1, 0},
     {"queueFlow", 89, 0},
-    {"routingRules", 410, 0},
+    {"routingRules", 411, 0},
     {"scoringMethod", 1, 0},
     {"selfUri", 1, 1},
     {"skillEvaluationMethod", 1, 0},
@@ -1269,13 +1269,13 @@ static const pc_field fields_169[] = {
 static const char *const required_169[] = {"id", "name"};
 static const pc_field fields_170[] = {
     {"conjunction", 350, 0},
-    {"operands", 411, 0},
+    {"operands", 412, 0},
     {"operator", 352, 0},
-    {"terms", 412, 0},
+    {"terms", 413, 0},
     {"variableName", 1, 0},
 };
 static const pc_field fields_171[] = {
-    {"type", 413, 0},
+    {"type", 414, 0},
     {"value", 1, 0},
 };
 static const pc_field fields_172[] = {
@@ -1293,7 +1293,7 @@ static const pc_field fields_172[] = {
 };
 static const pc_field fields_173[] = {
     {"actions", 5, 0},
-    {"expansionCriteria", 414, 0},
+    {"expansionCriteria", 415, 0},
     {"memberGroups", 324, 0},
 };
 static const pc_field fields_174[] = {
@@ -1302,7 +1302,7 @@ static const pc_field fields_174[] = {
 };
 static const char *const required_174[] = {"divisionId", "roleId"};
 static const pc_field fields_175[] = {
-    {"grants", 415, 0},
+    {"grants", 416, 0},
 };
 static const char *const required_175[] = {"grants"};
 static const pc_field fields_176[] = {
@@ -1318,13 +1318,13 @@ static const pc_field fields_177[] = {
     {"name", 1, 0},
     {"owners", 337, 0},
     {"participantLimit", 2, 0},
-    {"pinnedMessages", 416, 0},
+    {"pinnedMessages", 417, 0},
     {"roomType", 316, 0},
     {"selfUri", 1, 1},
     {"subject", 1, 0},
 };
 static const pc_field fields_178[] = {
-    {"operator", 417, 0},
+    {"operator", 418, 0},
     {"threshold", 2, 0},
     {"waitSeconds", 3, 0},
 };
@@ -1344,21 +1344,21 @@ static const pc_field fields_180[] = {
     {"userId", 1, 0},
 };
 static const pc_field fields_181[] = {
-    {"predicates", 418, 0},
-    {"type", 402, 0},
+    {"predicates", 419, 0},
+    {"type", 403, 0},
 };
 static const char *const required_181[] = {"predicates", "type"};
 static const pc_field fields_182[] = {
-    {"clauses", 419, 0},
-    {"predicates", 418, 0},
-    {"type", 402, 0},
+    {"clauses", 420, 0},
+    {"predicates", 419, 0},
+    {"type", 403, 0},
 };
 static const char *const required_182[] = {"type"};
 static const pc_field fields_183[] = {
-    {"dimension", 420, 0},
-    {"operator", 405, 0},
+    {"dimension", 421, 0},
+    {"operator", 406, 0},
     {"range", 144, 0},
-    {"type", 406, 0},
+    {"type", 407, 0},
     {"value", 1, 0},
 };
 static const pc_field fields_184[] = {
@@ -1394,7 +1394,7 @@ static const pc_field fields_186[] = {
     {"id", 1, 1},
     {"modifiedDate", 1, 0},
     {"name", 1, 0},
-    {"pages", 421, 0},
+    {"pages", 422, 0},
     {"publishedDate", 1, 0},
     {"selfUri", 1, 1},
     {"startPageId", 1, 0},
@@ -1408,7 +1408,7 @@ static const pc_field fields_187[] = {
     {"sortOrder", 373, 0},
 };
 static const pc_field fields_188[] = {
-    {"fieldList", 422, 0},
+    {"fieldList", 423, 0},
     {"instructionText", 1, 0},
     {"key", 1, 0},
     {"state", 1, 0},
@@ -1424,10 +1424,10 @@ static const pc_field fields_191[] = {
     {"alwaysIncluded", 4, 0},
     {"cannedResponseId", 1, 0},
     {"enabled", 4, 0},
-    {"inclusionType", 423, 0},
+    {"inclusionType", 424, 0},
 };
 static const pc_field fields_192[] = {
-    {"entities", 424, 0},
+    {"entities", 425, 0},
     {"firstUri", 1, 0},
     {"lastUri", 1, 0},
     {"nextUri", 1, 0},
@@ -1447,26 +1447,26 @@ static const pc_field fields_193[] = {
     {"memberCount", 2, 1},
     {"name", 1, 0},
     {"selfUri", 1, 1},
-    {"skillConditions", 425, 0},
-    {"status", 426, 1},
+    {"skillConditions", 426, 0},
+    {"status", 427, 1},
 };
 static const char *const required_193[] = {"name", "skillConditions"};
 static const pc_field fields_194[] = {
-    {"languageSkillConditions", 427, 0},
-    {"operation", 428, 0},
-    {"routingSkillConditions", 429, 0},
+    {"languageSkillConditions", 428, 0},
+    {"operation", 429, 0},
+    {"routingSkillConditions", 430, 0},
 };
 static const char *const required_194[] = {"languageSkillConditions", "operation", "routingSkillConditions"};
 static const pc_field fields_195[] = {
-    {"childConditions", 425, 0},
-    {"comparator", 430, 0},
+    {"childConditions", 426, 0},
+    {"comparator", 431, 0},
     {"languageSkill", 1, 0},
     {"proficiency", 2, 0},
 };
 static const char *const required_195[] = {"comparator", "languageSkill", "proficiency"};
 static const pc_field fields_196[] = {
-    {"childConditions", 425, 0},
-    {"comparator", 430, 0},
+    {"childConditions", 426, 0},
+    {"comparator", 431, 0},
     {"proficiency", 2, 0},
     {"routingSkill", 1, 0},
 };
@@ -1478,8 +1478,8 @@ static const pc_field fields_197[] = {
 };
 static const pc_field fields_198[] = {
     {"interval", 1, 0},
-    {"metrics", 431, 0},
-    {"views", 432, 0},
+    {"metrics", 432, 0},
+    {"views", 433, 0},
 };
 static const pc_field fields_199[] = {
     {"calculatedMetricValue", 2, 0},
@@ -1550,7 +1550,7 @@ static const pc_field fields_206[] = {
 };
 static const char *const required_206[] = {"enabled"};
 static const pc_field fields_207[] = {
-    {"entities", 433, 0},
+    {"entities", 434, 0},
     {"firstUri", 1, 0},
     {"lastUri", 1, 0},
     {"nextUri", 1, 0},
@@ -1584,7 +1584,7 @@ static const pc_field fields_209[] = {
     {"groups", 368, 0},
     {"id", 1, 1},
     {"images", 317, 0},
-    {"locations", 394, 0},
+    {"locations", 395, 0},
     {"manager", 1, 0},
     {"name", 1, 0},
     {"preferredName", 1, 0},
@@ -1624,9 +1624,9 @@ static const pc_field fields_211[] = {
     {"images", 317, 0},
     {"integrationPresence", 252, 1},
     {"languagePreference", 1, 1},
-    {"languages", 393, 1},
+    {"languages", 394, 1},
     {"lastTokenIssued", 145, 0},
-    {"locations", 394, 1},
+    {"locations", 395, 1},
     {"manager", 211, 0},
     {"name", 1, 0},
     {"outOfOffice", 155, 1},
@@ -1636,7 +1636,7 @@ static const pc_field fields_211[] = {
     {"profileSkills", 283, 1},
     {"routingStatus", 180, 1},
     {"selfUri", 1, 1},
-    {"skills", 395, 1},
+    {"skills", 396, 1},
     {"state", 332, 1},
     {"station", 270, 1},
     {"team", 201, 1},
@@ -1647,8 +1647,8 @@ static const pc_field fields_211[] = {
 };
 static const char *const required_211[] = {"version"};
 static const pc_field fields_212[] = {
-    {"data", 434, 0},
-    {"entities", 435, 0},
+    {"data", 435, 0},
+    {"entities", 436, 0},
     {"group", 333, 0},
     {"truncated", 4, 0},
 };
@@ -1668,94 +1668,94 @@ static const char *const required_213[] = {"activityDate"};
 static const pc_field fields_214[] = {
     {"count", 2, 0},
     {"entityIds", 283, 0},
-    {"metric", 436, 0},
+    {"metric", 437, 0},
     {"qualifier", 1, 0},
 };
 static const pc_field fields_215[] = {
     {"filter", 217, 0},
     {"groupBy", 283, 0},
-    {"metrics", 437, 0},
+    {"metrics", 438, 0},
     {"order", 298, 0},
 };
 static const char *const required_215[] = {"groupBy", "metrics"};
 static const pc_field fields_216[] = {
-    {"predicates", 438, 0},
-    {"type", 402, 0},
+    {"predicates", 439, 0},
+    {"type", 403, 0},
 };
 static const char *const required_216[] = {"predicates", "type"};
 static const pc_field fields_217[] = {
-    {"clauses", 439, 0},
-    {"predicates", 438, 0},
-    {"type", 402, 0},
+    {"clauses", 440, 0},
+    {"predicates", 439, 0},
+    {"type", 403, 0},
 };
 static const char *const required_217[] = {"type"};
 static const pc_field fields_218[] = {
     {"details", 4, 0},
-    {"metric", 436, 0},
+    {"metric", 437, 0},
 };
 static const char *const required_218[] = {"metric"};
 static const pc_field fields_219[] = {
-    {"dimension", 440, 0},
-    {"operator", 405, 0},
-    {"type", 406, 0},
+    {"dimension", 441, 0},
+    {"operator", 406, 0},
+    {"type", 407, 0},
     {"value", 1, 0},
 };
 static const pc_field fields_220[] = {
-    {"entityIdDimension", 440, 0},
-    {"results", 441, 0},
+    {"entityIdDimension", 441, 0},
+    {"results", 442, 0},
 };
 static const pc_field fields_221[] = {
-    {"data", 442, 0},
+    {"data", 443, 0},
     {"group", 333, 0},
 };
 static const pc_field fields_222[] = {
-    {"predicates", 443, 0},
-    {"type", 402, 0},
+    {"predicates", 444, 0},
+    {"type", 403, 0},
 };
 static const char *const required_222[] = {"predicates", "type"};
 static const pc_field fields_223[] = {
-    {"clauses", 444, 0},
-    {"predicates", 443, 0},
-    {"type", 402, 0},
+    {"clauses", 445, 0},
+    {"predicates", 444, 0},
+    {"type", 403, 0},
 };
 static const char *const required_223[] = {"type"};
 static const pc_field fields_224[] = {
-    {"dimension", 445, 0},
-    {"operator", 405, 0},
+    {"dimension", 446, 0},
+    {"operator", 406, 0},
     {"range", 144, 0},
-    {"type", 406, 0},
+    {"type", 407, 0},
     {"value", 1, 0},
 };
 static const pc_field fields_225[] = {
-    {"results", 446, 0},
-    {"systemToOrganizationMappings", 447, 0},
+    {"results", 447, 0},
+    {"systemToOrganizationMappings", 448, 0},
 };
 static const pc_field fields_226[] = {
-    {"alternateTimeDimension", 448, 0},
+    {"alternateTimeDimension", 449, 0},
     {"filter", 223, 0},
     {"flattenMultivaluedDimensions", 4, 0},
     {"granularity", 1, 0},
-    {"groupBy", 449, 0},
+    {"groupBy", 450, 0},
     {"interval", 1, 0},
-    {"metrics", 451, 0},
+    {"metrics", 452, 0},
     {"timeZone", 1, 0},
-    {"views", 452, 0},
+    {"views", 453, 0},
 };
 static const char *const required_226[] = {"interval", "metrics"};
 static const pc_field fields_227[] = {
-    {"function", 453, 0},
+    {"function", 454, 0},
     {"name", 1, 0},
     {"range", 14, 0},
-    {"target", 450, 0},
+    {"target", 451, 0},
 };
 static const char *const required_227[] = {"function", "name", "target"};
 static const pc_field fields_228[] = {
     {"cursor", 1, 0},
-    {"results", 446, 0},
-    {"systemToOrganizationMappings", 447, 0},
+    {"results", 447, 0},
+    {"systemToOrganizationMappings", 448, 0},
 };
 static const pc_field fields_229[] = {
-    {"alternateTimeDimension", 448, 0},
+    {"alternateTimeDimension", 449, 0},
     {"filter", 223, 0},
     {"flattenMultivaluedDimensions", 4, 0},
     {"granularity", 1, 0},
@@ -1764,14 +1764,14 @@ static const pc_field fields_229[] = {
     {"metrics", 283, 0},
     {"pageSize", 2, 0},
     {"timeZone", 1, 0},
-    {"views", 452, 0},
+    {"views", 453, 0},
 };
 static const char *const required_229[] = {"interval", "metrics"};
 static const pc_field fields_230[] = {
-    {"permissionPolicies", 454, 1},
+    {"permissionPolicies", 455, 1},
     {"permissions", 283, 1},
-    {"roles", 455, 0},
-    {"unusedRoles", 455, 1},
+    {"roles", 456, 0},
+    {"unusedRoles", 456, 1},
 };
 static const pc_field fields_231[] = {
     {"call", 135, 0},
@@ -1806,30 +1806,30 @@ static const pc_field fields_234[] = {
 };
 static const char *const required_234[] = {"attributes"};
 static const pc_field fields_235[] = {
-    {"predicates", 456, 0},
-    {"type", 402, 0},
+    {"predicates", 457, 0},
+    {"type", 403, 0},
 };
 static const char *const required_235[] = {"predicates", "type"};
 static const pc_field fields_236[] = {
-    {"clauses", 457, 0},
-    {"predicates", 456, 0},
-    {"type", 402, 0},
+    {"clauses", 458, 0},
+    {"predicates", 457, 0},
+    {"type", 403, 0},
 };
 static const char *const required_236[] = {"type"};
 static const pc_field fields_237[] = {
-    {"dimension", 445, 0},
-    {"operator", 405, 0},
+    {"dimension", 446, 0},
+    {"operator", 406, 0},
     {"range", 144, 0},
-    {"type", 406, 0},
+    {"type", 407, 0},
     {"value", 1, 0},
 };
 static const pc_field fields_238[] = {
     {"interval", 1, 0},
     {"order", 298, 0},
     {"paging", 157, 0},
-    {"presenceAggregations", 458, 0},
+    {"presenceAggregations", 459, 0},
     {"presenceFilters", 299, 0},
-    {"routingStatusAggregations", 458, 0},
+    {"routingStatusAggregations", 459, 0},
     {"routingStatusFilters", 300, 0},
     {"userFilters", 301, 0},
 };
@@ -1888,9 +1888,9 @@ static const pc_field fields_243[] = {
     {"images", 317, 0},
     {"integrationPresence", 252, 1},
     {"languagePreference", 1, 1},
-    {"languages", 393, 1},
+    {"languages", 394, 1},
     {"lastTokenIssued", 145, 0},
-    {"locations", 394, 1},
+    {"locations", 395, 1},
     {"manager", 211, 0},
     {"name", 1, 0},
     {"outOfOffice", 155, 1},
@@ -1900,7 +1900,7 @@ static const pc_field fields_243[] = {
     {"profileSkills", 283, 1},
     {"routingStatus", 180, 1},
     {"selfUri", 1, 1},
-    {"skills", 395, 1},
+    {"skills", 396, 1},
     {"state", 1, 1},
     {"station", 270, 1},
     {"team", 201, 1},
@@ -1911,7 +1911,7 @@ static const pc_field fields_243[] = {
 };
 static const char *const required_243[] = {"version"};
 static const pc_field fields_244[] = {
-    {"entities", 393, 0},
+    {"entities", 394, 0},
     {"firstUri", 1, 0},
     {"lastUri", 1, 0},
     {"nextUri", 1, 0},
@@ -1938,7 +1938,7 @@ static const pc_field fields_245[] = {
     {"department", 1, 0},
     {"directReports", 282, 1},
     {"division", 87, 0},
-    {"divisionedPresenceDefinitions", 399, 1},
+    {"divisionedPresenceDefinitions", 400, 1},
     {"email", 1, 0},
     {"employerInfo", 99, 0},
     {"favorites", 282, 1},
@@ -1950,67 +1950,67 @@ static const pc_field fields_245[] = {
     {"images", 317, 0},
     {"integrationPresence", 252, 1},
     {"languagePreference", 1, 1},
-    {"languages", 393, 1},
+    {"languages", 394, 1},
     {"lastTokenIssued", 145, 0},
     {"locationDefinitions", 362, 1},
-    {"locations", 394, 1},
+    {"locations", 395, 1},
     {"manager", 211, 0},
     {"name", 1, 0},
-    {"orgAuthorization", 400, 1},
-    {"orgProducts", 459, 1},
+    {"orgAuthorization", 401, 1},
+    {"orgProducts", 460, 1},
     {"organization", 150, 1},
     {"outOfOffice", 155, 1},
     {"preferredName", 1, 0},
     {"presence", 252, 1},
-    {"presenceDefinitions", 460, 1},
+    {"presenceDefinitions", 461, 1},
     {"primaryContactInfo", 320, 1},
     {"profileSkills", 283, 1},
-    {"routingSkills", 424, 1},
+    {"routingSkills", 425, 1},
     {"routingStatus", 180, 1},
     {"selfUri", 1, 1},
-    {"skills", 395, 1},
+    {"skills", 396, 1},
     {"state", 332, 1},
     {"station", 270, 1},
     {"superiors", 282, 1},
     {"team", 201, 1},
     {"title", 1, 0},
     {"token", 203, 1},
-    {"trustors", 433, 1},
+    {"trustors", 434, 1},
     {"username", 1, 0},
     {"version", 2, 0},
     {"workPlanBidRanks", 278, 1},
 };
 static const char *const required_245[] = {"version"};
 static const pc_field fields_246[] = {
-    {"data", 461, 0},
+    {"data", 462, 0},
     {"group", 333, 0},
 };
 static const pc_field fields_247[] = {
-    {"detailMetrics", 462, 0},
+    {"detailMetrics", 463, 0},
     {"filter", 249, 0},
-    {"metrics", 462, 0},
+    {"metrics", 463, 0},
 };
 static const char *const required_247[] = {"filter", "metrics"};
 static const pc_field fields_248[] = {
-    {"predicates", 463, 0},
-    {"type", 402, 0},
+    {"predicates", 464, 0},
+    {"type", 403, 0},
 };
 static const char *const required_248[] = {"predicates", "type"};
 static const pc_field fields_249[] = {
-    {"clauses", 464, 0},
-    {"predicates", 463, 0},
-    {"type", 402, 0},
+    {"clauses", 465, 0},
+    {"predicates", 464, 0},
+    {"type", 403, 0},
 };
 static const char *const required_249[] = {"type"};
 static const pc_field fields_250[] = {
-    {"dimension", 445, 0},
-    {"operator", 405, 0},
+    {"dimension", 446, 0},
+    {"operator", 406, 0},
     {"range", 144, 0},
-    {"type", 406, 0},
+    {"type", 407, 0},
     {"value", 1, 0},
 };
 static const pc_field fields_251[] = {
-    {"results", 465, 0},
+    {"results", 466, 0},
 };
 static const pc_field fields_252[] = {
     {"futurePresenceDefinition", 159, 1},
@@ -2042,7 +2042,7 @@ static const pc_field fields_254[] = {
 };
 static const char *const required_254[] = {"version"};
 static const pc_field fields_255[] = {
-    {"entities", 466, 0},
+    {"entities", 467, 0},
     {"firstUri", 1, 0},
     {"lastUri", 1, 0},
     {"nextUri", 1, 0},
@@ -2066,7 +2066,7 @@ static const pc_field fields_256[] = {
     {"dateCreated", 1, 0},
     {"dateModified", 1, 0},
     {"defaultMediaLanguage", 1, 0},
-    {"defaultScripts", 409, 0},
+    {"defaultScripts", 410, 0},
     {"description", 1, 0},
     {"directRouting", 85, 0},
     {"division", 87, 0},
@@ -2077,7 +2077,7 @@ static const pc_field fields_256[] = {
     {"id", 1, 0},
     {"joined", 4, 0},
     {"joinedMemberCount", 2, 1},
-    {"lastAgentRoutingMode", 467, 0},
+    {"lastAgentRoutingMode", 468, 0},
     {"mediaSettings", 167, 0},
     {"memberCount", 2, 1},
     {"memberGroups", 324, 0},
@@ -2089,16 +2089,16 @@ static const pc_field fields_256[] = {
     {"outboundMessagingAddresses", 168, 0},
     {"peerId", 1, 0},
     {"queueFlow", 89, 0},
-    {"routingRules", 410, 0},
-    {"scoringMethod", 468, 0},
+    {"routingRules", 411, 0},
+    {"scoringMethod", 469, 0},
     {"selfUri", 1, 1},
-    {"skillEvaluationMethod", 469, 0},
+    {"skillEvaluationMethod", 470, 0},
     {"suppressInQueueCallRecording", 4, 0},
     {"userMemberCount", 2, 1},
     {"whisperPrompt", 89, 0},
 };
 static const pc_field fields_257[] = {
-    {"entities", 470, 0},
+    {"entities", 471, 0},
     {"firstUri", 1, 0},
     {"lastUri", 1, 0},
     {"nextUri", 1, 0},
@@ -2154,10 +2154,10 @@ static const pc_field fields_264[] = {
     {"dateFormat", 1, 0},
     {"endValue", 1, 0},
     {"fields", 283, 0},
-    {"group", 471, 0},
+    {"group", 472, 0},
     {"operator", 370, 0},
     {"startValue", 1, 0},
-    {"type", 472, 0},
+    {"type", 473, 0},
     {"value", 1, 0},
     {"values", 283, 0},
 };
@@ -2165,16 +2165,16 @@ static const char *const required_264[] = {"type"};
 static const pc_field fields_265[] = {
     {"enforcePermissions", 4, 0},
     {"expand", 283, 0},
-    {"integrationPresenceSource", 473, 0},
+    {"integrationPresenceSource", 474, 0},
     {"pageNumber", 2, 0},
     {"pageSize", 2, 0},
-    {"query", 471, 0},
+    {"query", 472, 0},
     {"sort", 372, 0},
     {"sortBy", 1, 0},
     {"sortOrder", 373, 0},
 };
 static const pc_field fields_266[] = {
-    {"entities", 395, 0},
+    {"entities", 396, 0},
     {"firstUri", 1, 0},
     {"lastUri", 1, 0},
     {"nextUri", 1, 0},
@@ -2186,7 +2186,7 @@ static const pc_field fields_266[] = {
     {"total", 2, 0},
 };
 static const pc_field fields_267[] = {
-    {"entities", 474, 0},
+    {"entities", 475, 0},
     {"nextUri", 1, 0},
     {"previousUri", 1, 0},
     {"selfUri", 1, 0},
@@ -2194,7 +2194,7 @@ static const pc_field fields_267[] = {
 static const pc_field fields_268[] = {
     {"state", 332, 0},
     {"stateChangeDate", 1, 1},
-    {"stateChangeReason", 475, 0},
+    {"stateChangeReason", 476, 0},
     {"version", 2, 0},
 };
 static const pc_field fields_269[] = {
@@ -2226,7 +2226,7 @@ static const pc_field fields_271[] = {
 };
 static const char *const required_271[] = {"pageCount", "pageNumber", "pageSize", "results", "total", "types"};
 static const pc_field fields_272[] = {
-    {"labelUtilizations", 476, 0},
+    {"labelUtilizations", 477, 0},
     {"maxInboundCalls", 2, 0},
     {"utilization", 286, 0},
 };
@@ -2258,7 +2258,7 @@ static const pc_field fields_276[] = {
     {"type", 1, 0},
 };
 static const pc_field fields_277[] = {
-    {"entities", 477, 0},
+    {"entities", 478, 0},
     {"selfUri", 1, 0},
     {"total", 2, 0},
 };
@@ -2316,52 +2316,53 @@ static const char *const enum_373[] = {"ASC", "DESC", "SCORE"};
 static const char *const enum_374[] = {"DISCONNECT", "SEND_TO_ARCHITECT_FLOW"};
 static const char *const enum_376[] = {"Include", "Exclude", "Optional"};
 static const char *const enum_378[] = {"Pending", "Active", "Removing", "Error"};
-static const char *const enum_380[] = {"Pending", "InProgress", "Retry", "Complete", "Failed"};
-static const char *const enum_382[] = {"active", "deleted"};
-static const char *const enum_383[] = {"default", "elin"};
-static const char *const enum_384[] = {"TEAM", "GROUP", "SKILLGROUP"};
-static const char *const enum_387[] = {"inbound", "outbound"};
-static const char *const enum_389[] = {"Bullseye", "Conditional", "Direct", "Last", "Manual", "Predictive", "Preferred", "Standard", "Vip"};
-static const char *const enum_390[] = {"CODE", "TOKEN", "SAML2-BEARER", "PASSWORD", "CLIENT-CREDENTIALS"};
-static const char *const enum_392[] = {"active", "disabled", "inactive"};
-static const char *const enum_397[] = {"GenesysCloud", "PureCloud", "PureEngage", "PureEngageCloud", "PureConnect", "PureConnectCloud", "Unknown"};
-static const char *const enum_398[] = {"System", "User"};
-static const char *const enum_402[] = {"and", "or"};
-static const char *const enum_404[] = {"organizationPresenceId", "systemPresence"};
-static const char *const enum_405[] = {"matches", "exists", "notExists"};
-static const char *const enum_406[] = {"dimension", "property", "metric"};
-static const char *const enum_413[] = {"SCALAR", "VARIABLE", "USER", "QUEUE", "TEAM"};
-static const char *const enum_417[] = {"MEETS_THRESHOLD", "ANY"};
-static const char *const enum_420[] = {"routingStatus"};
-static const char *const enum_423[] = {"Draft", "Send", "SendOnce"};
-static const char *const enum_426[] = {"InProgress", "Complete"};
-static const char *const enum_428[] = {"And", "Not", "Or"};
-static const char *const enum_430[] = {"EqualTo", "NotEqualTo", "LessThan", "GreaterThan", "GreaterThanOrEqualTo", "LessThanOrEqualTo"};
-static const char *const enum_436[] = {"oActiveQueues", "oMemberQueues"};
-static const char *const enum_440[] = {"organizationPresenceId", "presenceDate", "queueId", "queueMembershipStatus", "routingStatus", "routingStatusDate", "systemPresence", "teamId", "userId"};
-static const char *const enum_445[] = {"userId"};
-static const char *const enum_448[] = {"eventTime"};
-static const char *const enum_450[] = {"tAgentRoutingStatus", "tOrganizationPresence", "tSystemPresence"};
-static const char *const enum_453[] = {"rangeBound"};
-static const char *const enum_467[] = {"Disabled", "QueueMembersOnly", "AnyAgent"};
-static const char *const enum_468[] = {"TimestampAndPriority", "PriorityOnly"};
-static const char *const enum_469[] = {"NONE", "BEST", "ALL"};
-static const char *const enum_472[] = {"EXACT", "STARTS_WITH", "CONTAINS", "REGEX", "TERM", "TERMS", "REQUIRED_FIELDS", "MATCH_ALL", "QUERY_STRING"};
-static const char *const enum_473[] = {"MicrosoftTeams", "ZoomPhone", "EightByEight"};
-static const char *const enum_475[] = {"Voluntary", "Seasonal", "Leave", "Performance", "Conduct", "Unknown"};
-static const char *const enum_478[] = {"unusedPermissions"};
-static const char *const enum_480[] = {"ascending", "descending", "ASC", "DESC"};
-static const char *const enum_481[] = {"routingStatus", "presence", "integrationPresence", "conversationSummary", "outOfOffice", "geolocation", "station", "authorization", "lasttokenissued", "authorization.unusedRoles", "team", "workPlanBidRanks", "externalContactsSettings", "groups", "customAttributes", "profileSkills", "certifications", "locations", "skills", "languages", "languagePreference", "employerInfo", "biography", "dateLastLogin", "dateWelcomeSent"};
-static const char *const enum_483[] = {"ALL", "he", "fr", "en_US", "da", "de", "it", "cs", "es", "fi", "ar", "ja", "ko", "nl", "no", "pl", "pt_BR", "pt_PT", "ru", "sv", "th", "tr", "uk", "zh_CN", "zh_TW"};
-static const char *const enum_484[] = {"routingStatus", "presence", "integrationPresence", "conversationSummary", "outOfOffice", "geolocation", "station", "authorization"};
-static const char *const enum_486[] = {"MicrosoftTeams", "ZoomPhone", "EightByEight", "RingCentral"};
-static const char *const enum_487[] = {"active", "inactive", "deleted", "any"};
-static const char *const enum_489[] = {"True", "False", "Any"};
-static const char *const enum_490[] = {"Asc", "Desc", "ASC", "DESC"};
-static const char *const enum_493[] = {"Creator", "Facilitator", "Attendee"};
-static const char *const enum_495[] = {"routingStatus", "presence", "integrationPresence", "conversationSummary", "outOfOffice", "geolocation", "station", "authorization", "lasttokenissued", "authorization.unusedRoles", "team", "workPlanBidRanks", "externalContactsSettings", "groups", "customAttributes", "profileSkills", "certifications", "locations", "skills", "languages", "languagePreference", "employerInfo", "biography", "dateLastLogin", "dateWelcomeSent", "date", "geolocationsettings", "organization", "presencedefinitions", "divisionedpresencedefinitions", "locationdefinitions", "orgauthorization", "orgproducts", "favorites", "superiors", "directreports", "adjacents", "routingskills", "routinglanguages", "fieldconfigs", "token", "trustors", "logCapture", "autoanswersettings"};
-static const char *const enum_498[] = {"ASC", "DESC", "ASC", "DESC"};
-static const char *const enum_500[] = {"routingStatus", "presence", "integrationPresence", "conversationSummary", "outOfOffice", "geolocation", "station", "authorization", "lasttokenissued", "authorization.unusedRoles", "team", "workPlanBidRanks", "externalContactsSettings", "groups", "customAttributes"};
+static const char *const enum_380[] = {"workforce.management.forecast", "agent.assistant", "agentic.virtual.agents", "analytics.agents", "analytics.alerting", "analytics.data.extraction", "analytics", "analytics.realtime", "analytics.reporting.settings", "architect", "audiohook", "audiohook.monitor", "audit", "auth.api", "authorization", "automation.testing", "bots", "bots.voice", "business.rules", "callback", "cobrowse", "content.management", "conversation", "copilot", "dataactions", "datatables", "directory", "dsar", "email", "employee.engagement", "event.orchestration", "external.contacts", "external.events.data.ingestion", "gamification", "gcv", "gdpr", "groups", "guides", "historical.adherence", "infrastructureascode", "integrations", "intent.miner", "internal.messaging", "journey", "knowledge", "language.understanding", "learning", "limit.registry", "marketplace", "media.communications", "messaging", "micro.frontend", "notifications", "onboarding", "outbound", "platform.api", "predictive.routing", "presence", "quality", "recording", "response.management", "routing", "scim", "screen.monitoring", "search", "secondary.automation.testing", "skills", "social.media", "speech.and.text.analytics", "speech.integration", "supportability", "task.management", "telephony.configuration", "usage", "users", "users.rules", "voice.transcription", "web.deployments", "web.messaging", "webchat", "webhooks", "workforce.management.agent.availability", "workforce.management", "workforce.management.self.schedule", "workforce.management.shift.trading", "system"};
+static const char *const enum_381[] = {"Pending", "InProgress", "Retry", "Complete", "Failed"};
+static const char *const enum_383[] = {"active", "deleted"};
+static const char *const enum_384[] = {"default", "elin"};
+static const char *const enum_385[] = {"TEAM", "GROUP", "SKILLGROUP"};
+static const char *const enum_388[] = {"inbound", "outbound"};
+static const char *const enum_390[] = {"Bullseye", "Conditional", "Direct", "Last", "Manual", "Predictive", "Preferred", "Standard", "Vip"};
+static const char *const enum_391[] = {"CODE", "TOKEN", "SAML2-BEARER", "PASSWORD", "CLIENT-CREDENTIALS"};
+static const char *const enum_393[] = {"active", "disabled", "inactive"};
+static const char *const enum_398[] = {"GenesysCloud", "PureCloud", "PureEngage", "PureEngageCloud", "PureConnect", "PureConnectCloud", "Unknown"};
+static const char *const enum_399[] = {"System", "User"};
+static const char *const enum_403[] = {"and", "or"};
+static const char *const enum_405[] = {"organizationPresenceId", "systemPresence"};
+static const char *const enum_406[] = {"matches", "exists", "notExists"};
+static const char *const enum_407[] = {"dimension", "property", "metric"};
+static const char *const enum_414[] = {"SCALAR", "VARIABLE", "USER", "QUEUE", "TEAM"};
+static const char *const enum_418[] = {"MEETS_THRESHOLD", "ANY"};
+static const char *const enum_421[] = {"routingStatus"};
+static const char *const enum_424[] = {"Draft", "Send", "SendOnce"};
+static const char *const enum_427[] = {"InProgress", "Complete"};
+static const char *const enum_429[] = {"And", "Not", "Or"};
+static const char *const enum_431[] = {"EqualTo", "NotEqualTo", "LessThan", "GreaterThan", "GreaterThanOrEqualTo", "LessThanOrEqualTo"};
+static const char *const enum_437[] = {"oActiveQueues", "oMemberQueues"};
+static const char *const enum_441[] = {"organizationPresenceId", "presenceDate", "queueId", "queueMembershipStatus", "routingStatus", "routingStatusDate", "systemPresence", "teamId", "userId"};
+static const char *const enum_446[] = {"userId"};
+static const char *const enum_449[] = {"eventTime"};
+static const char *const enum_451[] = {"tAgentRoutingStatus", "tOrganizationPresence", "tSystemPresence"};
+static const char *const enum_454[] = {"rangeBound"};
+static const char *const enum_468[] = {"Disabled", "QueueMembersOnly", "AnyAgent"};
+static const char *const enum_469[] = {"TimestampAndPriority", "PriorityOnly"};
+static const char *const enum_470[] = {"NONE", "BEST", "ALL"};
+static const char *const enum_473[] = {"EXACT", "STARTS_WITH", "CONTAINS", "REGEX", "TERM", "TERMS", "REQUIRED_FIELDS", "MATCH_ALL", "QUERY_STRING"};
+static const char *const enum_474[] = {"MicrosoftTeams", "ZoomPhone", "EightByEight"};
+static const char *const enum_476[] = {"Voluntary", "Seasonal", "Leave", "Performance", "Conduct", "Unknown"};
+static const char *const enum_479[] = {"unusedPermissions"};
+static const char *const enum_481[] = {"ascending", "descending", "ASC", "DESC"};
+static const char *const enum_482[] = {"routingStatus", "presence", "integrationPresence", "conversationSummary", "outOfOffice", "geolocation", "station", "authorization", "lasttokenissued", "authorization.unusedRoles", "team", "workPlanBidRanks", "externalContactsSettings", "groups", "customAttributes", "profileSkills", "certifications", "locations", "skills", "languages", "languagePreference", "employerInfo", "biography", "dateLastLogin", "dateWelcomeSent"};
+static const char *const enum_484[] = {"ALL", "he", "fr", "en_US", "da", "de", "it", "cs", "es", "fi", "ar", "ja", "ko", "nl", "no", "pl", "pt_BR", "pt_PT", "ru", "sv", "th", "tr", "uk", "zh_CN", "zh_TW"};
+static const char *const enum_485[] = {"routingStatus", "presence", "integrationPresence", "conversationSummary", "outOfOffice", "geolocation", "station", "authorization"};
+static const char *const enum_487[] = {"MicrosoftTeams", "ZoomPhone", "EightByEight", "RingCentral"};
+static const char *const enum_488[] = {"active", "inactive", "deleted", "any"};
+static const char *const enum_490[] = {"True", "False", "Any"};
+static const char *const enum_491[] = {"Asc", "Desc", "ASC", "DESC"};
+static const char *const enum_494[] = {"Creator", "Facilitator", "Attendee"};
+static const char *const enum_496[] = {"routingStatus", "presence", "integrationPresence", "conversationSummary", "outOfOffice", "geolocation", "station", "authorization", "lasttokenissued", "authorization.unusedRoles", "team", "workPlanBidRanks", "externalContactsSettings", "groups", "customAttributes", "profileSkills", "certifications", "locations", "skills", "languages", "languagePreference", "employerInfo", "biography", "dateLastLogin", "dateWelcomeSent", "date", "geolocationsettings", "organization", "presencedefinitions", "divisionedpresencedefinitions", "locationdefinitions", "orgauthorization", "orgproducts", "favorites", "superiors", "directreports", "adjacents", "routingskills", "routinglanguages", "fieldconfigs", "token", "trustors", "logCapture", "autoanswersettings"};
+static const char *const enum_499[] = {"ASC", "DESC", "ASC", "DESC"};
+static const char *const enum_501[] = {"routingStatus", "presence", "integrationPresence", "conversationSummary", "outOfOffice", "geolocation", "station", "authorization", "lasttokenissued", "authorization.unusedRoles", "team", "workPlanBidRanks", "externalContactsSettings", "groups", "customAttributes"};
 
 const pc_schema pc_schemas[] = {
     /* 0 */ {PC_ANY, NULL, -1, NULL, 0, NULL, 0, NULL, 0},
@@ -2744,130 +2745,131 @@ const pc_schema pc_schemas[] = {
     /* 377 */ {PC_ARRAY, NULL, 89, NULL, 0, NULL, 0, NULL, 0},
     /* 378 */ {PC_STRING, NULL, -1, NULL, 0, enum_378, 4, NULL, 0},
     /* 379 */ {PC_ARRAY, NULL, 124, NULL, 0, NULL, 0, NULL, 0},
-    /* 380 */ {PC_STRING, NULL, -1, NULL, 0, enum_380, 5, NULL, 0},
-    /* 381 */ {PC_ARRAY, NULL, 132, NULL, 0, NULL, 0, NULL, 0},
-    /* 382 */ {PC_STRING, NULL, -1, NULL, 0, enum_382, 2, NULL, 0},
+    /* 380 */ {PC_STRING, NULL, -1, NULL, 0, enum_380, 86, NULL, 0},
+    /* 381 */ {PC_STRING, NULL, -1, NULL, 0, enum_381, 5, NULL, 0},
+    /* 382 */ {PC_ARRAY, NULL, 132, NULL, 0, NULL, 0, NULL, 0},
     /* 383 */ {PC_STRING, NULL, -1, NULL, 0, enum_383, 2, NULL, 0},
-    /* 384 */ {PC_STRING, NULL, -1, NULL, 0, enum_384, 3, NULL, 0},
-    /* 385 */ {PC_MAP, NULL, 140, NULL, 0, NULL, 0, NULL, 0},
-    /* 386 */ {PC_ARRAY, NULL, 147, NULL, 0, NULL, 0, NULL, 0},
-    /* 387 */ {PC_STRING, NULL, -1, NULL, 0, enum_387, 2, NULL, 0},
-    /* 388 */ {PC_ARRAY, NULL, 19, NULL, 0, NULL, 0, NULL, 0},
-    /* 389 */ {PC_STRING, NULL, -1, NULL, 0, enum_389, 9, NULL, 0},
-    /* 390 */ {PC_STRING, NULL, -1, NULL, 0, enum_390, 5, NULL, 0},
-    /* 391 */ {PC_ARRAY, NULL, 174, NULL, 0, NULL, 0, NULL, 0},
-    /* 392 */ {PC_STRING, NULL, -1, NULL, 0, enum_392, 3, NULL, 0},
-    /* 393 */ {PC_ARRAY, NULL, 260, NULL, 0, NULL, 0, NULL, 0},
-    /* 394 */ {PC_ARRAY, NULL, 127, NULL, 0, NULL, 0, NULL, 0},
-    /* 395 */ {PC_ARRAY, NULL, 262, NULL, 0, NULL, 0, NULL, 0},
-    /* 396 */ {PC_MAP, NULL, 4, NULL, 0, NULL, 0, NULL, 0},
-    /* 397 */ {PC_STRING, NULL, -1, NULL, 0, enum_397, 7, NULL, 0},
-    /* 398 */ {PC_STRING, NULL, -1, NULL, 0, enum_398, 2, NULL, 0},
-    /* 399 */ {PC_ARRAY, NULL, 152, NULL, 0, NULL, 0, NULL, 0},
-    /* 400 */ {PC_ARRAY, NULL, 91, NULL, 0, NULL, 0, NULL, 0},
-    /* 401 */ {PC_ARRAY, NULL, 162, NULL, 0, NULL, 0, NULL, 0},
-    /* 402 */ {PC_STRING, NULL, -1, NULL, 0, enum_402, 2, NULL, 0},
-    /* 403 */ {PC_ARRAY, NULL, 160, NULL, 0, NULL, 0, NULL, 0},
-    /* 404 */ {PC_STRING, NULL, -1, NULL, 0, enum_404, 2, NULL, 0},
-    /* 405 */ {PC_STRING, NULL, -1, NULL, 0, enum_405, 3, NULL, 0},
+    /* 384 */ {PC_STRING, NULL, -1, NULL, 0, enum_384, 2, NULL, 0},
+    /* 385 */ {PC_STRING, NULL, -1, NULL, 0, enum_385, 3, NULL, 0},
+    /* 386 */ {PC_MAP, NULL, 140, NULL, 0, NULL, 0, NULL, 0},
+    /* 387 */ {PC_ARRAY, NULL, 147, NULL, 0, NULL, 0, NULL, 0},
+    /* 388 */ {PC_STRING, NULL, -1, NULL, 0, enum_388, 2, NULL, 0},
+    /* 389 */ {PC_ARRAY, NULL, 19, NULL, 0, NULL, 0, NULL, 0},
+    /* 390 */ {PC_STRING, NULL, -1, NULL, 0, enum_390, 9, NULL, 0},
+    /* 391 */ {PC_STRING, NULL, -1, NULL, 0, enum_391, 5, NULL, 0},
+    /* 392 */ {PC_ARRAY, NULL, 174, NULL, 0, NULL, 0, NULL, 0},
+    /* 393 */ {PC_STRING, NULL, -1, NULL, 0, enum_393, 3, NULL, 0},
+    /* 394 */ {PC_ARRAY, NULL, 260, NULL, 0, NULL, 0, NULL, 0},
+    /* 395 */ {PC_ARRAY, NULL, 127, NULL, 0, NULL, 0, NULL, 0},
+    /* 396 */ {PC_ARRAY, NULL, 262, NULL, 0, NULL, 0, NULL, 0},
+    /* 397 */ {PC_MAP, NULL, 4, NULL, 0, NULL, 0, NULL, 0},
+    /* 398 */ {PC_STRING, NULL, -1, NULL, 0, enum_398, 7, NULL, 0},
+    /* 399 */ {PC_STRING, NULL, -1, NULL, 0, enum_399, 2, NULL, 0},
+    /* 400 */ {PC_ARRAY, NULL, 152, NULL, 0, NULL, 0, NULL, 0},
+    /* 401 */ {PC_ARRAY, NULL, 91, NULL, 0, NULL, 0, NULL, 0},
+    /* 402 */ {PC_ARRAY, NULL, 162, NULL, 0, NULL, 0, NULL, 0},
+    /* 403 */ {PC_STRING, NULL, -1, NULL, 0, enum_403, 2, NULL, 0},
+    /* 404 */ {PC_ARRAY, NULL, 160, NULL, 0, NULL, 0, NULL, 0},
+    /* 405 */ {PC_STRING, NULL, -1, NULL, 0, enum_405, 2, NULL, 0},
     /* 406 */ {PC_STRING, NULL, -1, NULL, 0, enum_406, 3, NULL, 0},
-    /* 407 */ {PC_ARRAY, NULL, 67, NULL, 0, NULL, 0, NULL, 0},
-    /* 408 */ {PC_ARRAY, NULL, 68, NULL, 0, NULL, 0, NULL, 0},
-    /* 409 */ {PC_MAP, NULL, 186, NULL, 0, NULL, 0, NULL, 0},
-    /* 410 */ {PC_ARRAY, NULL, 178, NULL, 0, NULL, 0, NULL, 0},
-    /* 411 */ {PC_ARRAY, NULL, 171, NULL, 0, NULL, 0, NULL, 0},
-    /* 412 */ {PC_ARRAY, NULL, 170, NULL, 0, NULL, 0, NULL, 0},
-    /* 413 */ {PC_STRING, NULL, -1, NULL, 0, enum_413, 5, NULL, 0},
-    /* 414 */ {PC_ARRAY, NULL, 102, NULL, 0, NULL, 0, NULL, 0},
-    /* 415 */ {PC_ARRAY, NULL, 176, NULL, 0, NULL, 0, NULL, 0},
-    /* 416 */ {PC_ARRAY, NULL, 7, NULL, 0, NULL, 0, NULL, 0},
-    /* 417 */ {PC_STRING, NULL, -1, NULL, 0, enum_417, 2, NULL, 0},
-    /* 418 */ {PC_ARRAY, NULL, 183, NULL, 0, NULL, 0, NULL, 0},
-    /* 419 */ {PC_ARRAY, NULL, 181, NULL, 0, NULL, 0, NULL, 0},
-    /* 420 */ {PC_STRING, NULL, -1, NULL, 0, enum_420, 1, NULL, 0},
-    /* 421 */ {PC_ARRAY, NULL, 156, NULL, 0, NULL, 0, NULL, 0},
-    /* 422 */ {PC_ARRAY, NULL, 105, NULL, 0, NULL, 0, NULL, 0},
-    /* 423 */ {PC_STRING, NULL, -1, NULL, 0, enum_423, 3, NULL, 0},
-    /* 424 */ {PC_ARRAY, NULL, 179, NULL, 0, NULL, 0, NULL, 0},
-    /* 425 */ {PC_ARRAY, NULL, 194, NULL, 0, NULL, 0, NULL, 0},
-    /* 426 */ {PC_STRING, NULL, -1, NULL, 0, enum_426, 2, NULL, 0},
-    /* 427 */ {PC_ARRAY, NULL, 195, NULL, 0, NULL, 0, NULL, 0},
-    /* 428 */ {PC_STRING, NULL, -1, NULL, 0, enum_428, 3, NULL, 0},
-    /* 429 */ {PC_ARRAY, NULL, 196, NULL, 0, NULL, 0, NULL, 0},
-    /* 430 */ {PC_STRING, NULL, -1, NULL, 0, enum_430, 6, NULL, 0},
-    /* 431 */ {PC_ARRAY, NULL, 12, NULL, 0, NULL, 0, NULL, 0},
-    /* 432 */ {PC_ARRAY, NULL, 13, NULL, 0, NULL, 0, NULL, 0},
-    /* 433 */ {PC_ARRAY, NULL, 206, NULL, 0, NULL, 0, NULL, 0},
-    /* 434 */ {PC_ARRAY, NULL, 214, NULL, 0, NULL, 0, NULL, 0},
-    /* 435 */ {PC_ARRAY, NULL, 213, NULL, 0, NULL, 0, NULL, 0},
-    /* 436 */ {PC_STRING, NULL, -1, NULL, 0, enum_436, 2, NULL, 0},
-    /* 437 */ {PC_ARRAY, NULL, 218, NULL, 0, NULL, 0, NULL, 0},
-    /* 438 */ {PC_ARRAY, NULL, 219, NULL, 0, NULL, 0, NULL, 0},
-    /* 439 */ {PC_ARRAY, NULL, 216, NULL, 0, NULL, 0, NULL, 0},
-    /* 440 */ {PC_STRING, NULL, -1, NULL, 0, enum_440, 9, NULL, 0},
-    /* 441 */ {PC_ARRAY, NULL, 212, NULL, 0, NULL, 0, NULL, 0},
-    /* 442 */ {PC_ARRAY, NULL, 198, NULL, 0, NULL, 0, NULL, 0},
-    /* 443 */ {PC_ARRAY, NULL, 224, NULL, 0, NULL, 0, NULL, 0},
-    /* 444 */ {PC_ARRAY, NULL, 222, NULL, 0, NULL, 0, NULL, 0},
-    /* 445 */ {PC_STRING, NULL, -1, NULL, 0, enum_445, 1, NULL, 0},
-    /* 446 */ {PC_ARRAY, NULL, 221, NULL, 0, NULL, 0, NULL, 0},
-    /* 447 */ {PC_MAP, NULL, 283, NULL, 0, NULL, 0, NULL, 0},
-    /* 448 */ {PC_STRING, NULL, -1, NULL, 0, enum_448, 1, NULL, 0},
-    /* 449 */ {PC_ARRAY, NULL, 445, NULL, 0, NULL, 0, NULL, 0},
-    /* 450 */ {PC_STRING, NULL, -1, NULL, 0, enum_450, 3, NULL, 0},
-    /* 451 */ {PC_ARRAY, NULL, 450, NULL, 0, NULL, 0, NULL, 0},
-    /* 452 */ {PC_ARRAY, NULL, 227, NULL, 0, NULL, 0, NULL, 0},
-    /* 453 */ {PC_STRING, NULL, -1, NULL, 0, enum_453, 1, NULL, 0},
-    /* 454 */ {PC_ARRAY, NULL, 172, NULL, 0, NULL, 0, NULL, 0},
-    /* 455 */ {PC_ARRAY, NULL, 95, NULL, 0, NULL, 0, NULL, 0},
-    /* 456 */ {PC_ARRAY, NULL, 237, NULL, 0, NULL, 0, NULL, 0},
-    /* 457 */ {PC_ARRAY, NULL, 235, NULL, 0, NULL, 0, NULL, 0},
-    /* 458 */ {PC_ARRAY, NULL, 17, NULL, 0, NULL, 0, NULL, 0},
-    /* 459 */ {PC_ARRAY, NULL, 90, NULL, 0, NULL, 0, NULL, 0},
-    /* 460 */ {PC_ARRAY, NULL, 151, NULL, 0, NULL, 0, NULL, 0},
-    /* 461 */ {PC_ARRAY, NULL, 146, NULL, 0, NULL, 0, NULL, 0},
-    /* 462 */ {PC_ARRAY, NULL, 436, NULL, 0, NULL, 0, NULL, 0},
-    /* 463 */ {PC_ARRAY, NULL, 250, NULL, 0, NULL, 0, NULL, 0},
-    /* 464 */ {PC_ARRAY, NULL, 248, NULL, 0, NULL, 0, NULL, 0},
-    /* 465 */ {PC_ARRAY, NULL, 246, NULL, 0, NULL, 0, NULL, 0},
-    /* 466 */ {PC_ARRAY, NULL, 254, NULL, 0, NULL, 0, NULL, 0},
-    /* 467 */ {PC_STRING, NULL, -1, NULL, 0, enum_467, 3, NULL, 0},
-    /* 468 */ {PC_STRING, NULL, -1, NULL, 0, enum_468, 2, NULL, 0},
-    /* 469 */ {PC_STRING, NULL, -1, NULL, 0, enum_469, 3, NULL, 0},
-    /* 470 */ {PC_ARRAY, NULL, 256, NULL, 0, NULL, 0, NULL, 0},
-    /* 471 */ {PC_ARRAY, NULL, 264, NULL, 0, NULL, 0, NULL, 0},
-    /* 472 */ {PC_STRING, NULL, -1, NULL, 0, enum_472, 9, NULL, 0},
-    /* 473 */ {PC_STRING, NULL, -1, NULL, 0, enum_473, 3, NULL, 0},
-    /* 474 */ {PC_ARRAY, NULL, 193, NULL, 0, NULL, 0, NULL, 0},
-    /* 475 */ {PC_STRING, NULL, -1, NULL, 0, enum_475, 6, NULL, 0},
-    /* 476 */ {PC_MAP, NULL, 122, NULL, 0, NULL, 0, NULL, 0},
-    /* 477 */ {PC_ARRAY, NULL, 276, NULL, 0, NULL, 0, NULL, 0},
-    /* 478 */ {PC_STRING, NULL, -1, NULL, 0, enum_478, 1, NULL, 0},
-    /* 479 */ {PC_ARRAY, NULL, 478, NULL, 0, NULL, 0, NULL, 0},
-    /* 480 */ {PC_STRING, NULL, -1, NULL, 0, enum_480, 4, NULL, 0},
-    /* 481 */ {PC_STRING, NULL, -1, NULL, 0, enum_481, 25, NULL, 0},
-    /* 482 */ {PC_ARRAY, NULL, 481, NULL, 0, NULL, 0, NULL, 0},
-    /* 483 */ {PC_STRING, NULL, -1, NULL, 0, enum_483, 25, NULL, 0},
-    /* 484 */ {PC_STRING, NULL, -1, NULL, 0, enum_484, 8, NULL, 0},
-    /* 485 */ {PC_ARRAY, NULL, 484, NULL, 0, NULL, 0, NULL, 0},
-    /* 486 */ {PC_STRING, NULL, -1, NULL, 0, enum_486, 4, NULL, 0},
+    /* 407 */ {PC_STRING, NULL, -1, NULL, 0, enum_407, 3, NULL, 0},
+    /* 408 */ {PC_ARRAY, NULL, 67, NULL, 0, NULL, 0, NULL, 0},
+    /* 409 */ {PC_ARRAY, NULL, 68, NULL, 0, NULL, 0, NULL, 0},
+    /* 410 */ {PC_MAP, NULL, 186, NULL, 0, NULL, 0, NULL, 0},
+    /* 411 */ {PC_ARRAY, NULL, 178, NULL, 0, NULL, 0, NULL, 0},
+    /* 412 */ {PC_ARRAY, NULL, 171, NULL, 0, NULL, 0, NULL, 0},
+    /* 413 */ {PC_ARRAY, NULL, 170, NULL, 0, NULL, 0, NULL, 0},
+    /* 414 */ {PC_STRING, NULL, -1, NULL, 0, enum_414, 5, NULL, 0},
+    /* 415 */ {PC_ARRAY, NULL, 102, NULL, 0, NULL, 0, NULL, 0},
+    /* 416 */ {PC_ARRAY, NULL, 176, NULL, 0, NULL, 0, NULL, 0},
+    /* 417 */ {PC_ARRAY, NULL, 7, NULL, 0, NULL, 0, NULL, 0},
+    /* 418 */ {PC_STRING, NULL, -1, NULL, 0, enum_418, 2, NULL, 0},
+    /* 419 */ {PC_ARRAY, NULL, 183, NULL, 0, NULL, 0, NULL, 0},
+    /* 420 */ {PC_ARRAY, NULL, 181, NULL, 0, NULL, 0, NULL, 0},
+    /* 421 */ {PC_STRING, NULL, -1, NULL, 0, enum_421, 1, NULL, 0},
+    /* 422 */ {PC_ARRAY, NULL, 156, NULL, 0, NULL, 0, NULL, 0},
+    /* 423 */ {PC_ARRAY, NULL, 105, NULL, 0, NULL, 0, NULL, 0},
+    /* 424 */ {PC_STRING, NULL, -1, NULL, 0, enum_424, 3, NULL, 0},
+    /* 425 */ {PC_ARRAY, NULL, 179, NULL, 0, NULL, 0, NULL, 0},
+    /* 426 */ {PC_ARRAY, NULL, 194, NULL, 0, NULL, 0, NULL, 0},
+    /* 427 */ {PC_STRING, NULL, -1, NULL, 0, enum_427, 2, NULL, 0},
+    /* 428 */ {PC_ARRAY, NULL, 195, NULL, 0, NULL, 0, NULL, 0},
+    /* 429 */ {PC_STRING, NULL, -1, NULL, 0, enum_429, 3, NULL, 0},
+    /* 430 */ {PC_ARRAY, NULL, 196, NULL, 0, NULL, 0, NULL, 0},
+    /* 431 */ {PC_STRING, NULL, -1, NULL, 0, enum_431, 6, NULL, 0},
+    /* 432 */ {PC_ARRAY, NULL, 12, NULL, 0, NULL, 0, NULL, 0},
+    /* 433 */ {PC_ARRAY, NULL, 13, NULL, 0, NULL, 0, NULL, 0},
+    /* 434 */ {PC_ARRAY, NULL, 206, NULL, 0, NULL, 0, NULL, 0},
+    /* 435 */ {PC_ARRAY, NULL, 214, NULL, 0, NULL, 0, NULL, 0},
+    /* 436 */ {PC_ARRAY, NULL, 213, NULL, 0, NULL, 0, NULL, 0},
+    /* 437 */ {PC_STRING, NULL, -1, NULL, 0, enum_437, 2, NULL, 0},
+    /* 438 */ {PC_ARRAY, NULL, 218, NULL, 0, NULL, 0, NULL, 0},
+    /* 439 */ {PC_ARRAY, NULL, 219, NULL, 0, NULL, 0, NULL, 0},
+    /* 440 */ {PC_ARRAY, NULL, 216, NULL, 0, NULL, 0, NULL, 0},
+    /* 441 */ {PC_STRING, NULL, -1, NULL, 0, enum_441, 9, NULL, 0},
+    /* 442 */ {PC_ARRAY, NULL, 212, NULL, 0, NULL, 0, NULL, 0},
+    /* 443 */ {PC_ARRAY, NULL, 198, NULL, 0, NULL, 0, NULL, 0},
+    /* 444 */ {PC_ARRAY, NULL, 224, NULL, 0, NULL, 0, NULL, 0},
+    /* 445 */ {PC_ARRAY, NULL, 222, NULL, 0, NULL, 0, NULL, 0},
+    /* 446 */ {PC_STRING, NULL, -1, NULL, 0, enum_446, 1, NULL, 0},
+    /* 447 */ {PC_ARRAY, NULL, 221, NULL, 0, NULL, 0, NULL, 0},
+    /* 448 */ {PC_MAP, NULL, 283, NULL, 0, NULL, 0, NULL, 0},
+    /* 449 */ {PC_STRING, NULL, -1, NULL, 0, enum_449, 1, NULL, 0},
+    /* 450 */ {PC_ARRAY, NULL, 446, NULL, 0, NULL, 0, NULL, 0},
+    /* 451 */ {PC_STRING, NULL, -1, NULL, 0, enum_451, 3, NULL, 0},
+    /* 452 */ {PC_ARRAY, NULL, 451, NULL, 0, NULL, 0, NULL, 0},
+    /* 453 */ {PC_ARRAY, NULL, 227, NULL, 0, NULL, 0, NULL, 0},
+    /* 454 */ {PC_STRING, NULL, -1, NULL, 0, enum_454, 1, NULL, 0},
+    /* 455 */ {PC_ARRAY, NULL, 172, NULL, 0, NULL, 0, NULL, 0},
+    /* 456 */ {PC_ARRAY, NULL, 95, NULL, 0, NULL, 0, NULL, 0},
+    /* 457 */ {PC_ARRAY, NULL, 237, NULL, 0, NULL, 0, NULL, 0},
+    /* 458 */ {PC_ARRAY, NULL, 235, NULL, 0, NULL, 0, NULL, 0},
+    /* 459 */ {PC_ARRAY, NULL, 17, NULL, 0, NULL, 0, NULL, 0},
+    /* 460 */ {PC_ARRAY, NULL, 90, NULL, 0, NULL, 0, NULL, 0},
+    /* 461 */ {PC_ARRAY, NULL, 151, NULL, 0, NULL, 0, NULL, 0},
+    /* 462 */ {PC_ARRAY, NULL, 146, NULL, 0, NULL, 0, NULL, 0},
+    /* 463 */ {PC_ARRAY, NULL, 437, NULL, 0, NULL, 0, NULL, 0},
+    /* 464 */ {PC_ARRAY, NULL, 250, NULL, 0, NULL, 0, NULL, 0},
+    /* 465 */ {PC_ARRAY, NULL, 248, NULL, 0, NULL, 0, NULL, 0},
+    /* 466 */ {PC_ARRAY, NULL, 246, NULL, 0, NULL, 0, NULL, 0},
+    /* 467 */ {PC_ARRAY, NULL, 254, NULL, 0, NULL, 0, NULL, 0},
+    /* 468 */ {PC_STRING, NULL, -1, NULL, 0, enum_468, 3, NULL, 0},
+    /* 469 */ {PC_STRING, NULL, -1, NULL, 0, enum_469, 2, NULL, 0},
+    /* 470 */ {PC_STRING, NULL, -1, NULL, 0, enum_470, 3, NULL, 0},
+    /* 471 */ {PC_ARRAY, NULL, 256, NULL, 0, NULL, 0, NULL, 0},
+    /* 472 */ {PC_ARRAY, NULL, 264, NULL, 0, NULL, 0, NULL, 0},
+    /* 473 */ {PC_STRING, NULL, -1, NULL, 0, enum_473, 9, NULL, 0},
+    /* 474 */ {PC_STRING, NULL, -1, NULL, 0, enum_474, 3, NULL, 0},
+    /* 475 */ {PC_ARRAY, NULL, 193, NULL, 0, NULL, 0, NULL, 0},
+    /* 476 */ {PC_STRING, NULL, -1, NULL, 0, enum_476, 6, NULL, 0},
+    /* 477 */ {PC_MAP, NULL, 122, NULL, 0, NULL, 0, NULL, 0},
+    /* 478 */ {PC_ARRAY, NULL, 276, NULL, 0, NULL, 0, NULL, 0},
+    /* 479 */ {PC_STRING, NULL, -1, NULL, 0, enum_479, 1, NULL, 0},
+    /* 480 */ {PC_ARRAY, NULL, 479, NULL, 0, NULL, 0, NULL, 0},
+    /* 481 */ {PC_STRING, NULL, -1, NULL, 0, enum_481, 4, NULL, 0},
+    /* 482 */ {PC_STRING, NULL, -1, NULL, 0, enum_482, 25, NULL, 0},
+    /* 483 */ {PC_ARRAY, NULL, 482, NULL, 0, NULL, 0, NULL, 0},
+    /* 484 */ {PC_STRING, NULL, -1, NULL, 0, enum_484, 25, NULL, 0},
+    /* 485 */ {PC_STRING, NULL, -1, NULL, 0, enum_485, 8, NULL, 0},
+    /* 486 */ {PC_ARRAY, NULL, 485, NULL, 0, NULL, 0, NULL, 0},
     /* 487 */ {PC_STRING, NULL, -1, NULL, 0, enum_487, 4, NULL, 0},
-    /* 488 */ {PC_ARRAY, NULL, 158, NULL, 0, NULL, 0, NULL, 0},
-    /* 489 */ {PC_STRING, NULL, -1, NULL, 0, enum_489, 3, NULL, 0},
-    /* 490 */ {PC_STRING, NULL, -1, NULL, 0, enum_490, 4, NULL, 0},
-    /* 491 */ {PC_ARRAY, NULL, 339, NULL, 0, NULL, 0, NULL, 0},
-    /* 492 */ {PC_ARRAY, NULL, 338, NULL, 0, NULL, 0, NULL, 0},
-    /* 493 */ {PC_STRING, NULL, -1, NULL, 0, enum_493, 3, NULL, 0},
-    /* 494 */ {PC_ARRAY, NULL, 493, NULL, 0, NULL, 0, NULL, 0},
-    /* 495 */ {PC_STRING, NULL, -1, NULL, 0, enum_495, 44, NULL, 0},
-    /* 496 */ {PC_ARRAY, NULL, 495, NULL, 0, NULL, 0, NULL, 0},
-    /* 497 */ {PC_ARRAY, NULL, 142, NULL, 0, NULL, 0, NULL, 0},
-    /* 498 */ {PC_STRING, NULL, -1, NULL, 0, enum_498, 4, NULL, 0},
-    /* 499 */ {PC_ARRAY, NULL, 234, NULL, 0, NULL, 0, NULL, 0},
-    /* 500 */ {PC_STRING, NULL, -1, NULL, 0, enum_500, 15, NULL, 0},
-    /* 501 */ {PC_ARRAY, NULL, 500, NULL, 0, NULL, 0, NULL, 0},
-    /* 502 */ {PC_ARRAY, NULL, 261, NULL, 0, NULL, 0, NULL, 0},
-    /* 503 */ {PC_ARRAY, NULL, 263, NULL, 0, NULL, 0, NULL, 0},
+    /* 488 */ {PC_STRING, NULL, -1, NULL, 0, enum_488, 4, NULL, 0},
+    /* 489 */ {PC_ARRAY, NULL, 158, NULL, 0, NULL, 0, NULL, 0},
+    /* 490 */ {PC_STRING, NULL, -1, NULL, 0, enum_490, 3, NULL, 0},
+    /* 491 */ {PC_STRING, NULL, -1, NULL, 0, enum_491, 4, NULL, 0},
+    /* 492 */ {PC_ARRAY, NULL, 339, NULL, 0, NULL, 0, NULL, 0},
+    /* 493 */ {PC_ARRAY, NULL, 338, NULL, 0, NULL, 0, NULL, 0},
+    /* 494 */ {PC_STRING, NULL, -1, NULL, 0, enum_494, 3, NULL, 0},
+    /* 495 */ {PC_ARRAY, NULL, 494, NULL, 0, NULL, 0, NULL, 0},
+    /* 496 */ {PC_STRING, NULL, -1, NULL, 0, enum_496, 44, NULL, 0},
+    /* 497 */ {PC_ARRAY, NULL, 496, NULL, 0, NULL, 0, NULL, 0},
+    /* 498 */ {PC_ARRAY, NULL, 142, NULL, 0, NULL, 0, NULL, 0},
+    /* 499 */ {PC_STRING, NULL, -1, NULL, 0, enum_499, 4, NULL, 0},
+    /* 500 */ {PC_ARRAY, NULL, 234, NULL, 0, NULL, 0, NULL, 0},
+    /* 501 */ {PC_STRING, NULL, -1, NULL, 0, enum_501, 15, NULL, 0},
+    /* 502 */ {PC_ARRAY, NULL, 501, NULL, 0, NULL, 0, NULL, 0},
+    /* 503 */ {PC_ARRAY, NULL, 261, NULL, 0, NULL, 0, NULL, 0},
+    /* 504 */ {PC_ARRAY, NULL, 263, NULL, 0, NULL, 0, NULL, 0},
 };
 
 static const pc_param params_delete_analytics_users_aggregates_job[] = {
@@ -2975,7 +2977,7 @@ static const pc_param params_get_authorization_divisionspermitted_paged_subject_
 static const pc_param params_get_authorization_role[] = {
     {.name = "roleId", .lua_name = "role_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
     {.name = "userCount", .lua_name = "user_count", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 4, .min = 0, .max = 0},
-    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 479, .min = 0, .max = 0},
+    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 480, .min = 0, .max = 0},
 };
 static const pc_param params_get_authorization_role_users[] = {
     {.name = "roleId", .lua_name = "role_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
@@ -3015,15 +3017,15 @@ static const pc_param params_get_group_members[] = {
     {.name = "groupId", .lua_name = "group_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
     {.name = "pageSize", .lua_name = "page_size", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 3, .min = 0, .max = 0},
     {.name = "pageNumber", .lua_name = "page_number", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 3, .min = 0, .max = 0},
-    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 480, .min = 0, .max = 0},
-    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 482, .min = 0, .max = 0},
+    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 481, .min = 0, .max = 0},
+    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 483, .min = 0, .max = 0},
 };
 static const pc_param params_get_groups[] = {
     {.name = "pageSize", .lua_name = "page_size", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 3, .min = 0, .max = 0},
     {.name = "pageNumber", .lua_name = "page_number", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 3, .min = 0, .max = 0},
     {.name = "id", .lua_name = "id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 283, .min = 0, .max = 0},
     {.name = "jabberId", .lua_name = "jabber_id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 283, .min = 0, .max = 0},
-    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 480, .min = 0, .max = 0},
+    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 481, .min = 0, .max = 0},
 };
 static const pc_param params_get_groups_search[] = {
     {.name = "q64", .lua_name = "q64", .where = PC_IN_QUERY, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
@@ -3031,12 +3033,12 @@ static const pc_param params_get_groups_search[] = {
 };
 static const pc_param params_get_presence_definition0[] = {
     {.name = "definitionId", .lua_name = "definition_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "localeCode", .lua_name = "locale_code", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 483, .min = 0, .max = 0},
+    {.name = "localeCode", .lua_name = "locale_code", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 484, .min = 0, .max = 0},
 };
 static const pc_param params_get_presence_definitions0[] = {
     {.name = "deactivated", .lua_name = "deactivated", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 1, .min = 0, .max = 0},
     {.name = "divisionId", .lua_name = "division_id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 283, .min = 0, .max = 0},
-    {.name = "localeCode", .lua_name = "locale_code", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 483, .min = 0, .max = 0},
+    {.name = "localeCode", .lua_name = "locale_code", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 484, .min = 0, .max = 0},
 };
 static const pc_param params_get_presence_user_primarysource[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
@@ -3046,9 +3048,9 @@ static const pc_param params_get_profiles_users[] = {
     {.name = "pageNumber", .lua_name = "page_number", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 3, .min = 0, .max = 0},
     {.name = "id", .lua_name = "id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 283, .min = 0, .max = 0},
     {.name = "jid", .lua_name = "jid", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 283, .min = 0, .max = 0},
-    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 480, .min = 0, .max = 0},
-    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 485, .min = 0, .max = 0},
-    {.name = "integrationPresenceSource", .lua_name = "integration_presence_source", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 486, .min = 0, .max = 0},
+    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 481, .min = 0, .max = 0},
+    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 486, .min = 0, .max = 0},
+    {.name = "integrationPresenceSource", .lua_name = "integration_presence_source", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 487, .min = 0, .max = 0},
 };
 static const pc_param params_get_routing_language[] = {
     {.name = "languageId", .lua_name = "language_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
@@ -3056,7 +3058,7 @@ static const pc_param params_get_routing_language[] = {
 static const pc_param params_get_routing_languages[] = {
     {.name = "pageSize", .lua_name = "page_size", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 3, .min = 0, .max = 0},
     {.name = "pageNumber", .lua_name = "page_number", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 3, .min = 0, .max = 0},
-    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 480, .min = 0, .max = 0},
+    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 481, .min = 0, .max = 0},
     {.name = "name", .lua_name = "name", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 1, .min = 0, .max = 0},
     {.name = "id", .lua_name = "id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 283, .min = 0, .max = 0},
 };
@@ -3077,14 +3079,14 @@ static const pc_param params_get_routing_user_utilization[] = {
 };
 static const pc_param params_get_user[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 482, .min = 0, .max = 0},
-    {.name = "integrationPresenceSource", .lua_name = "integration_presence_source", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 486, .min = 0, .max = 0},
+    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 483, .min = 0, .max = 0},
+    {.name = "integrationPresenceSource", .lua_name = "integration_presence_source", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 487, .min = 0, .max = 0},
     {.name = "userCustomAttributeSchemaIds", .lua_name = "user_custom_attribute_schema_ids", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 283, .min = 0, .max = 0},
-    {.name = "state", .lua_name = "state", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 382, .min = 0, .max = 0},
+    {.name = "state", .lua_name = "state", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 383, .min = 0, .max = 0},
 };
 static const pc_param params_get_user_adjacents[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 482, .min = 0, .max = 0},
+    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 483, .min = 0, .max = 0},
 };
 static const pc_param params_get_user_callforwarding[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
@@ -3099,7 +3101,7 @@ static const pc_param params_get_user_customattributes_bulk[] = {
 };
 static const pc_param params_get_user_directreports[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 482, .min = 0, .max = 0},
+    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 483, .min = 0, .max = 0},
 };
 static const pc_param params_get_user_externalid[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
@@ -3113,7 +3115,7 @@ static const pc_param params_get_user_favorites[] = {
     {.name = "pageSize", .lua_name = "page_size", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 3, .min = 0, .max = 0},
     {.name = "pageNumber", .lua_name = "page_number", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 3, .min = 0, .max = 0},
     {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 482, .min = 0, .max = 0},
+    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 483, .min = 0, .max = 0},
 };
 static const pc_param params_get_user_geolocation[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
@@ -3131,8 +3133,8 @@ static const pc_param params_get_user_presences_purecloud[] = {
 };
 static const pc_param params_get_user_profile[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 501, .min = 0, .max = 0},
-    {.name = "integrationPresenceSource", .lua_name = "integration_presence_source", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 486, .min = 0, .max = 0},
+    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 502, .min = 0, .max = 0},
+    {.name = "integrationPresenceSource", .lua_name = "integration_presence_source", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 487, .min = 0, .max = 0},
 };
 static const pc_param params_get_user_profileskills[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
@@ -3151,13 +3153,13 @@ static const pc_param params_get_user_routinglanguages[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
     {.name = "pageSize", .lua_name = "page_size", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 3, .min = 0, .max = 0},
     {.name = "pageNumber", .lua_name = "page_number", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 3, .min = 0, .max = 0},
-    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 480, .min = 0, .max = 0},
+    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 481, .min = 0, .max = 0},
 };
 static const pc_param params_get_user_routingskills[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
     {.name = "pageSize", .lua_name = "page_size", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 2, .min = 1, .max = 2147483647},
     {.name = "pageNumber", .lua_name = "page_number", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 2, .min = 1, .max = 2147483647},
-    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 480, .min = 0, .max = 0},
+    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 481, .min = 0, .max = 0},
 };
 static const pc_param params_get_user_routingstatus[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
@@ -3176,7 +3178,7 @@ static const pc_param params_get_user_station[] = {
 };
 static const pc_param params_get_user_superiors[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 482, .min = 0, .max = 0},
+    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 483, .min = 0, .max = 0},
 };
 static const pc_param params_get_user_trustors[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
@@ -3191,11 +3193,11 @@ static const pc_param params_get_users[] = {
     {.name = "pageNumber", .lua_name = "page_number", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 2, .min = 1, .max = 2147483647},
     {.name = "id", .lua_name = "id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 283, .min = 0, .max = 0},
     {.name = "jabberId", .lua_name = "jabber_id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 283, .min = 0, .max = 0},
-    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 480, .min = 0, .max = 0},
-    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 482, .min = 0, .max = 0},
-    {.name = "integrationPresenceSource", .lua_name = "integration_presence_source", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 486, .min = 0, .max = 0},
+    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 481, .min = 0, .max = 0},
+    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 483, .min = 0, .max = 0},
+    {.name = "integrationPresenceSource", .lua_name = "integration_presence_source", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 487, .min = 0, .max = 0},
     {.name = "userCustomAttributeSchemaIds", .lua_name = "user_custom_attribute_schema_ids", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 283, .min = 0, .max = 0},
-    {.name = "state", .lua_name = "state", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 487, .min = 0, .max = 0},
+    {.name = "state", .lua_name = "state", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 488, .min = 0, .max = 0},
 };
 static const pc_param params_get_users_chats_me[] = {
     {.name = "excludeClosed", .lua_name = "exclude_closed", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 4, .min = 0, .max = 0},
@@ -3221,27 +3223,27 @@ static const pc_param params_get_users_development_activities[] = {
     {.name = "moduleId", .lua_name = "module_id", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 1, .min = 0, .max = 0},
     {.name = "interval", .lua_name = "interval", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 1, .min = 0, .max = 0},
     {.name = "completionInterval", .lua_name = "completion_interval", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "overdue", .lua_name = "overdue", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 489, .min = 0, .max = 0},
-    {.name = "pass", .lua_name = "pass", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 489, .min = 0, .max = 0},
+    {.name = "overdue", .lua_name = "overdue", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 490, .min = 0, .max = 0},
+    {.name = "pass", .lua_name = "pass", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 490, .min = 0, .max = 0},
     {.name = "pageSize", .lua_name = "page_size", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 3, .min = 0, .max = 0},
     {.name = "pageNumber", .lua_name = "page_number", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 3, .min = 0, .max = 0},
-    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 490, .min = 0, .max = 0},
-    {.name = "types", .lua_name = "types", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 491, .min = 0, .max = 0},
-    {.name = "statuses", .lua_name = "statuses", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 492, .min = 0, .max = 0},
-    {.name = "relationship", .lua_name = "relationship", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 494, .min = 0, .max = 0},
+    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 491, .min = 0, .max = 0},
+    {.name = "types", .lua_name = "types", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 492, .min = 0, .max = 0},
+    {.name = "statuses", .lua_name = "statuses", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 493, .min = 0, .max = 0},
+    {.name = "relationship", .lua_name = "relationship", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 495, .min = 0, .max = 0},
 };
 static const pc_param params_get_users_development_activities_me[] = {
     {.name = "moduleId", .lua_name = "module_id", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 1, .min = 0, .max = 0},
     {.name = "interval", .lua_name = "interval", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 1, .min = 0, .max = 0},
     {.name = "completionInterval", .lua_name = "completion_interval", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "overdue", .lua_name = "overdue", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 489, .min = 0, .max = 0},
-    {.name = "pass", .lua_name = "pass", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 489, .min = 0, .max = 0},
+    {.name = "overdue", .lua_name = "overdue", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 490, .min = 0, .max = 0},
+    {.name = "pass", .lua_name = "pass", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 490, .min = 0, .max = 0},
     {.name = "pageSize", .lua_name = "page_size", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 3, .min = 0, .max = 0},
     {.name = "pageNumber", .lua_name = "page_number", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 3, .min = 0, .max = 0},
-    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 490, .min = 0, .max = 0},
-    {.name = "types", .lua_name = "types", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 491, .min = 0, .max = 0},
-    {.name = "statuses", .lua_name = "statuses", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 492, .min = 0, .max = 0},
-    {.name = "relationship", .lua_name = "relationship", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 494, .min = 0, .max = 0},
+    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 491, .min = 0, .max = 0},
+    {.name = "types", .lua_name = "types", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 492, .min = 0, .max = 0},
+    {.name = "statuses", .lua_name = "statuses", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 493, .min = 0, .max = 0},
+    {.name = "relationship", .lua_name = "relationship", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 495, .min = 0, .max = 0},
 };
 static const pc_param params_get_users_development_activity[] = {
     {.name = "activityId", .lua_name = "activity_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
@@ -3250,11 +3252,11 @@ static const pc_param params_get_users_development_activity[] = {
 static const pc_param params_get_users_externalid_authority_name_external_key[] = {
     {.name = "authorityName", .lua_name = "authority_name", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
     {.name = "externalKey", .lua_name = "external_key", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 482, .min = 0, .max = 0},
+    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 483, .min = 0, .max = 0},
 };
 static const pc_param params_get_users_me[] = {
-    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 496, .min = 0, .max = 0},
-    {.name = "integrationPresenceSource", .lua_name = "integration_presence_source", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 486, .min = 0, .max = 0},
+    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 497, .min = 0, .max = 0},
+    {.name = "integrationPresenceSource", .lua_name = "integration_presence_source", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 487, .min = 0, .max = 0},
     {.name = "userCustomAttributeSchemaIds", .lua_name = "user_custom_attribute_schema_ids", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 283, .min = 0, .max = 0},
 };
 static const pc_param params_get_users_presence_bulk[] = {
@@ -3267,16 +3269,16 @@ static const pc_param params_get_users_presences_purecloud_bulk[] = {
 static const pc_param params_get_users_query[] = {
     {.name = "cursor", .lua_name = "cursor", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 1, .min = 0, .max = 0},
     {.name = "pageSize", .lua_name = "page_size", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 3, .min = 0, .max = 0},
-    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 498, .min = 0, .max = 0},
-    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 482, .min = 0, .max = 0},
-    {.name = "integrationPresenceSource", .lua_name = "integration_presence_source", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 486, .min = 0, .max = 0},
+    {.name = "sortOrder", .lua_name = "sort_order", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 499, .min = 0, .max = 0},
+    {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 483, .min = 0, .max = 0},
+    {.name = "integrationPresenceSource", .lua_name = "integration_presence_source", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 487, .min = 0, .max = 0},
     {.name = "userCustomAttributeSchemaIds", .lua_name = "user_custom_attribute_schema_ids", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 283, .min = 0, .max = 0},
-    {.name = "state", .lua_name = "state", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 487, .min = 0, .max = 0},
+    {.name = "state", .lua_name = "state", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 488, .min = 0, .max = 0},
 };
 static const pc_param params_get_users_search[] = {
     {.name = "q64", .lua_name = "q64", .where = PC_IN_QUERY, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
     {.name = "expand", .lua_name = "expand", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 283, .min = 0, .max = 0},
-    {.name = "integrationPresenceSource", .lua_name = "integration_presence_source", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 486, .min = 0, .max = 0},
+    {.name = "integrationPresenceSource", .lua_name = "integration_presence_source", .where = PC_IN_QUERY, .required = 0, .multi = 0, .schema = 487, .min = 0, .max = 0},
 };
 static const pc_param params_patch_user[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
@@ -3292,7 +3294,7 @@ static const pc_param params_patch_user_customattributes[] = {
 };
 static const pc_param params_patch_user_customattributes_bulk[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 499, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 500, .min = 0, .max = 0},
 };
 static const pc_param params_patch_user_geolocation[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
@@ -3315,7 +3317,7 @@ static const pc_param params_patch_user_queue[] = {
 };
 static const pc_param params_patch_user_queues[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 470, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 471, .min = 0, .max = 0},
     {.name = "divisionId", .lua_name = "division_id", .where = PC_IN_QUERY, .required = 0, .multi = 1, .schema = 283, .min = 0, .max = 0},
 };
 static const pc_param params_patch_user_routinglanguage[] = {
@@ -3325,14 +3327,14 @@ static const pc_param params_patch_user_routinglanguage[] = {
 };
 static const pc_param params_patch_user_routinglanguages_bulk[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 502, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 503, .min = 0, .max = 0},
 };
 static const pc_param params_patch_user_routingskills_bulk[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 503, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 504, .min = 0, .max = 0},
 };
 static const pc_param params_patch_users_bulk[] = {
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 488, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 489, .min = 0, .max = 0},
 };
 static const pc_param params_post_analytics_users_activity_query[] = {
     {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 215, .min = 0, .max = 0},
@@ -3485,7 +3487,7 @@ static const pc_param params_put_user_routingskill[] = {
 };
 static const pc_param params_put_user_routingskills_bulk[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 503, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 504, .min = 0, .max = 0},
 };
 static const pc_param params_put_user_routingstatus[] = {
     {.name = "userId", .lua_name = "user_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
@@ -3517,7 +3519,7 @@ static const pc_param params_put_users_me_verifier[] = {
     {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 210, .min = 0, .max = 0},
 };
 static const pc_param params_put_users_presences_bulk[] = {
-    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 497, .min = 0, .max = 0},
+    {.name = "body", .lua_name = "body", .where = PC_IN_BODY, .required = 1, .multi = 0, .schema = 498, .min = 0, .max = 0},
 };
 static const pc_param params_put_users_stations_me_associatedstation_station_id[] = {
     {.name = "stationId", .lua_name = "station_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
@@ -3853,7 +3855,7 @@ const pc_operation pc_operations[] = {
      .body_schema = 234, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "patch_user_customattributes_bulk", .alias = NULL, .class = "users", .method = "PATCH", .path = "/api/v2/users/{userId}/customattributes/bulk",
      .params = params_patch_user_customattributes_bulk, .nparams = 2, .npos = 2, .max_args = 2,
-     .body_schema = 499, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 500, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "patch_user_geolocation", .alias = "patch_user_id_geolocations_client_id", .class = "users", .method = "PATCH", .path = "/api/v2/users/{userId}/geolocations/{clientId}",
      .params = params_patch_user_geolocation, .nparams = 3, .npos = 3, .max_args = 3,
      .body_schema = 107, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
@@ -3868,19 +3870,19 @@ const pc_operation pc_operations[] = {
      .body_schema = 256, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "patch_user_queues", .alias = "patch_user_id_queues", .class = "users", .method = "PATCH", .path = "/api/v2/users/{userId}/queues",
      .params = params_patch_user_queues, .nparams = 3, .npos = 2, .max_args = 3,
-     .body_schema = 470, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 471, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "patch_user_routinglanguage", .alias = NULL, .class = "users", .method = "PATCH", .path = "/api/v2/users/{userId}/routinglanguages/{languageId}",
      .params = params_patch_user_routinglanguage, .nparams = 3, .npos = 3, .max_args = 3,
      .body_schema = 260, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "patch_user_routinglanguages_bulk", .alias = NULL, .class = "users", .method = "PATCH", .path = "/api/v2/users/{userId}/routinglanguages/bulk",
      .params = params_patch_user_routinglanguages_bulk, .nparams = 2, .npos = 2, .max_args = 2,
-     .body_schema = 502, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 503, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "patch_user_routingskills_bulk", .alias = NULL, .class = "users", .method = "PATCH", .path = "/api/v2/users/{userId}/routingskills/bulk",
      .params = params_patch_user_routingskills_bulk, .nparams = 2, .npos = 2, .max_args = 2,
-     .body_schema = 503, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 504, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "patch_users_bulk", .alias = NULL, .class = "users", .method = "PATCH", .path = "/api/v2/users/bulk",
      .params = params_patch_users_bulk, .nparams = 1, .npos = 1, .max_args = 1,
-     .body_schema = 488, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 489, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_analytics_users_activity_query", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/analytics/users/activity/query",
      .params = params_post_analytics_users_activity_query, .nparams = 3, .npos = 1, .max_args = 2,
      .body_schema = 215, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
@@ -4008,7 +4010,7 @@ const pc_operation pc_operations[] = {
      .body_schema = 262, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_user_routingskills_bulk", .alias = NULL, .class = "users", .method = "PUT", .path = "/api/v2/users/{userId}/routingskills/bulk",
      .params = params_put_user_routingskills_bulk, .nparams = 2, .npos = 2, .max_args = 2,
-     .body_schema = 503, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 504, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_user_routingstatus", .alias = "put_user_id_routingstatus", .class = "users", .method = "PUT", .path = "/api/v2/users/{userId}/routingstatus",
      .params = params_put_user_routingstatus, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = 180, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
@@ -4032,7 +4034,7 @@ const pc_operation pc_operations[] = {
      .body_schema = 210, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_users_presences_bulk", .alias = NULL, .class = "presence", .method = "PUT", .path = "/api/v2/users/presences/bulk",
      .params = params_put_users_presences_bulk, .nparams = 1, .npos = 1, .max_args = 1,
-     .body_schema = 497, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
+     .body_schema = 498, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_users_stations_me_associatedstation_station_id", .alias = NULL, .class = "users", .method = "PUT", .path = "/api/v2/users/stations/me/associatedstation/{stationId}",
      .params = params_put_users_stations_me_associatedstation_station_id, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},

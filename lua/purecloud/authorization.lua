@@ -53,6 +53,7 @@ end
 
 --- Get a single organization role.
 -- `GET /api/v2/authorization/roles/{roleId}` (official: getAuthorizationRole)
+-- Requires any of authorization:role:view.
 -- @tparam string role_id Role ID
 -- @tparam[opt] table opts optional parameters:
 --   `user_count` boolean: Fetch the count of users who have this role granted in at least one division. Setting this value or defaulting to 'true' can lead to slower load times or timeouts for role queries with large member counts. (server default true)
@@ -75,6 +76,7 @@ end
 
 --- Retrieve a list of all roles defined for the organization
 -- `GET /api/v2/authorization/roles` (official: getAuthorizationRoles)
+-- Requires any of authorization:role:view.
 -- @tparam[opt] table opts optional parameters:
 --   `page_size` number: The total page size requested (server default 25.0)
 --   `page_number` number: The page number requested (server default 1.0)
@@ -94,6 +96,7 @@ end
 
 --- Sets the users for the role
 -- `PUT /api/v2/authorization/roles/{roleId}/users/add` (official: putAuthorizationRoleUsersAdd)
+-- Requires any of authorization:grant:add.
 -- @tparam string role_id Role ID
 -- @tparam array body List of user IDs
 -- @return array of string, or `nil, err`
@@ -103,6 +106,7 @@ end
 
 --- Removes the users from the role
 -- `PUT /api/v2/authorization/roles/{roleId}/users/remove` (official: putAuthorizationRoleUsersRemove)
+-- Requires any of authorization:grant:delete.
 -- @tparam string role_id Role ID
 -- @tparam array body List of user IDs
 -- @return array of string, or `nil, err`

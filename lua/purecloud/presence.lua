@@ -19,6 +19,7 @@ local M = {}
 
 --- Get a Presence Definition
 -- `GET /api/v2/presence/definitions/{definitionId}` (official: getPresenceDefinition0)
+-- Requires all of presence:presenceDefinition:view.
 -- @tparam string definition_id Presence Definition ID
 -- @tparam[opt] table opts optional parameters:
 --   `locale_code` string: The locale code to fetch for the presence definition. Use ALL to fetch everything. (one of ALL, he, fr, en_US, da, de, it, cs, es, fi, ar, ja, ko, nl, no, pl, pt_BR, pt_PT, ru, sv, th, tr, uk, zh_CN, zh_TW)
@@ -29,6 +30,7 @@ end
 
 --- Get a list of Presence Definitions. View permission enforcement only applies to presence definitions assigned to a division
 -- `GET /api/v2/presence/definitions` (official: getPresenceDefinitions0)
+-- Requires all of presence:presenceDefinition:view.
 -- @tparam[opt] table opts optional parameters:
 --   `deactivated` string: Deactivated query can be TRUE or FALSE (server default false)
 --   `division_id` {string,...}: One or more division IDs. If nothing is provided, the definitions associated withthe list of divisions that the user has access to will be returned.
@@ -40,6 +42,7 @@ end
 
 --- Get a user's Primary Presence Source
 -- `GET /api/v2/presence/users/{userId}/primarysource` (official: getPresenceUserPrimarysource)
+-- Requires all of presence:userPrimarySource:view.
 -- @tparam string user_id user ID
 -- @return UserPrimarySource, or `nil, err`
 function M.get_presence_user_primarysource(user_id)
@@ -110,6 +113,7 @@ end
 
 --- Update a user's Primary Presence Source
 -- `PUT /api/v2/presence/users/{userId}/primarysource` (official: putPresenceUserPrimarysource)
+-- Requires all of presence:userPrimarySource:edit.
 -- @tparam string user_id user ID
 -- @tparam UserPrimarySource body Primary Source
 -- @return UserPrimarySource, or `nil, err`
@@ -119,6 +123,7 @@ end
 
 --- Update bulk user Presences
 -- `PUT /api/v2/users/presences/bulk` (official: putUsersPresencesBulk)
+-- Requires any of presence:userPresence:edit.
 -- @tparam {MutableUserPresence,...} body List of User presences
 -- @return array of UserPresence, or `nil, err`
 function M.put_users_presences_bulk(body)

@@ -40,6 +40,7 @@ end
 
 --- Get Routing Skill
 -- `GET /api/v2/routing/skills/{skillId}` (official: getRoutingSkill)
+-- Requires any of routing:skill:view.
 -- @tparam string skill_id Skill ID
 -- @return RoutingSkill, or `nil, err`
 function M.get_routing_skill(skill_id)
@@ -48,6 +49,7 @@ end
 
 --- Get the list of routing skills. View permission enforcement only applies to skills assigned to a division.
 -- `GET /api/v2/routing/skills` (official: getRoutingSkills)
+-- Requires any of routing:skill:view.
 -- @tparam[opt] table opts optional parameters:
 --   `page_size` number: Page size (server default 25.0)
 --   `page_number` number: Page number (server default 1.0)
@@ -60,6 +62,7 @@ end
 
 --- Get the organization-wide max utilization settings.
 -- `GET /api/v2/routing/utilization` (official: getRoutingUtilization)
+-- Requires any of routing:utilization:manage, routing:utilization:view.
 -- @return UtilizationResponse, or `nil, err`
 function M.get_routing_utilization()
   return operations.call(nil, "get_routing_utilization")

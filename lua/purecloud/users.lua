@@ -21,6 +21,7 @@ local M = {}
 
 --- Users service.
 -- `DELETE /api/v2/analytics/users/aggregates/jobs/{jobId}` (official: deleteAnalyticsUsersAggregatesJob)
+-- Requires any of analytics:userAggregate:view.
 -- @tparam string job_id jobId
 -- @return `true` (204, no body), or `nil, err`
 function M.delete_analytics_users_aggregates_job(job_id)
@@ -29,6 +30,7 @@ end
 
 --- Delete/cancel an async request
 -- `DELETE /api/v2/analytics/users/details/jobs/{jobId}` (official: deleteAnalyticsUsersDetailsJob)
+-- Requires any of analytics:userDetail:view.
 -- @tparam string job_id jobId
 -- @return `true` (204, no body), or `nil, err`
 function M.delete_analytics_users_details_job(job_id)
@@ -37,6 +39,7 @@ end
 
 --- Delete a grant of a role in a division
 -- `DELETE /api/v2/authorization/subjects/{subjectId}/divisions/{divisionId}/roles/{roleId}` (official: deleteAuthorizationSubjectDivisionRole)
+-- Requires all of authorization:grant:delete.
 -- @tparam string subject_id Subject ID (user or group)
 -- @tparam string division_id the id of the division of the grant
 -- @tparam string role_id the id of the role of the grant
@@ -47,6 +50,7 @@ end
 
 --- Delete the user's Direct Routing Backup settings and revert to the Direct Routing Queue default.
 -- `DELETE /api/v2/routing/directroutingbackup/settings/me` (official: deleteRoutingDirectroutingbackupSettingsMe)
+-- Requires any of routing:directRoutingBackup:selfDelete.
 -- @return `true` (204, no body), or `nil, err`
 function M.delete_routing_directroutingbackup_settings_me()
   return operations.call(nil, "delete_routing_directroutingbackup_settings_me")
@@ -54,6 +58,7 @@ end
 
 --- Delete the user's Direct Routing Backup settings and revert to the Direct Routing Queue default.
 -- `DELETE /api/v2/routing/users/{userId}/directroutingbackup/settings` (official: deleteRoutingUserDirectroutingbackupSettings)
+-- Requires any of routing:directRoutingBackup:delete.
 -- @tparam string user_id User ID
 -- @return `true` (204, no body), or `nil, err`
 function M.delete_routing_user_directroutingbackup_settings(user_id)
@@ -62,6 +67,7 @@ end
 
 --- Delete the user's max utilization settings and revert to the organization-wide default.
 -- `DELETE /api/v2/routing/users/{userId}/utilization` (official: deleteRoutingUserUtilization)
+-- Requires any of routing:utilization:manage.
 -- @tparam string user_id User ID
 -- @return `true` (204, no body), or `nil, err`
 function M.delete_routing_user_utilization(user_id)
@@ -70,6 +76,7 @@ end
 
 --- Delete user
 -- `DELETE /api/v2/users/{userId}` (official: deleteUser)
+-- Requires any of admin, directory:user:delete, directory:organization:admin.
 -- @tparam string user_id User ID
 -- @return object, or `nil, err`
 function M.delete_user(user_id)
@@ -81,6 +88,7 @@ M.delete_user_id = M.delete_user
 
 --- Delete a custom attributes record.
 -- `DELETE /api/v2/users/{userId}/customattributes/{schemaId}` (official: deleteUserCustomattribute)
+-- Requires any of directory:user:edit.
 -- @tparam string user_id user ID
 -- @tparam string schema_id schemaId
 -- @return `true` (204, no body), or `nil, err`
@@ -90,6 +98,7 @@ end
 
 --- Delete the external identifier for user.
 -- `DELETE /api/v2/users/{userId}/externalid/{authorityName}/{externalKey}` (official: deleteUserExternalidAuthorityNameExternalKey)
+-- Requires any of directory:user:edit.
 -- @tparam string user_id User ID
 -- @tparam string authority_name Authority Name
 -- @tparam string external_key External Key
@@ -100,6 +109,7 @@ end
 
 --- Remove a routing language from a user
 -- `DELETE /api/v2/users/{userId}/routinglanguages/{languageId}` (official: deleteUserRoutinglanguage)
+-- Requires any of routing:skill:assign, routing:language:assign.
 -- @tparam string user_id User ID
 -- @tparam string language_id languageId
 -- @return `true` (204, no body), or `nil, err`
@@ -109,6 +119,7 @@ end
 
 --- Remove a routing skill from a user
 -- `DELETE /api/v2/users/{userId}/routingskills/{skillId}` (official: deleteUserRoutingskill)
+-- Requires all of routing:skill:assign.
 -- @tparam string user_id User ID
 -- @tparam string skill_id skillId
 -- @return `true` (204, no body), or `nil, err`
@@ -121,6 +132,7 @@ M.delete_user_id_routingskills_skill_id = M.delete_user_routingskill
 
 --- Clear associated station
 -- `DELETE /api/v2/users/{userId}/station/associatedstation` (official: deleteUserStationAssociatedstation)
+-- Requires any of telephony:station:disassociate.
 -- @tparam string user_id User ID
 -- @return `true` (202 Accepted, no body), or `nil, err`
 function M.delete_user_station_associatedstation(user_id)
@@ -132,6 +144,7 @@ M.delete_user_id_station_associatedstation = M.delete_user_station_associatedsta
 
 --- Clear default station
 -- `DELETE /api/v2/users/{userId}/station/defaultstation` (official: deleteUserStationDefaultstation)
+-- Requires any of telephony:plugin:all, telephony:phone:assign.
 -- @tparam string user_id User ID
 -- @return `true` (202 Accepted, no body), or `nil, err`
 function M.delete_user_station_defaultstation(user_id)
@@ -143,6 +156,7 @@ M.delete_user_id_station_defaultstation = M.delete_user_station_defaultstation
 
 --- Delete a verifier
 -- `DELETE /api/v2/users/{userId}/verifiers/{verifierId}` (official: deleteUserVerifier)
+-- Requires any of mfa:verifier:delete.
 -- @tparam string user_id User ID
 -- @tparam string verifier_id Verifier ID
 -- @return `true` (204, no body), or `nil, err`
@@ -152,6 +166,7 @@ end
 
 --- Delete a schema
 -- `DELETE /api/v2/users/customattributes/schemas/{schemaId}` (official: deleteUsersCustomattributesSchema)
+-- Requires any of users:customAttributesSchema:delete.
 -- @tparam string schema_id Schema ID
 -- @return `true` (204, no body), or `nil, err`
 function M.delete_users_customattributes_schema(schema_id)
@@ -168,6 +183,7 @@ end
 
 --- Clear self associated station
 -- `DELETE /api/v2/users/stations/me/associatedstation` (official: deleteUsersStationsMeAssociatedstation)
+-- Requires any of telephony:station:disassociateSelf.
 -- @return `true` (204, no body), or `nil, err`
 function M.delete_users_stations_me_associatedstation()
   return operations.call(nil, "delete_users_stations_me_associatedstation")
@@ -175,6 +191,7 @@ end
 
 --- Get status for async query for user aggregates
 -- `GET /api/v2/analytics/users/aggregates/jobs/{jobId}` (official: getAnalyticsUsersAggregatesJob)
+-- Requires any of analytics:userAggregate:view.
 -- @tparam string job_id jobId
 -- @return AsyncQueryStatus, or `nil, err`
 function M.get_analytics_users_aggregates_job(job_id)
@@ -183,6 +200,7 @@ end
 
 --- Fetch a page of results for an async aggregates query
 -- `GET /api/v2/analytics/users/aggregates/jobs/{jobId}/results` (official: getAnalyticsUsersAggregatesJobResults)
+-- Requires any of analytics:userAggregate:view.
 -- @tparam string job_id jobId
 -- @tparam[opt] table opts optional parameters:
 --   `cursor` string: Cursor token to retrieve next page
@@ -193,6 +211,7 @@ end
 
 --- Get status for async query for user details
 -- `GET /api/v2/analytics/users/details/jobs/{jobId}` (official: getAnalyticsUsersDetailsJob)
+-- Requires any of analytics:userDetail:view.
 -- @tparam string job_id jobId
 -- @return AsyncQueryStatus, or `nil, err`
 function M.get_analytics_users_details_job(job_id)
@@ -201,6 +220,7 @@ end
 
 --- Fetch a page of results for an async query
 -- `GET /api/v2/analytics/users/details/jobs/{jobId}/results` (official: getAnalyticsUsersDetailsJobResults)
+-- Requires any of analytics:userDetail:view.
 -- @tparam string job_id jobId
 -- @tparam[opt] table opts optional parameters:
 --   `cursor` string: Indicates where to resume query results (not required for first page)
@@ -212,6 +232,7 @@ end
 
 --- Lookup the datalake availability date and time
 -- `GET /api/v2/analytics/users/details/jobs/availability` (official: getAnalyticsUsersDetailsJobsAvailability)
+-- Requires any of analytics:userDetail:view.
 -- @return DataAvailabilityResponse, or `nil, err`
 function M.get_analytics_users_details_jobs_availability()
   return operations.call(nil, "get_analytics_users_details_jobs_availability")
@@ -254,6 +275,7 @@ end
 
 --- Returns a listing of roles and permissions for a user.
 -- `GET /api/v2/authorization/subjects/{subjectId}` (official: getAuthorizationSubject)
+-- Requires any of authorization:grant:view.
 -- @tparam string subject_id Subject ID (user or group)
 -- @tparam[opt] table opts optional parameters:
 --   `include_duplicates` boolean: Include multiple entries with the same role and division but different subjects (server default false)
@@ -298,6 +320,7 @@ end
 
 --- Get the user's Direct Routing Backup settings.
 -- `GET /api/v2/routing/directroutingbackup/settings/me` (official: getRoutingDirectroutingbackupSettingsMe)
+-- Requires any of routing:directRoutingBackup:selfView.
 -- @return AgentDirectRoutingBackupSettings, or `nil, err`
 function M.get_routing_directroutingbackup_settings_me()
   return operations.call(nil, "get_routing_directroutingbackup_settings_me")
@@ -305,6 +328,7 @@ end
 
 --- Get the user's Direct Routing Backup settings.
 -- `GET /api/v2/routing/users/{userId}/directroutingbackup/settings` (official: getRoutingUserDirectroutingbackupSettings)
+-- Requires any of routing:directRoutingBackup:view.
 -- @tparam string user_id User ID
 -- @return AgentDirectRoutingBackupSettings, or `nil, err`
 function M.get_routing_user_directroutingbackup_settings(user_id)
@@ -313,6 +337,7 @@ end
 
 --- Get the user's max utilization settings.  If not configured, the organization-wide default is returned.
 -- `GET /api/v2/routing/users/{userId}/utilization` (official: getRoutingUserUtilization)
+-- Requires any of routing:utilization:manage, routing:utilization:view.
 -- @tparam string user_id User ID
 -- @return AgentMaxUtilizationResponse, or `nil, err`
 function M.get_routing_user_utilization(user_id)
@@ -347,6 +372,7 @@ end
 
 --- Get a user's CallForwarding
 -- `GET /api/v2/users/{userId}/callforwarding` (official: getUserCallforwarding)
+-- Requires any of conversation:callForwarding:view.
 -- @tparam string user_id User ID
 -- @return CallForwarding, or `nil, err`
 function M.get_user_callforwarding(user_id)
@@ -358,6 +384,7 @@ M.get_user_id_callforwarding = M.get_user_callforwarding
 
 --- Get custom attributes by schema id
 -- `GET /api/v2/users/{userId}/customattributes/{schemaId}` (official: getUserCustomattribute)
+-- Requires any of directory:user:view.
 -- @tparam string user_id user ID
 -- @tparam string schema_id schemaId
 -- @return UserCustomAttributes, or `nil, err`
@@ -367,6 +394,7 @@ end
 
 --- Get multiple custom attributes records by schema ids
 -- `GET /api/v2/users/{userId}/customattributes/bulk` (official: getUserCustomattributesBulk)
+-- Requires any of directory:user:view.
 -- @tparam string user_id user ID
 -- @tparam {string,...} schema_ids schemaIds
 -- @return array of object, or `nil, err`
@@ -452,6 +480,7 @@ end
 
 --- List profile skills for a user
 -- `GET /api/v2/users/{userId}/profileskills` (official: getUserProfileskills)
+-- Requires any of directory:userProfile:view.
 -- @tparam string user_id User ID
 -- @return array of string, or `nil, err`
 function M.get_user_profileskills(user_id)
@@ -463,6 +492,7 @@ M.get_user_id_profileskills = M.get_user_profileskills
 
 --- Get queues for user
 -- `GET /api/v2/users/{userId}/queues` (official: getUserQueues)
+-- Requires any of routing:queue:view.
 -- @tparam string user_id User ID
 -- @tparam[opt] table opts optional parameters:
 --   `page_size` int: Page size (server default 25.0)
@@ -479,6 +509,7 @@ M.get_user_id_queues = M.get_user_queues
 
 --- Returns a listing of roles and permissions for a user.
 -- `GET /api/v2/users/{subjectId}/roles` (official: getUserRoles)
+-- Requires any of authorization:grant:view.
 -- @tparam string subject_id User ID
 -- @return UserAuthorization, or `nil, err`
 function M.get_user_roles(subject_id)
@@ -528,6 +559,7 @@ M.get_user_id_routingstatus = M.get_user_routingstatus
 
 --- Get skill groups for a user
 -- `GET /api/v2/users/{userId}/skillgroups` (official: getUserSkillgroups)
+-- Requires any of routing:skillGroup:view.
 -- @tparam string user_id User ID
 -- @tparam[opt] table opts optional parameters:
 --   `page_size` number: Page size (server default 25.0)
@@ -540,6 +572,7 @@ end
 
 --- Get user state information.
 -- `GET /api/v2/users/{userId}/state` (official: getUserState)
+-- Requires any of directory:userStateChange:view.
 -- @tparam string user_id User ID
 -- @return UserState, or `nil, err`
 function M.get_user_state(user_id)
@@ -548,6 +581,7 @@ end
 
 --- Get station information for user
 -- `GET /api/v2/users/{userId}/station` (official: getUserStation)
+-- Requires any of telephony:otherStationAssociation:view.
 -- @tparam string user_id User ID
 -- @return UserStations, or `nil, err`
 function M.get_user_station(user_id)
@@ -569,6 +603,7 @@ end
 
 --- List the organizations that have authorized/trusted the user.
 -- `GET /api/v2/users/{userId}/trustors` (official: getUserTrustors)
+-- Requires all of authorization:orgTrustor:view.
 -- @tparam string user_id User ID
 -- @tparam[opt] table opts optional parameters:
 --   `page_size` number: Page size (server default 25.0)
@@ -580,6 +615,7 @@ end
 
 --- Get a list of verifiers
 -- `GET /api/v2/users/{userId}/verifiers` (official: getUserVerifiers)
+-- Requires any of mfa:verifier:view.
 -- @tparam string user_id User ID
 -- @return VerifierEntityListing, or `nil, err`
 function M.get_user_verifiers(user_id)
@@ -605,6 +641,7 @@ end
 
 --- Get chats for a user
 -- `GET /api/v2/users/chats/me` (official: getUsersChatsMe)
+-- Requires any of chat:chat:access, user:chats:view.
 -- @tparam[opt] table opts optional parameters:
 --   `exclude_closed` boolean: Whether or not to exclude closed chats
 --   `include_presence` boolean: Whether or not to include user presence
@@ -617,6 +654,7 @@ end
 
 --- Get a schema
 -- `GET /api/v2/users/customattributes/schemas/{schemaId}` (official: getUsersCustomattributesSchema)
+-- Requires any of users:customAttributesSchema:view.
 -- @tparam string schema_id Schema ID
 -- @return DataSchema, or `nil, err`
 function M.get_users_customattributes_schema(schema_id)
@@ -625,6 +663,7 @@ end
 
 --- Get a specific version of a schema
 -- `GET /api/v2/users/customattributes/schemas/{schemaId}/versions/{versionId}` (official: getUsersCustomattributesSchemaVersion)
+-- Requires any of users:customAttributesSchema:view.
 -- @tparam string schema_id Schema ID
 -- @tparam string version_id Schema version
 -- @return DataSchema, or `nil, err`
@@ -634,6 +673,7 @@ end
 
 --- Get all versions of a user schema
 -- `GET /api/v2/users/customattributes/schemas/{schemaId}/versions` (official: getUsersCustomattributesSchemaVersions)
+-- Requires any of users:customAttributesSchema:view.
 -- @tparam string schema_id Schema ID
 -- @return DataSchemaListing, or `nil, err`
 function M.get_users_customattributes_schema_versions(schema_id)
@@ -642,6 +682,7 @@ end
 
 --- Get a list of schemas.
 -- `GET /api/v2/users/customattributes/schemas` (official: getUsersCustomattributesSchemas)
+-- Requires any of users:customAttributesSchema:view.
 -- @return DataSchemaListing, or `nil, err`
 function M.get_users_customattributes_schemas()
   return operations.call(nil, "get_users_customattributes_schemas")
@@ -649,6 +690,7 @@ end
 
 --- Get the core types from which all schemas are built.
 -- `GET /api/v2/users/customattributes/schemas/coretypes/{coreTypeName}` (official: getUsersCustomattributesSchemasCoretype)
+-- Requires any of users:customAttributesSchema:view.
 -- @tparam string core_type_name Name of the core type
 -- @return Coretype, or `nil, err`
 function M.get_users_customattributes_schemas_coretype(core_type_name)
@@ -657,6 +699,7 @@ end
 
 --- Get the list of core types enabled for a specific namespace.
 -- `GET /api/v2/users/customattributes/schemas/coretypes` (official: getUsersCustomattributesSchemasCoretypes)
+-- Requires any of users:customAttributesSchema:view.
 -- @return CoretypeListing, or `nil, err`
 function M.get_users_customattributes_schemas_coretypes()
   return operations.call(nil, "get_users_customattributes_schemas_coretypes")
@@ -664,6 +707,7 @@ end
 
 --- Get quantitative limits on schemas
 -- `GET /api/v2/users/customattributes/schemas/limits` (official: getUsersCustomattributesSchemasLimits)
+-- Requires any of users:customAttributesSchema:view.
 -- @return SchemaQuantityLimits, or `nil, err`
 function M.get_users_customattributes_schemas_limits()
   return operations.call(nil, "get_users_customattributes_schemas_limits")
@@ -671,6 +715,7 @@ end
 
 --- Get list of Development Activities
 -- `GET /api/v2/users/development/activities` (official: getUsersDevelopmentActivities)
+-- Requires any of learning:assignment:view, coaching:appointment:view.
 -- @tparam[opt] table opts optional parameters:
 --   `user_id` {string,...}: Specifies the list of user IDs to be queried, up to 100 user IDs. It searches for any relationship for the userId.
 --   `module_id` string: Specifies the ID of the learning module.
@@ -710,6 +755,7 @@ end
 
 --- Get a Development Activity
 -- `GET /api/v2/users/development/activities/{activityId}` (official: getUsersDevelopmentActivity)
+-- Requires any of learning:assignment:view, coaching:appointment:view.
 -- @tparam string activity_id Specifies the activity ID, maps to either assignment or appointment ID
 -- @tparam string type Specifies the activity type. Informational, AssessedContent and Assessment are deprecated
 -- @return DevelopmentActivity, or `nil, err`
@@ -751,6 +797,7 @@ end
 
 --- Get list of available users, paged by cursor token, No division filtering available so directory:user:view permission for all divisions is required
 -- `GET /api/v2/users/query` (official: getUsersQuery)
+-- Requires any of directory:user:view.
 -- @tparam[opt] table opts optional parameters:
 --   `cursor` string: Cursor token to retrieve next page
 --   `page_size` number: Page size (server default 25.0)
@@ -766,6 +813,7 @@ end
 
 --- Search users using the q64 value returned from a previous search
 -- `GET /api/v2/users/search` (official: getUsersSearch)
+-- Requires any of directory:user:view.
 -- @tparam string q64 q64
 -- @tparam[opt] table opts optional parameters:
 --   `expand` {string,...}: expand
@@ -780,6 +828,7 @@ M.get_search = M.get_users_search
 
 --- Get station information for self
 -- `GET /api/v2/users/stations/me` (official: getUsersStationsMe)
+-- Requires any of telephony:selfStationAssociation:view.
 -- @return UserStations, or `nil, err`
 function M.get_users_stations_me()
   return operations.call(nil, "get_users_stations_me")
@@ -787,6 +836,7 @@ end
 
 --- Update user
 -- `PATCH /api/v2/users/{userId}` (official: patchUser)
+-- Requires any of admin, directory:user:edit, directory:organization:admin.
 -- @tparam string user_id User ID
 -- @tparam UpdateUser body User
 -- @return User, or `nil, err`
@@ -799,6 +849,7 @@ M.patch_user_id = M.patch_user
 
 --- Patch a user's CallForwarding
 -- `PATCH /api/v2/users/{userId}/callforwarding` (official: patchUserCallforwarding)
+-- Requires any of conversation:callForwarding:edit.
 -- @tparam string user_id User ID
 -- @tparam CallForwarding body Call forwarding
 -- @return CallForwarding, or `nil, err`
@@ -811,6 +862,7 @@ M.patch_user_id_callforwarding = M.patch_user_callforwarding
 
 --- Update a single custom attributes record by amending the data with only the provided fields.
 -- `PATCH /api/v2/users/{userId}/customattributes` (official: patchUserCustomattributes)
+-- Requires any of directory:user:edit.
 -- @tparam string user_id user ID
 -- @tparam UserCustomAttributesUpdateRequest body body
 -- @return UserCustomAttributes, or `nil, err`
@@ -820,6 +872,7 @@ end
 
 --- Update multiple custom attributes records by amending the data with only the provided fields.
 -- `PATCH /api/v2/users/{userId}/customattributes/bulk` (official: patchUserCustomattributesBulk)
+-- Requires any of directory:user:edit.
 -- @tparam string user_id user ID
 -- @tparam {UserCustomAttributesUpdateRequest,...} body body
 -- @return UserCustomAttributes, or `nil, err`
@@ -842,6 +895,7 @@ M.patch_user_id_geolocations_client_id = M.patch_user_geolocation
 
 --- Join or unjoin a queue for a user
 -- `PATCH /api/v2/users/{userId}/queues/{queueId}` (official: patchUserQueue)
+-- Requires any of routing:queue:join, routing:queueMember:manage.
 -- @tparam string queue_id Queue ID
 -- @tparam string user_id User ID
 -- @tparam UserQueue body Queue Member
@@ -855,6 +909,7 @@ M.patch_user_id_queues_queue_id = M.patch_user_queue
 
 --- Join or unjoin a set of queues for a user
 -- `PATCH /api/v2/users/{userId}/queues` (official: patchUserQueues)
+-- Requires any of routing:queue:join, routing:queueMember:manage.
 -- @tparam string user_id User ID
 -- @tparam {UserQueue,...} body User Queues
 -- @tparam[opt] table opts optional parameters:
@@ -869,6 +924,7 @@ M.patch_user_id_queues = M.patch_user_queues
 
 --- Update an assigned routing language's proficiency
 -- `PATCH /api/v2/users/{userId}/routinglanguages/{languageId}` (official: patchUserRoutinglanguage)
+-- Requires any of routing:skill:assign, routing:language:assign.
 -- @tparam string user_id User ID
 -- @tparam string language_id languageId
 -- @tparam UserRoutingLanguage body Language
@@ -879,6 +935,7 @@ end
 
 --- Assign multiple routing languages to a user. Max 50 routing languages in request body
 -- `PATCH /api/v2/users/{userId}/routinglanguages/bulk` (official: patchUserRoutinglanguagesBulk)
+-- Requires any of routing:skill:assign, routing:language:assign.
 -- @tparam string user_id User ID
 -- @tparam {UserRoutingLanguagePost,...} body Language
 -- @return UserLanguageEntityListing, or `nil, err`
@@ -888,6 +945,7 @@ end
 
 --- Assign multiple routing skills to a user
 -- `PATCH /api/v2/users/{userId}/routingskills/bulk` (official: patchUserRoutingskillsBulk)
+-- Requires any of routing:skill:assign.
 -- @tparam string user_id User ID
 -- @tparam {UserRoutingSkillPost,...} body Skill
 -- @return UserSkillEntityListing, or `nil, err`
@@ -897,6 +955,7 @@ end
 
 --- Update bulk acd autoanswer on users. Max 50 users can be updated at a time.
 -- `PATCH /api/v2/users/bulk` (official: patchUsersBulk)
+-- Requires any of directory:user:edit, directory:organization:admin.
 -- @tparam {PatchUser,...} body Users
 -- @return UserEntityListing, or `nil, err`
 function M.patch_users_bulk(body)
@@ -905,6 +964,7 @@ end
 
 --- Query for user activity observations
 -- `POST /api/v2/analytics/users/activity/query` (official: postAnalyticsUsersActivityQuery)
+-- Requires any of analytics:userObservation:view.
 -- @tparam UserActivityQuery body query
 -- @tparam[opt] table opts optional parameters:
 --   `page_size` number: The desired page size
@@ -916,6 +976,7 @@ end
 
 --- Query for user aggregates asynchronously
 -- `POST /api/v2/analytics/users/aggregates/jobs` (official: postAnalyticsUsersAggregatesJobs)
+-- Requires any of analytics:userAggregate:view.
 -- @tparam UserAsyncAggregationQuery body query
 -- @return AsyncQueryResponse, or `nil, err`
 function M.post_analytics_users_aggregates_jobs(body)
@@ -924,6 +985,7 @@ end
 
 --- Query for user aggregates
 -- `POST /api/v2/analytics/users/aggregates/query` (official: postAnalyticsUsersAggregatesQuery)
+-- Requires any of analytics:userAggregate:view.
 -- @tparam UserAggregationQuery body query
 -- @return UserAggregateQueryResponse, or `nil, err`
 function M.post_analytics_users_aggregates_query(body)
@@ -935,6 +997,7 @@ M.post_users_aggregates_query = M.post_analytics_users_aggregates_query
 
 --- Query for user details asynchronously
 -- `POST /api/v2/analytics/users/details/jobs` (official: postAnalyticsUsersDetailsJobs)
+-- Requires any of analytics:userDetail:view.
 -- @tparam AsyncUserDetailsQuery body query
 -- @return AsyncQueryResponse, or `nil, err`
 function M.post_analytics_users_details_jobs(body)
@@ -943,6 +1006,7 @@ end
 
 --- Query for user details
 -- `POST /api/v2/analytics/users/details/query` (official: postAnalyticsUsersDetailsQuery)
+-- Requires any of analytics:userDetail:view.
 -- @tparam UserDetailsQuery body query
 -- @return AnalyticsUserDetailsQueryResponse, or `nil, err`
 function M.post_analytics_users_details_query(body)
@@ -951,6 +1015,7 @@ end
 
 --- Query for user observations
 -- `POST /api/v2/analytics/users/observations/query` (official: postAnalyticsUsersObservationsQuery)
+-- Requires any of analytics:userObservation:view.
 -- @tparam UserObservationQuery body query
 -- @return UserObservationQueryResponse, or `nil, err`
 function M.post_analytics_users_observations_query(body)
@@ -962,6 +1027,7 @@ M.post_users_observations_query = M.post_analytics_users_observations_query
 
 --- Bulk-grant roles and divisions to a subject.
 -- `POST /api/v2/authorization/subjects/{subjectId}/bulkadd` (official: postAuthorizationSubjectBulkadd)
+-- Requires all of authorization:grant:add.
 -- @tparam string subject_id Subject ID (user or group)
 -- @tparam RoleDivisionGrants body Pairs of role and division IDs
 -- @tparam[opt] table opts optional parameters:
@@ -973,6 +1039,7 @@ end
 
 --- Bulk-remove grants from a subject.
 -- `POST /api/v2/authorization/subjects/{subjectId}/bulkremove` (official: postAuthorizationSubjectBulkremove)
+-- Requires all of authorization:grant:delete.
 -- @tparam string subject_id Subject ID (user or group)
 -- @tparam RoleDivisionGrants body Pairs of role and division IDs
 -- @return `true` (204, no body), or `nil, err`
@@ -982,6 +1049,7 @@ end
 
 --- Replace subject's roles and divisions with the exact list supplied in the request.
 -- `POST /api/v2/authorization/subjects/{subjectId}/bulkreplace` (official: postAuthorizationSubjectBulkreplace)
+-- Requires all of authorization:grant:add, authorization:grant:delete.
 -- @tparam string subject_id Subject ID (user or group)
 -- @tparam RoleDivisionGrants body Pairs of role and division IDs
 -- @tparam[opt] table opts optional parameters:
@@ -993,6 +1061,7 @@ end
 
 --- Make a grant of a role in a division
 -- `POST /api/v2/authorization/subjects/{subjectId}/divisions/{divisionId}/roles/{roleId}` (official: postAuthorizationSubjectDivisionRole)
+-- Requires all of authorization:grant:add.
 -- @tparam string subject_id Subject ID (user or group)
 -- @tparam string division_id the id of the division to which to make the grant
 -- @tparam string role_id the id of the role to grant
@@ -1005,6 +1074,7 @@ end
 
 --- Create mapping between external identifier and user. Limit 100 per entity.
 -- `POST /api/v2/users/{userId}/externalid` (official: postUserExternalid)
+-- Requires any of directory:user:edit.
 -- @tparam string user_id User ID
 -- @tparam UserExternalIdentifier body body
 -- @return array of UserExternalIdentifier, or `nil, err`
@@ -1014,6 +1084,7 @@ end
 
 --- Send an activation email to the user
 -- `POST /api/v2/users/{userId}/invite` (official: postUserInvite)
+-- Requires any of admin, directory:organization:admin, directory:user:setPassword.
 -- @tparam string user_id User ID
 -- @tparam[opt] table opts optional parameters:
 --   `force` boolean: Resend the invitation even if one is already outstanding (server default false)
@@ -1024,6 +1095,7 @@ end
 
 --- Change a users password
 -- `POST /api/v2/users/{userId}/password` (official: postUserPassword)
+-- Requires any of directory:user:setPassword.
 -- @tparam string user_id User ID
 -- @tparam ChangePasswordRequest body Password
 -- @return `true` (204, no body), or `nil, err`
@@ -1033,6 +1105,7 @@ end
 
 --- Assign a routing language to a user
 -- `POST /api/v2/users/{userId}/routinglanguages` (official: postUserRoutinglanguages)
+-- Requires any of routing:skill:assign, routing:language:assign.
 -- @tparam string user_id User ID
 -- @tparam UserRoutingLanguagePost body Language
 -- @return UserRoutingLanguage, or `nil, err`
@@ -1042,6 +1115,7 @@ end
 
 --- Assign a routing skill to a user
 -- `POST /api/v2/users/{userId}/routingskills` (official: postUserRoutingskills)
+-- Requires all of routing:skill:assign.
 -- @tparam string user_id User ID
 -- @tparam UserRoutingSkillPost body Skill
 -- @return UserRoutingSkill, or `nil, err`
@@ -1054,6 +1128,7 @@ M.post_user_id_routingskills = M.post_user_routingskills
 
 --- Create user
 -- `POST /api/v2/users` (official: postUsers)
+-- Requires any of directory:user:add.
 -- @tparam CreateUser body User
 -- @return User, or `nil, err`
 function M.post_users(body)
@@ -1062,6 +1137,7 @@ end
 
 --- Create a schema
 -- `POST /api/v2/users/customattributes/schemas` (official: postUsersCustomattributesSchemas)
+-- Requires any of users:customAttributesSchema:add.
 -- @tparam DataSchema body Schema
 -- @return DataSchema, or `nil, err`
 function M.post_users_customattributes_schemas(body)
@@ -1070,6 +1146,7 @@ end
 
 --- Retrieve aggregated development activity data
 -- `POST /api/v2/users/development/activities/aggregates/query` (official: postUsersDevelopmentActivitiesAggregatesQuery)
+-- Requires any of learning:assignment:view, coaching:appointment:view.
 -- @tparam DevelopmentActivityAggregateParam body Aggregate Request
 -- @return DevelopmentActivityAggregateResponse, or `nil, err`
 function M.post_users_development_activities_aggregates_query(body)
@@ -1118,6 +1195,7 @@ end
 
 --- Search users
 -- `POST /api/v2/users/search` (official: postUsersSearch)
+-- Requires any of directory:user:view.
 -- @tparam UserSearchRequest body Search request options
 -- @return UsersSearchResponse, or `nil, err`
 function M.post_users_search(body)
@@ -1131,6 +1209,7 @@ M.post_search = M.post_users_search
 -- postUsersSearchConversationTarget is a preview method and is subject to both breaking and non-breaking changes at any time without notice
 -- **Preview** in the official SDK: subject to breaking changes without notice.
 -- `POST /api/v2/users/search/conversation/target` (official: postUsersSearchConversationTarget)
+-- Requires any of conversation:communication:target.
 -- @tparam UserSearchRequest body Search request options
 -- @return UsersSearchResponse, or `nil, err`
 function M.post_users_search_conversation_target(body)
@@ -1141,6 +1220,7 @@ end
 -- postUsersSearchQueuemembersManage is a preview method and is subject to both breaking and non-breaking changes at any time without notice
 -- **Preview** in the official SDK: subject to breaking changes without notice.
 -- `POST /api/v2/users/search/queuemembers/manage` (official: postUsersSearchQueuemembersManage)
+-- Requires any of routing:queueMember:manage, routing:queue:edit.
 -- @tparam UserSearchRequest body Search request options
 -- @return UsersSearchResponse, or `nil, err`
 function M.post_users_search_queuemembers_manage(body)
@@ -1149,6 +1229,7 @@ end
 
 --- Search users assigned to teams
 -- `POST /api/v2/users/search/teams/assign` (official: postUsersSearchTeamsAssign)
+-- Requires any of groups:team:assign.
 -- @tparam UserSearchRequest body Search request options
 -- @return UsersSearchResponse, or `nil, err`
 function M.post_users_search_teams_assign(body)
@@ -1157,6 +1238,7 @@ end
 
 --- Update the user's Direct Routing Backup settings.
 -- `PUT /api/v2/routing/directroutingbackup/settings/me` (official: putRoutingDirectroutingbackupSettingsMe)
+-- Requires any of routing:directRoutingBackup:selfEdit.
 -- @tparam AgentDirectRoutingBackupSettings body directRoutingBackup
 -- @return AgentDirectRoutingBackupSettings, or `nil, err`
 function M.put_routing_directroutingbackup_settings_me(body)
@@ -1165,6 +1247,7 @@ end
 
 --- Update the user's Direct Routing Backup settings.
 -- `PUT /api/v2/routing/users/{userId}/directroutingbackup/settings` (official: putRoutingUserDirectroutingbackupSettings)
+-- Requires any of routing:directRoutingBackup:edit.
 -- @tparam string user_id User ID
 -- @tparam AgentDirectRoutingBackupSettings body directRoutingBackup
 -- @return AgentDirectRoutingBackupSettings, or `nil, err`
@@ -1174,6 +1257,7 @@ end
 
 --- Update the user's max utilization settings.  Include only those media types requiring custom configuration. Any omitted media types will be set to the organization's default values.
 -- `PUT /api/v2/routing/users/{userId}/utilization` (official: putRoutingUserUtilization)
+-- Requires any of routing:utilization:manage.
 -- @tparam string user_id User ID
 -- @tparam UtilizationRequest body utilization
 -- @return AgentMaxUtilizationResponse, or `nil, err`
@@ -1183,6 +1267,7 @@ end
 
 --- Update a user's CallForwarding
 -- `PUT /api/v2/users/{userId}/callforwarding` (official: putUserCallforwarding)
+-- Requires any of conversation:callForwarding:edit.
 -- @tparam string user_id User ID
 -- @tparam CallForwarding body Call forwarding
 -- @return CallForwarding, or `nil, err`
@@ -1195,6 +1280,7 @@ M.put_user_id_callforwarding = M.put_user_callforwarding
 
 --- Create or update a single custom attributes record. Updating replaces all data with the provided fields.
 -- `PUT /api/v2/users/{userId}/customattributes` (official: putUserCustomattributes)
+-- Requires any of directory:user:edit.
 -- @tparam string user_id user ID
 -- @tparam UserCustomAttributesUpdateRequest body body
 -- @return UserCustomAttributes, or `nil, err`
@@ -1216,6 +1302,7 @@ M.put_user_id_outofoffice = M.put_user_outofoffice
 
 --- Update profile skills for a user
 -- `PUT /api/v2/users/{userId}/profileskills` (official: putUserProfileskills)
+-- Requires any of directory:userProfile:edit.
 -- @tparam string user_id User ID
 -- @tparam array body Skills
 -- @return array of string, or `nil, err`
@@ -1230,6 +1317,7 @@ end
 
 --- Sets the user's roles
 -- `PUT /api/v2/users/{subjectId}/roles` (official: putUserRoles)
+-- Requires any of authorization:grant:add.
 -- @tparam string subject_id User ID
 -- @tparam array body List of roles
 -- @return UserAuthorization, or `nil, err`
@@ -1242,6 +1330,7 @@ M.put_user_id_roles = M.put_user_roles
 
 --- Update an assigned routing skill's proficiency
 -- `PUT /api/v2/users/{userId}/routingskills/{skillId}` (official: putUserRoutingskill)
+-- Requires all of routing:skill:assign.
 -- @tparam string user_id User ID
 -- @tparam string skill_id skillId
 -- @tparam UserRoutingSkill body Skill
@@ -1255,6 +1344,7 @@ M.put_user_id_routingskills_skill_id = M.put_user_routingskill
 
 --- Assign multiple routing skills to a user, replacing any current assignments
 -- `PUT /api/v2/users/{userId}/routingskills/bulk` (official: putUserRoutingskillsBulk)
+-- Requires any of routing:skill:assign.
 -- @tparam string user_id User ID
 -- @tparam {UserRoutingSkillPost,...} body Skill
 -- @return UserSkillEntityListing, or `nil, err`
@@ -1276,6 +1366,7 @@ M.put_user_id_routingstatus = M.put_user_routingstatus
 
 --- Update user state information.
 -- `PUT /api/v2/users/{userId}/state` (official: putUserState)
+-- Requires any of directory:user:edit.
 -- @tparam string user_id User ID
 -- @tparam UserState body User
 -- @return UserState, or `nil, err`
@@ -1285,6 +1376,7 @@ end
 
 --- Set associated station
 -- `PUT /api/v2/users/{userId}/station/associatedstation/{stationId}` (official: putUserStationAssociatedstationStationId)
+-- Requires any of telephony:otherStationAssociation:edit.
 -- @tparam string user_id User ID
 -- @tparam string station_id stationId
 -- @return `true` (202 Accepted, no body), or `nil, err`
@@ -1297,6 +1389,7 @@ M.put_user_id_station_associatedstation_station_id = M.put_user_station_associat
 
 --- Set default station
 -- `PUT /api/v2/users/{userId}/station/defaultstation/{stationId}` (official: putUserStationDefaultstationStationId)
+-- Requires any of telephony:plugin:all, telephony:phone:assign.
 -- @tparam string user_id User ID
 -- @tparam string station_id stationId
 -- @return `true` (202 Accepted, no body), or `nil, err`
@@ -1309,6 +1402,7 @@ M.put_user_id_station_defaultstation_station_id = M.put_user_station_defaultstat
 
 --- Update a verifier
 -- `PUT /api/v2/users/{userId}/verifiers/{verifierId}` (official: putUserVerifier)
+-- Requires any of mfa:verifier:edit.
 -- @tparam string user_id User ID
 -- @tparam string verifier_id Verifier ID
 -- @tparam UpdateVerifierRequest body Verifier Update
@@ -1319,6 +1413,7 @@ end
 
 --- Update a schema
 -- `PUT /api/v2/users/customattributes/schemas/{schemaId}` (official: putUsersCustomattributesSchema)
+-- Requires any of users:customAttributesSchema:edit.
 -- @tparam string schema_id Schema ID
 -- @tparam DataSchema body Data Schema
 -- @return DataSchema, or `nil, err`
@@ -1337,6 +1432,7 @@ end
 
 --- Set self associated station
 -- `PUT /api/v2/users/stations/me/associatedstation/{stationId}` (official: putUsersStationsMeAssociatedstationStationId)
+-- Requires any of telephony:selfStationAssociation:edit.
 -- @tparam string station_id stationId
 -- @return `true` (204, no body), or `nil, err`
 function M.put_users_stations_me_associatedstation_station_id(station_id)
