@@ -204,6 +204,16 @@ describe("bin/purecloud", function()
     end)
   end)
 
+  it("run from a checkout, uses its modules and build with no LUA_PATH, from any folder", function()
+    local version = assert(io.open("VERSION")):read("l")
+    local dir = os.getenv("PWD") or "."
+    local p = assert(io.popen(("cd /tmp && env -u LUA_PATH -u LUA_CPATH -u LUA_PATH_5_4 -u LUA_CPATH_5_4 "
+      .. "lua5.4 '%s/bin/purecloud' --version 2>&1"):format(dir)))
+    local out = p:read("a")
+    p:close()
+    assert.are.equal("purecloud " .. version .. "\n", out)
+  end)
+
   describe("call", function()
     it("lists every operation by API class, with its arguments and seed name", function()
       local code, out = run("call --list")
