@@ -239,6 +239,26 @@ describe("bin/purecloud", function()
       assert.truthy(out:find("presence (12):", 1, true))
     end)
 
+    it("OPERATION --help says what the contract says of it: usage, summary, path, permissions, arguments", function()
+      local code, out = run("call patch_user_routingskills_bulk --help")
+      assert.are.equal(0, code, out)
+      local want = {
+        "^usage: purecloud call patch_user_routingskills_bulk USER_ID %-%-body JSON\n",
+        "\nPATCH /api/v2/users/{userId}/routingskills/bulk — client%.users%.patch_user_routingskills_bulk\n",
+        "\nRequires [al][ln]y? of routing:skill:assign[^\n]*%.\n",
+        "\nArguments:\n  USER_ID +string: User ID\n  %-%-body JSON +body: ",
+      }
+      for _, w in ipairs(want) do assert.matches(w, out) end
+      code, out = run("call get_user_id --help") -- (by its seed name)
+      assert.are.equal(0, code, out)
+      assert.matches("client%.users%.get_user %(seed name: get_user_id%)", out)
+      assert.matches("\n  expand +{string,...}: .*%(one of routingStatus, presence,", out)
+      local err
+      code, out, err = run("call no_such_op --help")
+      assert.are.equal(2, code, out)
+      assert.matches("unknown operation 'no_such_op'", err)
+    end)
+
     it("calls operations with positional arguments, --opts, and --body from a file or stdin", function()
       emu.reset{ users = 2 }
       local u = emu.users(1)[1]

@@ -15,7 +15,8 @@ local LAYERS = {
   { "auth/io", "token", "options", "transport.curl*", "transport.ngx", "io" },
   { "scheduling", "scheduler" },
   { "groups", "pager", "batch" },
-  { "operations", "default", "operations", "users", "presence", "authorization", "routing", "groups", "api" },
+  { "operations", "default", "operations", "users", "presence", "authorization", "routing", "groups", "api",
+    "api_help" },
   { "client", "client" },
   { "top", "purecloud" },
 }
