@@ -258,7 +258,7 @@ local function query_schema(ts, coll)
   return s
 end
 
-local paths, op_names, reachable = {}, {}, {}
+local paths, op_names, reachable = {}, {}, { ErrorBody = true } -- (every operation's error answers)
 local files = { { path = lock_path, role = "the pin (version, integrity)" } }
 local counts = {}
 local function mark(s)
@@ -373,7 +373,6 @@ for _, class in ipairs(selection.classes) do
         end
       end
       for code, r in pairs(ERRORS) do responses[code] = r end
-      reachable.ErrorBody = true
       if ret == "void" then
         if status ~= "202" then status = "204" end
         responses[status] = { description = status == "202" and "Accepted" or "No Content" }

@@ -435,10 +435,7 @@ for _, class in ipairs(selection.classes) do
       a[#a + 1] = "opts"
       lw(("--- The seed's `%s(%s)`: today's `%s`, whose body, optional in 2016, is `opts.body`."):format(op.alias,
         table.concat(a, ", "), op.name))
-      lw(("function M.%s(%s)"):format(op.alias, table.concat(a, ", ")))
-      a[#a] = "opts and opts.body"
-      lw(("  return M.%s(%s)"):format(op.name, table.concat(a, ", ")))
-      lw("end")
+      lw(("M.%s = operations.seed_body_adapter(M.%s, %d)"):format(op.alias, op.name, op.npos))
       lw("")
     elseif op.alias then
       lw(("--- The seed's name of `%s` (the 2016 Ruby SDK's `%s`)."):format(op.name, op.alias))
@@ -458,11 +455,7 @@ for _, class in ipairs(selection.classes) do
     for _, p in ipairs(x.via.positional) do if p.where ~= "body" then args[#args + 1] = p.lua_name end end
     lw(("--- The seed's `%s` (`%s %s`): %s — so it is `%s(%s, {})`."):format(x.name, x.g.method, x.g.path,
       x.g.why, x.via.name, table.concat(args, ", ")))
-    lw(("-- @return `true`, or `nil, err`"))
-    lw(("function M.%s(%s)"):format(x.name, table.concat(args, ", ")))
-    lw(("  return operations.done(operations.call(nil, %s, %s, {}))"):format(lua_str(x.via.name),
-      table.concat(args, ", ")))
-    lw("end")
+    lw(("M.%s = operations.seed_gone_adapter(M.%s)"):format(x.name, x.via.name))
     lw("")
   end
   lw(("--- The same functions bound to one client (this is `client.%s`)."):format(class.lua))

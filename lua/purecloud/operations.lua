@@ -177,6 +177,25 @@ function M.done(result, err)
   return true
 end
 
+--- The seed's call of an operation whose body, optional in 2016, came in
+-- `opts.body` (`put_user_id_profileskills(user_id, { body = … })`): `fn` is
+-- today's function, whose `npos`-th argument is the body.
+function M.seed_body_adapter(fn, npos)
+  return function(...)
+    local args = { ... }
+    local opts = args[npos]
+    args[npos] = type(opts) == "table" and opts.body or nil
+    return fn(unpack(args, 1, npos))
+  end
+end
+
+--- A seed operation gone from today's API, done by today's `fn` with an
+-- empty body (`delete_user_id_roles` is `put_user_roles(id, {})`): `true` or
+-- `nil, err`.
+function M.seed_gone_adapter(fn)
+  return function(id) return M.done(fn(id, {})) end
+end
+
 --- Install the pagination helpers of class `class` on `t` (bound to
 -- `client`, or the default): the generated modules' helpers, all at once.
 function M.install_paging(t, client, class)
@@ -227,15 +246,7 @@ function M.bind(client, class)
     if names[name] then
       local op = OPS[name]
       if name == op.alias and op.seed_body_optional then
-        -- (the seed's call: its body, optional in 2016, came in opts.body)
-        local real = t[op.name]
-        fn = function(...)
-          local args = { ... }
-          local n = op.npos
-          local opts = args[n]
-          args[n] = type(opts) == "table" and opts.body or nil
-          return real(unpack(args, 1, n))
-        end
+        fn = M.seed_body_adapter(t[op.name], op.npos)
       elseif op.prepared then
         fn = prepare(client, name, op)
       else
@@ -248,8 +259,7 @@ function M.bind(client, class)
       rawset(t, op.paging.each, each)
       return rawget(t, name)
     elseif gone[name] then
-      local via = gone[name]
-      fn = function(...) return M.done(t[via](..., {})) end
+      fn = M.seed_gone_adapter(t[gone[name]])
     else
       return nil
     end

@@ -1311,9 +1311,7 @@ function M.put_user_profileskills(user_id, body)
 end
 
 --- The seed's `put_user_id_profileskills(user_id, opts)`: today's `put_user_profileskills`, whose body, optional in 2016, is `opts.body`.
-function M.put_user_id_profileskills(user_id, opts)
-  return M.put_user_profileskills(user_id, opts and opts.body)
-end
+M.put_user_id_profileskills = operations.seed_body_adapter(M.put_user_profileskills, 2)
 
 --- Sets the user's roles
 -- `PUT /api/v2/users/{subjectId}/roles` (official: putUserRoles)
@@ -1440,10 +1438,7 @@ function M.put_users_stations_me_associatedstation_station_id(station_id)
 end
 
 --- The seed's `delete_user_id_roles` (`DELETE /api/v2/users/{userId}/roles`): gone from every official class; replacing a user's roles with none removes them all — so it is `put_user_roles(subject_id, {})`.
--- @return `true`, or `nil, err`
-function M.delete_user_id_roles(subject_id)
-  return operations.done(operations.call(nil, "put_user_roles", subject_id, {}))
-end
+M.delete_user_id_roles = operations.seed_gone_adapter(M.put_user_roles)
 
 --- The same functions bound to one client (this is `client.users`).
 -- @param client a client from purecloud.new
