@@ -1,8 +1,10 @@
--- Rate limits as the service sends them: with a budget configured,
--- inin-ratelimit-count/-allowed/-reset on every API response, the budget per
--- token, and 429s with Retry-After and the service's ErrorBody. Without one
+-- Rate limits as the service sends them: by default today's budget (300
+-- requests per 60 s per token), inin-ratelimit-count/-allowed/-reset on every
+-- API response, and 429s with Retry-After and the service's ErrorBody. With
+-- the budget off (--rate none, as the specs' emulators run, or rate = false)
 -- the emulator is unlimited and sends no rate-limit headers.
 local emu = require "support.emulator"
+local shell = require "support.shell"
 
 local function new_token()
   local r = emu.request("POST", "/oauth/token", { basic = { emu.client_id, emu.client_secret },
@@ -97,6 +99,33 @@ describe("emulator rate limits", function()
     local wait = r.headers["retry-after"]
     assert.are.equal("1", wait)
     assert.are.equal("Rate limit exceeded the maximum. Retry the request in [" .. wait .. "] seconds", r.json.message)
+  end)
+
+  it("emulator/ctl start without --rate: today's 300 requests per 60 s; --rate none: unlimited, no headers", function()
+    local code, out = shell.run("emulator/ctl start --port 0 --users 3")
+    assert.are.equal(0, code, out)
+    local url = out:match("(http://[^\n]+)\n?$")
+    local none_url
+    local ok, err = pcall(function()
+      local t = emu.request("POST", "/oauth/token", { base = url, basic = { emu.client_id, emu.client_secret },
+                                                     form = { grant_type = "client_credentials" } }).json.access_token
+      for i = 1, 2 do
+        local r = emu.request("GET", "/api/v2/users", { base = url, bearer = t })
+        assert.are.equal(200, r.status)
+        assert.are.same({ tostring(i), "300" }, { r.headers["inin-ratelimit-count"], r.headers["inin-ratelimit-allowed"] })
+        local reset = tonumber(r.headers["inin-ratelimit-reset"])
+        assert.is_true(reset >= 59 and reset <= 60, tostring(reset))
+      end
+      none_url = emu.start{ users = 3 } -- support.emulator starts it with --rate none
+      local t2 = emu.request("POST", "/oauth/token", { base = none_url, basic = { emu.client_id, emu.client_secret },
+                                                      form = { grant_type = "client_credentials" } }).json.access_token
+      local r = emu.request("GET", "/api/v2/users", { base = none_url, bearer = t2 })
+      assert.are.equal(200, r.status)
+      assert.is_nil(r.headers["inin-ratelimit-allowed"])
+    end)
+    shell.run("emulator/ctl stop --url " .. url)
+    emu.stop(none_url)
+    assert(ok, err)
   end)
 
   it("enforces emulator/ctl start --rate N/min", function()

@@ -168,9 +168,12 @@ function M.all_users() return M.users(math.huge) end
 
 --- Start a separate emulator via emulator/ctl on a free port (unless opts.port);
 -- returns its URL and the ctl output lines. Stop it with M.stop(url).
+-- Unlimited (`--rate none`) unless opts.rate names a budget ("N/min"):
+-- the service's default of 300 a minute would pace the specs' clients.
 function M.start(opts)
   local args = { "emulator/ctl", "start" }
   if not (opts and opts.port) then args[#args + 1] = "--port 0" end
+  if not (opts and opts.rate) then args[#args + 1] = "--rate none" end
   for k, v in pairs(opts or {}) do
     local flag = "--" .. k:gsub("_", "-")
     if v == true then args[#args + 1] = flag else args[#args + 1] = flag .. " " .. shell_quote(v) end
