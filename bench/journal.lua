@@ -18,7 +18,7 @@ local function sh(cmd)
   return out
 end
 
-local url = sh("emulator/ctl start --port 0 --users 0 2>&1"):match("(http://[^\n]+)\n?$")
+local url = sh("emulator/ctl start --port 0 --rate none --users 0 2>&1"):match("(http://[^\n]+)\n?$")
 assert(url, "emulator did not start")
 local dir = sh("mktemp -d"):gsub("%s+$", "")
 sh(("curl -s -X POST -H 'Content-Type: application/json' -d '{\"rate_per_min\":100000000}' %s/__emulator/config")

@@ -18,7 +18,7 @@ local function sh(cmd)
 end
 
 local function start(users, latency)
-  local out = sh(("emulator/ctl start --port 0 --users %d --latency-ms %d"):format(users, latency))
+  local out = sh(("emulator/ctl start --port 0 --rate none --users %d --latency-ms %d"):format(users, latency))
   return assert(out:match("(http://[^\n]+)\n?$"), "emulator/ctl start failed (reasons above)")
 end
 

@@ -16,7 +16,7 @@ local function sh(cmd)
   return out
 end
 
-local url = sh("emulator/ctl start --port 0 --users 50 2>&1"):match("(http://[^\n]+)\n?$")
+local url = sh("emulator/ctl start --port 0 --rate none --users 50 2>&1"):match("(http://[^\n]+)\n?$")
 assert(url, "emulator did not start")
 local port = url:match(":(%d+)$")
 local token = require("cjson").decode(sh(
