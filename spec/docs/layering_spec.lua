@@ -18,7 +18,7 @@ local LAYERS = {
   { "operations", "default", "operations", "users", "presence", "authorization", "routing", "groups", "api",
     "api_help" },
   { "client", "client" },
-  { "top", "purecloud" },
+  { "top", "purecloud", "testing" },
 }
 
 -- The known exceptions, each `from → to`: none today (an entry here must name a real edge).
