@@ -17,7 +17,6 @@ local core = require "purecloud.core"
 
 local M = {}
 local concat, tostring, tonumber, pcall = table.concat, tostring, tonumber, pcall
-local unpack = table.unpack or unpack -- luacheck: ignore 113
 
 local function encode(n, ...)
   local parts = { "*" .. n .. "\r\n" }
@@ -121,8 +120,16 @@ end
 function Conn.connected() return false end
 function Conn.close() end
 
--- The same shape over lua-resty-redis (its `connect` with a pool, `auth`,
--- `select`, and each command as a method of its name).
+-- The same shape over lua-resty-redis (its documented API: `redis:new()`
+-- → red | nil, err; `red:set_timeouts(connect, send, read)` in ms, or
+-- `red:set_timeout(ms)` before v0.28; `red:connect(host, port, { pool,
+-- pool_size })` → 1 | nil, err; `red:get_reused_times()`; each command a
+-- method of its lower-case name, returning its reply, `false, err` for an
+-- error reply, `nil, err` for a failure ("timeout", "closed", …), `ngx.null`
+-- for a nil reply, `{ false, err }` for an error element of an array;
+-- `red:set_keepalive(idle_ms, pool_size)`, `red:close()`). Its module
+-- makes a command method for any name it is asked (lazily, by __index), so
+-- an optional method is looked for with rawget, never by indexing.
 local Resty = {}
 Resty.__index = Resty
 
@@ -132,34 +139,65 @@ function M.over_resty(resty, conf)
   return setmetatable(self, Resty)
 end
 
+-- The module's own methods: never sent as a command by `call`.
+local NOT_COMMANDS = { new = true, connect = true, close = true, set_keepalive = true, set_timeout = true,
+                       set_timeouts = true, get_reused_times = true, read_reply = true, init_pipeline = true,
+                       commit_pipeline = true, cancel_pipeline = true, array_to_hash = true, add_commands = true,
+                       register_module_prefix = true, subscribe = true, psubscribe = true }
+
+local function failure(what, err)
+  return nil, what .. ": " .. tostring(err), err == "timeout" and "timeout" or "io"
+end
+
+-- ngx.null → false, an error element → false, as the RESP client answers.
+local function plain(v, null, depth)
+  if v == null then return false end
+  if type(v) == "table" then
+    if v[1] == false then return false end -- { false, err }: an error element
+    for i = 1, #v do v[i] = depth < MAX_DEPTH and plain(v[i], null, depth + 1) or false end
+  end
+  return v
+end
+
 local function resty_call(self, cmd, ...)
   local c = self.conf
-  local red = self.resty:new()
-  red:set_timeouts(c.connect_timeout * 1000, c.timeout * 1000, c.timeout * 1000)
+  local name = tostring(cmd):lower()
+  if NOT_COMMANDS[name] then return nil, "not a Redis command: " .. name, "reply" end
+  local red, nerr = self.resty:new()
+  if not red then return failure("new", nerr) end
+  if rawget(self.resty, "set_timeouts") then
+    red:set_timeouts(c.connect_timeout * 1000, c.timeout * 1000, c.timeout * 1000)
+  else -- lua-resty-redis before 0.28: one timeout for the connect and each operation
+    red:set_timeout(math.max(c.connect_timeout, c.timeout) * 1000)
+  end
   local ok, err = red:connect(c.host, c.port, { pool = self.pool, pool_size = c.pool_size or 32 })
-  if not ok then return nil, "connect: " .. tostring(err), "io" end
-  if (red:get_reused_times() or 0) == 0 then
+  if not ok then return failure("connect", err) end
+  local reused, rerr = red:get_reused_times()
+  if not reused then red:close() return failure("connect", rerr) end
+  if reused == 0 then -- a new connection: authenticate, select the db
     if c.password then
       local r, e
       if c.username then r, e = red:auth(c.username, c.password) else r, e = red:auth(c.password) end
-      if not r then red:close() return nil, "AUTH refused: " .. tostring(e), "auth" end
+      if not r then
+        red:close()
+        if r == false then return nil, "AUTH refused: " .. tostring(e), "auth" end -- an error reply
+        return failure("auth", e) -- no answer (timeout, closed): Redis is unavailable, not refusing
+      end
     end
     if c.db and c.db ~= 0 then
       local r, e = red:select(c.db)
-      if not r then red:close() return nil, "SELECT refused: " .. tostring(e), "auth" end
+      if not r then
+        red:close()
+        if r == false then return nil, "SELECT refused: " .. tostring(e), "auth" end
+        return failure("select", e)
+      end
     end
   end
-  local args = { ... }
-  local v, e = red[cmd:lower()](red, unpack(args, 1, select("#", ...)))
-  if v == nil then red:close() return nil, "command: " .. tostring(e), "io" end
+  local v, e = red[name](red, ...)
+  if v == nil then red:close() return failure("command", e) end
   red:set_keepalive(60000, c.pool_size or 32)
   if v == false then return nil, tostring(e), "reply" end -- an error reply
-  local null = ngx.null -- luacheck: ignore 113
-  if v == null then return false end
-  if type(v) == "table" then
-    for i = 1, #v do if v[i] == null then v[i] = false end end
-  end
-  return v
+  return plain(v, ngx.null, 0) -- luacheck: ignore 113
 end
 
 function Resty:call(...)
