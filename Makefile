@@ -8,6 +8,7 @@
 #   make lua5.1 | lua5.2 | lua5.3 | lua5.4   build for that Lua into build/lua5.X/purecloud/
 #   make test-matrix  run the spec suite on Lua 5.1, 5.2, 5.3, 5.4 (and LuaJIT inside nginx)
 #   make rock       a source rock and a binary rock into build/rock (offline)
+#   make rockspec   the release rockspec rockspecs/purecloud-$(VERSION)-1.rockspec (tag v$(VERSION)) from the dev one
 #   make specs      build and run the specs without bootstrapping (what `luarocks test` runs)
 #   make derive     derive api/today/swagger.json from the pinned official JS SDK (tools/package-lock.json)
 #   make generate   derive, then regenerate csrc/models/generated.c, lua/purecloud/{users,presence,
@@ -122,7 +123,7 @@ check: bootstrap lint cppcheck
 	@$(MAKE) --no-print-directory generate-check
 
 lint:
-	luacheck -q lua spec emulator tools examples bench bin/purecloud
+	luacheck -q lua spec emulator tools examples bench bin/purecloud bin/purecloud-emulator
 
 cppcheck:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
@@ -145,6 +146,8 @@ contract: bootstrap
 	@$(MAKE) --no-print-directory all
 	@./tools/contract-check
 
+# What the emulator reads at start (emulator/ctl, emu.state, emu.contract).
+EMULATOR_API := api/users-api.json api/today.lua api/today/swagger.json
 install: $(MOD) $(MODCURL) $(MODREDIS)
 	install -d $(LIBDIR)/purecloud/transport $(LIBDIR)/purecloud/store $(LUADIR)/purecloud
 	install -m 0755 $(MOD) $(LIBDIR)/purecloud/core.so
@@ -152,6 +155,13 @@ install: $(MOD) $(MODCURL) $(MODREDIS)
 	install -m 0755 $(MODREDIS) $(LIBDIR)/purecloud/store/hiredis.so
 	cd lua && for f in $$(find purecloud -name '*.lua'); do install -D -m 0644 $$f $(LUADIR)/$$f; done
 	install -D -m 0755 bin/purecloud $(BINDIR)/purecloud
+	@# The emulator, for users' own specs (purecloud.testing, purecloud-emulator): its ctl, Lua and
+	@# conf files, and the contract files it reads at start, beside the purecloud.testing module.
+	for f in $$(cd emulator && find . -type f ! -name README.md | sort); do \
+	  install -D -m 0644 emulator/$$f $(LUADIR)/purecloud/emulator/$$f; done
+	chmod 0755 $(LUADIR)/purecloud/emulator/ctl
+	for f in $(EMULATOR_API); do install -D -m 0644 $$f $(LUADIR)/purecloud/emulator/$$f; done
+	install -D -m 0755 bin/purecloud-emulator $(BINDIR)/purecloud-emulator
 
 # The C core under ASan + UBSan (tools/asan-specs runs specs over it in `make test`).
 MODASAN := build/asan/purecloud/core.so
@@ -253,6 +263,12 @@ SPECS ?=
 specs: all
 	@PURECLOUD_AUX_PORT=$${PURECLOUD_EMULATOR_PORT:-0} ./tools/with-emulator \
 	  $(LUA) /usr/bin/busted --lua=$(LUA) --cpath='./build/$(LUAV)/?.so' -o plainTerminal $(SPECS)
+
+# The release rockspec, generated from the dev rockspec and VERSION
+# (tools/release-rockspec.lua; --check says whether it is up to date).
+.PHONY: rockspec
+rockspec:
+	@lua5.4 tools/release-rockspec.lua
 
 # A source rock and a binary rock of this working tree, offline, into
 # build/rock: the release rockspec (version from VERSION) points at a local

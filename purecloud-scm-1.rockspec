@@ -2,13 +2,17 @@
 -- (lua-cjson comes from Debian's lua-cjson package, which LuaRocks cannot
 -- see), libcurl declared by library only (its header lives in the multiarch
 -- include dir, which gcc finds but LuaRocks 3.8 does not). The version lives
--- in the VERSION file: `make rock` writes purecloud-<VERSION>-1.rockspec from
--- this one with a local source URL and packs the source and binary rocks.
+-- in the VERSION file: `make rockspec` writes the release rockspec
+-- rockspecs/purecloud-<VERSION>-1.rockspec from this one (tag v<VERSION>),
+-- and `make rock` one with a local source URL, then packs the source and
+-- binary rocks. Installed, the rock also ships the emulator (purecloud.testing,
+-- purecloud-emulator): nginx with lua-nginx-module (Debian: nginx,
+-- libnginx-mod-http-lua) and the curl command line are needed only to run it.
 rockspec_format = "3.0"
 package = "purecloud"
 version = "scm-1"
 source = {
-   url = "git+file:///purecloud",
+   url = "git+https://github.com/purecloud-lua/purecloud.git",
 }
 description = {
    summary = "PureCloud (Genesys Cloud) Platform API v2 Users API for Lua, with a C core",
@@ -17,7 +21,8 @@ A C core (libcurl transport, OAuth token state machine, schema-driven JSON
 encoding and validation generated from the API contract) exposed as
 purecloud.core, with Lua modules: purecloud (client), purecloud.users (the 36
 Users API operations), and pagination / bounded-concurrency helpers, and the
-purecloud command line. Lua 5.1 to 5.4 and LuaJIT 2.1.
+purecloud command line. Lua 5.1 to 5.4 and LuaJIT 2.1. The emulator for testing
+automation offline ships with it: purecloud.testing and purecloud-emulator.
 Runtime dependencies: lua-cjson (Debian: apt-get install lua-cjson); for profiles and the
 token cache lua-filesystem (apt-get install lua-filesystem); for the command line lua-argparse.
 ]],
