@@ -57,16 +57,16 @@ local function start_fleet(r, mode, id, op, n, calls, nginx)
     local procs = {}
     for i = 1, #files do
       local l = assert(lines[i], "process " .. i .. " did not finish (crashed or hung): see build/fleet-spec.log")
-      local ok, failed, retries, tokens, t0, t1 = l:match("^(%d+) (%d+) (%d+) (%d+) (%S+) (%S+)$")
+      local ok, failed, retries, tokens, t0, t1, shared = l:match("^(%d+) (%d+) (%d+) (%d+) (%S+) (%S+) ([01])$")
       assert(ok, "process " .. i .. " printed: " .. l)
       procs[i] = { ok = tonumber(ok), failed = tonumber(failed), retries = tonumber(retries),
-                   tokens = tonumber(tokens), t0 = tonumber(t0), t1 = tonumber(t1) }
+                   tokens = tonumber(tokens), t0 = tonumber(t0), t1 = tonumber(t1), shared = shared == "1" }
     end
     if ngx_wait then
       for _, w in ipairs(ngx_wait(math.max(5, deadline - core.now()))) do
         assert(w.via == "cosocket" or w.via == "lua-resty-redis", "nginx worker's store via " .. tostring(w.via))
         procs[#procs + 1] = { ok = w.ok, failed = w.failed, retries = w.retries, tokens = w.tokens,
-                              t0 = w.t0, t1 = w.t1, ngx = true, worker = w.worker }
+                              t0 = w.t0, t1 = w.t1, shared = w.shared, ngx = true, worker = w.worker }
       end
     end
     return procs, start_at
@@ -195,20 +195,46 @@ describe("a fleet on one Redis (8 processes and an nginx of 2 workers)", functio
   it("Redis restarted mid-run: the processes rejoin (the shared counters move again)", function()
     -- Three times the calls (about 14 s at the budget): the fleet is still
     -- running when the restarted Redis is back and each process tries it
-    -- again (at most a second later), on a host however loaded.
+    -- again (at most a second later), on a host however loaded. Down for
+    -- 1.5 s first, so that every member falls back (a Redis back at once
+    -- is found again without any: a dead kept connection is replaced in
+    -- the same call, hiredis's and the cosocket pool's alike).
+    local log0 = #nginx.log()
     local wait = start_fleet(r, "shared", id, nil, nil, 3 * CALLS, nginx)
     core.sleep(0.8 + 1)
+    r.kill()
+    core.sleep(1.5)
     r.restart() -- empty: no token, no window, no scripts
+    local restarted_at = core.now()
     local rejoined = false
     for _ = 1, 200 do
       if permits_taken(r) > 0 then rejoined = true break end
       core.sleep(0.05)
     end
-    local procs = wait()
+    local procs, start_at = wait()
     local ok, failed, _, _, ngx_ok = summary(procs, 0)
-    io.stderr:write(("\n  [fleet] redis restarted at 1 s: %d ok (%d in nginx), %d failed, rejoined: %s\n")
-      :format(ok, ngx_ok, failed, tostring(rejoined)))
+    -- A member still running a second after the restart has used Redis
+    -- again since: its store is shared again at its end.
+    local members, alone = {}, 0
+    for _, p in ipairs(procs) do
+      local running = p.t1 > restarted_at + 1
+      members[#members + 1] = ("%s%.2f%s"):format(p.ngx and "ngx:" or "", p.t1 - start_at,
+        running and (p.shared and "(shared)" or "(alone)") or "")
+      if running and not p.shared then alone = alone + 1 end
+    end
+    io.stderr:write(("\n  [fleet] redis restarted at %.2f s: %d ok (%d in nginx), %d failed, rejoined: %s; "
+      .. "members done at %s s\n"):format(restarted_at - start_at, ok, ngx_ok, failed, tostring(rejoined),
+      table.concat(members, " ")))
     assert.is_true(rejoined, "no permit taken from the restarted Redis: the processes did not rejoin")
+    assert.are.equal(0, alone, "a member ran on after the restart without using Redis again")
+    local log = nginx.log():sub(log0 + 1)
+    for w = 0, NGX_WORKERS - 1 do -- each nginx worker fell back, then said Redis answers again
+      local tag = "[fleet nginx worker " .. w .. "] "
+      local down_at = log:find(tag .. "warn purecloud.store.redis(", 1, true)
+      assert.is_truthy(down_at, "nginx worker " .. w .. " did not fall back")
+      assert.is_truthy(log:find(tag .. "info purecloud.store.redis(", down_at, true),
+        "nginx worker " .. w .. " did not say Redis answers again")
+    end
     assert.are.equal(3 * NGX_WORKERS * CALLS, ngx_ok)
     assert.are.equal(3 * TOTAL, ok)
     assert.are.equal(0, failed)

@@ -5,7 +5,7 @@
 --
 --   local n = ngx_fleet.start{ redis = r }  -- r: support.redis
 --   local wait = n.run{ url, mode, id, calls, conc, at, op } -- every worker starts at `at` (core.now())
---   local results = wait(timeout)           -- one per worker: ok, failed, retries, tokens, t0, t1, via
+--   local results = wait(timeout)           -- one per worker: ok, failed, retries, tokens, t0, t1, via, shared
 --   n.log()                                 -- its error log so far
 --   n.stop()
 local emu = require "support.emulator"

@@ -56,7 +56,8 @@ local function run_it(premature, p)
     local n_ok = 0
     for i = 1, calls do if results[i] and results[i].value then n_ok = n_ok + 1 end end
     result(p.run, { worker = wid, ok = n_ok, failed = failed, retries = client.stats.retries,
-                    tokens = client.stats.token_requests, t0 = t0, t1 = t1, via = store.via })
+                    tokens = client.stats.token_requests, t0 = t0, t1 = t1, via = store.via,
+                    shared = store.shared() })
     client:close()
   end)
   if not ok then result(p.run, { worker = wid, error = tostring(err) }) end

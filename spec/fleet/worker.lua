@@ -3,7 +3,8 @@
 -- (or "-" for none), mode (shared: token and budget in Redis; token: only
 -- the token), user id, calls, concurrency, start instant (core.now(), the
 -- monotonic clock every process of the host shares), op (get | create), its number.
--- Prints one line: ok failed retries token_requests started_at ended_at 429s_seen.
+-- Prints one line: ok failed retries token_requests started_at ended_at shared (1: the store
+-- used Redis at its last use, 0: fallen back).
 package.path = "./lua/?.lua;./lua/?/init.lua;./spec/?.lua;" .. package.path
 package.cpath = "./build/lua5.4/?.so;" .. package.cpath
 local core = require "purecloud.core"
@@ -39,5 +40,6 @@ local results, failed = client:batch(list, { concurrency = concurrency })
 local t1 = core.now()
 local ok = 0
 for i = 1, calls do if results[i] and results[i].value then ok = ok + 1 end end
-print(("%d %d %d %d %.4f %.4f"):format(ok, failed, client.stats.retries, client.stats.token_requests, t0, t1))
+print(("%d %d %d %d %.4f %.4f %d"):format(ok, failed, client.stats.retries, client.stats.token_requests, t0, t1,
+  store.shared() and 1 or 0))
 client:close()
