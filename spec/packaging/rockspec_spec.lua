@@ -63,6 +63,106 @@ describe("the rock", function()
     end
   end)
 
+  it("the release rockspec: rockspecs/purecloud-VERSION-1.rockspec, generated from the dev one, tag vVERSION", function()
+    local path = ("rockspecs/purecloud-%s-1.rockspec"):format(VERSION)
+    local code, out = sh("lua5.4 tools/release-rockspec.lua --check")
+    assert.are.equal(0, code, out .. " (make rockspec writes it)")
+    local _, list = sh("ls rockspecs")
+    assert.are.equal(("purecloud-%s-1.rockspec\n"):format(VERSION), list) -- one release, this VERSION's
+    local function fields(file)
+      local env = {}
+      assert(load(slurp(file), "=" .. file, "t", env))()
+      return env
+    end
+    local dev, rel = fields("purecloud-scm-1.rockspec"), fields(path)
+    assert.are.equal(VERSION .. "-1", rel.version)
+    assert.are.equal("scm-1", dev.version)
+    assert.are.equal("git+https://github.com/purecloud-lua/purecloud.git", dev.source.url)
+    assert.are.same({ url = dev.source.url, tag = "v" .. VERSION }, rel.source)
+    for _, k in ipairs({ "package", "rockspec_format", "description", "dependencies", "external_dependencies",
+                         "build", "test" }) do
+      assert.are.same(dev[k], rel[k], k)
+    end
+    code, out = sh("luarocks lint " .. path)
+    assert.are.equal(0, code, out)
+    code, out = sh("luarocks lint purecloud-scm-1.rockspec")
+    assert.are.equal(0, code, out)
+    -- The README names this version's rock, and no other.
+    for name in slurp("README.md"):gmatch("purecloud%-(%d+%.%d+%.%d+)%-1") do assert.are.equal(VERSION, name) end
+  end)
+
+  it("make rockspec refuses a VERSION that is not x.y.z, and --check sees a stale file", function()
+    local dir = mktemp()
+    sh(("mkdir -p %s/rockspecs && cp purecloud-scm-1.rockspec %s/ && cp %s %s/rockspecs/"):format(dir, dir,
+      ("rockspecs/purecloud-%s-1.rockspec"):format(VERSION), dir))
+    sh(("printf '9.9.9\n' > %s/VERSION"):format(dir))
+    local tool = select(2, sh("pwd")):gsub("%s+$", "") .. "/tools/release-rockspec.lua"
+    local code, out = sh(("cd %s && lua5.4 %s --check"):format(dir, tool))
+    assert.are_not.equal(0, code)
+    assert.matches("rockspecs/purecloud%-9%.9%.9%-1%.rockspec is missing or out of date: run make rockspec", out)
+    code, out = sh(("cd %s && lua5.4 %s && ls rockspecs"):format(dir, tool))
+    assert.are.equal(0, code, out)
+    assert.matches("^rockspecs/purecloud%-9%.9%.9%-1%.rockspec\npurecloud%-9%.9%.9%-1%.rockspec\n$", out)
+    assert.matches('tag = "v9%.9%.9"', slurp(dir .. "/rockspecs/purecloud-9.9.9-1.rockspec"))
+    sh(("printf 'v1\n' > %s/VERSION"):format(dir))
+    code, out = sh(("cd %s && lua5.4 %s"):format(dir, tool))
+    sh("rm -rf " .. dir)
+    assert.are_not.equal(0, code)
+    assert.matches("VERSION must hold one x%.y%.z line", out)
+  end)
+
+  it("luarocks --lua-version=5.1 make builds the LuaJIT-compatible module: it loads in nginx's LuaJIT", function()
+    local tree, prefix = mktemp(), mktemp()
+    local code, out = sh(("luarocks --lua-version=5.1 make --tree=%s purecloud-scm-1.rockspec"):format(tree))
+    assert.are.equal(0, code, out)
+    local port = select(2, sh("emulator/ctl free-port")):gsub("%s+$", "")
+    local f = assert(io.open(prefix .. "/nginx.conf", "wb"))
+    f:write((([[
+load_module /usr/lib/nginx/modules/ndk_http_module.so;
+load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;
+%s
+daemon on; worker_processes 1; pid P/nginx.pid; error_log P/error.log warn;
+events { worker_connections 64; }
+http {
+  access_log off; client_body_temp_path P;
+  lua_package_path "T/share/lua/5.1/?.lua;T/share/lua/5.1/?/init.lua;;";
+  lua_package_cpath "T/lib/lua/5.1/?.so;;";
+  server { listen 127.0.0.1:PORT; location / { content_by_lua_block {
+    local core = require "purecloud.core"
+    local purecloud = require "purecloud"
+    local c = purecloud.new{ client_id = "x", client_secret = "y", base_url = "http://127.0.0.1:1" }
+    ngx.say(jit.version, " ", purecloud._VERSION, " ", core._VERSION, " ", package.searchpath("purecloud.core", package.cpath),
+      " ", type(c.users.get_users))
+  } } }
+}]]):format(select(2, sh("id -u")):match("^0%s") and "user root root;" or ""):gsub("PORT", port)
+      :gsub("P/", prefix .. "/"):gsub("T/", tree .. "/")))
+    f:close()
+    code, out = sh(("env -u LUA_PATH -u LUA_CPATH nginx -p %s -c %s/nginx.conf -e %s/error.log"):format(prefix, prefix, prefix))
+    local body
+    if code == 0 then
+      sh("sleep 0.3")
+      code, body = sh(("curl -s --max-time 5 http://127.0.0.1:%s/"):format(port))
+      sh(("kill $(cat %s/nginx.pid)"):format(prefix))
+    end
+    local _, log = sh("cat " .. prefix .. "/error.log")
+    sh(("rm -rf %s %s"):format(tree, prefix))
+    assert.are.equal(0, code, out .. log)
+    assert.matches(("^LuaJIT 2%%.1%%S* %s %s %s/lib/lua/5%%.1/purecloud/core%%.so function\n$"):format(
+      VERSION:gsub("%.", "%%."), VERSION:gsub("%.", "%%."), tree:gsub("%p", "%%%0")), body or "", 1)
+  end)
+
+  it("a build for one Lua refuses to load in another: the 5.4 module in 5.1, the LuaJIT one in 5.4", function()
+    assert.are.equal(0, (sh("make --no-print-directory lua5.4 lua5.1 luajit")))
+    local code, out = sh("cd /tmp && lua5.1 -e 'package.cpath = \"" .. select(2, sh("pwd")):gsub("%s+$", "")
+      .. "/build/lua5.4/?.so\"; require \"purecloud.core\"'")
+    assert.are_not.equal(0, code)
+    assert.matches("undefined symbol", out)
+    code, out = sh("cd /tmp && lua5.4 -e 'package.cpath = \"" .. select(2, sh("pwd")):gsub("%s+$", "")
+      .. "/build/luajit/?.so\"; require \"purecloud.core\"'")
+    assert.are_not.equal(0, code)
+    assert.matches("undefined symbol", out)
+  end)
+
   it("luarocks --lua-version=5.3 make builds for 5.3 even next to a 5.4 build", function()
     assert.are.equal(0, (sh("make --no-print-directory lua5.4")))
     local tree = mktemp()

@@ -60,11 +60,13 @@ describe("purecloud.testing.emulator", function()
     local state = mktemp()
     local code, out = sh(("cd /tmp && PURECLOUD_EMULATOR_STATE=%s %s lua5.4 -e '"
       .. "local t = require \"purecloud.testing\"; "
-      .. "do local c <close> = t.emulator{ users = 1 }; io.write(c.url, \" \") end; "
-      .. "local e = t.emulator{ users = 1 }; io.write(e.url)'"):format(state, IN_CHECKOUT))
+      .. "local url; do local c <close> = t.emulator{ users = 1 }; url = c.url end; "
+      .. "local up = os.execute(\"curl -s -o /dev/null --max-time 2 \" .. url .. \"/__emulator/health\"); "
+      .. "local e = t.emulator{ users = 1 }; io.write(url, \" \", tostring(up), \" \", e.url)'"):format(state, IN_CHECKOUT))
     assert.are.equal(0, code, out)
-    local closed, left = out:match("^(http://%S+) (http://%S+)$")
+    local closed, up, left = out:match("^(http://%S+) (%S+) (http://%S+)$")
     assert.is_string(left, out)
+    assert.are.equal("nil", up) -- stopped as its <close> variable went out of scope
     assert.is_false(answers(closed))
     assert.is_false(answers(left))
     local _, files = sh("ls -A " .. state)
