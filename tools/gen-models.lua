@@ -192,6 +192,23 @@ for _, path in ipairs(sorted_keys(spec.paths)) do
     for i, p in ipairs(op.positional) do
       if p.where ~= "path" or p.name ~= names[i] then op.prepared = false end
     end
+    -- The compiled path template: each literal run, then the index (in
+    -- `op.params`) of the parameter after it, or -1 at the end; the URL
+    -- builder walks these and never parses the template.
+    local index = {}
+    for i, p in ipairs(ordered) do if p.where == "path" then index[p.name] = i - 1 end end
+    op.segments = {}
+    local rest = op.path
+    while true do
+      local lit, name, after = rest:match("^([^{]*){([^}]*)}(.*)$")
+      if not lit then
+        op.segments[#op.segments + 1] = { literal = rest, param = -1 }
+        break
+      end
+      assert(not lit:find("}") and index[name], op.name .. ": path parameter {" .. name .. "} is not a parameter")
+      op.segments[#op.segments + 1] = { literal = lit, param = index[name] }
+      rest = after
+    end
     ops[#ops + 1] = op
   end
 end
@@ -327,11 +344,19 @@ for _, op in ipairs(ops) do
     w("};")
   end
 end
+for _, op in ipairs(ops) do
+  local parts = {}
+  for _, s in ipairs(op.segments) do
+    parts[#parts + 1] = ("{.literal = %s, .len = %d, .param = %d}"):format(cstr(s.literal), #s.literal, s.param)
+  end
+  w(("static const pc_segment path_%s[] = {%s};"):format(op.name, table.concat(parts, ", ")))
+end
 w("")
 w("const pc_operation pc_operations[] = {")
 for _, op in ipairs(ops) do
   w(("    {.name = %s, .alias = %s, .class = %s, .method = %s, .path = %s,"):format(cstr(op.name),
     cstr(op.alias), cstr(op.class), cstr(op.method), cstr(op.path)))
+  w(("     .segments = path_%s, .nsegments = %d,"):format(op.name, #op.segments))
   w(("     .params = %s, .nparams = %d, .npos = %d, .max_args = %d,"):format(
     #op.params > 0 and ("params_" .. op.name) or "NULL", #op.params, op.npos, op.max_args))
   local pg = op.paging

@@ -525,7 +525,7 @@ static void encode(enc *e, int idx, int schema, int depth) {
 
 /* The operation of a handle (core.operations()[name].handle: its index + 1),
  * raising for anything else: the encoders never look a name up. */
-static const pc_operation *check_op(lua_State *L, int idx) {
+const pc_operation *pc_check_op(lua_State *L, int idx) {
     int isnum;
     lua_Integer h = lua_tointegerx(L, idx, &isnum);
     if (!isnum || h < 1 || h > pc_noperations)
@@ -594,7 +594,7 @@ static int finish(lua_State *L, enc *e, const char *what) {
 
 /* core.encode_body(op_handle, value, mode) -> json, warnings | nil, err */
 static int l_encode_body(lua_State *L) {
-    const pc_operation *op = check_op(L, 1);
+    const pc_operation *op = pc_check_op(L, 1);
     if (op->body_schema < 0) return luaL_argerror(L, 1, "operation takes no body");
     int mode = check_mode(L, 3);
     lua_settop(L, 3);
@@ -702,7 +702,7 @@ static void query_value(enc *e, const pc_param *p, int v, int out) {
  * warning (and a "did you mean") in lenient mode, refused in strict mode,
  * sent silently with validation off; a key that is not a string raises. */
 static int l_encode_query(lua_State *L) {
-    const pc_operation *op = check_op(L, 1);
+    const pc_operation *op = pc_check_op(L, 1);
     int mode = check_mode(L, 3);
     lua_settop(L, 3);
     if (!lua_isnil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);

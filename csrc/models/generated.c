@@ -3524,518 +3524,844 @@ static const pc_param params_put_users_presences_bulk[] = {
 static const pc_param params_put_users_stations_me_associatedstation_station_id[] = {
     {.name = "stationId", .lua_name = "station_id", .where = PC_IN_PATH, .required = 1, .multi = 0, .schema = 1, .min = 0, .max = 0},
 };
+static const pc_segment path_delete_analytics_users_aggregates_job[] = {{.literal = "/api/v2/analytics/users/aggregates/jobs/", .len = 40, .param = 0}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_delete_analytics_users_details_job[] = {{.literal = "/api/v2/analytics/users/details/jobs/", .len = 37, .param = 0}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_delete_authorization_subject_division_role[] = {{.literal = "/api/v2/authorization/subjects/", .len = 31, .param = 0}, {.literal = "/divisions/", .len = 11, .param = 1}, {.literal = "/roles/", .len = 7, .param = 2}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_delete_group_members[] = {{.literal = "/api/v2/groups/", .len = 15, .param = 0}, {.literal = "/members", .len = 8, .param = -1}};
+static const pc_segment path_delete_routing_directroutingbackup_settings_me[] = {{.literal = "/api/v2/routing/directroutingbackup/settings/me", .len = 47, .param = -1}};
+static const pc_segment path_delete_routing_user_directroutingbackup_settings[] = {{.literal = "/api/v2/routing/users/", .len = 22, .param = 0}, {.literal = "/directroutingbackup/settings", .len = 29, .param = -1}};
+static const pc_segment path_delete_routing_user_utilization[] = {{.literal = "/api/v2/routing/users/", .len = 22, .param = 0}, {.literal = "/utilization", .len = 12, .param = -1}};
+static const pc_segment path_delete_user[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_delete_user_customattribute[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/customattributes/", .len = 18, .param = 1}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_delete_user_externalid_authority_name_external_key[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/externalid/", .len = 12, .param = 1}, {.literal = "/", .len = 1, .param = 2}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_delete_user_routinglanguage[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/routinglanguages/", .len = 18, .param = 1}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_delete_user_routingskill[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/routingskills/", .len = 15, .param = 1}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_delete_user_station_associatedstation[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/station/associatedstation", .len = 26, .param = -1}};
+static const pc_segment path_delete_user_station_defaultstation[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/station/defaultstation", .len = 23, .param = -1}};
+static const pc_segment path_delete_user_verifier[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/verifiers/", .len = 11, .param = 1}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_delete_users_customattributes_schema[] = {{.literal = "/api/v2/users/customattributes/schemas/", .len = 39, .param = 0}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_delete_users_me_verifier[] = {{.literal = "/api/v2/users/me/verifiers/", .len = 27, .param = 0}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_delete_users_stations_me_associatedstation[] = {{.literal = "/api/v2/users/stations/me/associatedstation", .len = 43, .param = -1}};
+static const pc_segment path_get_analytics_users_aggregates_job[] = {{.literal = "/api/v2/analytics/users/aggregates/jobs/", .len = 40, .param = 0}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_get_analytics_users_aggregates_job_results[] = {{.literal = "/api/v2/analytics/users/aggregates/jobs/", .len = 40, .param = 0}, {.literal = "/results", .len = 8, .param = -1}};
+static const pc_segment path_get_analytics_users_details_job[] = {{.literal = "/api/v2/analytics/users/details/jobs/", .len = 37, .param = 0}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_get_analytics_users_details_job_results[] = {{.literal = "/api/v2/analytics/users/details/jobs/", .len = 37, .param = 0}, {.literal = "/results", .len = 8, .param = -1}};
+static const pc_segment path_get_analytics_users_details_jobs_availability[] = {{.literal = "/api/v2/analytics/users/details/jobs/availability", .len = 49, .param = -1}};
+static const pc_segment path_get_authorization_division[] = {{.literal = "/api/v2/authorization/divisions/", .len = 32, .param = 0}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_get_authorization_divisions[] = {{.literal = "/api/v2/authorization/divisions", .len = 31, .param = -1}};
+static const pc_segment path_get_authorization_divisions_home[] = {{.literal = "/api/v2/authorization/divisions/home", .len = 36, .param = -1}};
+static const pc_segment path_get_authorization_divisionspermitted_me[] = {{.literal = "/api/v2/authorization/divisionspermitted/me", .len = 43, .param = -1}};
+static const pc_segment path_get_authorization_divisionspermitted_paged_me[] = {{.literal = "/api/v2/authorization/divisionspermitted/paged/me", .len = 49, .param = -1}};
+static const pc_segment path_get_authorization_divisionspermitted_paged_subject_id[] = {{.literal = "/api/v2/authorization/divisionspermitted/paged/", .len = 47, .param = 0}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_get_authorization_role[] = {{.literal = "/api/v2/authorization/roles/", .len = 28, .param = 0}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_get_authorization_role_users[] = {{.literal = "/api/v2/authorization/roles/", .len = 28, .param = 0}, {.literal = "/users", .len = 6, .param = -1}};
+static const pc_segment path_get_authorization_roles[] = {{.literal = "/api/v2/authorization/roles", .len = 27, .param = -1}};
+static const pc_segment path_get_authorization_subject[] = {{.literal = "/api/v2/authorization/subjects/", .len = 31, .param = 0}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_get_authorization_subjects_me[] = {{.literal = "/api/v2/authorization/subjects/me", .len = 33, .param = -1}};
+static const pc_segment path_get_fieldconfig[] = {{.literal = "/api/v2/fieldconfig", .len = 19, .param = -1}};
+static const pc_segment path_get_group[] = {{.literal = "/api/v2/groups/", .len = 15, .param = 0}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_get_group_individuals[] = {{.literal = "/api/v2/groups/", .len = 15, .param = 0}, {.literal = "/individuals", .len = 12, .param = -1}};
+static const pc_segment path_get_group_members[] = {{.literal = "/api/v2/groups/", .len = 15, .param = 0}, {.literal = "/members", .len = 8, .param = -1}};
+static const pc_segment path_get_groups[] = {{.literal = "/api/v2/groups", .len = 14, .param = -1}};
+static const pc_segment path_get_groups_search[] = {{.literal = "/api/v2/groups/search", .len = 21, .param = -1}};
+static const pc_segment path_get_presence_definition0[] = {{.literal = "/api/v2/presence/definitions/", .len = 29, .param = 0}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_get_presence_definitions0[] = {{.literal = "/api/v2/presence/definitions", .len = 28, .param = -1}};
+static const pc_segment path_get_presence_user_primarysource[] = {{.literal = "/api/v2/presence/users/", .len = 23, .param = 0}, {.literal = "/primarysource", .len = 14, .param = -1}};
+static const pc_segment path_get_profiles_users[] = {{.literal = "/api/v2/profiles/users", .len = 22, .param = -1}};
+static const pc_segment path_get_routing_directroutingbackup_settings_me[] = {{.literal = "/api/v2/routing/directroutingbackup/settings/me", .len = 47, .param = -1}};
+static const pc_segment path_get_routing_language[] = {{.literal = "/api/v2/routing/languages/", .len = 26, .param = 0}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_get_routing_languages[] = {{.literal = "/api/v2/routing/languages", .len = 25, .param = -1}};
+static const pc_segment path_get_routing_skill[] = {{.literal = "/api/v2/routing/skills/", .len = 23, .param = 0}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_get_routing_skills[] = {{.literal = "/api/v2/routing/skills", .len = 22, .param = -1}};
+static const pc_segment path_get_routing_user_directroutingbackup_settings[] = {{.literal = "/api/v2/routing/users/", .len = 22, .param = 0}, {.literal = "/directroutingbackup/settings", .len = 29, .param = -1}};
+static const pc_segment path_get_routing_user_utilization[] = {{.literal = "/api/v2/routing/users/", .len = 22, .param = 0}, {.literal = "/utilization", .len = 12, .param = -1}};
+static const pc_segment path_get_routing_utilization[] = {{.literal = "/api/v2/routing/utilization", .len = 27, .param = -1}};
+static const pc_segment path_get_systempresences[] = {{.literal = "/api/v2/systempresences", .len = 23, .param = -1}};
+static const pc_segment path_get_user[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_get_user_adjacents[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/adjacents", .len = 10, .param = -1}};
+static const pc_segment path_get_user_callforwarding[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/callforwarding", .len = 15, .param = -1}};
+static const pc_segment path_get_user_customattribute[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/customattributes/", .len = 18, .param = 1}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_get_user_customattributes_bulk[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/customattributes/bulk", .len = 22, .param = -1}};
+static const pc_segment path_get_user_directreports[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/directreports", .len = 14, .param = -1}};
+static const pc_segment path_get_user_externalid[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/externalid", .len = 11, .param = -1}};
+static const pc_segment path_get_user_externalid_authority_name[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/externalid/", .len = 12, .param = 1}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_get_user_favorites[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/favorites", .len = 10, .param = -1}};
+static const pc_segment path_get_user_geolocation[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/geolocations/", .len = 14, .param = 1}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_get_user_outofoffice[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/outofoffice", .len = 12, .param = -1}};
+static const pc_segment path_get_user_presence[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/presences/", .len = 11, .param = 1}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_get_user_presences_purecloud[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/presences/purecloud", .len = 20, .param = -1}};
+static const pc_segment path_get_user_profile[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/profile", .len = 8, .param = -1}};
+static const pc_segment path_get_user_profileskills[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/profileskills", .len = 14, .param = -1}};
+static const pc_segment path_get_user_queues[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/queues", .len = 7, .param = -1}};
+static const pc_segment path_get_user_roles[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/roles", .len = 6, .param = -1}};
+static const pc_segment path_get_user_routinglanguages[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/routinglanguages", .len = 17, .param = -1}};
+static const pc_segment path_get_user_routingskills[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/routingskills", .len = 14, .param = -1}};
+static const pc_segment path_get_user_routingstatus[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/routingstatus", .len = 14, .param = -1}};
+static const pc_segment path_get_user_skillgroups[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/skillgroups", .len = 12, .param = -1}};
+static const pc_segment path_get_user_state[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/state", .len = 6, .param = -1}};
+static const pc_segment path_get_user_station[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/station", .len = 8, .param = -1}};
+static const pc_segment path_get_user_superiors[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/superiors", .len = 10, .param = -1}};
+static const pc_segment path_get_user_trustors[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/trustors", .len = 9, .param = -1}};
+static const pc_segment path_get_user_verifiers[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/verifiers", .len = 10, .param = -1}};
+static const pc_segment path_get_users[] = {{.literal = "/api/v2/users", .len = 13, .param = -1}};
+static const pc_segment path_get_users_chats_me[] = {{.literal = "/api/v2/users/chats/me", .len = 22, .param = -1}};
+static const pc_segment path_get_users_customattributes_schema[] = {{.literal = "/api/v2/users/customattributes/schemas/", .len = 39, .param = 0}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_get_users_customattributes_schema_version[] = {{.literal = "/api/v2/users/customattributes/schemas/", .len = 39, .param = 0}, {.literal = "/versions/", .len = 10, .param = 1}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_get_users_customattributes_schema_versions[] = {{.literal = "/api/v2/users/customattributes/schemas/", .len = 39, .param = 0}, {.literal = "/versions", .len = 9, .param = -1}};
+static const pc_segment path_get_users_customattributes_schemas[] = {{.literal = "/api/v2/users/customattributes/schemas", .len = 38, .param = -1}};
+static const pc_segment path_get_users_customattributes_schemas_coretype[] = {{.literal = "/api/v2/users/customattributes/schemas/coretypes/", .len = 49, .param = 0}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_get_users_customattributes_schemas_coretypes[] = {{.literal = "/api/v2/users/customattributes/schemas/coretypes", .len = 48, .param = -1}};
+static const pc_segment path_get_users_customattributes_schemas_limits[] = {{.literal = "/api/v2/users/customattributes/schemas/limits", .len = 45, .param = -1}};
+static const pc_segment path_get_users_development_activities[] = {{.literal = "/api/v2/users/development/activities", .len = 36, .param = -1}};
+static const pc_segment path_get_users_development_activities_me[] = {{.literal = "/api/v2/users/development/activities/me", .len = 39, .param = -1}};
+static const pc_segment path_get_users_development_activity[] = {{.literal = "/api/v2/users/development/activities/", .len = 37, .param = 0}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_get_users_externalid_authority_name_external_key[] = {{.literal = "/api/v2/users/externalid/", .len = 25, .param = 0}, {.literal = "/", .len = 1, .param = 1}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_get_users_me[] = {{.literal = "/api/v2/users/me", .len = 16, .param = -1}};
+static const pc_segment path_get_users_me_verifiers[] = {{.literal = "/api/v2/users/me/verifiers", .len = 26, .param = -1}};
+static const pc_segment path_get_users_presence_bulk[] = {{.literal = "/api/v2/users/presences/", .len = 24, .param = 0}, {.literal = "/bulk", .len = 5, .param = -1}};
+static const pc_segment path_get_users_presences_purecloud_bulk[] = {{.literal = "/api/v2/users/presences/purecloud/bulk", .len = 38, .param = -1}};
+static const pc_segment path_get_users_query[] = {{.literal = "/api/v2/users/query", .len = 19, .param = -1}};
+static const pc_segment path_get_users_search[] = {{.literal = "/api/v2/users/search", .len = 20, .param = -1}};
+static const pc_segment path_get_users_stations_me[] = {{.literal = "/api/v2/users/stations/me", .len = 25, .param = -1}};
+static const pc_segment path_patch_user[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_patch_user_callforwarding[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/callforwarding", .len = 15, .param = -1}};
+static const pc_segment path_patch_user_customattributes[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/customattributes", .len = 17, .param = -1}};
+static const pc_segment path_patch_user_customattributes_bulk[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/customattributes/bulk", .len = 22, .param = -1}};
+static const pc_segment path_patch_user_geolocation[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/geolocations/", .len = 14, .param = 1}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_patch_user_presence[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/presences/", .len = 11, .param = 1}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_patch_user_presences_purecloud[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/presences/purecloud", .len = 20, .param = -1}};
+static const pc_segment path_patch_user_queue[] = {{.literal = "/api/v2/users/", .len = 14, .param = 1}, {.literal = "/queues/", .len = 8, .param = 0}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_patch_user_queues[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/queues", .len = 7, .param = -1}};
+static const pc_segment path_patch_user_routinglanguage[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/routinglanguages/", .len = 18, .param = 1}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_patch_user_routinglanguages_bulk[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/routinglanguages/bulk", .len = 22, .param = -1}};
+static const pc_segment path_patch_user_routingskills_bulk[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/routingskills/bulk", .len = 19, .param = -1}};
+static const pc_segment path_patch_users_bulk[] = {{.literal = "/api/v2/users/bulk", .len = 18, .param = -1}};
+static const pc_segment path_post_analytics_users_activity_query[] = {{.literal = "/api/v2/analytics/users/activity/query", .len = 38, .param = -1}};
+static const pc_segment path_post_analytics_users_aggregates_jobs[] = {{.literal = "/api/v2/analytics/users/aggregates/jobs", .len = 39, .param = -1}};
+static const pc_segment path_post_analytics_users_aggregates_query[] = {{.literal = "/api/v2/analytics/users/aggregates/query", .len = 40, .param = -1}};
+static const pc_segment path_post_analytics_users_details_jobs[] = {{.literal = "/api/v2/analytics/users/details/jobs", .len = 36, .param = -1}};
+static const pc_segment path_post_analytics_users_details_query[] = {{.literal = "/api/v2/analytics/users/details/query", .len = 37, .param = -1}};
+static const pc_segment path_post_analytics_users_observations_query[] = {{.literal = "/api/v2/analytics/users/observations/query", .len = 42, .param = -1}};
+static const pc_segment path_post_authorization_subject_bulkadd[] = {{.literal = "/api/v2/authorization/subjects/", .len = 31, .param = 0}, {.literal = "/bulkadd", .len = 8, .param = -1}};
+static const pc_segment path_post_authorization_subject_bulkremove[] = {{.literal = "/api/v2/authorization/subjects/", .len = 31, .param = 0}, {.literal = "/bulkremove", .len = 11, .param = -1}};
+static const pc_segment path_post_authorization_subject_bulkreplace[] = {{.literal = "/api/v2/authorization/subjects/", .len = 31, .param = 0}, {.literal = "/bulkreplace", .len = 12, .param = -1}};
+static const pc_segment path_post_authorization_subject_division_role[] = {{.literal = "/api/v2/authorization/subjects/", .len = 31, .param = 0}, {.literal = "/divisions/", .len = 11, .param = 1}, {.literal = "/roles/", .len = 7, .param = 2}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_post_group_members[] = {{.literal = "/api/v2/groups/", .len = 15, .param = 0}, {.literal = "/members", .len = 8, .param = -1}};
+static const pc_segment path_post_groups_search[] = {{.literal = "/api/v2/groups/search", .len = 21, .param = -1}};
+static const pc_segment path_post_user_externalid[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/externalid", .len = 11, .param = -1}};
+static const pc_segment path_post_user_invite[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/invite", .len = 7, .param = -1}};
+static const pc_segment path_post_user_password[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/password", .len = 9, .param = -1}};
+static const pc_segment path_post_user_routinglanguages[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/routinglanguages", .len = 17, .param = -1}};
+static const pc_segment path_post_user_routingskills[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/routingskills", .len = 14, .param = -1}};
+static const pc_segment path_post_users[] = {{.literal = "/api/v2/users", .len = 13, .param = -1}};
+static const pc_segment path_post_users_customattributes_schemas[] = {{.literal = "/api/v2/users/customattributes/schemas", .len = 38, .param = -1}};
+static const pc_segment path_post_users_development_activities_aggregates_query[] = {{.literal = "/api/v2/users/development/activities/aggregates/query", .len = 53, .param = -1}};
+static const pc_segment path_post_users_me_password[] = {{.literal = "/api/v2/users/me/password", .len = 25, .param = -1}};
+static const pc_segment path_post_users_me_verifiers_totp[] = {{.literal = "/api/v2/users/me/verifiers/totp", .len = 31, .param = -1}};
+static const pc_segment path_post_users_me_verifiers_totp_verifier_id[] = {{.literal = "/api/v2/users/me/verifiers/totp/", .len = 32, .param = 0}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_post_users_me_verifiers_webauthn_register[] = {{.literal = "/api/v2/users/me/verifiers/webauthn/register", .len = 44, .param = -1}};
+static const pc_segment path_post_users_me_verifiers_webauthn_register_options[] = {{.literal = "/api/v2/users/me/verifiers/webauthn/register/options", .len = 52, .param = -1}};
+static const pc_segment path_post_users_search[] = {{.literal = "/api/v2/users/search", .len = 20, .param = -1}};
+static const pc_segment path_post_users_search_conversation_target[] = {{.literal = "/api/v2/users/search/conversation/target", .len = 40, .param = -1}};
+static const pc_segment path_post_users_search_queuemembers_manage[] = {{.literal = "/api/v2/users/search/queuemembers/manage", .len = 40, .param = -1}};
+static const pc_segment path_post_users_search_teams_assign[] = {{.literal = "/api/v2/users/search/teams/assign", .len = 33, .param = -1}};
+static const pc_segment path_put_authorization_role_users_add[] = {{.literal = "/api/v2/authorization/roles/", .len = 28, .param = 0}, {.literal = "/users/add", .len = 10, .param = -1}};
+static const pc_segment path_put_authorization_role_users_remove[] = {{.literal = "/api/v2/authorization/roles/", .len = 28, .param = 0}, {.literal = "/users/remove", .len = 13, .param = -1}};
+static const pc_segment path_put_presence_user_primarysource[] = {{.literal = "/api/v2/presence/users/", .len = 23, .param = 0}, {.literal = "/primarysource", .len = 14, .param = -1}};
+static const pc_segment path_put_routing_directroutingbackup_settings_me[] = {{.literal = "/api/v2/routing/directroutingbackup/settings/me", .len = 47, .param = -1}};
+static const pc_segment path_put_routing_user_directroutingbackup_settings[] = {{.literal = "/api/v2/routing/users/", .len = 22, .param = 0}, {.literal = "/directroutingbackup/settings", .len = 29, .param = -1}};
+static const pc_segment path_put_routing_user_utilization[] = {{.literal = "/api/v2/routing/users/", .len = 22, .param = 0}, {.literal = "/utilization", .len = 12, .param = -1}};
+static const pc_segment path_put_user_callforwarding[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/callforwarding", .len = 15, .param = -1}};
+static const pc_segment path_put_user_customattributes[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/customattributes", .len = 17, .param = -1}};
+static const pc_segment path_put_user_outofoffice[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/outofoffice", .len = 12, .param = -1}};
+static const pc_segment path_put_user_profileskills[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/profileskills", .len = 14, .param = -1}};
+static const pc_segment path_put_user_roles[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/roles", .len = 6, .param = -1}};
+static const pc_segment path_put_user_routingskill[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/routingskills/", .len = 15, .param = 1}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_put_user_routingskills_bulk[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/routingskills/bulk", .len = 19, .param = -1}};
+static const pc_segment path_put_user_routingstatus[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/routingstatus", .len = 14, .param = -1}};
+static const pc_segment path_put_user_state[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/state", .len = 6, .param = -1}};
+static const pc_segment path_put_user_station_associatedstation_station_id[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/station/associatedstation/", .len = 27, .param = 1}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_put_user_station_defaultstation_station_id[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/station/defaultstation/", .len = 24, .param = 1}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_put_user_verifier[] = {{.literal = "/api/v2/users/", .len = 14, .param = 0}, {.literal = "/verifiers/", .len = 11, .param = 1}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_put_users_customattributes_schema[] = {{.literal = "/api/v2/users/customattributes/schemas/", .len = 39, .param = 0}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_put_users_me_verifier[] = {{.literal = "/api/v2/users/me/verifiers/", .len = 27, .param = 0}, {.literal = "", .len = 0, .param = -1}};
+static const pc_segment path_put_users_presences_bulk[] = {{.literal = "/api/v2/users/presences/bulk", .len = 28, .param = -1}};
+static const pc_segment path_put_users_stations_me_associatedstation_station_id[] = {{.literal = "/api/v2/users/stations/me/associatedstation/", .len = 44, .param = 0}, {.literal = "", .len = 0, .param = -1}};
 
 const pc_operation pc_operations[] = {
     {.name = "delete_analytics_users_aggregates_job", .alias = NULL, .class = "users", .method = "DELETE", .path = "/api/v2/analytics/users/aggregates/jobs/{jobId}",
+     .segments = path_delete_analytics_users_aggregates_job, .nsegments = 2,
      .params = params_delete_analytics_users_aggregates_job, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "delete_analytics_users_details_job", .alias = NULL, .class = "users", .method = "DELETE", .path = "/api/v2/analytics/users/details/jobs/{jobId}",
+     .segments = path_delete_analytics_users_details_job, .nsegments = 2,
      .params = params_delete_analytics_users_details_job, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "delete_authorization_subject_division_role", .alias = NULL, .class = "users", .method = "DELETE", .path = "/api/v2/authorization/subjects/{subjectId}/divisions/{divisionId}/roles/{roleId}",
+     .segments = path_delete_authorization_subject_division_role, .nsegments = 4,
      .params = params_delete_authorization_subject_division_role, .nparams = 3, .npos = 3, .max_args = 3,
      .body_schema = -1, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "delete_group_members", .alias = NULL, .class = "groups", .method = "DELETE", .path = "/api/v2/groups/{groupId}/members",
+     .segments = path_delete_group_members, .nsegments = 2,
      .params = params_delete_group_members, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = -1, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "delete_routing_directroutingbackup_settings_me", .alias = NULL, .class = "users", .method = "DELETE", .path = "/api/v2/routing/directroutingbackup/settings/me",
+     .segments = path_delete_routing_directroutingbackup_settings_me, .nsegments = 1,
      .params = NULL, .nparams = 0, .npos = 0, .max_args = 0,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "delete_routing_user_directroutingbackup_settings", .alias = NULL, .class = "users", .method = "DELETE", .path = "/api/v2/routing/users/{userId}/directroutingbackup/settings",
+     .segments = path_delete_routing_user_directroutingbackup_settings, .nsegments = 2,
      .params = params_delete_routing_user_directroutingbackup_settings, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "delete_routing_user_utilization", .alias = NULL, .class = "users", .method = "DELETE", .path = "/api/v2/routing/users/{userId}/utilization",
+     .segments = path_delete_routing_user_utilization, .nsegments = 2,
      .params = params_delete_routing_user_utilization, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "delete_user", .alias = "delete_user_id", .class = "users", .method = "DELETE", .path = "/api/v2/users/{userId}",
+     .segments = path_delete_user, .nsegments = 2,
      .params = params_delete_user, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "delete_user_customattribute", .alias = NULL, .class = "users", .method = "DELETE", .path = "/api/v2/users/{userId}/customattributes/{schemaId}",
+     .segments = path_delete_user_customattribute, .nsegments = 3,
      .params = params_delete_user_customattribute, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "delete_user_externalid_authority_name_external_key", .alias = NULL, .class = "users", .method = "DELETE", .path = "/api/v2/users/{userId}/externalid/{authorityName}/{externalKey}",
+     .segments = path_delete_user_externalid_authority_name_external_key, .nsegments = 4,
      .params = params_delete_user_externalid_authority_name_external_key, .nparams = 3, .npos = 3, .max_args = 3,
      .body_schema = -1, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "delete_user_routinglanguage", .alias = NULL, .class = "users", .method = "DELETE", .path = "/api/v2/users/{userId}/routinglanguages/{languageId}",
+     .segments = path_delete_user_routinglanguage, .nsegments = 3,
      .params = params_delete_user_routinglanguage, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "delete_user_routingskill", .alias = "delete_user_id_routingskills_skill_id", .class = "users", .method = "DELETE", .path = "/api/v2/users/{userId}/routingskills/{skillId}",
+     .segments = path_delete_user_routingskill, .nsegments = 3,
      .params = params_delete_user_routingskill, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "delete_user_station_associatedstation", .alias = "delete_user_id_station_associatedstation", .class = "users", .method = "DELETE", .path = "/api/v2/users/{userId}/station/associatedstation",
+     .segments = path_delete_user_station_associatedstation, .nsegments = 2,
      .params = params_delete_user_station_associatedstation, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "delete_user_station_defaultstation", .alias = "delete_user_id_station_defaultstation", .class = "users", .method = "DELETE", .path = "/api/v2/users/{userId}/station/defaultstation",
+     .segments = path_delete_user_station_defaultstation, .nsegments = 2,
      .params = params_delete_user_station_defaultstation, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "delete_user_verifier", .alias = NULL, .class = "users", .method = "DELETE", .path = "/api/v2/users/{userId}/verifiers/{verifierId}",
+     .segments = path_delete_user_verifier, .nsegments = 3,
      .params = params_delete_user_verifier, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "delete_users_customattributes_schema", .alias = NULL, .class = "users", .method = "DELETE", .path = "/api/v2/users/customattributes/schemas/{schemaId}",
+     .segments = path_delete_users_customattributes_schema, .nsegments = 2,
      .params = params_delete_users_customattributes_schema, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "delete_users_me_verifier", .alias = NULL, .class = "users", .method = "DELETE", .path = "/api/v2/users/me/verifiers/{verifierId}",
+     .segments = path_delete_users_me_verifier, .nsegments = 2,
      .params = params_delete_users_me_verifier, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "delete_users_stations_me_associatedstation", .alias = NULL, .class = "users", .method = "DELETE", .path = "/api/v2/users/stations/me/associatedstation",
+     .segments = path_delete_users_stations_me_associatedstation, .nsegments = 1,
      .params = NULL, .nparams = 0, .npos = 0, .max_args = 0,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_analytics_users_aggregates_job", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/analytics/users/aggregates/jobs/{jobId}",
+     .segments = path_get_analytics_users_aggregates_job, .nsegments = 2,
      .params = params_get_analytics_users_aggregates_job, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_analytics_users_aggregates_job_results", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/analytics/users/aggregates/jobs/{jobId}/results",
+     .segments = path_get_analytics_users_aggregates_job_results, .nsegments = 2,
      .params = params_get_analytics_users_aggregates_job_results, .nparams = 2, .npos = 1, .max_args = 2,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0,
      .paging = "cursor", .paging_pages = "analytics_users_aggregates_job_results_pages", .paging_each = "each_analytics_users_aggregates_job_results", .paging_items = "results", .paging_follow = 0},
     {.name = "get_analytics_users_details_job", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/analytics/users/details/jobs/{jobId}",
+     .segments = path_get_analytics_users_details_job, .nsegments = 2,
      .params = params_get_analytics_users_details_job, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_analytics_users_details_job_results", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/analytics/users/details/jobs/{jobId}/results",
+     .segments = path_get_analytics_users_details_job_results, .nsegments = 2,
      .params = params_get_analytics_users_details_job_results, .nparams = 3, .npos = 1, .max_args = 2,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0,
      .paging = "cursor", .paging_pages = "analytics_users_details_job_results_pages", .paging_each = "each_analytics_users_details_job_results", .paging_items = "results", .paging_follow = 0},
     {.name = "get_analytics_users_details_jobs_availability", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/analytics/users/details/jobs/availability",
+     .segments = path_get_analytics_users_details_jobs_availability, .nsegments = 1,
      .params = NULL, .nparams = 0, .npos = 0, .max_args = 0,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_authorization_division", .alias = NULL, .class = "authorization", .method = "GET", .path = "/api/v2/authorization/divisions/{divisionId}",
+     .segments = path_get_authorization_division, .nsegments = 2,
      .params = params_get_authorization_division, .nparams = 2, .npos = 1, .max_args = 2,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_authorization_divisions", .alias = NULL, .class = "authorization", .method = "GET", .path = "/api/v2/authorization/divisions",
+     .segments = path_get_authorization_divisions, .nsegments = 1,
      .params = params_get_authorization_divisions, .nparams = 9, .npos = 0, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0,
      .paging = "numbered", .paging_pages = "division_pages", .paging_each = "each_division", .paging_items = "entities", .paging_follow = 0},
     {.name = "get_authorization_divisions_home", .alias = NULL, .class = "authorization", .method = "GET", .path = "/api/v2/authorization/divisions/home",
+     .segments = path_get_authorization_divisions_home, .nsegments = 1,
      .params = NULL, .nparams = 0, .npos = 0, .max_args = 0,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_authorization_divisionspermitted_me", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/authorization/divisionspermitted/me",
+     .segments = path_get_authorization_divisionspermitted_me, .nsegments = 1,
      .params = params_get_authorization_divisionspermitted_me, .nparams = 2, .npos = 1, .max_args = 2,
      .body_schema = -1, .safe = 1, .prepared = 0, .deprecated = 1, .preview = 0, .seed_body_optional = 0},
     {.name = "get_authorization_divisionspermitted_paged_me", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/authorization/divisionspermitted/paged/me",
+     .segments = path_get_authorization_divisionspermitted_paged_me, .nsegments = 1,
      .params = params_get_authorization_divisionspermitted_paged_me, .nparams = 3, .npos = 1, .max_args = 2,
      .body_schema = -1, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0,
      .paging = "numbered", .paging_pages = "authorization_divisionspermitted_paged_me_pages", .paging_each = "each_authorization_divisionspermitted_paged_me", .paging_items = "entities", .paging_follow = 0},
     {.name = "get_authorization_divisionspermitted_paged_subject_id", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/authorization/divisionspermitted/paged/{subjectId}",
+     .segments = path_get_authorization_divisionspermitted_paged_subject_id, .nsegments = 2,
      .params = params_get_authorization_divisionspermitted_paged_subject_id, .nparams = 4, .npos = 2, .max_args = 3,
      .body_schema = -1, .safe = 1, .prepared = 0, .deprecated = 1, .preview = 0, .seed_body_optional = 0,
      .paging = "numbered", .paging_pages = "authorization_divisionspermitted_paged_subject_id_pages", .paging_each = "each_authorization_divisionspermitted_paged_subject_id", .paging_items = "entities", .paging_follow = 0},
     {.name = "get_authorization_role", .alias = NULL, .class = "authorization", .method = "GET", .path = "/api/v2/authorization/roles/{roleId}",
+     .segments = path_get_authorization_role, .nsegments = 2,
      .params = params_get_authorization_role, .nparams = 3, .npos = 1, .max_args = 2,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_authorization_role_users", .alias = NULL, .class = "authorization", .method = "GET", .path = "/api/v2/authorization/roles/{roleId}/users",
+     .segments = path_get_authorization_role_users, .nsegments = 2,
      .params = params_get_authorization_role_users, .nparams = 3, .npos = 1, .max_args = 2,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0,
      .paging = "numbered", .paging_pages = "user_pages", .paging_each = "each_user", .paging_items = "entities", .paging_follow = 0},
     {.name = "get_authorization_roles", .alias = NULL, .class = "authorization", .method = "GET", .path = "/api/v2/authorization/roles",
+     .segments = path_get_authorization_roles, .nsegments = 1,
      .params = params_get_authorization_roles, .nparams = 11, .npos = 0, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0,
      .paging = "numbered", .paging_pages = "role_pages", .paging_each = "each_role", .paging_items = "entities", .paging_follow = 0},
     {.name = "get_authorization_subject", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/authorization/subjects/{subjectId}",
+     .segments = path_get_authorization_subject, .nsegments = 2,
      .params = params_get_authorization_subject, .nparams = 2, .npos = 1, .max_args = 2,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_authorization_subjects_me", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/authorization/subjects/me",
+     .segments = path_get_authorization_subjects_me, .nsegments = 1,
      .params = params_get_authorization_subjects_me, .nparams = 1, .npos = 0, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_fieldconfig", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/fieldconfig",
+     .segments = path_get_fieldconfig, .nsegments = 1,
      .params = params_get_fieldconfig, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 0, .deprecated = 1, .preview = 0, .seed_body_optional = 0},
     {.name = "get_group", .alias = NULL, .class = "groups", .method = "GET", .path = "/api/v2/groups/{groupId}",
+     .segments = path_get_group, .nsegments = 2,
      .params = params_get_group, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_group_individuals", .alias = NULL, .class = "groups", .method = "GET", .path = "/api/v2/groups/{groupId}/individuals",
+     .segments = path_get_group_individuals, .nsegments = 2,
      .params = params_get_group_individuals, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_group_members", .alias = NULL, .class = "groups", .method = "GET", .path = "/api/v2/groups/{groupId}/members",
+     .segments = path_get_group_members, .nsegments = 2,
      .params = params_get_group_members, .nparams = 5, .npos = 1, .max_args = 2,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0,
      .paging = "numbered", .paging_pages = "member_pages", .paging_each = "each_member", .paging_items = "entities", .paging_follow = 0},
     {.name = "get_groups", .alias = NULL, .class = "groups", .method = "GET", .path = "/api/v2/groups",
+     .segments = path_get_groups, .nsegments = 1,
      .params = params_get_groups, .nparams = 5, .npos = 0, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0,
      .paging = "numbered", .paging_pages = "group_pages", .paging_each = "each_group", .paging_items = "entities", .paging_follow = 0},
     {.name = "get_groups_search", .alias = NULL, .class = "groups", .method = "GET", .path = "/api/v2/groups/search",
+     .segments = path_get_groups_search, .nsegments = 1,
      .params = params_get_groups_search, .nparams = 2, .npos = 1, .max_args = 2,
      .body_schema = -1, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_presence_definition0", .alias = NULL, .class = "presence", .method = "GET", .path = "/api/v2/presence/definitions/{definitionId}",
+     .segments = path_get_presence_definition0, .nsegments = 2,
      .params = params_get_presence_definition0, .nparams = 2, .npos = 1, .max_args = 2,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_presence_definitions0", .alias = NULL, .class = "presence", .method = "GET", .path = "/api/v2/presence/definitions",
+     .segments = path_get_presence_definitions0, .nsegments = 1,
      .params = params_get_presence_definitions0, .nparams = 3, .npos = 0, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_presence_user_primarysource", .alias = NULL, .class = "presence", .method = "GET", .path = "/api/v2/presence/users/{userId}/primarysource",
+     .segments = path_get_presence_user_primarysource, .nsegments = 2,
      .params = params_get_presence_user_primarysource, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_profiles_users", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/profiles/users",
+     .segments = path_get_profiles_users, .nsegments = 1,
      .params = params_get_profiles_users, .nparams = 7, .npos = 0, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 0, .deprecated = 1, .preview = 0, .seed_body_optional = 0,
      .paging = "numbered", .paging_pages = "profiles_users_pages", .paging_each = "each_profiles_users", .paging_items = "entities", .paging_follow = 0},
     {.name = "get_routing_directroutingbackup_settings_me", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/routing/directroutingbackup/settings/me",
+     .segments = path_get_routing_directroutingbackup_settings_me, .nsegments = 1,
      .params = NULL, .nparams = 0, .npos = 0, .max_args = 0,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_routing_language", .alias = NULL, .class = "routing", .method = "GET", .path = "/api/v2/routing/languages/{languageId}",
+     .segments = path_get_routing_language, .nsegments = 2,
      .params = params_get_routing_language, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_routing_languages", .alias = NULL, .class = "routing", .method = "GET", .path = "/api/v2/routing/languages",
+     .segments = path_get_routing_languages, .nsegments = 1,
      .params = params_get_routing_languages, .nparams = 5, .npos = 0, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0,
      .paging = "numbered", .paging_pages = "language_pages", .paging_each = "each_language", .paging_items = "entities", .paging_follow = 0},
     {.name = "get_routing_skill", .alias = NULL, .class = "routing", .method = "GET", .path = "/api/v2/routing/skills/{skillId}",
+     .segments = path_get_routing_skill, .nsegments = 2,
      .params = params_get_routing_skill, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_routing_skills", .alias = NULL, .class = "routing", .method = "GET", .path = "/api/v2/routing/skills",
+     .segments = path_get_routing_skills, .nsegments = 1,
      .params = params_get_routing_skills, .nparams = 4, .npos = 0, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0,
      .paging = "numbered", .paging_pages = "skill_pages", .paging_each = "each_skill", .paging_items = "entities", .paging_follow = 0},
     {.name = "get_routing_user_directroutingbackup_settings", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/routing/users/{userId}/directroutingbackup/settings",
+     .segments = path_get_routing_user_directroutingbackup_settings, .nsegments = 2,
      .params = params_get_routing_user_directroutingbackup_settings, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_routing_user_utilization", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/routing/users/{userId}/utilization",
+     .segments = path_get_routing_user_utilization, .nsegments = 2,
      .params = params_get_routing_user_utilization, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_routing_utilization", .alias = NULL, .class = "routing", .method = "GET", .path = "/api/v2/routing/utilization",
+     .segments = path_get_routing_utilization, .nsegments = 1,
      .params = NULL, .nparams = 0, .npos = 0, .max_args = 0,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_systempresences", .alias = NULL, .class = "presence", .method = "GET", .path = "/api/v2/systempresences",
+     .segments = path_get_systempresences, .nsegments = 1,
      .params = NULL, .nparams = 0, .npos = 0, .max_args = 0,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_user", .alias = "get_user_id", .class = "users", .method = "GET", .path = "/api/v2/users/{userId}",
+     .segments = path_get_user, .nsegments = 2,
      .params = params_get_user, .nparams = 5, .npos = 1, .max_args = 2,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_user_adjacents", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/users/{userId}/adjacents",
+     .segments = path_get_user_adjacents, .nsegments = 2,
      .params = params_get_user_adjacents, .nparams = 2, .npos = 1, .max_args = 2,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_user_callforwarding", .alias = "get_user_id_callforwarding", .class = "users", .method = "GET", .path = "/api/v2/users/{userId}/callforwarding",
+     .segments = path_get_user_callforwarding, .nsegments = 2,
      .params = params_get_user_callforwarding, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_user_customattribute", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/users/{userId}/customattributes/{schemaId}",
+     .segments = path_get_user_customattribute, .nsegments = 3,
      .params = params_get_user_customattribute, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_user_customattributes_bulk", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/users/{userId}/customattributes/bulk",
+     .segments = path_get_user_customattributes_bulk, .nsegments = 2,
      .params = params_get_user_customattributes_bulk, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = -1, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_user_directreports", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/users/{userId}/directreports",
+     .segments = path_get_user_directreports, .nsegments = 2,
      .params = params_get_user_directreports, .nparams = 2, .npos = 1, .max_args = 2,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_user_externalid", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/users/{userId}/externalid",
+     .segments = path_get_user_externalid, .nsegments = 2,
      .params = params_get_user_externalid, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_user_externalid_authority_name", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/users/{userId}/externalid/{authorityName}",
+     .segments = path_get_user_externalid_authority_name, .nsegments = 3,
      .params = params_get_user_externalid_authority_name, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_user_favorites", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/users/{userId}/favorites",
+     .segments = path_get_user_favorites, .nsegments = 2,
      .params = params_get_user_favorites, .nparams = 5, .npos = 1, .max_args = 2,
      .body_schema = -1, .safe = 1, .prepared = 0, .deprecated = 1, .preview = 0, .seed_body_optional = 0,
      .paging = "numbered", .paging_pages = "favorite_pages", .paging_each = "each_favorite", .paging_items = "entities", .paging_follow = 0},
     {.name = "get_user_geolocation", .alias = "get_user_id_geolocations_client_id", .class = "users", .method = "GET", .path = "/api/v2/users/{userId}/geolocations/{clientId}",
+     .segments = path_get_user_geolocation, .nsegments = 3,
      .params = params_get_user_geolocation, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_user_outofoffice", .alias = "get_user_id_outofoffice", .class = "users", .method = "GET", .path = "/api/v2/users/{userId}/outofoffice",
+     .segments = path_get_user_outofoffice, .nsegments = 2,
      .params = params_get_user_outofoffice, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_user_presence", .alias = NULL, .class = "presence", .method = "GET", .path = "/api/v2/users/{userId}/presences/{sourceId}",
+     .segments = path_get_user_presence, .nsegments = 3,
      .params = params_get_user_presence, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_user_presences_purecloud", .alias = NULL, .class = "presence", .method = "GET", .path = "/api/v2/users/{userId}/presences/purecloud",
+     .segments = path_get_user_presences_purecloud, .nsegments = 2,
      .params = params_get_user_presences_purecloud, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_user_profile", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/users/{userId}/profile",
+     .segments = path_get_user_profile, .nsegments = 2,
      .params = params_get_user_profile, .nparams = 3, .npos = 1, .max_args = 2,
      .body_schema = -1, .safe = 1, .prepared = 0, .deprecated = 1, .preview = 0, .seed_body_optional = 0},
     {.name = "get_user_profileskills", .alias = "get_user_id_profileskills", .class = "users", .method = "GET", .path = "/api/v2/users/{userId}/profileskills",
+     .segments = path_get_user_profileskills, .nsegments = 2,
      .params = params_get_user_profileskills, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_user_queues", .alias = "get_user_id_queues", .class = "users", .method = "GET", .path = "/api/v2/users/{userId}/queues",
+     .segments = path_get_user_queues, .nsegments = 2,
      .params = params_get_user_queues, .nparams = 5, .npos = 1, .max_args = 2,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0,
      .paging = "numbered", .paging_pages = "queue_pages", .paging_each = "each_queue", .paging_items = "entities", .paging_follow = 0},
     {.name = "get_user_roles", .alias = "get_user_id_roles", .class = "users", .method = "GET", .path = "/api/v2/users/{subjectId}/roles",
+     .segments = path_get_user_roles, .nsegments = 2,
      .params = params_get_user_roles, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_user_routinglanguages", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/users/{userId}/routinglanguages",
+     .segments = path_get_user_routinglanguages, .nsegments = 2,
      .params = params_get_user_routinglanguages, .nparams = 4, .npos = 1, .max_args = 2,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0,
      .paging = "numbered", .paging_pages = "routinglanguage_pages", .paging_each = "each_routinglanguage", .paging_items = "entities", .paging_follow = 0},
     {.name = "get_user_routingskills", .alias = "get_user_id_routingskills", .class = "users", .method = "GET", .path = "/api/v2/users/{userId}/routingskills",
+     .segments = path_get_user_routingskills, .nsegments = 2,
      .params = params_get_user_routingskills, .nparams = 4, .npos = 1, .max_args = 2,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0,
      .paging = "numbered", .paging_pages = "routingskill_pages", .paging_each = "each_routingskill", .paging_items = "entities", .paging_follow = 0},
     {.name = "get_user_routingstatus", .alias = "get_user_id_routingstatus", .class = "users", .method = "GET", .path = "/api/v2/users/{userId}/routingstatus",
+     .segments = path_get_user_routingstatus, .nsegments = 2,
      .params = params_get_user_routingstatus, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_user_skillgroups", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/users/{userId}/skillgroups",
+     .segments = path_get_user_skillgroups, .nsegments = 2,
      .params = params_get_user_skillgroups, .nparams = 4, .npos = 1, .max_args = 2,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_user_state", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/users/{userId}/state",
+     .segments = path_get_user_state, .nsegments = 2,
      .params = params_get_user_state, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_user_station", .alias = "get_user_id_station", .class = "users", .method = "GET", .path = "/api/v2/users/{userId}/station",
+     .segments = path_get_user_station, .nsegments = 2,
      .params = params_get_user_station, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_user_superiors", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/users/{userId}/superiors",
+     .segments = path_get_user_superiors, .nsegments = 2,
      .params = params_get_user_superiors, .nparams = 2, .npos = 1, .max_args = 2,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_user_trustors", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/users/{userId}/trustors",
+     .segments = path_get_user_trustors, .nsegments = 2,
      .params = params_get_user_trustors, .nparams = 3, .npos = 1, .max_args = 2,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0,
      .paging = "numbered", .paging_pages = "trustor_pages", .paging_each = "each_trustor", .paging_items = "entities", .paging_follow = 0},
     {.name = "get_user_verifiers", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/users/{userId}/verifiers",
+     .segments = path_get_user_verifiers, .nsegments = 2,
      .params = params_get_user_verifiers, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_users", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/users",
+     .segments = path_get_users, .nsegments = 1,
      .params = params_get_users, .nparams = 9, .npos = 0, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0,
      .paging = "numbered", .paging_pages = "user_pages", .paging_each = "each_user", .paging_items = "entities", .paging_follow = 0},
     {.name = "get_users_chats_me", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/users/chats/me",
+     .segments = path_get_users_chats_me, .nsegments = 1,
      .params = params_get_users_chats_me, .nparams = 4, .npos = 0, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_users_customattributes_schema", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/users/customattributes/schemas/{schemaId}",
+     .segments = path_get_users_customattributes_schema, .nsegments = 2,
      .params = params_get_users_customattributes_schema, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_users_customattributes_schema_version", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/users/customattributes/schemas/{schemaId}/versions/{versionId}",
+     .segments = path_get_users_customattributes_schema_version, .nsegments = 3,
      .params = params_get_users_customattributes_schema_version, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_users_customattributes_schema_versions", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/users/customattributes/schemas/{schemaId}/versions",
+     .segments = path_get_users_customattributes_schema_versions, .nsegments = 2,
      .params = params_get_users_customattributes_schema_versions, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_users_customattributes_schemas", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/users/customattributes/schemas",
+     .segments = path_get_users_customattributes_schemas, .nsegments = 1,
      .params = NULL, .nparams = 0, .npos = 0, .max_args = 0,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_users_customattributes_schemas_coretype", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/users/customattributes/schemas/coretypes/{coreTypeName}",
+     .segments = path_get_users_customattributes_schemas_coretype, .nsegments = 2,
      .params = params_get_users_customattributes_schemas_coretype, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_users_customattributes_schemas_coretypes", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/users/customattributes/schemas/coretypes",
+     .segments = path_get_users_customattributes_schemas_coretypes, .nsegments = 1,
      .params = NULL, .nparams = 0, .npos = 0, .max_args = 0,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_users_customattributes_schemas_limits", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/users/customattributes/schemas/limits",
+     .segments = path_get_users_customattributes_schemas_limits, .nsegments = 1,
      .params = NULL, .nparams = 0, .npos = 0, .max_args = 0,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_users_development_activities", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/users/development/activities",
+     .segments = path_get_users_development_activities, .nsegments = 1,
      .params = params_get_users_development_activities, .nparams = 12, .npos = 0, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0,
      .paging = "numbered", .paging_pages = "activity_pages", .paging_each = "each_activity", .paging_items = "entities", .paging_follow = 0},
     {.name = "get_users_development_activities_me", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/users/development/activities/me",
+     .segments = path_get_users_development_activities_me, .nsegments = 1,
      .params = params_get_users_development_activities_me, .nparams = 11, .npos = 0, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0,
      .paging = "numbered", .paging_pages = "users_development_activities_me_pages", .paging_each = "each_users_development_activities_me", .paging_items = "entities", .paging_follow = 0},
     {.name = "get_users_development_activity", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/users/development/activities/{activityId}",
+     .segments = path_get_users_development_activity, .nsegments = 2,
      .params = params_get_users_development_activity, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = -1, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_users_externalid_authority_name_external_key", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/users/externalid/{authorityName}/{externalKey}",
+     .segments = path_get_users_externalid_authority_name_external_key, .nsegments = 3,
      .params = params_get_users_externalid_authority_name_external_key, .nparams = 3, .npos = 2, .max_args = 3,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_users_me", .alias = "get_me", .class = "users", .method = "GET", .path = "/api/v2/users/me",
+     .segments = path_get_users_me, .nsegments = 1,
      .params = params_get_users_me, .nparams = 3, .npos = 0, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_users_me_verifiers", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/users/me/verifiers",
+     .segments = path_get_users_me_verifiers, .nsegments = 1,
      .params = NULL, .nparams = 0, .npos = 0, .max_args = 0,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_users_presence_bulk", .alias = NULL, .class = "presence", .method = "GET", .path = "/api/v2/users/presences/{sourceId}/bulk",
+     .segments = path_get_users_presence_bulk, .nsegments = 2,
      .params = params_get_users_presence_bulk, .nparams = 2, .npos = 1, .max_args = 2,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_users_presences_purecloud_bulk", .alias = NULL, .class = "presence", .method = "GET", .path = "/api/v2/users/presences/purecloud/bulk",
+     .segments = path_get_users_presences_purecloud_bulk, .nsegments = 1,
      .params = params_get_users_presences_purecloud_bulk, .nparams = 1, .npos = 0, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_users_query", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/users/query",
+     .segments = path_get_users_query, .nsegments = 1,
      .params = params_get_users_query, .nparams = 7, .npos = 0, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0,
      .paging = "cursor", .paging_pages = "user_cursor_pages", .paging_each = "each_user_by_cursor", .paging_items = "entities", .paging_follow = 0},
     {.name = "get_users_search", .alias = "get_search", .class = "users", .method = "GET", .path = "/api/v2/users/search",
+     .segments = path_get_users_search, .nsegments = 1,
      .params = params_get_users_search, .nparams = 3, .npos = 1, .max_args = 2,
      .body_schema = -1, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "get_users_stations_me", .alias = NULL, .class = "users", .method = "GET", .path = "/api/v2/users/stations/me",
+     .segments = path_get_users_stations_me, .nsegments = 1,
      .params = NULL, .nparams = 0, .npos = 0, .max_args = 0,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "patch_user", .alias = "patch_user_id", .class = "users", .method = "PATCH", .path = "/api/v2/users/{userId}",
+     .segments = path_patch_user, .nsegments = 2,
      .params = params_patch_user, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = 209, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "patch_user_callforwarding", .alias = "patch_user_id_callforwarding", .class = "users", .method = "PATCH", .path = "/api/v2/users/{userId}/callforwarding",
+     .segments = path_patch_user_callforwarding, .nsegments = 2,
      .params = params_patch_user_callforwarding, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = 40, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "patch_user_customattributes", .alias = NULL, .class = "users", .method = "PATCH", .path = "/api/v2/users/{userId}/customattributes",
+     .segments = path_patch_user_customattributes, .nsegments = 2,
      .params = params_patch_user_customattributes, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = 234, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "patch_user_customattributes_bulk", .alias = NULL, .class = "users", .method = "PATCH", .path = "/api/v2/users/{userId}/customattributes/bulk",
+     .segments = path_patch_user_customattributes_bulk, .nsegments = 2,
      .params = params_patch_user_customattributes_bulk, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = 500, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "patch_user_geolocation", .alias = "patch_user_id_geolocations_client_id", .class = "users", .method = "PATCH", .path = "/api/v2/users/{userId}/geolocations/{clientId}",
+     .segments = path_patch_user_geolocation, .nsegments = 3,
      .params = params_patch_user_geolocation, .nparams = 3, .npos = 3, .max_args = 3,
      .body_schema = 107, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "patch_user_presence", .alias = NULL, .class = "presence", .method = "PATCH", .path = "/api/v2/users/{userId}/presences/{sourceId}",
+     .segments = path_patch_user_presence, .nsegments = 3,
      .params = params_patch_user_presence, .nparams = 3, .npos = 3, .max_args = 3,
      .body_schema = 252, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "patch_user_presences_purecloud", .alias = NULL, .class = "presence", .method = "PATCH", .path = "/api/v2/users/{userId}/presences/purecloud",
+     .segments = path_patch_user_presences_purecloud, .nsegments = 2,
      .params = params_patch_user_presences_purecloud, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = 252, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "patch_user_queue", .alias = "patch_user_id_queues_queue_id", .class = "users", .method = "PATCH", .path = "/api/v2/users/{userId}/queues/{queueId}",
+     .segments = path_patch_user_queue, .nsegments = 3,
      .params = params_patch_user_queue, .nparams = 3, .npos = 3, .max_args = 3,
      .body_schema = 256, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "patch_user_queues", .alias = "patch_user_id_queues", .class = "users", .method = "PATCH", .path = "/api/v2/users/{userId}/queues",
+     .segments = path_patch_user_queues, .nsegments = 2,
      .params = params_patch_user_queues, .nparams = 3, .npos = 2, .max_args = 3,
      .body_schema = 471, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "patch_user_routinglanguage", .alias = NULL, .class = "users", .method = "PATCH", .path = "/api/v2/users/{userId}/routinglanguages/{languageId}",
+     .segments = path_patch_user_routinglanguage, .nsegments = 3,
      .params = params_patch_user_routinglanguage, .nparams = 3, .npos = 3, .max_args = 3,
      .body_schema = 260, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "patch_user_routinglanguages_bulk", .alias = NULL, .class = "users", .method = "PATCH", .path = "/api/v2/users/{userId}/routinglanguages/bulk",
+     .segments = path_patch_user_routinglanguages_bulk, .nsegments = 2,
      .params = params_patch_user_routinglanguages_bulk, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = 503, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "patch_user_routingskills_bulk", .alias = NULL, .class = "users", .method = "PATCH", .path = "/api/v2/users/{userId}/routingskills/bulk",
+     .segments = path_patch_user_routingskills_bulk, .nsegments = 2,
      .params = params_patch_user_routingskills_bulk, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = 504, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "patch_users_bulk", .alias = NULL, .class = "users", .method = "PATCH", .path = "/api/v2/users/bulk",
+     .segments = path_patch_users_bulk, .nsegments = 1,
      .params = params_patch_users_bulk, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = 489, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_analytics_users_activity_query", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/analytics/users/activity/query",
+     .segments = path_post_analytics_users_activity_query, .nsegments = 1,
      .params = params_post_analytics_users_activity_query, .nparams = 3, .npos = 1, .max_args = 2,
      .body_schema = 215, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_analytics_users_aggregates_jobs", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/analytics/users/aggregates/jobs",
+     .segments = path_post_analytics_users_aggregates_jobs, .nsegments = 1,
      .params = params_post_analytics_users_aggregates_jobs, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = 229, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_analytics_users_aggregates_query", .alias = "post_users_aggregates_query", .class = "users", .method = "POST", .path = "/api/v2/analytics/users/aggregates/query",
+     .segments = path_post_analytics_users_aggregates_query, .nsegments = 1,
      .params = params_post_analytics_users_aggregates_query, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = 226, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_analytics_users_details_jobs", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/analytics/users/details/jobs",
+     .segments = path_post_analytics_users_details_jobs, .nsegments = 1,
      .params = params_post_analytics_users_details_jobs, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = 26, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_analytics_users_details_query", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/analytics/users/details/query",
+     .segments = path_post_analytics_users_details_query, .nsegments = 1,
      .params = params_post_analytics_users_details_query, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = 238, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_analytics_users_observations_query", .alias = "post_users_observations_query", .class = "users", .method = "POST", .path = "/api/v2/analytics/users/observations/query",
+     .segments = path_post_analytics_users_observations_query, .nsegments = 1,
      .params = params_post_analytics_users_observations_query, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = 247, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_authorization_subject_bulkadd", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/authorization/subjects/{subjectId}/bulkadd",
+     .segments = path_post_authorization_subject_bulkadd, .nsegments = 2,
      .params = params_post_authorization_subject_bulkadd, .nparams = 3, .npos = 2, .max_args = 3,
      .body_schema = 175, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_authorization_subject_bulkremove", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/authorization/subjects/{subjectId}/bulkremove",
+     .segments = path_post_authorization_subject_bulkremove, .nsegments = 2,
      .params = params_post_authorization_subject_bulkremove, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = 175, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_authorization_subject_bulkreplace", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/authorization/subjects/{subjectId}/bulkreplace",
+     .segments = path_post_authorization_subject_bulkreplace, .nsegments = 2,
      .params = params_post_authorization_subject_bulkreplace, .nparams = 3, .npos = 2, .max_args = 3,
      .body_schema = 175, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_authorization_subject_division_role", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/authorization/subjects/{subjectId}/divisions/{divisionId}/roles/{roleId}",
+     .segments = path_post_authorization_subject_division_role, .nsegments = 4,
      .params = params_post_authorization_subject_division_role, .nparams = 4, .npos = 3, .max_args = 4,
      .body_schema = -1, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_group_members", .alias = NULL, .class = "groups", .method = "POST", .path = "/api/v2/groups/{groupId}/members",
+     .segments = path_post_group_members, .nsegments = 2,
      .params = params_post_group_members, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = 112, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_groups_search", .alias = NULL, .class = "groups", .method = "POST", .path = "/api/v2/groups/search",
+     .segments = path_post_groups_search, .nsegments = 1,
      .params = params_post_groups_search, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = 114, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0,
      .paging = "next_page", .paging_pages = "search_pages", .paging_each = "each_search_result", .paging_items = "results", .paging_follow = 40},
     {.name = "post_user_externalid", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/users/{userId}/externalid",
+     .segments = path_post_user_externalid, .nsegments = 2,
      .params = params_post_user_externalid, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = 242, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_user_invite", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/users/{userId}/invite",
+     .segments = path_post_user_invite, .nsegments = 2,
      .params = params_post_user_invite, .nparams = 2, .npos = 1, .max_args = 2,
      .body_schema = -1, .safe = 0, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_user_password", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/users/{userId}/password",
+     .segments = path_post_user_password, .nsegments = 2,
      .params = params_post_user_password, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = 46, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_user_routinglanguages", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/users/{userId}/routinglanguages",
+     .segments = path_post_user_routinglanguages, .nsegments = 2,
      .params = params_post_user_routinglanguages, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = 261, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_user_routingskills", .alias = "post_user_id_routingskills", .class = "users", .method = "POST", .path = "/api/v2/users/{userId}/routingskills",
+     .segments = path_post_user_routingskills, .nsegments = 2,
      .params = params_post_user_routingskills, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = 263, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_users", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/users",
+     .segments = path_post_users, .nsegments = 1,
      .params = params_post_users, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = 63, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_users_customattributes_schemas", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/users/customattributes/schemas",
+     .segments = path_post_users_customattributes_schemas, .nsegments = 1,
      .params = params_post_users_customattributes_schemas, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = 71, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_users_development_activities_aggregates_query", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/users/development/activities/aggregates/query",
+     .segments = path_post_users_development_activities_aggregates_query, .nsegments = 1,
      .params = params_post_users_development_activities_aggregates_query, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = 75, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_users_me_password", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/users/me/password",
+     .segments = path_post_users_me_password, .nsegments = 1,
      .params = params_post_users_me_password, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = 45, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_users_me_verifiers_totp", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/users/me/verifiers/totp",
+     .segments = path_post_users_me_verifiers_totp, .nsegments = 1,
      .params = params_post_users_me_verifiers_totp, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = 64, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_users_me_verifiers_totp_verifier_id", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/users/me/verifiers/totp/{verifierId}",
+     .segments = path_post_users_me_verifiers_totp_verifier_id, .nsegments = 2,
      .params = params_post_users_me_verifiers_totp_verifier_id, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = 274, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_users_me_verifiers_webauthn_register", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/users/me/verifiers/webauthn/register",
+     .segments = path_post_users_me_verifiers_webauthn_register, .nsegments = 1,
      .params = params_post_users_me_verifiers_webauthn_register, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = 106, .safe = 0, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_users_me_verifiers_webauthn_register_options", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/users/me/verifiers/webauthn/register/options",
+     .segments = path_post_users_me_verifiers_webauthn_register_options, .nsegments = 1,
      .params = NULL, .nparams = 0, .npos = 0, .max_args = 0,
      .body_schema = -1, .safe = 0, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "post_users_search", .alias = "post_search", .class = "users", .method = "POST", .path = "/api/v2/users/search",
+     .segments = path_post_users_search, .nsegments = 1,
      .params = params_post_users_search, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = 265, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0,
      .paging = "next_page", .paging_pages = "search_pages", .paging_each = "each_search_result", .paging_items = "results", .paging_follow = 98},
     {.name = "post_users_search_conversation_target", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/users/search/conversation/target",
+     .segments = path_post_users_search_conversation_target, .nsegments = 1,
      .params = params_post_users_search_conversation_target, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = 265, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 1, .seed_body_optional = 0},
     {.name = "post_users_search_queuemembers_manage", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/users/search/queuemembers/manage",
+     .segments = path_post_users_search_queuemembers_manage, .nsegments = 1,
      .params = params_post_users_search_queuemembers_manage, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = 265, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 1, .seed_body_optional = 0},
     {.name = "post_users_search_teams_assign", .alias = NULL, .class = "users", .method = "POST", .path = "/api/v2/users/search/teams/assign",
+     .segments = path_post_users_search_teams_assign, .nsegments = 1,
      .params = params_post_users_search_teams_assign, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = 265, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_authorization_role_users_add", .alias = NULL, .class = "authorization", .method = "PUT", .path = "/api/v2/authorization/roles/{roleId}/users/add",
+     .segments = path_put_authorization_role_users_add, .nsegments = 2,
      .params = params_put_authorization_role_users_add, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = 283, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_authorization_role_users_remove", .alias = NULL, .class = "authorization", .method = "PUT", .path = "/api/v2/authorization/roles/{roleId}/users/remove",
+     .segments = path_put_authorization_role_users_remove, .nsegments = 2,
      .params = params_put_authorization_role_users_remove, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = 283, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_presence_user_primarysource", .alias = NULL, .class = "presence", .method = "PUT", .path = "/api/v2/presence/users/{userId}/primarysource",
+     .segments = path_put_presence_user_primarysource, .nsegments = 2,
      .params = params_put_presence_user_primarysource, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = 253, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_routing_directroutingbackup_settings_me", .alias = NULL, .class = "users", .method = "PUT", .path = "/api/v2/routing/directroutingbackup/settings/me",
+     .segments = path_put_routing_directroutingbackup_settings_me, .nsegments = 1,
      .params = params_put_routing_directroutingbackup_settings_me, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = 9, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_routing_user_directroutingbackup_settings", .alias = NULL, .class = "users", .method = "PUT", .path = "/api/v2/routing/users/{userId}/directroutingbackup/settings",
+     .segments = path_put_routing_user_directroutingbackup_settings, .nsegments = 2,
      .params = params_put_routing_user_directroutingbackup_settings, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = 9, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_routing_user_utilization", .alias = NULL, .class = "users", .method = "PUT", .path = "/api/v2/routing/users/{userId}/utilization",
+     .segments = path_put_routing_user_utilization, .nsegments = 2,
      .params = params_put_routing_user_utilization, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = 272, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_user_callforwarding", .alias = "put_user_id_callforwarding", .class = "users", .method = "PUT", .path = "/api/v2/users/{userId}/callforwarding",
+     .segments = path_put_user_callforwarding, .nsegments = 2,
      .params = params_put_user_callforwarding, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = 40, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_user_customattributes", .alias = NULL, .class = "users", .method = "PUT", .path = "/api/v2/users/{userId}/customattributes",
+     .segments = path_put_user_customattributes, .nsegments = 2,
      .params = params_put_user_customattributes, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = 234, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_user_outofoffice", .alias = "put_user_id_outofoffice", .class = "users", .method = "PUT", .path = "/api/v2/users/{userId}/outofoffice",
+     .segments = path_put_user_outofoffice, .nsegments = 2,
      .params = params_put_user_outofoffice, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = 155, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_user_profileskills", .alias = "put_user_id_profileskills", .class = "users", .method = "PUT", .path = "/api/v2/users/{userId}/profileskills",
+     .segments = path_put_user_profileskills, .nsegments = 2,
      .params = params_put_user_profileskills, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = 283, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 1},
     {.name = "put_user_roles", .alias = "put_user_id_roles", .class = "users", .method = "PUT", .path = "/api/v2/users/{subjectId}/roles",
+     .segments = path_put_user_roles, .nsegments = 2,
      .params = params_put_user_roles, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = 283, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_user_routingskill", .alias = "put_user_id_routingskills_skill_id", .class = "users", .method = "PUT", .path = "/api/v2/users/{userId}/routingskills/{skillId}",
+     .segments = path_put_user_routingskill, .nsegments = 3,
      .params = params_put_user_routingskill, .nparams = 3, .npos = 3, .max_args = 3,
      .body_schema = 262, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_user_routingskills_bulk", .alias = NULL, .class = "users", .method = "PUT", .path = "/api/v2/users/{userId}/routingskills/bulk",
+     .segments = path_put_user_routingskills_bulk, .nsegments = 2,
      .params = params_put_user_routingskills_bulk, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = 504, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_user_routingstatus", .alias = "put_user_id_routingstatus", .class = "users", .method = "PUT", .path = "/api/v2/users/{userId}/routingstatus",
+     .segments = path_put_user_routingstatus, .nsegments = 2,
      .params = params_put_user_routingstatus, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = 180, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_user_state", .alias = NULL, .class = "users", .method = "PUT", .path = "/api/v2/users/{userId}/state",
+     .segments = path_put_user_state, .nsegments = 2,
      .params = params_put_user_state, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = 268, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_user_station_associatedstation_station_id", .alias = "put_user_id_station_associatedstation_station_id", .class = "users", .method = "PUT", .path = "/api/v2/users/{userId}/station/associatedstation/{stationId}",
+     .segments = path_put_user_station_associatedstation_station_id, .nsegments = 3,
      .params = params_put_user_station_associatedstation_station_id, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_user_station_defaultstation_station_id", .alias = "put_user_id_station_defaultstation_station_id", .class = "users", .method = "PUT", .path = "/api/v2/users/{userId}/station/defaultstation/{stationId}",
+     .segments = path_put_user_station_defaultstation_station_id, .nsegments = 3,
      .params = params_put_user_station_defaultstation_station_id, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_user_verifier", .alias = NULL, .class = "users", .method = "PUT", .path = "/api/v2/users/{userId}/verifiers/{verifierId}",
+     .segments = path_put_user_verifier, .nsegments = 3,
      .params = params_put_user_verifier, .nparams = 3, .npos = 3, .max_args = 3,
      .body_schema = 210, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_users_customattributes_schema", .alias = NULL, .class = "users", .method = "PUT", .path = "/api/v2/users/customattributes/schemas/{schemaId}",
+     .segments = path_put_users_customattributes_schema, .nsegments = 2,
      .params = params_put_users_customattributes_schema, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = 71, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_users_me_verifier", .alias = NULL, .class = "users", .method = "PUT", .path = "/api/v2/users/me/verifiers/{verifierId}",
+     .segments = path_put_users_me_verifier, .nsegments = 2,
      .params = params_put_users_me_verifier, .nparams = 2, .npos = 2, .max_args = 2,
      .body_schema = 210, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_users_presences_bulk", .alias = NULL, .class = "presence", .method = "PUT", .path = "/api/v2/users/presences/bulk",
+     .segments = path_put_users_presences_bulk, .nsegments = 1,
      .params = params_put_users_presences_bulk, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = 498, .safe = 1, .prepared = 0, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
     {.name = "put_users_stations_me_associatedstation_station_id", .alias = NULL, .class = "users", .method = "PUT", .path = "/api/v2/users/stations/me/associatedstation/{stationId}",
+     .segments = path_put_users_stations_me_associatedstation_station_id, .nsegments = 2,
      .params = params_put_users_stations_me_associatedstation_station_id, .nparams = 1, .npos = 1, .max_args = 1,
      .body_schema = -1, .safe = 1, .prepared = 1, .deprecated = 0, .preview = 0, .seed_body_optional = 0},
 };

@@ -35,6 +35,15 @@ typedef struct {
     double min, max; /* integer parameters: the accepted range (format and request-exceptions.lua) */
 } pc_param;
 
+/* A compiled path template: a literal run, then the parameter that follows
+ * it (an index into the operation's params), or -1 after the last run.
+ * "/api/v2/users/{userId}/roles" is {"/api/v2/users/", 0}, {"/roles", -1}. */
+typedef struct {
+    const char *literal;
+    int len;
+    int param;
+} pc_segment;
+
 /* One operation, as the runtime uses it: everything known at generation
  * time is here (tools/gen-models.lua), nothing is recomputed at load. The
  * generator writes designated initializers, so a field reordered or renamed
@@ -44,7 +53,9 @@ typedef struct {
     const char *alias; /* the seed's (2016 Ruby SDK's) name of the same operation, or NULL */
     const char *class; /* the table it lives on: "users", "presence", "authorization", "routing", "groups" */
     const char *method;
-    const char *path;
+    const char *path;           /* the template, for people and logs */
+    const pc_segment *segments; /* … compiled: what the URL builder walks */
+    int nsegments;
     const pc_param *params; /* the positional ones first, in the call's order, then the optional ones */
     int nparams;
     int npos;        /* positional arguments: params[0 .. npos-1] */
@@ -66,5 +77,9 @@ typedef struct {
 extern const pc_schema pc_schemas[];
 extern const pc_operation pc_operations[];
 extern const int pc_noperations;
+
+/* The operation of the handle at idx (its index + 1), raising for anything
+ * else (csrc/models/encode.c). */
+const pc_operation *pc_check_op(lua_State *L, int idx);
 
 #endif

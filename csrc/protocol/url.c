@@ -7,6 +7,7 @@
  * can never reach another route. */
 #include <string.h>
 #include "pc.h"
+#include "models/schema.h"
 
 static const char HEX[] = "0123456789ABCDEF";
 #define MAX_PARAM 1024 /* bytes in one path parameter: an id is far shorter */
@@ -113,16 +114,61 @@ static int param_check(lua_State *L, int idx) {
     return PARAM_OK;
 }
 
-/* Append base (trailing slashes dropped) and the template tpl with its
- * {name} placeholders filled: from the table at `from` by name, or with
- * `positional` from the stack slots from, from + 1, … in template order.
- * Returns 1; a refused parameter raises with its name, or with `positional`
+/* Append the path parameter `name` (nlen bytes) from the stack slot v.
+ * Returns 1; a refused value raises naming it, or with `positional`
  * returns 0 (the prepared call then takes build_url's path, which raises). */
-static int add_path(lua_State *L, pc_buf *b, const char *base, size_t blen, const char *tpl, size_t tlen, int from,
-                    int positional) {
+static int add_param(lua_State *L, pc_buf *b, const char *name, size_t nlen, int v, int positional) {
+    int why = param_check(L, v);
+    const char *bad = why ? NULL : add_value(L, b, v, 1);
+    if (!why && !bad) return 1;
+    if (positional) return 0;
+    lua_pushlstring(L, name, nlen);
+    const char *n = lua_tostring(L, -1);
+    if (why == PARAM_EMPTY) return luaL_error(L, "purecloud: path parameter '%s' is missing or empty", n);
+    if (why == PARAM_TYPE) return luaL_error(L, "purecloud: path parameter '%s' must be a string", n);
+    if (why == PARAM_LONG)
+        return luaL_error(L, "purecloud: path parameter '%s' is %d bytes long (at most %d): not an id", n,
+                          (int)lua_rawlen(L, v), MAX_PARAM);
+    return luaL_error(L, "purecloud: path parameter '%s' %s", n, bad);
+}
+
+/* The value of parameter `name` in the table at `from` (0: none), pushed. */
+static int push_named(lua_State *L, const char *name, size_t nlen, int from) {
+    if (from == 0) {
+        lua_pushlstring(L, name, nlen);
+        return luaL_error(L, "purecloud: path parameter '%s' is missing", lua_tostring(L, -1));
+    }
+    lua_pushlstring(L, name, nlen);
+    lua_rawget(L, from);
+    return lua_gettop(L);
+}
+
+static void add_base(pc_buf *b, const char *base, size_t blen) {
     while (blen > 0 && base[blen - 1] == '/') blen--;
     pc_buf_add(b, base, blen);
-    int next = from;
+}
+
+/* An operation's compiled template (pc_segment: tools/gen-models.lua),
+ * filled by name from the table at `from`, or with `positional` from the
+ * stack slots from + i for params[i] (a prepared operation's positional
+ * arguments are its path parameters). Nothing is parsed. */
+static int add_compiled(lua_State *L, pc_buf *b, const pc_operation *op, int from, int positional) {
+    for (int i = 0; i < op->nsegments; i++) {
+        const pc_segment *seg = &op->segments[i];
+        pc_buf_add(b, seg->literal, (size_t)seg->len);
+        if (seg->param < 0) break;
+        const char *name = op->params[seg->param].name;
+        int top = lua_gettop(L);
+        int v = positional ? from + seg->param : push_named(L, name, strlen(name), from);
+        if (!add_param(L, b, name, strlen(name), v, positional)) return 0;
+        lua_settop(L, top);
+    }
+    return 1;
+}
+
+/* A caller's own template (client:request): its {name} placeholders filled
+ * by name from the table at `from`. */
+static void add_template(lua_State *L, pc_buf *b, const char *tpl, size_t tlen, int from) {
     for (size_t i = 0; i < tlen; i++) {
         if (tpl[i] != '{') {
             const char *open = memchr(tpl + i, '{', tlen - i);
@@ -132,46 +178,26 @@ static int add_path(lua_State *L, pc_buf *b, const char *base, size_t blen, cons
             continue;
         }
         const char *end = memchr(tpl + i, '}', tlen - i);
-        if (!end) return luaL_argerror(L, 2, "unterminated '{' in path template");
+        if (!end) luaL_argerror(L, 2, "unterminated '{' in path template");
         size_t nlen = (size_t)(end - (tpl + i + 1));
-        int v, why;
-        if (positional) {
-            v = next++;
-            why = param_check(L, v);
-            if (why || add_value(L, b, v, 1)) return 0;
-        } else {
-            lua_pushlstring(L, tpl + i + 1, nlen);
-            int name = lua_gettop(L);
-            if (from == 0) return luaL_error(L, "purecloud: path parameter '%s' is missing", lua_tostring(L, name));
-            lua_pushvalue(L, name);
-            lua_rawget(L, from);
-            v = lua_gettop(L);
-            why = param_check(L, v);
-            if (why == PARAM_EMPTY)
-                return luaL_error(L, "purecloud: path parameter '%s' is missing or empty", lua_tostring(L, name));
-            if (why == PARAM_TYPE)
-                return luaL_error(L, "purecloud: path parameter '%s' must be a string", lua_tostring(L, name));
-            if (why == PARAM_LONG)
-                return luaL_error(L, "purecloud: path parameter '%s' is %d bytes long (at most %d): not an id",
-                                  lua_tostring(L, name), (int)lua_rawlen(L, v), MAX_PARAM);
-            const char *bad = add_value(L, b, v, 1);
-            if (bad) return luaL_error(L, "purecloud: path parameter '%s' %s", lua_tostring(L, name), bad);
-            lua_pop(L, 2);
-        }
+        int top = lua_gettop(L);
+        add_param(L, b, tpl + i + 1, nlen, push_named(L, tpl + i + 1, nlen, from), 0);
+        lua_settop(L, top);
         i += nlen + 1;
     }
-    return 1;
 }
 
-/* core.build_url(base, template, path_params, query) -> url
- * template: "/api/v2/users/{userId}"; path_params: { userId = "…" };
+/* core.build_url(base, template | handle, path_params, query) -> url
+ * template: "/api/v2/users/{userId}", or an operation's handle (its
+ * compiled template); path_params: { userId = "…" };
  * query: { name = value | { values… } } (arrays become repeated keys). */
 static int l_build_url(lua_State *L) {
     size_t blen, tlen;
     const char *base = luaL_checklstring(L, 1, &blen);
-    const char *tpl = luaL_checklstring(L, 2, &tlen);
+    const pc_operation *op = lua_type(L, 2) == LUA_TNUMBER ? pc_check_op(L, 2) : NULL;
+    const char *tpl = op ? NULL : luaL_checklstring(L, 2, &tlen);
     if (memchr(base, '\0', blen)) return luaL_argerror(L, 1, "the base URL contains a NUL byte");
-    if (memchr(tpl, '\0', tlen)) return luaL_argerror(L, 2, "the path contains a NUL byte");
+    if (tpl && memchr(tpl, '\0', tlen)) return luaL_argerror(L, 2, "the path contains a NUL byte");
     int has_path = !lua_isnoneornil(L, 3), has_query = !lua_isnoneornil(L, 4);
     if (has_path) luaL_checktype(L, 3, LUA_TTABLE);
     if (has_query) luaL_checktype(L, 4, LUA_TTABLE);
@@ -179,7 +205,9 @@ static int l_build_url(lua_State *L) {
     int nkeys = has_query ? sort_keys(L, 4) : 0;
     int keys = lua_gettop(L);
     pc_buf *b = url_buf(L);
-    add_path(L, b, base, blen, tpl, tlen, has_path ? 3 : 0, 0);
+    add_base(b, base, blen);
+    if (op) add_compiled(L, b, op, has_path ? 3 : 0, 0);
+    else add_template(L, b, tpl, tlen, has_path ? 3 : 0);
     char sep = '?';
     for (int k = 1; k <= nkeys; k++) {
         lua_rawgeti(L, keys, k);
@@ -208,19 +236,20 @@ static int l_build_url(lua_State *L) {
     return 1;
 }
 
-/* core.fill_url(base, template, v1 [, v2 …]) -> url | nil
- * The prepared calls' build_url (operations.bind): the template's
- * placeholders filled in order from the values, no query. nil, never an
+/* core.fill_url(base, handle, v1 [, v2 …]) -> url | nil
+ * The prepared calls' build_url (operations.bind): the compiled template of
+ * the operation `handle` filled from the values, no query. nil, never an
  * error, for anything build_url would refuse (an empty, NUL-holding, too long
  * or non-string value, a missing one): the caller then takes build_url's
- * path, which raises its message. Values past the placeholders are ignored;
- * a malformed template raises, as in build_url. */
+ * path, which raises its message. Values past the placeholders are ignored. */
 static int l_fill_url(lua_State *L) {
-    size_t blen, tlen;
+    size_t blen;
     const char *base = luaL_checklstring(L, 1, &blen);
-    const char *tpl = luaL_checklstring(L, 2, &tlen);
+    const pc_operation *op = pc_check_op(L, 2);
+    if (op->npos + 2 > lua_gettop(L)) lua_settop(L, op->npos + 2); /* a missing value is nil: refused below */
     pc_buf *b = url_buf(L);
-    if (memchr(base, '\0', blen) || memchr(tpl, '\0', tlen) || !add_path(L, b, base, blen, tpl, tlen, 3, 1)) {
+    add_base(b, base, blen);
+    if (memchr(base, '\0', blen) || !add_compiled(L, b, op, 3, 1)) {
         lua_pushnil(L);
         return 1;
     }

@@ -35,6 +35,8 @@ local core = require "purecloud.core"
 local scheduler = require "purecloud.scheduler"
 local journal = require "purecloud.journal"
 local keys = require "purecloud.keys"
+local errors = require "purecloud.errors"
+local usage = errors.usage
 
 local M = {}
 
@@ -56,36 +58,36 @@ local function as_function(client, call, i)
   if type(call) == "table" and type(call[1]) == "string" then
     local fn = client.users[call[1]]
     if type(fn) ~= "function" then
-      error(("purecloud: calls[%d]: unknown operation %q"):format(i, call[1]), 3)
+      usage(("purecloud: calls[%d]: unknown operation %q"):format(i, call[1]))
     end
     return function() return fn(unpack(call, 2, call.n or #call)) end
   end
-  error(("purecloud: calls[%d] must be a function or { \"operation\", args… }"):format(i), 3)
+  usage(("purecloud: calls[%d] must be a function or { \"operation\", args… }"):format(i))
 end
 
 local function check_opts(client, opts)
-  if type(opts) ~= "table" then error("purecloud: client:batch: opts must be a table", 3) end
-  keys.check(opts, M.OPTIONS, "client:batch", 3)
+  if type(opts) ~= "table" then usage("purecloud: client:batch: opts must be a table") end
+  keys.check(opts, M.OPTIONS, "client:batch")
   local concurrency = opts.concurrency or M.DEFAULT_CONCURRENCY
   if not is_integer(concurrency) or concurrency < 1 or concurrency > 256 then
-    error("purecloud: opts.concurrency must be an integer from 1 to 256", 3)
+    usage("purecloud: opts.concurrency must be an integer from 1 to 256")
   end
   if opts.on_result ~= nil and type(opts.on_result) ~= "function" then
-    error("purecloud: client:batch: opts.on_result must be a function(i, entry)", 3)
+    usage("purecloud: client:batch: opts.on_result must be a function(i, entry)")
   end
   if opts.journal ~= nil and (type(opts.journal) ~= "string" or opts.journal == "") then
-    error("purecloud: client:batch: opts.journal must be a file path", 3)
+    usage("purecloud: client:batch: opts.journal must be a file path")
   end
   if opts.journal_sync ~= nil and type(opts.journal_sync) ~= "boolean" then
-    error("purecloud: client:batch: opts.journal_sync must be a boolean", 3)
+    usage("purecloud: client:batch: opts.journal_sync must be a boolean")
   end
   if opts.retry_failed ~= nil and type(opts.retry_failed) ~= "boolean" then
-    error("purecloud: client:batch: opts.retry_failed must be a boolean", 3)
+    usage("purecloud: client:batch: opts.retry_failed must be a boolean")
   end
   local grace = opts.grace
   if grace == nil then grace = client.timeout or 30 end
   if type(grace) ~= "number" or grace ~= grace or grace < 0 or grace > 3600 then
-    error("purecloud: client:batch: opts.grace must be a number of seconds from 0 to 3600", 3)
+    usage("purecloud: client:batch: opts.grace must be a number of seconds from 0 to 3600")
   end
   return concurrency, grace
 end
@@ -110,22 +112,22 @@ local function entry_of_record(outcome, rec, path)
     return { ok = true, value = { id = rec.id, email = rec.email }, outcome = "done", journaled = true }
   end
   if outcome == "failed" then
-    return { ok = false, outcome = "failed", journaled = true, err = core.error{
-      kind = rec.kind or "api", status = rec.status, code = rec.code,
+    return { ok = false, outcome = "failed", journaled = true, err = errors.new{
+      kind = errors.KINDS[rec.kind] and rec.kind or "api", status = rec.status, code = rec.code,
       message = (rec.message or "failed") .. " (recorded in an earlier run)" } }
   end
-  return { ok = false, outcome = "unknown", journaled = true, err = core.error{
+  return { ok = false, outcome = "unknown", journaled = true, err = errors.new{
     kind = "unknown", outcome = "unknown",
     message = ("sent in an earlier run that ended before its answer (journal %s): not sent again"):format(path) } }
 end
 
 local function not_started(cause)
-  return { ok = false, outcome = "not_started", err = core.error{ kind = "interrupted", outcome = "not_sent",
+  return { ok = false, outcome = "not_started", err = errors.new{ kind = "interrupted", outcome = "not_sent",
     message = "not started: the batch was interrupted (" .. tostring(cause):match("^[^\n]*") .. ")" } }
 end
 
 local function in_flight_unknown(cause)
-  return { ok = false, outcome = "unknown", err = core.error{ kind = "interrupted", outcome = "unknown",
+  return { ok = false, outcome = "unknown", err = errors.new{ kind = "interrupted", outcome = "unknown",
     message = "still in flight when the batch stopped (" .. tostring(cause):match("^[^\n]*") .. ")" } }
 end
 
@@ -136,7 +138,7 @@ local function interrupted_error(cause, results, n)
     counts[o] = counts[o] + 1
   end
   local why = core.is_error(cause) and tostring(cause):gsub("^purecloud: ", "") or tostring(cause)
-  return core.error{ kind = "interrupted", cause = cause, results = results, counts = counts,
+  return errors.new{ kind = "interrupted", cause = cause, results = results, counts = counts,
     message = ("batch stopped by %s: %d done, %d failed, %d unknown, %d not started"):format(
       why:match("^[^\n]*"), counts.done, counts.failed, counts.unknown, counts.not_started) }
 end
@@ -149,7 +151,7 @@ end
 --   retry_failed = bool (run again the calls a journal recorded as failed) }
 -- @return results (array of { ok, value | err, outcome }), number of failed calls
 function M.run(client, calls, opts)
-  if type(calls) ~= "table" then error("purecloud: calls must be an array", 2) end
+  if type(calls) ~= "table" then usage("purecloud: calls must be an array") end
   opts = opts or {}
   local concurrency, grace = check_opts(client, opts)
   local on_result = opts.on_result

@@ -48,7 +48,7 @@ function M.new(opts)
   local log, log_enabled = logging.new(opts.log)
   local ua = default_user_agent(opts.user_agent)
   cfg.headers = request.merge_headers({ ["User-Agent"] = ua, Accept = "application/json" }, cfg.headers,
-    "option 'headers'", 2)
+    "option 'headers'")
   local self = {
     base_url = cfg.base_url,
     login_url = cfg.login_url,
@@ -87,7 +87,7 @@ function M.new(opts)
 
   -- Which I/O the calls use: the transport chosen now, the coroutines'
   -- bindings (purecloud.io).
-  self.io_owner = io_owner.new(opts, 2)
+  self.io_owner = io_owner.new(opts)
   self.io = self.io_owner.default
   return setmetatable(self, Client)
 end
@@ -128,50 +128,27 @@ function Client:io_for()
   return self.io_owner:current()
 end
 
+-- The OAuth grants (`purecloud.token`, "The grant API"): the client
+-- lends them its I/O for the running coroutine.
+
 --- An access token (fetched or renewed when needed).
 -- @return token string | nil, err
-function Client:token()
-  local header, err = self._token:bearer(self:io_for())
-  if not header then return nil, err end
-  return header:sub(#"Bearer " + 1)
-end
+function Client:token() return self._token:access_token(self:io_for()) end
 
 --- The login URL to send a user to for the authorization code grant.
 -- @tparam table args { redirect_uri, state, code_challenge }
-function Client:authorize_url(args)
-  if type(args) ~= "table" or type(args.redirect_uri) ~= "string" then
-    error("purecloud: authorize_url{ redirect_uri = …, state = …, code_challenge = … } needs redirect_uri", 2)
-  end
-  local id = self._auth:client_id()
-  if not id then error("purecloud: authorize_url needs a client with client_id", 2) end
-  local q = { client_id = id, response_type = "code", redirect_uri = args.redirect_uri, state = args.state }
-  if args.code_challenge then
-    q.code_challenge = args.code_challenge
-    q.code_challenge_method = "S256"
-  end
-  return core.build_url(self.login_url, "/oauth/authorize", nil, q)
-end
+function Client:authorize_url(args) return self._token:authorize_url(args) end
 
 --- Exchange an authorization code (and PKCE verifier) for tokens.
 -- @return true | nil, err
 function Client:exchange_code(code, redirect_uri, code_verifier)
-  request.check_text("exchange_code: code", code, 2)
-  request.check_text("exchange_code: redirect_uri", redirect_uri, 2)
-  if code_verifier ~= nil then request.check_text("exchange_code: code_verifier", code_verifier, 2) end
-  local gen, err = self._token:grant(self:io_for(), "authorization_code",
-    { code = code, redirect_uri = redirect_uri, code_verifier = code_verifier })
-  if not gen then return nil, err end
-  return true
+  return self._token:exchange_code(self:io_for(), code, redirect_uri, code_verifier)
 end
 
 --- Get a user token with a SAML2 bearer assertion (base64 text).
 -- @return true | nil, err
 function Client:saml2_bearer(assertion, org_name)
-  request.check_text("saml2_bearer: assertion", assertion, 2)
-  if org_name ~= nil then request.check_text("saml2_bearer: org_name", org_name, 2) end
-  local gen, err = self._token:grant(self:io_for(), "saml2", { assertion = assertion, org_name = org_name })
-  if not gen then return nil, err end
-  return true
+  return self._token:saml2_bearer(self:io_for(), assertion, org_name)
 end
 
 -- What a successful call can tell besides its value (the third return):

@@ -3,6 +3,8 @@
 -- `purecloud.operations` finds it without requiring the top-level `purecloud`
 -- module; the pagers are handed it by the operations.
 -- @module purecloud.default
+local usage = require("purecloud.errors").usage
+
 local M = {}
 
 local current -- per Lua state, like any module value
@@ -13,12 +15,11 @@ function M.set(c)
   current = c
 end
 
---- The default client, or an error telling how to set one.
--- @int[opt] level error level (default 3: the caller's caller)
-function M.get(level)
+--- The default client, or an error (at the caller's line) telling how to set one.
+function M.get()
   if not current then
-    error("purecloud: no default client: call purecloud.configure{ client_id = …, client_secret = … } first "
-      .. "(or use client.users on a client from purecloud.new)", level or 3)
+    usage("purecloud: no default client: call purecloud.configure{ client_id = …, client_secret = … } first "
+      .. "(or use client.users on a client from purecloud.new)")
   end
   return current
 end

@@ -20,19 +20,16 @@ local M = {
 
 -- `profile = NAME`: that profile of the config file under the explicit
 -- options (purecloud.profile, loaded only then). A raise names the caller
--- of `purecloud.new` / `configure` (level 3 from here).
+-- of `purecloud.new` / `configure`.
 local function with_profile(opts)
-  if type(opts) == "table" and opts.profile ~= nil then
-    local merged = require("purecloud.profile").merge(opts, 3) -- (not a tail call: the level counts this frame)
-    return merged
-  end
+  if type(opts) == "table" and opts.profile ~= nil then return require("purecloud.profile").merge(opts) end
   return opts
 end
 
 --- Create a client (see the README for options; `profile = "prod"` reads
 -- that profile of the config file, the options given winning over it).
 function M.new(opts)
-  return client.new(with_profile(opts)) -- a tail call: client.new's raise levels stay the caller's
+  return client.new(with_profile(opts))
 end
 
 --- Set the default client used by `require "purecloud.users"`.
@@ -46,7 +43,7 @@ end
 
 --- The default client, or an error telling how to set one.
 function M.default_client()
-  return default.get(3)
+  return default.get()
 end
 
 --- The seed SDK's entry point: get an access token with client credentials.

@@ -17,6 +17,7 @@
 -- now = f() }`, and in a scheduler's tasks also `wait`/`wake`.
 -- @module purecloud.io
 local core = require "purecloud.core"
+local usage = require("purecloud.errors").usage
 
 local co_running = coroutine.running
 
@@ -48,9 +49,9 @@ local Owner = {}
 Owner.__index = Owner
 
 --- The I/O owner for a client with options `opts` (`purecloud.new`'s, checked).
--- Raises (at `level`, default 2) when the default transport is needed and
+-- Raises (at the caller's line) when the default transport is needed and
 -- libcurl's module is not installed.
-function M.new(opts, level)
+function M.new(opts)
   local self = setmetatable({ bound = setmetatable({}, { __mode = "k" }) }, Owner)
   -- (false, not nil: read per call, and a nil would go through __index)
   self.auto = nginx_auto(opts) or false
@@ -60,7 +61,7 @@ function M.new(opts, level)
     -- cosockets, so a missing libcurl module only matters where it is used.
     local missing = ("purecloud: the libcurl transport (module %s) is not installed; pass option 'transport'")
       :format(M.CURL_MODULE)
-    if not self.auto and not curl_available() then error(missing, (level or 2) + 1) end
+    if not self.auto and not curl_available() then usage(missing) end
     local curl_opts = {
       verify = opts.verify ~= false, ca_file = opts.ca_file, ca_path = opts.ca_path,
       proxy = opts.proxy, max_connections = opts.max_connections,

@@ -37,6 +37,8 @@
 --    symbolic link, and locked while a batch uses it (csrc/journal/file.c).
 -- @module purecloud.journal
 local core = require "purecloud.core"
+local errors = require "purecloud.errors"
+local usage = errors.usage
 
 local M = {}
 
@@ -108,8 +110,8 @@ function M.fingerprints(calls, where)
   for i = 1, #calls do
     local call = calls[i]
     if type(call) ~= "table" or type(call[1]) ~= "string" then
-      error(("purecloud: %s: calls[%d]: a journal needs calls of the form { \"operation\", args… } "
-        .. "(a function's arguments cannot be fingerprinted)"):format(where, i), 3)
+      usage(("purecloud: %s: calls[%d]: a journal needs calls of the form { \"operation\", args… } "
+        .. "(a function's arguments cannot be fingerprinted)"):format(where, i))
     end
     -- The operation and its arguments, trailing nils included (`n`).
     local n = call.n or #call
@@ -118,7 +120,7 @@ function M.fingerprints(calls, where)
     local out = {}
     local ok, why = canon(list, out, 0, {})
     if not ok then
-      error(("purecloud: %s: calls[%d] cannot be journaled: its arguments hold %s"):format(where, i, why), 3)
+      usage(("purecloud: %s: calls[%d] cannot be journaled: its arguments hold %s"):format(where, i, why))
     end
     local d = core.sha256(concat(out))
     digests[i] = d
@@ -157,8 +159,10 @@ M.line_of = line_of
 local Journal = {}
 Journal.__index = Journal
 
-local function refuse(where, path, why, level)
-  error(("purecloud: %s: journal %q %s"):format(where, path, why), level and level + 1 or 0)
+-- A journal that cannot serve this batch: raised at the caller's line,
+-- before anything is sent (the caller must move or repair the file).
+local function refuse(where, path, why)
+  usage(("purecloud: %s: journal %q %s"):format(where, path, why))
 end
 
 -- Read what an earlier run wrote: the records by call index, and the length
@@ -213,10 +217,10 @@ end
 function M.open(o)
   local where, path = o.where or "client:batch", o.path
   if type(path) ~= "string" or path == "" then
-    error(("purecloud: %s: option 'journal' must be a file path"):format(where), 3)
+    usage(("purecloud: %s: option 'journal' must be a file path"):format(where))
   end
   local file, contents = core.journal_open(path)
-  if not file then refuse(where, path, contents, 2) end
+  if not file then refuse(where, path, contents) end
   local ok, records, keep, has_header = pcall(read, contents, path, where, o.n, o.whole)
   if not ok then
     file:close()
@@ -226,12 +230,12 @@ function M.open(o)
     records = records, where = where }, Journal)
   if keep < #contents then
     local cut, why = file:truncate(keep)
-    if not cut then file:close(); refuse(where, path, why, 2) end
+    if not cut then file:close(); refuse(where, path, why) end
   end
   if not has_header then
     local wrote, why = file:append(line_of{ journal = "purecloud.batch", version = M.VERSION, calls = o.n,
       fingerprint = o.whole }, self.sync)
-    if not wrote then file:close(); refuse(where, path, why, 2) end
+    if not wrote then file:close(); refuse(where, path, why) end
   end
   return self
 end
@@ -248,7 +252,7 @@ end
 local function append(self, rec)
   local ok, why = self.file:append(line_of(rec), self.sync)
   if not ok then
-    return nil, core.error{ kind = "journal", message = ("journal %q: %s"):format(self.path, why) }
+    return nil, errors.new{ kind = "journal", message = ("journal %q: %s"):format(self.path, why) }
   end
   return true
 end

@@ -2,8 +2,10 @@
 -- names the key and the nearest known one. A typo must never turn a safety
 -- off without a word (`{ jurnal = "run.jsonl" }` running with no journal).
 --
--- A base module: it requires nothing.
+-- A base module: it requires only `purecloud.errors` (which raises).
 -- @module purecloud.keys
+local errors = require "purecloud.errors"
+
 local M = {}
 
 local byte, min, pairs, type, tostring = string.byte, math.min, pairs, type, tostring
@@ -76,11 +78,11 @@ function M.typed_problem(opts, types)
   end
 end
 
---- Raise (at `level`, as `error` counts) for the first key of `opts` that is
--- not a key of `known`.
-function M.check(opts, known, where, level)
+--- Raise (at the caller's line: `errors.usage`) for the first key of
+-- `opts` that is not a key of `known`.
+function M.check(opts, known, where)
   for k in pairs(opts) do
-    if known[k] == nil then error(M.unknown(where, k, known), (level or 1) + 1) end
+    if known[k] == nil then errors.usage(M.unknown(where, k, known)) end
   end
   return opts
 end

@@ -23,6 +23,7 @@
 -- one line whatever a server put in it.
 -- @module purecloud.log
 local core = require "purecloud.core"
+local usage = require("purecloud.errors").usage
 
 local M = {}
 local one_line = core.one_line
@@ -47,7 +48,7 @@ function M.json_line(level, message, time)
     :format(("%.3f"):format(time or os.time()), json_string(level), json_string(message))
 end
 
-local function bad(msg) error("purecloud: option 'log' " .. msg, 4) end
+local function bad(msg) usage("purecloud: option 'log' " .. msg) end
 
 local function level_of(name)
   local n = M.LEVELS[name]

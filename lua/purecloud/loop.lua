@@ -55,6 +55,7 @@
 -- server may have acted: check before repeating a write).
 -- @module purecloud.loop
 local core = require "purecloud.core"
+local errors = require "purecloud.errors"
 
 local header_of = core.header
 -- (hot-path globals as upvalues: each global is a lookup in _G)
@@ -249,7 +250,7 @@ function Machine:on(event, a, b, c, d)
   local state = self.state
   local handler = DISPATCH[state][event]
   if not handler then
-    error(("purecloud.loop: event %s is not expected in state %s"):format(tostring(event), state), 2)
+    error(("purecloud.loop: event %s is not expected in state %s"):format(tostring(event), state))
   end
   local to, action = handler(self, a, b, c, d)
   if not TARGETS[state][event][to] then
@@ -339,8 +340,8 @@ end
 function M.interpret(res, terr)
   if res then return core.interpret(res) end
   if core.is_error(terr) then return nil, terr end
-  if type(terr) == "table" and type(terr.kind) == "string" then return nil, core.error(terr) end
-  return nil, core.error{ kind = "transport", sent = true,
+  if type(terr) == "table" and type(terr.kind) == "string" then return nil, errors.adopt(terr) end
+  return nil, errors.new{ kind = "transport", sent = true,
     message = "transport failed: " .. (terr ~= nil and tostring(terr) or "no response and no error") }
 end
 

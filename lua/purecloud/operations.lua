@@ -11,13 +11,14 @@
 -- @module purecloud.operations
 local core = require "purecloud.core"
 -- (hot-path globals as upvalues: each global is a lookup in _G)
-local error, pcall, select, type, ipairs, pairs = error, pcall, select, type, ipairs, pairs
+local pcall, select, type, ipairs, pairs = pcall, select, type, ipairs, pairs
 local unpack = table.unpack or unpack -- luacheck: ignore 113 (5.1)
 local default = require "purecloud.default"
 local api = require "purecloud.api"
 local pager = require "purecloud.pager"
 local request = require "purecloud.request"
-local fill_url, MAX_URL, prepared_request = core.fill_url, request.MAX_URL, request.prepared
+local usage = require("purecloud.errors").usage
+local fill_url, MAX_URL, prepared_request, prepared_op = core.fill_url, request.MAX_URL, request.prepared, request.operation
 
 local M = {}
 
@@ -85,21 +86,19 @@ function M.describe(name)
 end
 
 local function arg_error(op, name, i, lua_name, what, got)
-  error(("purecloud.%s.%s: bad argument #%d '%s' (%s expected, got %s)"):format(op.class, name, i, lua_name, what, got),
-    4)
+  usage(("purecloud.%s.%s: bad argument #%d '%s' (%s expected, got %s)"):format(op.class, name, i, lua_name, what, got))
 end
 
 --- Run operation `name` on `client` (nil: the default client).
 -- @return result | nil, err
 function M.call(client, name, ...)
-  client = client or default.get(4)
+  client = client or default.get()
   local op = OPS[name]
   if op.deprecated then warn_deprecated(client, op) end
   local npos = op.npos
   local nargs = select("#", ...)
   if nargs > op.max_args then
-    error(("purecloud.%s.%s: too many arguments (%d given, at most %d)"):format(op.class, name, nargs, op.max_args),
-      3)
+    usage(("purecloud.%s.%s: too many arguments (%d given, at most %d)"):format(op.class, name, nargs, op.max_args))
   end
   local path, required_query, body, has_body = {}, nil, nil, false
   for i = 1, npos do
@@ -150,7 +149,7 @@ function M.call(client, name, ...)
   if qopts ~= nil then
     local ok
     ok, query, warnings = pcall(core.encode_query, op.handle, qopts, mode)
-    if not ok then error(("purecloud.%s.%s: %s"):format(op.class, name, query), 3) end
+    if not ok then usage(("purecloud.%s.%s: %s"):format(op.class, name, query)) end
     if not query then return nil, warnings end
     for _, w in ipairs(warnings) do client:log("warn", "%s: %s", name, w) end
   end
@@ -166,8 +165,8 @@ function M.call(client, name, ...)
     if not json then return nil, warnings end
     for _, w in ipairs(warnings) do client:log("warn", "%s: %s", name, w) end
   end
-  return client:request(op.method, op.path,
-    { path = path, query = query, json = json, op = name, safe = op.safe, headers = headers })
+  local req, safe = prepared_op(client.cfg, op, { path = path, query = query, json = json, headers = headers })
+  return client:run(req, safe, name)
 end
 
 --- `true` for a result, or the `nil, err` of a failure: a call whose
@@ -199,8 +198,7 @@ end
 --- Install the pagination helpers of class `class` on `t` (bound to
 -- `client`, or the default): the generated modules' helpers, all at once.
 function M.install_paging(t, client, class)
-  -- (level 3: the default client's error names the pager helper's line, as before)
-  local the_client = function() return client or default.get(3) end
+  local the_client = function() return client or default.get() end
   local done = {}
   for _, name in pairs(core.operation_index(class).helpers) do
     if not done[name] then
@@ -219,12 +217,12 @@ end
 -- argument, a value `fill_url` refuses, a URL over the limit) takes
 -- `M.call`, which validates and raises exactly as for any operation.
 local function prepare(client, name, op)
-  local method, path, safe, npos, call = op.method, op.path, op.safe, op.npos, M.call
+  local method, handle, safe, npos, call = op.method, op.handle, op.safe, op.npos, M.call
   return function(...)
     if select("#", ...) == npos then
       local a, b = ...
       if (npos < 1 or type(a) == "string") and (npos < 2 or type(b) == "string") then
-        local url = fill_url(client.cfg.base_url, path, a, b) -- (a and b past npos are nil, ignored)
+        local url = fill_url(client.cfg.base_url, handle, a, b) -- (a and b past npos are nil, ignored)
         if url and #url <= MAX_URL then return client:run(prepared_request(client.cfg, method, url, safe), safe, name) end
       end
     end

@@ -22,6 +22,7 @@ local core = require "purecloud.core"
 local regions = require "purecloud.regions"
 local request = require "purecloud.request"
 local keys = require "purecloud.keys"
+local usage = require("purecloud.errors").usage
 
 local M = {}
 
@@ -43,18 +44,9 @@ local TEXT = { "environment", "base_url", "login_url", "client_id", "client_secr
 --- The retry policy's defaults (README "Retries and auth" explains them).
 M.RETRY = { max_retries = 5, max_retry_time = 60, max_retry_after = 180 }
 
--- Raise at the caller of `purecloud.new` (the frame above `M.check`'s
--- caller), however deep in this file the check that fails is.
-local function fail(fmt, ...)
-  local level = 2
-  while true do
-    local info = debug.getinfo(level, "f")
-    if not info then level = 2 break end
-    if info.func == M.check then break end
-    level = level + 1
-  end
-  error("purecloud: " .. fmt:format(...), level + 2)
-end
+-- Raise at the caller of `purecloud.new` (`errors.usage`: the first frame
+-- outside the library), however deep in this file the check that fails is.
+local function fail(fmt, ...) usage("purecloud: " .. fmt:format(...)) end
 
 local function finite(v) return v == v and v > -math.huge and v < math.huge end
 
@@ -142,11 +134,11 @@ end
 
 --- Check `opts` and return the config the client runs on.
 function M.check(opts)
-  if type(opts) ~= "table" then error("purecloud.new: expected a table of options", 3) end
+  if type(opts) ~= "table" then usage("purecloud.new: expected a table of options") end
   local problem = keys.typed_problem(opts, TYPES)
   if problem then fail("%s", problem) end
   for _, k in ipairs(TEXT) do
-    if opts[k] ~= nil then request.check_text("option '" .. k .. "'", opts[k], 4) end
+    if opts[k] ~= nil then request.check_text("option '" .. k .. "'", opts[k]) end
   end
   for _, k in ipairs({ "access_token", "refresh_token" }) do
     local why = opts[k] ~= nil and core.check_token(opts[k])
@@ -200,7 +192,7 @@ function M.check(opts)
       end
     end
   end
-  local headers = opts.headers and request.merge_headers({}, opts.headers, "option 'headers'", 4) or {}
+  local headers = opts.headers and request.merge_headers({}, opts.headers, "option 'headers'") or {}
 
   local base, login = resolve_hosts(opts)
   return {

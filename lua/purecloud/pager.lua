@@ -32,6 +32,7 @@
 local scheduler = require "purecloud.scheduler"
 local keys = require "purecloud.keys"
 local errors = require "purecloud.errors"
+local usage = errors.usage
 
 local M = {}
 
@@ -50,7 +51,7 @@ local function check_concurrency(opts)
   local c = opts.concurrency
   if c == nil then return M.DEFAULT_CONCURRENCY end
   if not is_integer(c) or c < 1 or c > 64 then
-    error("purecloud: opts.concurrency must be an integer from 1 to 64", 4)
+    usage("purecloud: opts.concurrency must be an integer from 1 to 64")
   end
   return c
 end
@@ -66,7 +67,7 @@ local function check_keys(opts, accepts, where)
   if not accepts then return end
   for k in pairs(opts) do
     if not M.OWN[k] and not accepts[k] and k ~= "headers" then
-      if keys.nearest(k, M.OWN) then error(keys.unknown(where, k, M.OWN, accepts), 4) end
+      if keys.nearest(k, M.OWN) then usage(keys.unknown(where, k, M.OWN, accepts)) end
     end
   end
 end
@@ -296,7 +297,7 @@ function M.helpers(t, the_client, op)
     fn = fn or t[name]
     if pg.kind == "next_page" then
       local body = ...
-      if type(body) ~= "table" then error(("purecloud.%s.%s: body must be a table"):format(class, helper), 3) end
+      if type(body) ~= "table" then usage(("purecloud.%s.%s: body must be a table"):format(class, helper)) end
       local follow = t[pg.follow]
       return M.new(the_client(), "next_page", function(token)
         if token then return follow(token) end
@@ -307,12 +308,12 @@ function M.helpers(t, the_client, op)
     for i = 1, npos do
       local v = args[i]
       if type(v) ~= "string" or v == "" then
-        error(("purecloud.%s.%s: bad argument #%d '%s' (a non-empty string expected, got %s)")
-          :format(class, helper, i, op.positional[i].lua_name, v == "" and "an empty string" or type(v)), 3)
+        usage(("purecloud.%s.%s: bad argument #%d '%s' (a non-empty string expected, got %s)")
+          :format(class, helper, i, op.positional[i].lua_name, v == "" and "an empty string" or type(v)))
       end
     end
     local opts = args[npos + 1]
-    if opts ~= nil and type(opts) ~= "table" then error("purecloud: opts must be a table", 3) end
+    if opts ~= nil and type(opts) ~= "table" then usage("purecloud: opts must be a table") end
     opts = opts or {}
     check_keys(opts, op.optional, class .. "." .. helper)
     local concurrency = check_concurrency(opts)

@@ -43,6 +43,7 @@
 -- `purecloud.keys` and `purecloud.regions`.
 -- @module purecloud.profile
 local keys = require "purecloud.keys"
+local usage = require("purecloud.errors").usage
 local regions = require "purecloud.regions"
 local files = require "purecloud.secret_file"
 
@@ -100,7 +101,9 @@ local GROUPS = {
   credentials = { "client_id", "client_secret", "secret_command", "access_token", "refresh_token" },
 }
 
-local function fail(msg, level) error("purecloud: " .. msg, level and level + 1 or 0) end
+-- A config file that cannot be read as one (no position: the file is the
+-- problem, not a line of the caller's).
+local function fail(msg) error("purecloud: " .. msg, 0) end
 
 --- A profile name is 1-64 letters, digits, '.', '_' or '-' (it names a file).
 function M.valid_name(name)
@@ -233,16 +236,16 @@ end
 
 local function check_value(key, value)
   if type(value) ~= "string" or value:find("[%z\r\n]") then
-    fail(("the value of '%s' must be one line of text"):format(key), 3)
+    usage(("purecloud: the value of '%s' must be one line of text"):format(key))
   end
 end
 
 --- Set `values` (key → text, or false to remove) in profile `name`,
 -- creating it at the end of the file when missing.
 function M.set(doc, name, values)
-  if not M.valid_name(name) then fail("a profile name is 1-64 letters, digits, '.', '_' or '-'", 2) end
+  if not M.valid_name(name) then usage("purecloud: a profile name is 1-64 letters, digits, '.', '_' or '-'") end
   for k, v in pairs(values) do
-    if not M.KEYS[k] then fail(("unknown profile key '%s'"):format(tostring(k)), 2) end
+    if not M.KEYS[k] then usage(("purecloud: unknown profile key '%s'"):format(tostring(k))) end
     if v then check_value(k, v) end
   end
   local prof = doc.profiles[name]
@@ -400,18 +403,17 @@ end
 --- `purecloud.new{ profile = NAME, … }`: `opts` without `profile`, with the
 -- profile's options under the explicit ones (hosts and credentials each
 -- taken whole from one side). `opts.config` is not an option: the file is
--- `M.config_path()`. `level` is the raise level of the caller's call.
-function M.merge(opts, level)
-  level = (level or 1) + 1
+-- `M.config_path()`. A bad name raises at the caller's line.
+function M.merge(opts)
   local name = opts.profile
   if not M.valid_name(name) then
-    fail("option 'profile' must be a profile name (letters, digits, '.', '_', '-')", level)
+    usage("purecloud: option 'profile' must be a profile name (letters, digits, '.', '_', '-')")
   end
   local doc = M.load()
   local prof = doc.profiles[name]
   if not prof then
-    fail(("no profile '%s' in %s (purecloud profiles list shows them; purecloud profiles add creates one)")
-      :format(name, doc.path), level)
+    usage(("purecloud: no profile '%s' in %s (purecloud profiles list shows them; purecloud profiles add creates one)")
+      :format(name, doc.path))
   end
   local explicit = {}
   for k, v in pairs(opts) do if k ~= "profile" then explicit[k] = v end end

@@ -21,9 +21,10 @@
 -- @module purecloud.request
 local core = require "purecloud.core"
 local keys = require "purecloud.keys"
+local usage = require("purecloud.errors").usage
 -- (hot-path globals as upvalues: each global is a lookup in _G)
-local error, pairs, pcall, type = error, pairs, pcall, type
-local check_header_rule = core.check_header
+local pairs, pcall, type = pairs, pcall, type
+local check_header_rule, build_url = core.check_header, core.build_url
 
 local M = {}
 
@@ -34,48 +35,42 @@ M.MAX_URL = MAX_URL
 local SAFE_METHODS = { GET = true, HEAD = true, PUT = true, DELETE = true, OPTIONS = true }
 local METHODS = { GET = true, HEAD = true, PUT = true, DELETE = true, OPTIONS = true, POST = true, PATCH = true }
 
---- Raise unless `s` is a string without NUL, CR or LF.
+--- Raise (at the caller's line) unless `s` is a string without NUL, CR or LF.
 -- @string what what it is, for the message ("option 'base_url'")
 -- @param s the value
--- @int[opt] level error level for the caller
-function M.check_text(what, s, level)
+function M.check_text(what, s)
   if type(s) ~= "string" then
-    error(("purecloud: %s must be a string, got %s"):format(what, type(s)), (level or 2) + 1)
+    usage(("purecloud: %s must be a string, got %s"):format(what, type(s)))
   end
   local bad = s:find("[%z\r\n]")
   if bad then
     local name = ({ ["\0"] = "NUL", ["\r"] = "CR", ["\n"] = "LF" })[s:sub(bad, bad)]
-    error(("purecloud: %s contains a %s byte at position %d; refused (nothing was sent)")
-      :format(what, name, bad), (level or 2) + 1)
+    usage(("purecloud: %s contains a %s byte at position %d; refused (nothing was sent)"):format(what, name, bad))
   end
 end
 
 -- Raise unless header k = v may be given (the one header rule).
-local function check_header(what, k, v, level)
+local function check_header(what, k, v)
   if type(k) ~= "string" or type(v) ~= "string" then
-    error(("purecloud: %s must map header names to string values (got %s = %s)")
-      :format(what, type(k), type(v)), level + 1)
+    usage(("purecloud: %s must map header names to string values (got %s = %s)"):format(what, type(k), type(v)))
   end
   local ok, why = check_header_rule(k, v)
-  if not ok then error(("purecloud: %s: %s; refused (nothing was sent)"):format(what, why), level + 1) end
+  if not ok then usage(("purecloud: %s: %s; refused (nothing was sent)"):format(what, why)) end
 end
 
 --- `base` (a header table) with `extra` merged in, case-insensitively;
 -- every header of both checked by the one header rule (`core.check_header`).
 -- @treturn table a new table; neither argument changes
-function M.merge_headers(base, extra, what, level)
-  level = (level or 2) + 1
+function M.merge_headers(base, extra, what)
   local out, index = {}, {}
   for k, v in pairs(base) do
-    check_header(what, k, v, level)
+    check_header(what, k, v)
     out[k] = v
     index[k:lower()] = k
   end
-  if type(extra) ~= "table" then
-    error(("purecloud: %s must be a table of headers"):format(what), level)
-  end
+  if type(extra) ~= "table" then usage(("purecloud: %s must be a table of headers"):format(what)) end
   for k, v in pairs(extra) do
-    check_header(what, k, v, level)
+    check_header(what, k, v)
     local lk = k:lower()
     if index[lk] then out[index[lk]] = nil end
     out[k], index[lk] = v, k
@@ -115,6 +110,8 @@ end
 -- every call); bounded, so a caller building paths per call cannot grow it.
 local checked, nchecked = {}, 0
 
+local finish
+
 --- Build the request for one call.
 -- @tparam table cfg the client's config (base_url, headers, timeout, connect_timeout, max_body)
 -- @string method
@@ -126,34 +123,50 @@ M.ARGS = { path = true, query = true, body = true, json = true, headers = true, 
 
 function M.build(cfg, method, path, args)
   if type(method) ~= "string" or not METHODS[method] then
-    error("purecloud: request: method must be one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS", 3)
+    usage("purecloud: request: method must be one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")
   end
   if not checked[path] then
-    M.check_text("request path", path, 2)
-    if path:byte(1) ~= 47 then error("purecloud: request: path must start with '/'", 3) end -- 47: "/"
+    M.check_text("request path", path)
+    if path:byte(1) ~= 47 then usage("purecloud: request: path must start with '/'") end -- 47: "/"
     if nchecked >= 256 then checked, nchecked = {}, 0 end
     checked[path], nchecked = true, nchecked + 1
   end
-  if args ~= nil and type(args) ~= "table" then error("purecloud: request: args must be a table", 3) end
+  if args ~= nil and type(args) ~= "table" then usage("purecloud: request: args must be a table") end
   args = args or {}
   for k in pairs(args) do
-    if not M.ARGS[k] then error(keys.unknown("client:request", k, M.ARGS), 3) end
+    if not M.ARGS[k] then usage(keys.unknown("client:request", k, M.ARGS)) end
   end
-  local ok, url = pcall(core.build_url, cfg.base_url, path, args.path, args.query)
-  if not ok then error(url, 3) end
+  return finish(cfg, method, path, args)
+end
+
+--- The request of a generated operation `op` (`purecloud.operations`:
+-- arguments checked, query and body encoded there): its URL from the
+-- operation's compiled template (`core.build_url` with its handle).
+-- @tparam table args { path, query, json, headers }
+-- @return req, safe
+function M.operation(cfg, op, args)
+  return finish(cfg, op.method, op.handle, args, op.safe)
+end
+
+-- The rest of a build (declared above `M.build`): the URL, from a
+-- template or an operation's handle; headers; body.
+function finish(cfg, method, template, args, op_safe)
+  local ok, url = pcall(build_url, cfg.base_url, template, args.path, args.query)
+  if not ok then usage(url) end
   if #url > MAX_URL then
-    error(("purecloud: request URL would be %d bytes long (at most %d)"):format(#url, MAX_URL), 3)
+    usage(("purecloud: request URL would be %d bytes long (at most %d)"):format(#url, MAX_URL))
   end
   local headers = cfg.headers
-  if args.headers then headers = M.merge_headers(headers, args.headers, "request headers", 2) end
+  if args.headers then headers = M.merge_headers(headers, args.headers, "request headers") end
   local body = args.json
-  if body ~= nil and type(body) ~= "string" then error("purecloud: request: json must be a string", 3) end
+  if body ~= nil and type(body) ~= "string" then usage("purecloud: request: json must be a string") end
   if body == nil and args.body ~= nil then
     local encoded, err = core.encode_json(args.body)
     if not encoded then return nil, err end
     body = encoded
   end
-  local safe = args.safe
+  local safe = op_safe
+  if safe == nil then safe = args.safe end
   if safe == nil then safe = SAFE_METHODS[method] or false end
   return new_req(cfg, method, url, headers, body, safe), safe
 end

@@ -53,8 +53,9 @@
 -- Without either (a plain host transport, or libcurl disabled) tasks run one
 -- after another with the client's own I/O: slower, still right.
 -- @module purecloud.scheduler
-local core = require "purecloud.core"
 local threads_registry = require "purecloud.threads"
+local errors = require "purecloud.errors"
+local usage = errors.usage
 
 local M = {}
 
@@ -233,7 +234,7 @@ function Group:spawn(fn, on_done, ...)
     self.seq = (self.seq or 0) + 1
     task.seq = self.seq
     local ok, handle = pcall(s.threads.spawn, thread_body, client.io_owner, s.base, task, fn, ...)
-    if not ok then error("purecloud: could not start a host thread: " .. tostring(handle), 2) end
+    if not ok then usage("purecloud: could not start a host thread: " .. tostring(handle)) end
     self.live = self.live + 1
     self.threads[handle] = task
     return task
@@ -260,7 +261,7 @@ end
 local function transport_refused(err)
   -- Rule 3: a refusal or a raise is this request's answer, nothing sent.
   if type(err) == "table" and type(err.kind) == "string" then return err end
-  return core.error{ kind = "transport", sent = false, outcome = "not_sent", reason = "refused",
+  return errors.new{ kind = "transport", sent = false, outcome = "not_sent", reason = "refused",
     message = "the transport refused the request: " .. tostring(err):match("^[^\n]*") }
 end
 

@@ -1,5 +1,5 @@
 --- Host transports that come with threads: a base module (it requires
--- nothing), so a transport can say what its host can run without requiring
+-- only `purecloud.errors`), so a transport can say what its host can run without requiring
 -- the scheduler above it.
 --
 -- `threads = { spawn = f(fn, …) → handle, wait = f(h) → true, fn's results…,
@@ -9,6 +9,8 @@
 -- io.transport` keeps only the function; the scheduler finds its threads
 -- here (`purecloud.scheduler`, rule 5).
 -- @module purecloud.threads
+local usage = require("purecloud.errors").usage
+
 local M = {}
 
 local by_transport = setmetatable({}, { __mode = "k" })
@@ -18,7 +20,7 @@ local by_transport = setmetatable({}, { __mode = "k" })
 function M.register(transport, threads)
   if type(transport) ~= "function" or type(threads) ~= "table" or type(threads.spawn) ~= "function"
      or type(threads.wait) ~= "function" then
-    error("purecloud.scheduler.register_threads(transport, { spawn = f, wait = f })", 2)
+    usage("purecloud.scheduler.register_threads(transport, { spawn = f, wait = f })")
   end
   by_transport[transport] = threads
 end

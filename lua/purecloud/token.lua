@@ -1,4 +1,5 @@
---- The token rule: which bearer token a call sends, and when one is fetched.
+--- The token rule — which bearer token a call sends, and when one is
+-- fetched — and the OAuth grant API the client's methods hand over to.
 -- All of the policy is here; the C side (`core.auth_new`) keeps only the
 -- secrets: it stores them, writes a header for the token it holds, drops a
 -- generation, and writes the form of a grant.
@@ -35,7 +36,10 @@
 -- request is safe to repeat), and their bodies are never logged.
 -- @module purecloud.token
 local core = require "purecloud.core"
+local errors = require "purecloud.errors"
 local loop = require "purecloud.loop"
+local check_text = require("purecloud.request").check_text
+local usage = errors.usage
 
 local M = {}
 -- (hot-path globals as upvalues: each global is a lookup in _G)
@@ -68,12 +72,12 @@ local function store_call(self, name, ...)
   if ok then return true, a, b end
   local what = type(a) == "string" and a or (core.is_error(a) and a.message) or tostring(a)
   if #what > 300 then what = what:sub(1, 300) .. "…" end
-  return false, core.error{ kind = "auth", outcome = "not_sent",
+  return false, errors.new{ kind = "auth", outcome = "not_sent",
     message = ("the token store raised in %s: %s"):format(name, what) }
 end
 
 local function auth_error(self, message, status)
-  return core.error{ kind = "auth", status = status, outcome = "not_sent",
+  return errors.new{ kind = "auth", status = status, outcome = "not_sent",
                      message = ("%s (login host %s)"):format(message, host_of(self.login_url)) }
 end
 
@@ -92,7 +96,7 @@ function GRANT.send(io, req, _, _, ctx)
   self.log("debug", "POST %s (%s grant) -> %s (%.0f ms)", req.url, grant,
     res and res.status or (err and err.kind), (now - t0) * 1000)
   if value ~= nil and type(value) ~= "table" then
-    value, err = nil, core.error{ kind = "auth", status = res.status, message = "unexpected token response" }
+    value, err = nil, errors.new{ kind = "auth", status = res.status, message = "unexpected token response" }
   end
   return res, value, err, now
 end
@@ -195,11 +199,11 @@ function Keeper:bearer(io)
     local grant = GRANT_FOR[self.auth:kind()]
     if not grant then
       if self.auth:kind() == "none" then
-        return nil, core.error{ kind = "auth", outcome = "not_sent",
+        return nil, errors.new{ kind = "auth", outcome = "not_sent",
           message = "no credentials: give client_id and client_secret, access_token or refresh_token, "
                  .. "or complete a code grant with client:exchange_code" }
       end
-      return nil, core.error{ kind = "auth", outcome = "not_sent",
+      return nil, errors.new{ kind = "auth", outcome = "not_sent",
         message = "the access token was rejected and cannot be renewed: give the client new credentials" }
     end
     local store = grant == "client_credentials" and self.store or nil
@@ -219,13 +223,13 @@ function Keeper:bearer(io)
       -- like any token: a bad one fails the call, nothing sent).
       local adopted, why = self.auth:accept({ access_token = stored, expires_in = left }, io.now())
       if not adopted then
-        return nil, core.error{ kind = "auth", outcome = "not_sent",
+        return nil, errors.new{ kind = "auth", outcome = "not_sent",
           message = "the token store's get returned an unusable token: " .. why:gsub("^the token response's ", "") }
       end
       self.ttl = left
     elseif busy(self, io) or not locked then
       if io.now() > deadline then
-        return nil, core.error{ kind = "auth", outcome = "not_sent",
+        return nil, errors.new{ kind = "auth", outcome = "not_sent",
           message = "timed out waiting for a token request in progress" }
       end
       if busy(self, io) then wait_for_flight(self, io, deadline) else io.sleep(0.05) end
@@ -253,6 +257,57 @@ function Keeper:bearer(io)
       if serr then return nil, serr end
     end
   end
+end
+
+-- The grant API (`client:token`, `authorize_url`, `exchange_code`,
+-- `saml2_bearer` hand their calls here with the client's I/O). Bad
+-- arguments raise at the caller's line; a failed grant is `nil, err`.
+
+--- The current access token, fetched or renewed when needed.
+-- @return token | nil, err
+function Keeper:access_token(io)
+  local header, err = self:bearer(io)
+  if not header then return nil, err end
+  return header:sub(#"Bearer " + 1)
+end
+
+--- The login URL to send a user to for the authorization code grant.
+-- @tparam table args { redirect_uri, state, code_challenge (S256) }
+function Keeper:authorize_url(args)
+  if type(args) ~= "table" or type(args.redirect_uri) ~= "string" then
+    usage("purecloud: authorize_url{ redirect_uri = …, state = …, code_challenge = … } needs redirect_uri")
+  end
+  local id = self.auth:client_id()
+  if not id then usage("purecloud: authorize_url needs a client with client_id") end
+  local q = { client_id = id, response_type = "code", redirect_uri = args.redirect_uri, state = args.state }
+  if args.code_challenge then
+    q.code_challenge = args.code_challenge
+    q.code_challenge_method = "S256"
+  end
+  return core.build_url(self.login_url, "/oauth/authorize", nil, q)
+end
+
+local function granted(gen, err)
+  if not gen then return nil, err end
+  return true
+end
+
+--- Exchange an authorization code (and PKCE verifier) for tokens.
+-- @return true | nil, err
+function Keeper:exchange_code(io, code, redirect_uri, code_verifier)
+  check_text("exchange_code: code", code)
+  check_text("exchange_code: redirect_uri", redirect_uri)
+  if code_verifier ~= nil then check_text("exchange_code: code_verifier", code_verifier) end
+  return granted(self:grant(io, "authorization_code",
+    { code = code, redirect_uri = redirect_uri, code_verifier = code_verifier }))
+end
+
+--- A user token for a SAML2 bearer assertion (base64 text).
+-- @return true | nil, err
+function Keeper:saml2_bearer(io, assertion, org_name)
+  check_text("saml2_bearer: assertion", assertion)
+  if org_name ~= nil then check_text("saml2_bearer: org_name", org_name) end
+  return granted(self:grant(io, "saml2", { assertion = assertion, org_name = org_name }))
 end
 
 --- A 401 answered the token of generation `gen` (sent as `header`): drop it.

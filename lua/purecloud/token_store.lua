@@ -52,6 +52,8 @@
 -- written 0600 in a 0700 directory by a rename, never through a symbolic
 -- link, locked with a flock that ends with its holder.
 -- @module purecloud.token_store
+local usage = require("purecloud.errors").usage
+
 local M = {}
 
 --- Seconds before expiry at which a token of `lifetime` seconds is no longer
@@ -101,7 +103,7 @@ end
 function M.ngx_shared(name)
   local ngx = ngx -- luacheck: ignore 113
   local dict = ngx and ngx.shared and ngx.shared[name]
-  if not dict then error("purecloud: no lua_shared_dict named '" .. tostring(name) .. "'", 2) end
+  if not dict then usage("purecloud: no lua_shared_dict named '" .. tostring(name) .. "'") end
   return {
     get = function(key)
       local token = dict:get(key)
@@ -142,7 +144,7 @@ end
 -- (a logout), `path`.
 local HEADER = "purecloud token cache 1"
 function M.file(path, clock)
-  if type(path) ~= "string" or path == "" then error("purecloud: token_store.file needs a file path", 2) end
+  if type(path) ~= "string" or path == "" then usage("purecloud: token_store.file needs a file path") end
   clock = clock or os.time
   local files = require "purecloud.secret_file"
   local WHAT = "token cache"
@@ -175,7 +177,7 @@ function M.file(path, clock)
 
   local function plain(what, s)
     if type(s) ~= "string" or s == "" or s:find("[%c\t ]") then
-      error("purecloud: token_store.file: the " .. what .. " must be text without spaces or controls", 3)
+      usage("purecloud: token_store.file: the " .. what .. " must be text without spaces or controls")
     end
   end
 

@@ -34,34 +34,57 @@ describe("core.build_url #hermetic", function()
   end)
 end)
 
-describe("core.fill_url #hermetic", function()
-  -- The prepared calls' URL builder must say exactly what build_url says,
-  -- and refuse (nil, never a raise) whatever build_url refuses.
+describe("compiled path templates #hermetic", function()
+  -- An operation's URL comes from its compiled template (the generator's
+  -- pc_segment list): by handle it must be exactly what the template text
+  -- gives, for every operation; and the prepared calls' fill_url must say
+  -- exactly what build_url says, and refuse (nil, never a raise) whatever
+  -- build_url refuses.
+  local OPS = core.operations()
+  local one, two = OPS.get_user_routingskills, OPS.delete_user_routingskill
   local values = { "47d05bf2-7df8-4e03-ada2-2addb2574d2b", "..", ".", "...", "a/b?c#d", "../../oauth/token",
     "%00", "é ü", "~-._", ("x"):rep(1024), "a\r\nX-Injected: 1", "\255\254" }
 
-  it("fills the placeholders in order, each value escaped as build_url escapes it", function()
-    for _, a in ipairs(values) do
-      assert.are.equal(core.build_url("http://h//", "/u/{userId}/roles", { userId = a }),
-        core.fill_url("http://h//", "/u/{userId}/roles", a))
-      for _, b in ipairs(values) do
-        assert.are.equal(core.build_url("http://h", "/u/{userId}/s/{skillId}", { userId = a, skillId = b }),
-          core.fill_url("http://h", "/u/{userId}/s/{skillId}", a, b))
-      end
+  it("gives every operation's URL as its template text does", function()
+    local n = 0
+    for _, op in pairs(OPS) do
+      local params = {}
+      for name in op.path:gmatch("{(.-)}") do params[name] = "v-" .. name end
+      assert.are.equal(core.build_url("http://h/", op.path, params, { q = 1 }),
+        core.build_url("http://h/", op.handle, params, { q = 1 }), op.name)
+      n = n + 1
     end
-    assert.are.equal("http://h/u/A/s/B", core.fill_url("http://h", "/u/{userId}/s/{skillId}", "A", "B"))
-    assert.are.equal("http://h/api/v2/users/me", core.fill_url("http://h/", "/api/v2/users/me"))
+    assert.is_true(n >= 163)
   end)
 
-  it("answers nil for every value build_url refuses", function()
-    for _, bad in ipairs({ "", "a\0b", ("x"):rep(1025), 1.5, 0 / 0, true, {} }) do
-      assert.has_error(function() core.build_url("http://h", "/u/{id}", { id = bad }) end)
-      assert.is_nil(core.fill_url("http://h", "/u/{id}", bad))
-      assert.is_nil(core.fill_url("http://h", "/u/{a}/{id}", "ok", bad))
+  it("names a missing parameter by the contract's name", function()
+    assert.has_error(function() core.build_url("http://h", two.handle, { userId = "u" }) end,
+      "purecloud: path parameter 'skillId' is missing or empty")
+    assert.has_error(function() core.build_url("http://h", two.handle) end, "purecloud: path parameter 'userId' is missing")
+    assert.has_error(function() core.fill_url("http://h", "/api/v2/users/{userId}", "x") end)
+    assert.has_error(function() core.build_url("http://h", 100000) end)
+  end)
+
+  it("fill_url fills in order, each value escaped as build_url escapes it", function()
+    for _, a in ipairs(values) do
+      assert.are.equal(core.build_url("http://h//", one.path, { userId = a }), core.fill_url("http://h//", one.handle, a))
+      for _, b in ipairs(values) do
+        assert.are.equal(core.build_url("http://h", two.path, { userId = a, skillId = b }),
+          core.fill_url("http://h", two.handle, a, b))
+      end
     end
-    assert.is_nil(core.fill_url("http://h", "/u/{a}/{b}", "only one"))
-    assert.is_nil(core.fill_url("http://h\0", "/u/{a}", "x"))
-    assert.is_nil(core.fill_url("http://h", "/u/{a}\0", "x"))
+    assert.are.equal("http://h/api/v2/users/A/routingskills/B", core.fill_url("http://h", two.handle, "A", "B"))
+    assert.are.equal("http://h/api/v2/users/me", core.fill_url("http://h/", OPS.get_users_me.handle))
+  end)
+
+  it("fill_url answers nil for every value build_url refuses", function()
+    for _, bad in ipairs({ "", "a\0b", ("x"):rep(1025), 1.5, 0 / 0, true, {} }) do
+      assert.has_error(function() core.build_url("http://h", one.handle, { userId = bad }) end)
+      assert.is_nil(core.fill_url("http://h", one.handle, bad))
+      assert.is_nil(core.fill_url("http://h", two.handle, "ok", bad))
+    end
+    assert.is_nil(core.fill_url("http://h", two.handle, "only one"))
+    assert.is_nil(core.fill_url("http://h\0", one.handle, "x"))
   end)
 end)
 
