@@ -91,13 +91,9 @@ end
 -- already decoded (res.value; the libcurl transport does, from its own
 -- buffer).
 local function new_req(cfg, method, url, headers, body, safe)
-  -- Room for four headers from the start (User-Agent, Accept, the caller's,
-  -- Authorization): a table constructor with nil fields presizes, no rehash.
-  local copy = { a = nil, b = nil, c = nil, d = nil }
+  local copy = {}
   for k, v in pairs(headers) do copy[k] = v end
   if body ~= nil and not M.header(copy, "content-type") then copy["Content-Type"] = "application/json" end
-  -- Eight fields in the constructor, a ninth only with a body: a table
-  -- built with nine would take a 16-slot hash for the 8 a GET fills.
   local req = {
     method = method, url = url, headers = copy, safe = safe == true, -- (unknown: not safe, never re-sent)
     timeout = cfg.timeout, connect_timeout = cfg.connect_timeout, max_body = cfg.max_body, decode = true,
