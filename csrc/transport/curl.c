@@ -29,6 +29,7 @@
 
 #define CURL_MT "purecloud.curl"
 #define DEFAULT_MAX_BODY (64u * 1024u * 1024u)
+#define PC_CURL_MAX_CONNECTIONS 16L
 
 /* The one process-wide mutable step, done once: curl_global_init is only
  * thread-safe from 7.84 when built with CURL_VERSION_THREADSAFE, so a
@@ -67,6 +68,8 @@ typedef struct {
     int verify;
     char *ca_file, *ca_path, *proxy, *user_agent;
     char *proxy_pw[2];     /* the proxy's password as written and percent-decoded: secrets (protocol.h) */
+    char *client_cert, *client_key; /* mutual TLS: PEM files (CURLOPT_SSLCERT, CURLOPT_SSLKEY) */
+    char *key_password;    /* the client key's pass phrase (CURLOPT_KEYPASSWD): a secret, wiped on close */
     size_t max_body;
     long max_connections;
     int closed;
@@ -365,6 +368,18 @@ static int xfer_setup(lua_State *L, handle *h, xfer *x, int r, int for_multi) {
     if (h->ca_path) curl_easy_setopt(e, CURLOPT_CAPATH, h->ca_path);
     if (h->proxy) curl_easy_setopt(e, CURLOPT_PROXY, h->proxy);
     if (h->user_agent) curl_easy_setopt(e, CURLOPT_USERAGENT, h->user_agent);
+    /* Mutual TLS: the client certificate and key, PEM files; libcurl reads
+     * them at each new connection (a TLS session resumed from the share
+     * keeps the identity it was made with: one handle, one identity). */
+    if (h->client_cert) {
+        curl_easy_setopt(e, CURLOPT_SSLCERT, h->client_cert);
+        curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+    }
+    if (h->client_key) {
+        curl_easy_setopt(e, CURLOPT_SSLKEY, h->client_key);
+        curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+    }
+    if (h->key_password) curl_easy_setopt(e, CURLOPT_KEYPASSWD, h->key_password);
     curl_easy_setopt(e, CURLOPT_SHARE, h->share);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
@@ -525,7 +540,11 @@ static int l_close(lua_State *L) {
     if (h->proxy) pc_wipe(h->proxy, strlen(h->proxy));
     free(h->proxy);
     free(h->user_agent);
-    h->ca_file = h->ca_path = h->proxy = h->user_agent = NULL;
+    free(h->client_cert);
+    free(h->client_key);
+    if (h->key_password) pc_wipe(h->key_password, strlen(h->key_password));
+    free(h->key_password);
+    h->ca_file = h->ca_path = h->proxy = h->user_agent = h->client_cert = h->client_key = h->key_password = NULL;
     for (int i = 0; i < 2; i++) {
         if (h->proxy_pw[i]) pc_wipe(h->proxy_pw[i], strlen(h->proxy_pw[i]));
         free(h->proxy_pw[i]);
@@ -534,15 +553,16 @@ static int l_close(lua_State *L) {
     return 0;
 }
 
-/* The handle's list function (protocol.h): its proxy password, so the one
- * scrub removes it from every error text — libcurl's error buffer quotes
- * the proxy string it was given. */
+/* The handle's list function (protocol.h): its proxy password and its client
+ * key's pass phrase, so the one scrub removes them from every error text —
+ * libcurl's error buffer quotes the proxy string it was given. */
 static int l_secrets(lua_State *L) {
     const handle *h = lua_touserdata(L, 1);
     pc_secrets *c = lua_touserdata(L, 2);
     if (!h || !c) return 0;
     for (int i = 0; i < 2; i++)
         if (h->proxy_pw[i]) pc_secret(c, h->proxy_pw[i], strlen(h->proxy_pw[i]));
+    if (h->key_password) pc_secret(c, h->key_password, strlen(h->key_password));
     return 0;
 }
 
@@ -591,7 +611,8 @@ static int proxy_password(handle *h) {
     return 1;
 }
 
-/* curl.new{ verify, ca_file, ca_path, proxy, user_agent, max_body, max_connections } */
+/* curl.new{ verify, ca_file, ca_path, proxy, user_agent, max_body, max_connections,
+ *           client_cert, client_key, client_key_password } */
 static int l_new(lua_State *L) {
     if (lua_isnoneornil(L, 1)) lua_newtable(L);
     luaL_checktype(L, 1, LUA_TTABLE);
@@ -609,16 +630,17 @@ static int l_new(lua_State *L) {
     h->max_body = lua_isnumber(L, -1) ? (size_t)lua_tointeger(L, -1) : DEFAULT_MAX_BODY;
     lua_pop(L, 1);
     lua_getfield(L, 1, "max_connections");
-    h->max_connections = lua_isnumber(L, -1) ? (long)lua_tointeger(L, -1) : 16;
+    h->max_connections = lua_isnumber(L, -1) ? (long)lua_tointeger(L, -1) : PC_CURL_MAX_CONNECTIONS;
     lua_pop(L, 1);
     opt_string(L, 1, "ca_file", &h->ca_file);
     opt_string(L, 1, "ca_path", &h->ca_path);
     opt_string(L, 1, "proxy", &h->proxy);
-    if (h->proxy) {
-        if (!proxy_password(h)) return luaL_error(L, "purecloud: out of memory");
-        if (h->proxy_pw[0]) pc_secret_owner(L, -1, l_secrets);
-    }
+    if (h->proxy && !proxy_password(h)) return luaL_error(L, "purecloud: out of memory");
     opt_string(L, 1, "user_agent", &h->user_agent);
+    opt_string(L, 1, "client_cert", &h->client_cert);
+    opt_string(L, 1, "client_key", &h->client_key);
+    opt_string(L, 1, "client_key_password", &h->key_password);
+    if (h->proxy_pw[0] || h->key_password) pc_secret_owner(L, -1, l_secrets);
     h->share = curl_share_init();
     h->multi = curl_multi_init();
     h->pmulti = curl_multi_init();

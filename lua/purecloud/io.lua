@@ -40,7 +40,9 @@ local function nginx_auto(opts)
   local ok, t = pcall(require, "purecloud.transport.ngx")
   if not ok or type(t.auto) ~= "function" then return nil end
   -- What the cosocket transport must honour (or refuse, now rather than later).
-  local wanted = { verify = opts.verify, proxy = opts.proxy, ca_file = opts.ca_file, ca_path = opts.ca_path }
+  local wanted = { verify = opts.verify, proxy = opts.proxy, ca_file = opts.ca_file, ca_path = opts.ca_path,
+                   client_cert = opts.client_cert, client_key = opts.client_key,
+                   client_key_password = opts.client_key_password }
   t.check_options(wanted)
   return function() return t.auto(wanted) end
 end
@@ -65,6 +67,7 @@ function M.new(opts)
     local curl_opts = {
       verify = opts.verify ~= false, ca_file = opts.ca_file, ca_path = opts.ca_path,
       proxy = opts.proxy, max_connections = opts.max_connections,
+      client_cert = opts.client_cert, client_key = opts.client_key, client_key_password = opts.client_key_password,
     }
     local handle
     local function get()

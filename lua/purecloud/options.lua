@@ -35,11 +35,13 @@ local TYPES = {
   user_agent = "string", headers = "table", log = "string|function|table", validate = "string|boolean",
   transport = "function", sleep = "function", now = "function", max_connections = "number",
   token_store = "table", max_body = "number", pace = "boolean", rate_store = "table",
+  client_cert = "string", client_key = "string", client_key_password = "string",
 }
 
 -- Options whose text ends up in a URL, a header line or a credential.
 local TEXT = { "environment", "base_url", "login_url", "client_id", "client_secret", "access_token",
-               "refresh_token", "ca_file", "ca_path", "proxy", "user_agent" }
+               "refresh_token", "ca_file", "ca_path", "proxy", "user_agent", "client_cert", "client_key",
+               "client_key_password" }
 
 --- The retry policy's defaults (README "Retries and auth" explains them).
 M.RETRY = { max_retries = 5, max_retry_time = 60, max_retry_after = 180 }
@@ -91,6 +93,32 @@ local function check_proxy(u)
   if hostport:find(":", #host + 1, true) and port == "" then bad("has an empty port") end
   local p = tonumber(port)
   if port ~= "" and (not p or p < 1 or p > 65535) then bad("has a port outside 1-65535") end
+end
+
+-- Mutual TLS (the official SDKs' certificate and key files: Python's
+-- `configuration.cert_file`/`key_file`): `client_cert`, a PEM file with the
+-- client certificate (and possibly its key), `client_key`, a PEM file with
+-- the key, `client_key_password`, the key's pass phrase (a secret: never
+-- shown; the libcurl handle registers it with the error scrub). The files
+-- must be readable now: a typo fails here, not at the first call's TLS
+-- handshake.
+local function check_client_cert(opts)
+  if opts.client_key and not opts.client_cert then
+    fail("option 'client_key' needs 'client_cert' (the certificate that goes with the key)")
+  end
+  if opts.client_key_password and not opts.client_cert then
+    fail("option 'client_key_password' needs 'client_cert' (and 'client_key' when the key is a file of its own)")
+  end
+  if opts.client_key_password == "" then fail("option 'client_key_password' must not be empty") end
+  for _, k in ipairs({ "client_cert", "client_key" }) do
+    local path = opts[k]
+    if path then
+      if path == "" then fail("option '%s' must be a PEM file's path, got an empty string", k) end
+      local f, why = io.open(path, "rb")
+      if not f then fail("option '%s': cannot read the PEM file (%s)", k, why) end
+      f:close()
+    end
+  end
 end
 
 -- environment/base_url/login_url into the two hosts.
@@ -148,6 +176,7 @@ function M.check(opts)
     if opts[k] then no_userinfo(k, opts[k]) end
   end
   if opts.proxy then check_proxy(opts.proxy) end
+  check_client_cert(opts)
   if opts.client_secret and not opts.client_id then fail("option 'client_secret' needs 'client_id'") end
   if opts.client_id and not opts.client_secret and not opts.access_token and not opts.refresh_token then
     fail("option 'client_id' needs 'client_secret' (or give 'access_token')")

@@ -268,6 +268,20 @@ function M.check_options(opts)
     error("purecloud: option 'ca_file' cannot be set per socket in nginx; put the CA file in nginx's "
       .. "lua_ssl_trusted_certificate directive (with lua_ssl_verify_depth) and remove the option", 3)
   end
+  -- Mutual TLS: the client certificate of a cosocket connection is nginx's
+  -- (lua_ssl_certificate / lua_ssl_certificate_key, lua-nginx-module
+  -- 0.10.21+; Debian 12 ships 0.10.23), or a proxy_pass location's
+  -- (proxy_ssl_certificate / proxy_ssl_certificate_key). Per-socket
+  -- certificates (tcpsock:setclientcert) take parsed cdata, not files, and no
+  -- key pass phrase: this transport does not set them.
+  for _, k in ipairs({ "client_cert", "client_key", "client_key_password" }) do
+    if opts[k] ~= nil then
+      error("purecloud: option '" .. k .. "' is not supported by the nginx transport; give nginx the client "
+        .. "certificate instead: lua_ssl_certificate and lua_ssl_certificate_key (lua-nginx-module 0.10.21 or "
+        .. "later) for cosockets, or proxy_ssl_certificate and proxy_ssl_certificate_key in a proxy_pass "
+        .. "location, and remove the option", 3)
+    end
+  end
   return { verify = opts.verify ~= false }
 end
 
