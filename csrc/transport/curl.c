@@ -52,6 +52,7 @@ typedef struct xfer {
     int decode;            /* req.decode: a 2xx JSON body comes back decoded (res.value) */
     int used;              /* the easy handle has carried a transfer: replaced before the next */
     int rewind_refused;
+    int refused_stream;    /* libcurl said the server refused this HTTP/2 stream (unprocessed) */
     lua_Integer id;
     int busy;
 } xfer;
@@ -111,8 +112,32 @@ static size_t on_read(char *dst, size_t size, size_t n, void *ud) {
 static int on_seek(void *ud, curl_off_t offset, int origin) {
     xfer *x = ud;
     if (origin == SEEK_SET && offset == 0 && x->sent_pos == 0) return CURL_SEEKFUNC_OK;
+    /* An HTTP/2 stream the server refused (RST_STREAM REFUSED_STREAM, or a
+     * stream above a GOAWAY's last stream id, which nghttp2 closes as
+     * refused) was not processed (RFC 9113, 8.7: it can be retried safely,
+     * whatever the method): libcurl re-sends it on a new connection, and the
+     * body is rewound for that, once per refusal. */
+    if (origin == SEEK_SET && offset == 0 && x->refused_stream) {
+        x->refused_stream = 0;
+        x->sent_pos = 0;
+        return CURL_SEEKFUNC_OK;
+    }
     x->rewind_refused = 1;
     return CURL_SEEKFUNC_FAIL;
+}
+
+/* How a write learns that its stream was refused: libcurl has no
+ * CURLINFO for it, only its info line ("REFUSED_STREAM, try again on a new
+ * connection", lib/http2.c; 8.x adds the stream id), written just before
+ * it decides to retry. Verbose output is on only for writes that have this
+ * callback (it only looks at text, nothing is printed), so other requests
+ * pay nothing. */
+static int on_debug(CURL *e, curl_infotype type, char *text, size_t n, void *ud) {
+    (void)e;
+    xfer *x = ud;
+    static const char tag[] = "REFUSED_STREAM";
+    if (type == CURLINFO_TEXT && n >= sizeof tag - 1 && memcmp(text, tag, sizeof tag - 1) == 0) x->refused_stream = 1;
+    return 0;
 }
 
 /* ---- transfers -------------------------------------------------------- */
@@ -160,7 +185,7 @@ static void xfer_clear(xfer *x) {
     free(x->body);
     x->body = NULL;
     x->blen = x->sent_pos = 0;
-    x->unsafe = x->rewind_refused = x->decode = 0;
+    x->unsafe = x->rewind_refused = x->refused_stream = x->decode = 0;
     buf_reset(&x->resp, KEEP_BUFFER);
     buf_reset(&x->head, KEEP_BUFFER);
     x->errbuf[0] = '\0';
@@ -402,6 +427,9 @@ static int xfer_setup(lua_State *L, handle *h, xfer *x, int r, int for_multi) {
             curl_easy_setopt(e, CURLOPT_READDATA, x);
             curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, on_seek);
             curl_easy_setopt(e, CURLOPT_SEEKDATA, x);
+            curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, on_debug);
+            curl_easy_setopt(e, CURLOPT_DEBUGDATA, x);
+            curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
             /* An empty body has no byte whose rewind could be refused: send it
              * on a connection libcurl has not reused, so it is never re-sent. */
             if (blen == 0) curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
