@@ -28,19 +28,7 @@
  * short); escaped strings are unescaped in one pass into a C stack buffer,
  * or, when longer, into a growing scratch userdata kept in a stack slot — so
  * an out-of-memory raise never leaves C memory unowned.
- * Speed: a string cache per Lua state, kept from one decode to the next (an
- * API returns the same key names and many of the same values on every call),
- * direct-mapped, for keys and strings up to CACHE_MAXLEN bytes — a hit is an
- * exact length + byte comparison and pushes the cached Lua string, skipping
- * Lua's interning (a short string) or an allocation and a copy (a long one:
- * the references an answer repeats, such as selfUri, enter at their second
- * sight, so a page of distinct long values does not churn the cache); the
- * strings are anchored in a table in the registry, the
- * C side (a userdata in that table) only keeps a copy of the bytes of those
- * up to INLINE_MAX long (so a hit on a key or an id reads one entry, not
- * the string) and pointers to the bytes of the others (Lua never moves a
- * string), so a raise leaks nothing and hostile input
- * (colliding or endless distinct strings) only costs misses. Objects are
+ * Speed: strings come through the string cache (json/strcache.h). Objects are
  * presized with the member count of the last object under the same key (the
  * cache slot of the key), else of the last object at the same depth — also
  * remembered across decodes, so the second answer of a kind is built without
@@ -55,19 +43,11 @@
 #include <string.h>
 #include "pc.h"
 #include "json/json.h"
+#include "json/strcache.h"
 #include "text.h"
 
 #define CHUNK 4096  /* array elements held on the stack before a flush */
 #define HINT_MAX 64 /* largest presize taken from a previous object */
-/* (#ifndef: fuzz/fuzz_decode.c also builds a copy with a 2-entry cache
- * used for every text, where colliding strings are the rule.) */
-#ifndef CACHE_BITS
-#define CACHE_BITS 10 /* string cache: 2^10 entries */
-#endif
-#define CACHE_MAXLEN 96 /* longest string cached */
-#define CACHE_FIRST 40  /* cached at first sight up to this (Lua 5.4's short strings); longer ones at
-                         * their second (the references an API repeats: selfUri, division, manager) */
-
 typedef struct {
     lua_State *L;
     const unsigned char *start, *p, *end;
@@ -77,37 +57,10 @@ typedef struct {
     int scratch;        /* stack index of the scratch slot (nil or userdata) */
     unsigned char *sc;  /* the scratch userdata's memory */
     size_t sclen;
-    int cache;          /* stack index of the cache's anchor table */
-    unsigned cmask;     /* cache entries - 1 */
-    struct kept *k;     /* what the Lua state keeps between decodes */
-    int slot;           /* cache slot of the string pushed last, -1 = not cached */
+    strcache cache;     /* the string cache, and the presize hints it keeps */
     int keep_nulls;     /* an object member's null is core.null, not absent */
     unsigned char sbuf[512];
 } dec;
-
-#ifndef INLINE_MAX
-#define INLINE_MAX 18 /* so that an entry is 32 bytes, two per cache line */
-#endif
-/* A cache entry: everything a lookup reads in one place, the bytes of a
- * string up to INLINE_MAX long included (keys, ids, names), so a hit on one
- * reads one cache line here and one slot of the anchor table. */
-struct entry {
-    const char *str;                   /* bytes of the string anchored at [i + 1] */
-    uint32_t seen;                     /* fingerprint of the last long string missed here */
-    unsigned char len;                 /* cached length + 1, 0 = empty */
-    unsigned char khint;               /* member count + 1 of the last object under this key */
-    unsigned char bytes[INLINE_MAX];   /* the string, when at most INLINE_MAX bytes */
-};
-
-/* Kept per Lua state between decodes: a userdata at [ANCHOR_UD] of the
- * anchor table, whose [1 .. 2^CACHE_BITS] hold the cached strings. */
-struct kept {
-    struct entry e[1 << CACHE_BITS];
-    unsigned short hint[PC_JSON_MAX_DEPTH + 1]; /* member count of the last object per depth */
-};
-#define ANCHOR_UD ((1 << CACHE_BITS) + 1)
-#define ANCHOR_MT (ANCHOR_UD + 1) /* core.array_mt, at hand for every empty array */
-static const char ANCHOR_KEY = 0; /* its address keys the anchor table in the registry */
 
 /* 1 for bytes that stop the plain-string scan: controls, '"', '\\', >= 0x80. */
 static const unsigned char stop[256] = {
@@ -189,98 +142,6 @@ static unsigned char *put_utf8(unsigned char *o, unsigned cp) {
         *o++ = (unsigned char)(0x80 | (cp & 0x3F));
     }
     return o;
-}
-
-/* Hash of the string s[0..n) for the cache: a multiplicative hash of its
- * length and its first and last 8 bytes (any bytes: a hit is only ever taken
- * after an exact length and memcmp check, so collisions cost misses). */
-static inline uint64_t cache_hash(const unsigned char *s, size_t n) {
-    uint64_t a = 0, b = 0;
-    if (n >= 8) {
-        memcpy(&a, s, 8);
-        memcpy(&b, s + n - 8, 8);
-    } else if (n >= 4) { /* fixed-size loads: a variable memcpy is a call */
-        uint32_t x, y;
-        memcpy(&x, s, 4);
-        memcpy(&y, s + n - 4, 4);
-        a = (uint64_t)x << 32 | y;
-    } else if (n) {
-        a = (uint64_t)s[0] << 16 | (uint64_t)s[n / 2] << 8 | s[n - 1];
-    }
-    uint64_t h = (a * 0x9E3779B97F4A7C15ULL) ^ (b * 0xC2B2AE3D27D4EB4FULL) ^ (uint64_t)n;
-    h ^= h >> 29;
-    h *= 0xBF58476D1CE4E5B9ULL;
-    return h; /* the slot: bits 40 and up; a long string's fingerprint: the low 32 */
-}
-
-/* a[0..n) == b[0..n), for the short strings of the cache (memcmp is an
- * out-of-line call): whole words, the last one overlapping. */
-static inline int same_bytes(const unsigned char *a, const unsigned char *b, size_t n) {
-    uint64_t x, y;
-    if (n < 8) {
-        if (n >= 4) {
-            uint32_t u, v, w, z;
-            memcpy(&u, a, 4);
-            memcpy(&v, b, 4);
-            memcpy(&w, a + n - 4, 4);
-            memcpy(&z, b + n - 4, 4);
-            return u == v && w == z;
-        }
-        for (size_t k = 0; k < n; k++)
-            if (a[k] != b[k]) return 0;
-        return 1;
-    }
-    for (size_t k = 0; k + 8 < n; k += 8) {
-        memcpy(&x, a + k, 8);
-        memcpy(&y, b + k, 8);
-        if (x != y) return 0;
-    }
-    memcpy(&x, a + n - 8, 8);
-    memcpy(&y, b + n - 8, 8);
-    return x == y;
-}
-
-/* Push the string s[0..n): from the per-decode cache when it holds the same
- * bytes, else a new Lua string, which then takes the slot (a string longer
- * than CACHE_FIRST only at its second sight). The cached strings
- * are anchored in a table in a stack slot of the decode, so an entry's
- * pointer to a string's bytes stays valid (Lua never moves a string) and
- * nothing C-owned can leak when a push raises. Uses 2 stack slots. */
-static void push_str(dec *d, const unsigned char *s, size_t n) {
-    lua_State *L = d->L;
-    if (n > CACHE_MAXLEN) {
-        d->slot = -1;
-        lua_pushlstring(L, (const char *)s, n);
-        return;
-    }
-    uint64_t h = cache_hash(s, n);
-    unsigned i = (unsigned)(h >> 40) & d->cmask;
-    d->slot = (int)i;
-    struct kept *k = d->k;
-    struct entry *e = &k->e[i];
-    if (e->len == n + 1 && same_bytes(n <= INLINE_MAX ? e->bytes : (const unsigned char *)e->str, s, n)) {
-        lua_rawgeti(L, d->cache, (int)i + 1);
-        return;
-    }
-    if (n > CACHE_FIRST) {
-        /* A long string takes the slot at its second sight only: most long
-         * values of a page are seen once, and replacing an entry for each
-         * would cost more than it saves. */
-        uint32_t fp = (uint32_t)h | 1;
-        if (e->seen != fp) {
-            e->seen = fp;
-            d->slot = -1;
-            lua_pushlstring(L, (const char *)s, n);
-            return;
-        }
-    }
-    lua_pushlstring(L, (const char *)s, n);
-    lua_pushvalue(L, -1);
-    lua_rawseti(L, d->cache, (int)i + 1); /* into the presized array part */
-    e->str = lua_tostring(L, -1);
-    if (n <= INLINE_MAX) memcpy(e->bytes, s, n);
-    e->len = (unsigned char)(n + 1);
-    e->khint = 0;
 }
 
 #define ONES ((uint64_t)0x0101010101010101ULL)
@@ -407,7 +268,7 @@ static int string_escaped(dec *d, const unsigned char *from) {
             p += n;
         }
     }
-    push_str(d, out, (size_t)(o - out));
+    strcache_push(&d->cache, out, (size_t)(o - out));
     d->p = p + 1;
     return 1;
 }
@@ -437,7 +298,7 @@ static int parse_string(dec *d) {
         if (!n) return fail(d, "invalid UTF-8 in string", p);
         p += n;
     }
-    push_str(d, d->p + 1, (size_t)(p - d->p - 1));
+    strcache_push(&d->cache, d->p + 1, (size_t)(p - d->p - 1));
     d->p = p + 1;
     return 1;
 }
@@ -596,7 +457,7 @@ static int parse_array(dec *d, int key) {
     if (d->p < d->end && *d->p == ']') { /* [] : uses 2 slots, which every caller leaves room for */
         d->p++;
         lua_createtable(L, 0, 0);
-        lua_rawgeti(L, d->cache, ANCHOR_MT);
+        lua_rawgeti(L, d->cache.anchor, ANCHOR_MT);
         lua_setmetatable(L, -2);
         d->depth--;
         return 1;
@@ -655,13 +516,13 @@ static int parse_object(dec *d, int key) {
         d->depth--;
         return 1;
     }
-    int hint = key >= 0 && d->k->e[key].khint ? d->k->e[key].khint - 1 : d->k->hint[d->depth];
+    int hint = key >= 0 && d->cache.k->e[key].khint ? d->cache.k->e[key].khint - 1 : d->cache.k->hint[d->depth];
     lua_createtable(L, 0, hint);
     int t = lua_gettop(L);
     for (;;) {
         if (d->p >= d->end || *d->p != '"') return fail(d, "expected a string key in object", d->p);
         if (!parse_string(d)) return 0;
-        int slot = d->slot;
+        int slot = d->cache.slot;
         const unsigned char *p = skip_ws(d->p, d->end);
         if (p >= d->end || *p != ':') return fail(d, "expected ':' after object key", p);
         d->p = p = skip_ws(p + 1, d->end);
@@ -686,8 +547,8 @@ static int parse_object(dec *d, int key) {
         }
         return fail(d, "expected ',' or '}' in object", p);
     }
-    d->k->hint[d->depth] = members < HINT_MAX ? (unsigned short)members : HINT_MAX;
-    if (key >= 0) d->k->e[key].khint = (unsigned char)(d->k->hint[d->depth] + 1);
+    d->cache.k->hint[d->depth] = members < HINT_MAX ? (unsigned short)members : HINT_MAX;
+    if (key >= 0) d->cache.k->e[key].khint = (unsigned char)(d->cache.k->hint[d->depth] + 1);
     d->depth--;
     return 1;
 }
@@ -758,27 +619,10 @@ int pc_json_decode_opt(lua_State *L, const char *s, size_t n, int keep_nulls, ch
     }
     lua_pushnil(L); /* the scratch slot */
     d.scratch = base + 1;
-    /* The cache this Lua state keeps (created at its first decode). */
-    lua_pushlightuserdata(L, (void *)&ANCHOR_KEY);
-    lua_rawget(L, LUA_REGISTRYINDEX);
-    if (lua_type(L, -1) != LUA_TTABLE) {
-        lua_pop(L, 1);
-        lua_createtable(L, ANCHOR_MT, 0); /* array part presized: storing never allocates */
-        struct kept *k = lua_newuserdata(L, sizeof *k);
-        memset(k, 0, sizeof *k);
-        lua_rawseti(L, -2, ANCHOR_UD);
+    if (strcache_open(L, &d.cache, base + 2)) { /* (pushes its anchor: base + 2) */
         pc_json_push_array_mt(L);
-        lua_rawseti(L, -2, ANCHOR_MT);
-        lua_pushlightuserdata(L, (void *)&ANCHOR_KEY);
-        lua_pushvalue(L, -2);
-        lua_rawset(L, LUA_REGISTRYINDEX);
+        lua_rawseti(L, base + 2, ANCHOR_MT);
     }
-    d.cache = base + 2;
-    lua_rawgeti(L, d.cache, ANCHOR_UD);
-    d.k = lua_touserdata(L, -1);
-    lua_pop(L, 1);
-    d.cmask = (1u << CACHE_BITS) - 1;
-    d.slot = -1;
     d.keep_nulls = keep_nulls;
     d.p = skip_ws(d.p, d.end);
     if (d.p >= d.end) {
