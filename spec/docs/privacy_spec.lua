@@ -96,12 +96,7 @@ local function violations(sources, own)
   return out
 end
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read = require("support.files").read
 
 local function sources(plants)
   local list = {}

@@ -11,20 +11,9 @@ local purecloud = require "purecloud"
 local errors = require "purecloud.errors"
 local core = require "purecloud.core"
 
-local function library_files()
-  local list = {}
-  local p = assert(io.popen("find lua/purecloud -type f -name '*.lua' | LC_ALL=C sort"))
-  for path in p:lines() do list[#list + 1] = path end
-  p:close()
-  return list
-end
-
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local files = require "support.files"
+local read = files.read
+local function library_files() return files.list("lua/purecloud", ".lua") end
 
 -- Every call `fname(…)` of `src` whose last top-level argument is not the
 -- number 0, with the line and the tokens of that last argument.

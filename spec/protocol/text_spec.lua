@@ -148,25 +148,8 @@ describe("wiping, one way #hermetic", function()
   -- Every file of csrc/ that clears memory holding a secret calls pc_wipe
   -- (csrc/text.c: explicit_bzero, else memset through a volatile pointer);
   -- a plain memset before free may be dropped by the compiler as a dead store.
-  local function read(path)
-    local f = assert(io.open(path, "rb"))
-    local s = f:read("a")
-    f:close()
-    return s
-  end
-  local lfs = require "lfs" -- (no child process: `make valgrind` traces children)
-  local files = {}
-  local function walk(dir)
-    for entry in lfs.dir(dir) do
-      local path = dir .. "/" .. entry
-      if entry:sub(1, 1) ~= "." then
-        if lfs.attributes(path, "mode") == "directory" then walk(path)
-        elseif entry:find("%.c$") then files[#files + 1] = path end
-      end
-    end
-  end
-  walk("csrc")
-  table.sort(files)
+  local support = require "support.files"
+  local read, files = support.read, support.list("csrc", ".c")
 
   it("has one wipe function, in csrc/text.c", function()
     assert.is_true(#files > 10)
