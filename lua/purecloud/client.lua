@@ -243,6 +243,18 @@ function Client:request(method, path, args)
   return self:call_with(self:io_for(), method, path, args)
 end
 
+--- GET a link the service returned (`nextUri`, `selfUri`, …), resolved
+-- against the client's base URL and its path prefix (`request.resolve`:
+-- through a gateway too; a link to another host is refused, never sent).
+-- @string uri the link, e.g. `page.nextUri`
+-- @return decoded body, nil, info | nil, err
+function Client:follow(uri)
+  local url, why = request.resolve(self.cfg, uri)
+  if not url then return nil, require("purecloud.errors").new{ kind = "validation", outcome = "not_sent",
+    message = "purecloud: client:follow: " .. why } end
+  return self:run(request.prepared(self.cfg, "GET", url, true), true)
+end
+
 --- Run many independent calls with bounded concurrency (see purecloud.batch).
 function Client:batch(calls, opts)
   return require("purecloud.batch").run(self, calls, opts)

@@ -148,6 +148,38 @@ WAYS.cursor = {
   end,
 }
 
+-- `next_uri`: each page names the next one's link (`nextUri`, relative to
+-- the API host), followed with `client:follow` (resolved against the base
+-- URL and its gateway prefix, `purecloud.request.resolve`). A link that
+-- repeats the one just followed would loop forever: refused.
+WAYS.next_uri = {
+  items = "entities",
+  items_optional = true,
+  predictable = false,
+  first = function(pager) return pager.opts.first end,
+  check = function(_, page, token)
+    if page.nextUri ~= nil and (type(page.nextUri) ~= "string" or page.nextUri == token) then
+      return ("the page at %s names nextUri %s"):format(tostring(token), tostring(page.nextUri))
+    end
+  end,
+  advance = function(pager, page)
+    local token = page.nextUri
+    if #page[pager.items] == 0 or token == nil or token == "" then return nil end
+    return token
+  end,
+}
+
+--- A pager that follows `nextUri` from the link `uri` (a listing's path and
+-- query, `/api/v2/users?pageSize=100`, or a page's `nextUri`): every page
+-- through `client:follow`, so through a gateway's prefix too.
+-- @param client the client
+-- @string uri the first page's link
+-- @string[opt] items the page's field of items (default "entities")
+function M.links(client, uri, items)
+  if type(uri) ~= "string" or uri == "" then usage("purecloud.pager.links: uri must be a non-empty string") end
+  return M.new(client, "next_uri", function(token) return client:follow(token) end, { first = uri }, items)
+end
+
 --- A pager over one listing (its arguments already checked: `M.helpers`'s
 -- helpers check them where the caller called).
 -- @param client the client whose scheduler runs prefetches

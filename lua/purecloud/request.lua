@@ -167,6 +167,43 @@ function finish(cfg, method, template, args, op_safe)
   return new_req(cfg, method, url, headers, body, safe), safe
 end
 
+--- The URL of a link the service returned (`selfUri`, `nextUri`,
+-- `previousUri`, `firstUri`, `lastUri`), resolved against the client's API
+-- base, path prefix included: the service writes them relative to its API
+-- host (`/api/v2/users?pageNumber=2`), so behind a gateway
+-- (`base_url = "https://gw.example/pc/api"`) they are joined to the base as
+-- the operations' paths are (`https://gw.example/pc/api/api/v2/users?…`);
+-- one the gateway already rewrote (starting with the prefix and `/api/`)
+-- keeps its path on the base's origin. An absolute URL is followed only on
+-- the base's own origin (scheme, host and port): the call carries the
+-- client's token, so a link elsewhere is refused, never sent.
+-- @return url | nil, why
+function M.resolve(cfg, uri)
+  if type(uri) ~= "string" or uri == "" then return nil, "a link must be a non-empty string" end
+  if uri:find("[%c ]") then return nil, "a link must not hold spaces or control characters" end
+  local base = cfg.base_url
+  local origin, prefix = base:match("^(%a[%w+.-]*://[^/?#]*)(.*)$")
+  if not origin then return nil, "the client's base_url has no origin" end
+  local path = uri
+  if not uri:find("^/") or uri:find("^//") then
+    local o, rest = uri:match("^(%a[%w+.-]*://[^/?#]*)(.*)$")
+    if not o then return nil, "a link must be a path (/api/v2/…) or a URL of the API host" end
+    if o:lower() ~= origin:lower() then
+      return nil, "the link points outside the client's API (" .. origin .. "): not followed with its token"
+    end
+    path = rest ~= "" and rest or "/"
+    if path:sub(1, 1) ~= "/" then path = "/" .. path end
+  end
+  local url
+  if prefix ~= "" and path:sub(1, #prefix + 5) == prefix .. "/api/" then
+    url = origin .. path
+  else
+    url = base .. path
+  end
+  if #url > MAX_URL then return nil, ("the link's URL would be %d bytes long (at most %d)"):format(#url, MAX_URL) end
+  return url
+end
+
 --- The request of a prepared call (`purecloud.operations`): `url` came from
 -- `core.fill_url` with the operation's own method and template, which
 -- `build` checks, and the call has no headers, query or body of its own.
