@@ -60,6 +60,7 @@
 local core = require "purecloud.core"
 local keys = require "purecloud.keys"
 local logging = require "purecloud.log"
+local usage = require("purecloud.errors").usage
 
 local M = {}
 
@@ -201,7 +202,7 @@ end
 --- A store (see the module's text for the options).
 function M.new(o)
   local why = problem(o)
-  if why then error("purecloud.store.redis: " .. why, 2) end
+  if why then usage("purecloud.store.redis: " .. why) end
   local conn, via = backend(o)
   local name = ("purecloud.store.redis(%s:%d%s)"):format(o.host or "127.0.0.1", o.port or 6379,
     (o.db and o.db ~= 0) and (" db " .. o.db) or "")
