@@ -60,6 +60,9 @@ M.KEYS = {
   proxy = { kind = "string", secret = true },          -- it may carry a password
   ca_file = { kind = "string" },
   ca_path = { kind = "string" },
+  client_cert = { kind = "string" },                   -- mutual TLS: the client certificate, a PEM file
+  client_key = { kind = "string" },                    -- its key, a PEM file
+  client_key_password = { kind = "string", secret = true }, -- the key's pass phrase
   log_level = { kind = "level" },
   pace = { kind = "boolean" },
   timeout = { kind = "number" },
@@ -67,7 +70,8 @@ M.KEYS = {
 }
 --- The order `show` and the writer use.
 M.ORDER = { "environment", "base_url", "login_url", "client_id", "client_secret", "secret_command", "proxy",
-            "ca_file", "ca_path", "log_level", "pace", "timeout", "connect_timeout" }
+            "ca_file", "ca_path", "client_cert", "client_key", "client_key_password", "log_level", "pace", "timeout",
+            "connect_timeout" }
 
 local LEVELS = { none = true, error = true, warn = true, info = true, debug = true, trace = true }
 
@@ -89,6 +93,11 @@ M.SETTINGS = {
     key = "client_secret or secret_command", group = "credentials" },
   { name = "proxy", flag = "--proxy", env = { "PURECLOUD_PROXY" }, key = "proxy", default = "none" },
   { name = "ca_file", flag = "--ca-file", env = { "PURECLOUD_CA_FILE" }, key = "ca_file", default = "the system's" },
+  { name = "client_cert", flag = "--cert", env = { "PURECLOUD_CLIENT_CERT" }, key = "client_cert", default = "none" },
+  { name = "client_key", flag = "--key", env = { "PURECLOUD_CLIENT_KEY" }, key = "client_key",
+    default = "in the client_cert file" },
+  { name = "client_key_password", env = { "PURECLOUD_CLIENT_KEY_PASSWORD" }, key = "client_key_password",
+    default = "none (a key in the clear)" },
   { name = "log", flag = "--log", env = { "PURECLOUD_LOG" }, key = "log_level", default = "warn" },
   { name = "pace", flag = "--no-pace", key = "pace", default = "true" },
   { name = "token_cache", flag = "--no-token-cache", env = { "PURECLOUD_TOKEN_CACHE" },

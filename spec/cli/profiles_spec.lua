@@ -219,13 +219,15 @@ describe("purecloud profiles #cli", function()
 
   describe("the precedence table (purecloud.profile.SETTINGS), row by row", function()
     local FLAG = { environment = "mypurecloud.ie", base_url = "http://flag", login_url = "http://flag-login",
-                   proxy = "http://flag:1", ca_file = "/flag.pem", log = "trace", pace = false }
+                   proxy = "http://flag:1", ca_file = "/flag.pem", log = "trace", pace = false,
+                   client_cert = "/flag.crt", client_key = "/flag.key" }
     local ENV = { environment = "eu-central-1", base_url = "http://env", login_url = "http://env-login",
                   client_id = "env-id", client_secret = "env-secret", proxy = "http://env:1", ca_file = "/env.pem",
-                  log = "debug" }
+                  log = "debug", client_cert = "/env.crt", client_key = "/env.key", client_key_password = "env-pw" }
     local PROFILE_VALUE = { environment = "mypurecloud.jp", base_url = "http://prof", login_url = "http://prof-login",
                             client_id = "prof-id", client_secret = "prof-secret", proxy = "http://prof:1",
-                            ca_file = "/prof.pem", log_level = "info", pace = "false" }
+                            ca_file = "/prof.pem", log_level = "info", pace = "false", client_cert = "/prof.crt",
+                            client_key = "/prof.key", client_key_password = "prof-pw" }
     local function doc_with(values)
       local d = profile.parse("", "cfg")
       if values then profile.set(d, "default", values) end
