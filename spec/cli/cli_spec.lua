@@ -331,7 +331,8 @@ describe("bin/purecloud", function()
 
     it("leaves no file behind when an export fails part-way", function()
       emu.reset{ users = 100 }
-      emu.fault{ method = "GET", path = "/api/v2/users", query = { pageNumber = "3" }, count = 100, status = 500 }
+      -- (an export pages by cursor: the third page fails)
+      emu.fault{ method = "GET", path = "/api/v2/users/query", skip = 2, count = 100, status = 500 }
       local code, _, err = run("users export " .. file .. " --page-size 20 --concurrency 1")
       assert.are.equal(1, code)
       assert.matches("purecloud: export stopped: 500", err)

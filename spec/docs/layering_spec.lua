@@ -19,6 +19,7 @@ local LAYERS = {
     "api_help" },
   { "client", "client" },
   { "top", "purecloud", "testing" },
+  { "cli", "cli.output", "cli.contract" }, -- bin/purecloud's modules: they may require the library, never the reverse
 }
 
 -- The known exceptions, each `from → to`: none today (an entry here must name a real edge).
