@@ -102,6 +102,18 @@ describe("mutual TLS (libcurl transport)", function()
     assert.are.equal(400, err.status)
   end)
 
+  it("the nginx transport refuses them, naming nginx's directives", function()
+    local ngx_transport = require "purecloud.transport.ngx"
+    for _, k in ipairs({ "client_cert", "client_key", "client_key_password" }) do
+      local ok, msg = pcall(ngx_transport.check_options, { [k] = k == "client_key_password" and PASSWORD or "/x.pem" })
+      assert.is_false(ok)
+      assert.matches("option '" .. k .. "' is not supported by the nginx transport", msg, 1, true)
+      assert.matches("lua_ssl_certificate and lua_ssl_certificate_key", msg, 1, true)
+      assert.matches("proxy_ssl_certificate", msg, 1, true)
+      assert.is_nil(msg:find(PASSWORD, 1, true))
+    end
+  end)
+
   it("checks the options at new: readable files, a key needs its certificate", function()
     assert.has_error(function() client{ client_cert = dir .. "/missing.crt" } end)
     local ok, msg = pcall(client, { client_cert = dir .. "/missing.crt" })
