@@ -87,6 +87,22 @@ describe("CLI daily jobs", function()
       end
     end)
 
+    it("search and call: json and yaml are whole documents", function()
+      local u = emu.users(1)[1]
+      local code, out, err = h.run("users search --email " .. u.email .. " --output json --fields id")
+      assert.are.equal(0, code, err)
+      assert.are.same({ { id = u.id } }, cjson.decode(out))
+      code, out, err = h.run("call get_user_id " .. u.id .. " --output json")
+      assert.are.equal(0, code, err)
+      assert.are.equal(u.id, cjson.decode(out).id)
+      code, out, err = h.run("call get_users --opts '{\"page_size\": 3}' --output yaml")
+      assert.are.equal(0, code, err)
+      assert.are.equal(3, #lyaml.load(out).entities)
+      code, out, err = h.run("call get_users --opts '{\"page_size\": 3}' --output csv --fields id")
+      assert.are.equal(0, code, err)
+      assert.are.equal(4, #parse_csv(out))
+    end)
+
     it("an empty list: [] for json and yaml, nothing for jsonl, the header for csv and table", function()
       local want = { json = "[]\n", yaml = "[]\n", jsonl = "", csv = "id,name,email\r\n", table = "id  name  email\n" }
       for format, text in pairs(want) do
