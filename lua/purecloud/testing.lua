@@ -89,7 +89,7 @@ function M.home()
     if c and c ~= "" and file_exists(c .. "/ctl") then return c end
   end
   error(("purecloud.testing: the emulator's files are not installed (no ctl in %s/emulator): reinstall the "
-    .. "purecloud rock, or set PURECLOUD_EMULATOR_HOME to a folder holding the emulator's ctl"):format(dir), 2)
+    .. "purecloud rock, or set PURECLOUD_EMULATOR_HOME to a folder holding the emulator's ctl"):format(dir), 0)
 end
 
 -- `ctl ARGS…` through sh (an installed file may have lost its mode bits): status, output.
@@ -117,7 +117,7 @@ function M.start(opts)
   local rc, out = ctl(args)
   local url = out:match("(https?://[^\n]+)\n?$")
   if rc ~= 0 or not url then
-    error("purecloud.testing: the emulator did not start:\n" .. out, 2)
+    error("purecloud.testing: the emulator did not start:\n" .. out, 0)
   end
   return url, out
 end
@@ -127,7 +127,7 @@ function M.stop(url_or_port)
   if url_or_port == nil then return end
   local port = tonumber(url_or_port) or tonumber(tostring(url_or_port):match("^https?://[^/]*:(%d+)/?$"))
   if not port then
-    error("purecloud.testing.stop: expected an emulator's URL or port, got " .. tostring(url_or_port), 2)
+    error("purecloud.testing.stop: expected an emulator's URL or port, got " .. tostring(url_or_port), 0)
   end
   ctl({ "stop", "--port", tostring(math.floor(port)) })
 end
@@ -156,7 +156,7 @@ end
 function Emulator:request(method, path, opts)
   opts = opts or {}
   local base = opts.base or self.url
-  if not base then error("purecloud.testing: this emulator has no URL", 2) end
+  if not base then error("purecloud.testing: this emulator has no URL", 0) end
   local hdr, bodyf = os.tmpname(), os.tmpname()
   -- env -u LD_PRELOAD: a sanitizer runtime preloaded into the tests must not reach curl.
   local args = { "env", "-u", "LD_PRELOAD", "curl", "-s", "-g", "-X", method, "-D", hdr, "-o", bodyf,
@@ -211,7 +211,7 @@ function Emulator:token(fresh)
   if self.cached_token and not fresh then return self.cached_token end
   local r = self:request("POST", "/oauth/token", { basic = { self.client_id, self.client_secret },
                                                   form = { grant_type = "client_credentials" } })
-  if r.status ~= 200 then error("purecloud.testing: the emulator's token request failed: " .. r.status .. " " .. r.body, 2) end
+  if r.status ~= 200 then error("purecloud.testing: the emulator's token request failed: " .. r.status .. " " .. r.body, 0) end
   self.cached_token = r.json.access_token
   return self.cached_token
 end
@@ -228,7 +228,7 @@ end
 local function admin(self, method, path, body)
   local r = self:request(method, "/__emulator/" .. path, { body = body })
   if r.status ~= 200 then
-    error(("purecloud.testing: emulator admin %s %s failed: %d %s"):format(method, path, r.status, r.body), 3)
+    error(("purecloud.testing: emulator admin %s %s failed: %d %s"):format(method, path, r.status, r.body), 0)
   end
   return r.json
 end
@@ -267,7 +267,7 @@ function Emulator:users(n)
   n = n or math.huge
   while #out < n do
     local r = self:api("GET", "/api/v2/users", nil, { pageSize = 500, pageNumber = page })
-    if r.status ~= 200 then error("purecloud.testing: listing the emulator's users failed: " .. r.body, 2) end
+    if r.status ~= 200 then error("purecloud.testing: listing the emulator's users failed: " .. r.body, 0) end
     for _, u in ipairs(r.json.entities) do
       if #out < n then out[#out + 1] = u end
     end
@@ -325,7 +325,7 @@ function M.emulator(opts)
     flags.rate = ("%d/min"):format(rate)
   elseif rate ~= nil then
     error("purecloud.testing.emulator: rate must be nil (today's 300 a minute), false, a number a minute, "
-      .. "or { allowed = N, window_s = S }", 2)
+      .. "or { allowed = N, window_s = S }", 0)
   end
   local url, out = M.start(flags)
   local self = M.attach{ url = url }
@@ -337,7 +337,7 @@ function M.emulator(opts)
   if type(rate) == "table" then
     made_rate[self] = rate
     local ok, err = pcall(self.config, self, { rate = rate })
-    if not ok then self:stop(); error(err, 2) end
+    if not ok then self:stop(); error(err, 0) end
   end
   return self
 end

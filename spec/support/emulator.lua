@@ -17,16 +17,19 @@ M.client_id, M.client_secret = testing.client_id, testing.client_secret
 M.urlencode = testing.urlencode
 
 local fixture = testing.attach{ url = M.url }
+-- Every call (admin, token, API) says how to get an emulator when there is none.
+local fixture_request = fixture.request
+function fixture.request(self, method, path, opts)
+  if not ((opts and opts.base) or M.url) then
+    error("no emulator: run the specs with tools/run-specs (or tools/with-emulator), "
+      .. "or set PURECLOUD_EMULATOR_URL to one started with `emulator/ctl start --port 0`", 0)
+  end
+  return fixture_request(self, method, path, opts)
+end
 
 --- request(method, path, opts) → { status, headers, body, json }
 -- opts: headers, body (string or table → JSON), query, form, basic = {user, pass}, bearer, base
-function M.request(method, path, opts)
-  if not ((opts and opts.base) or M.url) then
-    error("no emulator: run the specs with tools/run-specs (or tools/with-emulator), "
-      .. "or set PURECLOUD_EMULATOR_URL to one started with `emulator/ctl start --port 0`", 2)
-  end
-  return fixture:request(method, path, opts)
-end
+function M.request(method, path, opts) return fixture:request(method, path, opts) end
 
 --- A client-credentials access token (cached; `fresh` forces a new one).
 function M.token(fresh) return fixture:token(fresh) end
@@ -44,7 +47,6 @@ end
 
 --- An API call with a client-credentials token (renewed once on a 401 from revocation).
 function M.api(method, path, body, query)
-  if not M.url then M.request(method, path) end -- says how to get an emulator
   return fixture:api(method, path, body, query)
 end
 
