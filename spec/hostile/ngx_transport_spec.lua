@@ -25,9 +25,9 @@ describe("nginx transport against a hostile server", function()
     for v, byte in pairs({ ["a\r\nX-Injected: 1"] = "CR", ["a\nX-Injected: 1"] = "LF", ["a\0b"] = "NUL" }) do
       local r = probe{ path = "/hostile/count", hname = "User-Agent", hvalue = v }
       assert.is_false(r.ok)
-      assert.are.equal("transport", r.kind)
+      assert.are.equal("validation", r.kind)
       assert.is_false(r.sent)
-      -- The one header rule's reason, as the libcurl transport gives it.
+      -- The one header rule's kind and reason, as the libcurl transport gives them.
       assert.are.equal("request refused: header User-Agent contains a " .. byte .. " byte at position 2", r.message)
     end
     local r = probe{ path = "/hostile/count", hname = "X-Bad Name", hvalue = "v" }

@@ -80,12 +80,14 @@ local function parse_url(url)
 end
 
 local function terr(kind, message, sent, extra)
-  local core = require "purecloud.core"
   local e = { kind = kind, message = message, sent = sent }
   if sent then e.outcome = "unknown" end
   for k, v in pairs(extra or {}) do e[k] = v end
-  return core.error(e)
+  return require("purecloud.errors").new(e)
 end
+
+-- A caller's mistake, raised at its line (`errors.usage`).
+local function usage(message) require("purecloud.errors").usage(message) end
 
 local function now()
   ngx.update_time()
@@ -138,7 +140,7 @@ end
 -- @return { transport, sleep, now, threads = { spawn, wait } }
 function M.new(opts)
   opts = opts or {}
-  if type(opts) ~= "table" then error("purecloud.transport.ngx.new: opts must be a table", 2) end
+  if type(opts) ~= "table" then usage("purecloud.transport.ngx.new: opts must be a table") end
   local verify = opts.verify ~= false and opts.ssl_verify ~= false
   local keepalive_ms = (opts.keepalive or 60) * 1000
   local pool_size = opts.pool_size or 16
@@ -218,11 +220,12 @@ function M.new(opts)
   end
 
   local function transport(req)
-    if type(req) ~= "table" then error("purecloud.transport.ngx: request must be a table", 2) end
+    if type(req) ~= "table" then usage("purecloud.transport.ngx: request must be a table") end
     local scheme, host, port, path, host_header = parse_url(req.url)
     if not scheme then return nil, terr("transport", "bad URL " .. ("%q"):format(tostring(req.url):sub(1, 200)), false) end
     local wire, bad = http1.request(req.method, path, host_header, req.headers, req.body)
-    if not wire then return nil, terr("transport", "request refused: " .. bad, false) end
+    -- (refused by the one header rule: "validation", as the libcurl transport says)
+    if not wire then return nil, terr("validation", "request refused: " .. bad, false) end
     local timeout = tonumber(req.timeout) or 30
     local deadline = now() + timeout
     local res, err, retryable = exchange(req, scheme, host, port, wire, deadline, false)
@@ -257,16 +260,16 @@ end
 function M.check_options(opts)
   opts = opts or {}
   if opts.proxy ~= nil then
-    error("purecloud: option 'proxy' is not supported by the nginx transport (cosockets connect directly); "
-      .. "remove it or use the libcurl transport outside request handlers", 3)
+    usage("purecloud: option 'proxy' is not supported by the nginx transport (cosockets connect directly); "
+      .. "remove it or use the libcurl transport outside request handlers")
   end
   if opts.ca_path ~= nil then
-    error("purecloud: option 'ca_path' is not supported by the nginx transport; set the trusted CAs with nginx's "
-      .. "lua_ssl_trusted_certificate directive instead", 3)
+    usage("purecloud: option 'ca_path' is not supported by the nginx transport; set the trusted CAs with nginx's "
+      .. "lua_ssl_trusted_certificate directive instead")
   end
   if opts.ca_file ~= nil then
-    error("purecloud: option 'ca_file' cannot be set per socket in nginx; put the CA file in nginx's "
-      .. "lua_ssl_trusted_certificate directive (with lua_ssl_verify_depth) and remove the option", 3)
+    usage("purecloud: option 'ca_file' cannot be set per socket in nginx; put the CA file in nginx's "
+      .. "lua_ssl_trusted_certificate directive (with lua_ssl_verify_depth) and remove the option")
   end
   -- Mutual TLS: the client certificate of a cosocket connection is nginx's
   -- (lua_ssl_certificate / lua_ssl_certificate_key, lua-nginx-module
@@ -276,10 +279,10 @@ function M.check_options(opts)
   -- key pass phrase: this transport does not set them.
   for _, k in ipairs({ "client_cert", "client_key", "client_key_password" }) do
     if opts[k] ~= nil then
-      error("purecloud: option '" .. k .. "' is not supported by the nginx transport; give nginx the client "
+      usage("purecloud: option '" .. k .. "' is not supported by the nginx transport; give nginx the client "
         .. "certificate instead: lua_ssl_certificate and lua_ssl_certificate_key (lua-nginx-module 0.10.21 or "
         .. "later) for cosockets, or proxy_ssl_certificate and proxy_ssl_certificate_key in a proxy_pass "
-        .. "location, and remove the option", 3)
+        .. "location, and remove the option")
     end
   end
   return { verify = opts.verify ~= false }
