@@ -46,9 +46,13 @@
 --    reused keep-alive connection turns out dead before any response byte —
 --    for a write it refuses the rewind of a body already handed over, so
 --    the write fails `outcome = "unknown"` instead, and an empty-bodied
---    write goes on a fresh connection (`csrc/transport/curl.c`); the
---    cosocket transport re-sends once on a fresh connection in the same case,
---    for safe requests only (`transport/ngx.lua`). Nothing else re-sends.
+--    write goes on a fresh connection (`csrc/transport/curl.c`); over
+--    HTTP/2 libcurl re-sends, once and on a new connection, a request whose
+--    stream the server refused (RST_STREAM REFUSED_STREAM, or past a
+--    GOAWAY's last stream id: RFC 9113 §8.7 guarantees it was not
+--    processed), a write's body rewound for it; the cosocket transport
+--    re-sends once on a fresh connection in the dead-connection case, for
+--    safe requests only (`transport/ngx.lua`). Nothing else re-sends.
 --
 -- Every failure carries `outcome`: `"not_sent"` (safe to repeat),
 -- `"rejected"` (the server answered and refused it) or `"unknown"` (the
