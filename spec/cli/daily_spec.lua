@@ -152,6 +152,12 @@ describe("CLI daily jobs", function()
       code, out, err = h.run(("users get %s %s --output json --fields id"):format(all[1].id, all[3].id))
       assert.are.equal(0, code, err)
       assert.are.same({ { id = all[1].id }, { id = all[3].id } }, cjson.decode(out))
+      code, out, err = h.run(("users get %s --id %s --state active --output json --fields id"):format(all[1].id,
+        all[3].id))
+      assert.are.equal(0, code, err)
+      assert.are.same({ { id = all[1].id }, { id = all[3].id } }, cjson.decode(out))
+      code, out, err = h.run("users get")
+      one_line_error(code, out, err)
       emu.clear_log()
       local _
       code, _, err = h.run("users list --sort-order descending --state any --fields id")
