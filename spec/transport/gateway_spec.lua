@@ -12,7 +12,7 @@ local request = require "purecloud.request"
 describe("a gateway with a path prefix", function()
   local server, gw
 
-  setup(function()
+  lazy_setup(function()
     emu.reset{ users = 60 }
     server = tls.start(([[
     listen 127.0.0.1:@PORT@;
@@ -22,7 +22,7 @@ describe("a gateway with a path prefix", function()
 ]]):format(emu.url, emu.url))
     gw = "http://127.0.0.1:" .. server.port
   end)
-  teardown(function() if server then server.stop() end end)
+  lazy_teardown(function() if server then server.stop() end end)
 
   local function client()
     return purecloud.new{ base_url = gw .. "/pc/api", login_url = gw .. "/pc/login",

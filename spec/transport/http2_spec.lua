@@ -24,7 +24,7 @@ end
 describe("HTTP/2 (libcurl transport)", function()
   local url, https, ca, log_path
 
-  setup(function()
+  lazy_setup(function()
     -- (emulator/ctl directly, without the sanitizer runtime: tls_nginx.CLEAN)
     local p = io.popen(tls.CLEAN .. "emulator/ctl start --port 0 --tls --latency-ms 50 --rate none 2>&1")
     local out = p:read("a")
@@ -34,7 +34,7 @@ describe("HTTP/2 (libcurl transport)", function()
     ca = assert(out:match("ca_file=(%S+)"))
     log_path = dirname(ca) .. "/logs/tls_access.log"
   end)
-  teardown(function()
+  lazy_teardown(function()
     if url then os.execute(tls.CLEAN .. "emulator/ctl stop --url " .. url .. " >/dev/null 2>&1") end
   end)
 

@@ -10,7 +10,7 @@ local PASSWORD = "pass phrase of the spec client key 7f3a"
 describe("mutual TLS (libcurl transport)", function()
   local dir, certs, server, base
 
-  setup(function()
+  lazy_setup(function()
     dir = tls.tmpdir()
     certs = tls.certs(dir, PASSWORD)
     server = tls.start(([[
@@ -24,7 +24,7 @@ describe("mutual TLS (libcurl transport)", function()
     base = "https://127.0.0.1:" .. server.port
   end)
 
-  teardown(function()
+  lazy_teardown(function()
     if server then server.stop() end
     tls.remove(dir)
   end)
