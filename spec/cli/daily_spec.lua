@@ -14,25 +14,7 @@ local function jsonl(text)
   return t
 end
 
-local function parse_csv(text)
-  local rows, row, cell, i, quoted = {}, {}, {}, 1, false
-  while i <= #text do
-    local c = text:sub(i, i)
-    if quoted then
-      if c == '"' and text:sub(i + 1, i + 1) == '"' then cell[#cell + 1] = '"'; i = i + 1
-      elseif c == '"' then quoted = false
-      else cell[#cell + 1] = c end
-    elseif c == '"' then quoted = true
-    elseif c == "," then row[#row + 1] = table.concat(cell); cell = {}
-    elseif c == "\r" and text:sub(i + 1, i + 1) == "\n" then
-      row[#row + 1] = table.concat(cell); cell = {}
-      rows[#rows + 1] = row; row = {}
-      i = i + 1
-    else cell[#cell + 1] = c end
-    i = i + 1
-  end
-  return rows
-end
+local parse_csv = require("support.csv").parse
 
 local function one_line_error(code, out, err)
   assert.are.equal(2, code, err)
