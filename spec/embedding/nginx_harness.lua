@@ -21,6 +21,7 @@ local EXTRA = [[
     location = /t/probe { content_by_lua_block { require("ngx_probe").probe() } }
     location = /t/framing { content_by_lua_block { require("ngx_probe").framing() } }
     location = /t/client_probe { content_by_lua_block { require("ngx_probe").client_probe() } }
+    location = /t/mtls { content_by_lua_block { require("ngx_probe").mtls() } }
     location ~ ^/hostile/raw/(.+)$ { content_by_lua_block { require("ngx_probe").raw(ngx.var[1]) } }
     location ~ ^/hostile/(ok|drop|dropfirst|host|count|reset|hits)$ {
       content_by_lua_block { require("ngx_probe").plain(ngx.var[1]) }

@@ -284,6 +284,19 @@ function M.client_probe()
   reply{ ok = res ~= nil, err = err and tostring(err), sent = err and err.sent }
 end
 
+-- Mutual TLS over cosockets: a client of the default (auto) nginx transport
+-- against an nginx that requires a client certificate, given the PEM files
+-- (or none): /t/mtls?base=…&id=…&secret=…[&cert=…&key=…]
+function M.mtls()
+  local opts = { base_url = arg("base"), client_id = arg("id"), client_secret = arg("secret"), verify = false,
+                 retry = false, log = "none", client_cert = arg("cert"), client_key = arg("key") }
+  local ok, c = pcall(purecloud.new, opts)
+  if not ok then return reply{ raised = tostring(c) } end
+  local page, err = c:request("GET", "/api/v2/users", { query = { pageSize = 2 } })
+  reply{ ok = page ~= nil, users = page and #page.entities, status = err and err.status,
+         err = err and tostring(err) }
+end
+
 -- Ordinary locations of the hostile server.
 function M.plain(name)
   local d = ngx.shared.probe

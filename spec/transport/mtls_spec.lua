@@ -54,7 +54,8 @@ describe("mutual TLS (libcurl transport)", function()
     assert.are.equal(2, #page.entities)
     -- Both requests (token, users) passed the certificate check. (nginx
     -- writes a request's log line after its answer: wait for both lines.)
-    local seen, deadline = {}, os.time() + 5
+    local seen
+    local deadline = os.time() + 5
     repeat
       seen = {}
       for _, e in ipairs(server.access()) do seen[#seen + 1] = e.status end
@@ -106,16 +107,57 @@ describe("mutual TLS (libcurl transport)", function()
     assert.are.equal(400, err.status)
   end)
 
-  it("the nginx transport refuses them, naming nginx's directives", function()
+  it("the nginx transport refuses a key pass phrase, and a certificate where it cannot set one", function()
     local ngx_transport = require "purecloud.transport.ngx"
-    for _, k in ipairs({ "client_cert", "client_key", "client_key_password" }) do
-      local ok, msg = pcall(ngx_transport.check_options, { [k] = k == "client_key_password" and PASSWORD or "/x.pem" })
-      assert.is_false(ok)
-      assert.matches("option '" .. k .. "' is not supported by the nginx transport", msg, 1, true)
-      assert.matches("lua_ssl_certificate and lua_ssl_certificate_key", msg, 1, true)
-      assert.matches("proxy_ssl_certificate", msg, 1, true)
-      assert.is_nil(msg:find(PASSWORD, 1, true))
+    local ok, msg = pcall(ngx_transport.check_options, { client_cert = "/x.pem", client_key_password = PASSWORD })
+    assert.is_false(ok)
+    assert.matches("option 'client_key_password' is not supported by the nginx transport", msg, 1, true)
+    assert.matches("lua_ssl_password_file", msg, 1, true)
+    assert.is_nil(msg:find(PASSWORD, 1, true))
+    -- (outside nginx: no tcpsock:setclientcert)
+    ok, msg = pcall(ngx_transport.check_options, { client_cert = "/x.pem" })
+    assert.is_false(ok)
+    assert.matches("needs tcpsock:setclientcert", msg, 1, true)
+    assert.matches("lua_ssl_certificate and lua_ssl_certificate_key", msg, 1, true)
+    ok, msg = pcall(ngx_transport.check_options, { client_key = "/x.pem" })
+    assert.is_false(ok)
+    assert.matches("option 'client_key' needs 'client_cert'", msg, 1, true)
+  end)
+
+  describe("inside nginx (cosockets, tcpsock:setclientcert)", function()
+    local harness = require "embedding.nginx_harness"
+    local srv
+    lazy_setup(function() srv = harness.start{ workers = 1 } end)
+    lazy_teardown(function() if srv then srv.stop() end end)
+    local function probe(extra)
+      local q = { base = base, id = emu.client_id, secret = emu.client_secret }
+      for k, v in pairs(extra or {}) do q[k] = v end
+      local status, r = harness.get(srv.url, "/t/mtls", q)
+      assert.are.equal(200, status, tostring(r))
+      return r
     end
+
+    it("with the certificate and its key the grant and the call go through; without, the server's 400", function()
+      local r = probe{ cert = certs.client_cert, key = certs.client_key }
+      assert.is_true(r.ok, r.err or r.raised)
+      assert.are.equal(2, r.users)
+      r = probe()
+      assert.is_false(r.ok)
+      assert.are.equal(400, r.status)
+      -- A certificate of another CA: refused by the server, never pooled with the good one.
+      r = probe{ cert = certs.other_cert, key = certs.other_key }
+      assert.is_false(r.ok)
+      assert.are.equal(400, r.status)
+      r = probe{ cert = certs.client_cert, key = certs.client_key }
+      assert.is_true(r.ok, r.err or r.raised)
+    end)
+
+    it("an unreadable or encrypted key is a clear error at new", function()
+      local r = probe{ cert = certs.client_cert, key = dir .. "/missing.key" }
+      assert.matches("option 'client_key': cannot read the PEM file", r.raised, 1, true)
+      r = probe{ cert = certs.client_cert, key = certs.client_key_encrypted }
+      assert.matches("option 'client_key': no PEM private key without a pass phrase", r.raised, 1, true)
+    end)
   end)
 
   it("checks the options at new: readable files, a key needs its certificate", function()

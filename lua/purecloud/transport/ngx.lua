@@ -132,6 +132,39 @@ local function fail_kind(err)
   return err == "timeout" and "timeout" or "transport"
 end
 
+--- Whether this nginx sets client certificates on cosockets.
+function M.client_certs()
+  local ok, ssl = pcall(require, "ngx.ssl")
+  if not ok or type(ssl.parse_pem_cert) ~= "function" then return false end
+  local made, sock = pcall(ngx.socket.tcp)
+  return made and type(sock.setclientcert) == "function"
+end
+
+--- The client identity of `opts` (PEM files, parsed once) or nil: its
+-- certificate and key cdata and an id for the connection pool's key, so a
+-- connection made with one certificate is never reused without it.
+function M.client_identity(opts)
+  if not opts.client_cert then return nil end
+  local function pem(option, path)
+    local f, why = io.open(path, "rb")
+    if not f then usage(("purecloud: option '%s': cannot read the PEM file (%s)"):format(option, tostring(why))) end
+    local text = f:read("*a")
+    f:close()
+    return text
+  end
+  local ssl = require "ngx.ssl"
+  local cert_pem = pem("client_cert", opts.client_cert)
+  local key_pem = opts.client_key and pem("client_key", opts.client_key) or cert_pem
+  local cert, cerr = ssl.parse_pem_cert(cert_pem)
+  if not cert then usage("purecloud: option 'client_cert': not a PEM certificate (" .. tostring(cerr) .. ")") end
+  local key, kerr = ssl.parse_pem_priv_key(key_pem)
+  if not key then
+    usage("purecloud: option '" .. (opts.client_key and "client_key" or "client_cert")
+      .. "': no PEM private key without a pass phrase (" .. tostring(kerr) .. ")")
+  end
+  return { cert = cert, key = key, id = ngx.md5(cert_pem):sub(1, 16) }
+end
+
 --- Make the I/O functions.
 -- @tparam[opt] table opts { verify = true, pool_size = 16, keepalive = 60 (seconds),
 --   pool = a name: this I/O's own keep-alive pools (default: nginx's pool per
@@ -145,6 +178,8 @@ function M.new(opts)
   local keepalive_ms = (opts.keepalive or 60) * 1000
   local pool_size = opts.pool_size or 16
   local pool = opts.pool ~= nil and tostring(opts.pool) or nil
+  local identity = opts.identity or M.client_identity(opts)
+  if identity then pool = (pool or "purecloud") .. "/cert:" .. identity.id end
 
   local function connect(sock, host, port)
     if pool then return sock:connect(host, port, { pool = pool .. "/" .. host .. ":" .. port }) end
@@ -177,6 +212,13 @@ function M.new(opts)
     end
     local reused = (sock:getreusedtimes() or 0) > 0
     if scheme == "https" and not reused then
+      if identity then
+        ok, err = sock:setclientcert(identity.cert, identity.key)
+        if not ok then
+          sock:close()
+          return nil, terr("transport", "client certificate for " .. host .. ": " .. tostring(err), false)
+        end
+      end
       bound(sock, deadline)
       ok, err = sock:sslhandshake(nil, host, verify)
       if not ok then
@@ -271,22 +313,31 @@ function M.check_options(opts)
     usage("purecloud: option 'ca_file' cannot be set per socket in nginx; put the CA file in nginx's "
       .. "lua_ssl_trusted_certificate directive (with lua_ssl_verify_depth) and remove the option")
   end
-  -- Mutual TLS: the client certificate of a cosocket connection is nginx's
-  -- (lua_ssl_certificate / lua_ssl_certificate_key, lua-nginx-module
-  -- 0.10.21+; Debian 12 ships 0.10.23), or a proxy_pass location's
-  -- (proxy_ssl_certificate / proxy_ssl_certificate_key). Per-socket
-  -- certificates (tcpsock:setclientcert) take parsed cdata, not files, and no
-  -- key pass phrase: this transport does not set them.
-  for _, k in ipairs({ "client_cert", "client_key", "client_key_password" }) do
-    if opts[k] ~= nil then
-      usage("purecloud: option '" .. k .. "' is not supported by the nginx transport; give nginx the client "
-        .. "certificate instead: lua_ssl_certificate and lua_ssl_certificate_key (lua-nginx-module 0.10.21 or "
-        .. "later) for cosockets, or proxy_ssl_certificate and proxy_ssl_certificate_key in a proxy_pass "
-        .. "location, and remove the option")
-    end
+  -- Mutual TLS: a client certificate per connection through
+  -- tcpsock:setclientcert (lua-nginx-module 0.10.20+ with lua-resty-core;
+  -- Debian 12 ships 0.10.23) from PEM files parsed once by ngx.ssl, which
+  -- reads no encrypted key. Where that is missing, or for a key with a pass
+  -- phrase, nginx's own directives do it.
+  local DIRECTIVES = "lua_ssl_certificate and lua_ssl_certificate_key (with lua_ssl_password_file for a key "
+    .. "with a pass phrase) for cosockets, or proxy_ssl_certificate and proxy_ssl_certificate_key in a "
+    .. "proxy_pass location"
+  if opts.client_key_password ~= nil then
+    usage("purecloud: option 'client_key_password' is not supported by the nginx transport (ngx.ssl reads no "
+      .. "encrypted key): give a key file without a pass phrase (openssl pkey -in key.pem -out clear.pem, "
+      .. "mode 0600), or let nginx present the certificate: " .. DIRECTIVES)
   end
-  return { verify = opts.verify ~= false }
+  if opts.client_key ~= nil and opts.client_cert == nil then
+    usage("purecloud: option 'client_key' needs 'client_cert'")
+  end
+  if opts.client_cert ~= nil and not M.client_certs() then
+    usage("purecloud: option 'client_cert' needs tcpsock:setclientcert (lua-nginx-module 0.10.20 or later "
+      .. "with lua-resty-core), which this nginx lacks; let nginx present the certificate: " .. DIRECTIVES)
+  end
+  -- (read and parsed here, at `purecloud.new`, so a bad file is its error)
+  return { verify = opts.verify ~= false, client_cert = opts.client_cert, client_key = opts.client_key,
+           identity = M.client_identity(opts) }
 end
+
 
 local cached = {}
 
@@ -299,7 +350,7 @@ function M.auto(opts)
   local ok, phase = pcall(ngx.get_phase)
   if not ok or not COSOCKET_PHASES[phase] then return nil end
   local o = M.check_options(opts)
-  local key = o.verify and "verify" or "noverify"
+  local key = (o.verify and "verify" or "noverify") .. "|" .. tostring(o.client_cert) .. "|" .. tostring(o.client_key)
   if not cached[key] then cached[key] = M.new(o) end
   return cached[key]
 end
