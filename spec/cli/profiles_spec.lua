@@ -118,6 +118,32 @@ describe("purecloud profiles #cli", function()
       assert.are.equal("600", mode(cfg))
     end)
 
+    it("shows every secret key of a profile as (set): the secret, the command, the proxy, the key's pass phrase", function()
+      write((function() assert(sh("mkdir -p -m 700 " .. quote(cfgdir))) return cfg end)(),
+        "[emu]\nbase_url = " .. emu.url .. "\nclient_id = emulator-client\nclient_secret = " .. SECRET .. "\n"
+        .. "client_cert = /etc/pc/client.crt\nclient_key = /etc/pc/client.key\n"
+        .. "client_key_password = pass-" .. SECRET .. "\nproxy = http://u:proxy-" .. SECRET .. "@h:3128\n")
+      local code, out = run(home, "profiles show emu")
+      assert.are.equal(0, code)
+      for key, spec in pairs(profile.KEYS) do
+        if spec.secret and key ~= "secret_command" and key ~= "proxy" then
+          assert.matches(key .. " = (set)", out, 1, true)
+        end
+      end
+      assert.matches("proxy = http://u:(set)@h:3128", out, 1, true) -- (its password only)
+      assert.matches("client_cert = /etc/pc/client.crt", out, 1, true)
+      assert.is_nil(out:find(SECRET, 1, true))
+    end)
+
+    it("--cert and --key reach the client: a file that cannot be read is one clear line", function()
+      local code, _, err = run(home, ("--base-url %s --cert %s/none.crt --key %s/none.key users list")
+        :format(emu.url, home, home), "PURECLOUD_CLIENT_ID=emulator-client PURECLOUD_SECRET=" .. SECRET)
+      assert.are_not.equal(0, code)
+      assert.matches("option 'client_cert': cannot read the PEM file", err, 1, true)
+      assert.is_nil(err:find("traceback", 1, true))
+      assert.is_nil(err:find(SECRET, 1, true))
+    end)
+
     it("updates only the settings given, keeping comments; a secret_command shows as (set), never runs", function()
       write((function() assert(sh("mkdir -p -m 700 " .. quote(cfgdir))) return cfg end)(),
         "# mine\n[emu]\nbase_url = " .. emu.url .. "\nclient_id = emulator-client\n"
