@@ -33,6 +33,22 @@ local function write(path, text)
   f:close()
 end
 
+--- The lines of an access log written in this module's format
+-- ("$connection $connection_requests $server_protocol $request_method $request_uri $status",
+-- as the emulator's TLS log too):
+-- `{ connection, requests, protocol, method, uri, status }` each.
+function M.access(path)
+  local out = {}
+  for line in (read(path) or ""):gmatch("[^\n]+") do
+    local conn, n, proto, method, uri, status = line:match("^(%d+) (%d+) (%S+) (%S+) (%S+) (%d+)$")
+    if conn then
+      out[#out + 1] = { connection = tonumber(conn), requests = tonumber(n), protocol = proto, method = method,
+        uri = uri, status = tonumber(status) }
+    end
+  end
+  return out
+end
+
 --- A fresh temporary folder (removed by M.remove).
 function M.tmpdir()
   local p = io.popen(CLEAN .. "mktemp -d /tmp/purecloud-tls.XXXXXX")
@@ -113,17 +129,7 @@ http {
     if run("nginx -p " .. sh_quote(prefix) .. " -c " .. sh_quote(prefix .. "/nginx.conf") .. " -e "
       .. sh_quote(prefix .. "/logs/error.log") .. " 2>" .. sh_quote(prefix .. "/logs/start.err")) then
       local server = { port = port, prefix = prefix }
-      function server.access()
-        local out = {}
-        for line in (read(prefix .. "/logs/access.log") or ""):gmatch("[^\n]+") do
-          local conn, n, proto, method, uri, status = line:match("^(%d+) (%d+) (%S+) (%S+) (%S+) (%d+)$")
-          if conn then
-            out[#out + 1] = { connection = tonumber(conn), requests = tonumber(n), protocol = proto, method = method,
-              uri = uri, status = tonumber(status) }
-          end
-        end
-        return out
-      end
+      function server.access() return M.access(prefix .. "/logs/access.log") end
       function server.stop()
         local pid = tonumber(read(prefix .. "/logs/nginx.pid") or "")
         if pid then

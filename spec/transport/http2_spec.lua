@@ -9,17 +9,7 @@ local purecloud = require "purecloud"
 
 local function dirname(p) return (p:gsub("/[^/]*$", "")) end
 
-local function entries(path)
-  local out = {}
-  for line in (tls.read(path) or ""):gmatch("[^\n]+") do
-    local conn, n, proto, method, uri, status = line:match("^(%d+) (%d+) (%S+) (%S+) (%S+) (%d+)$")
-    if conn then
-      out[#out + 1] = { connection = tonumber(conn), requests = tonumber(n), protocol = proto, method = method,
-        uri = uri, status = tonumber(status) }
-    end
-  end
-  return out
-end
+local entries = tls.access
 
 describe("HTTP/2 (libcurl transport)", function()
   local url, https, ca, log_path
