@@ -267,12 +267,17 @@ function M.text(g)
     end
     return #req > 0 and table.concat(req, " ") or "-"
   end
-  local lines = { "height  module             requires (~ lazy: inside a function; * a C module)" }
+  local width = 18 -- the module column: as wide as the longest name of height > 0
+  for _, v in ipairs(order) do
+    if h[v] > 0 and #short(v) > width then width = #short(v) end
+  end
+  local row = "%4d    %-" .. width .. "s %s"
+  local lines = { ("height  %-" .. width .. "s %s"):format("module", "requires (~ lazy: inside a function; * a C module)") }
   local leaves, leaf_order = {}, {}
   for _, v in ipairs(order) do
     local r = requires(v)
     if h[v] > 0 then
-      lines[#lines + 1] = ("%4d    %-18s %s"):format(h[v], short(v), r)
+      lines[#lines + 1] = row:format(h[v], short(v), r)
     else
       if not leaves[r] then leaves[r], leaf_order[#leaf_order + 1] = {}, r end
       table.insert(leaves[r], short(v))

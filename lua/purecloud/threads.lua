@@ -7,7 +7,7 @@
 -- of `ngx.thread` (and an `ngx.semaphore`), which `purecloud.transport.ngx`
 -- registers for its transport. A client built from `transport =
 -- io.transport` keeps only the function; the scheduler finds its threads
--- here (`purecloud.scheduler`, rule 5).
+-- here (`purecloud.scheduler.host_threads`).
 -- @module purecloud.threads
 local usage = require("purecloud.errors").usage
 

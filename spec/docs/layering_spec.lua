@@ -13,7 +13,7 @@ local LAYERS = {
   { "rules", "request", "loop", "log", "redact", "journal", "token_store", "http1", "profile",
     "store.redis", "store.resp", "store.hiredis*" },
   { "auth/io", "token", "options", "transport.curl*", "transport.ngx", "io" },
-  { "scheduling", "scheduler" },
+  { "scheduling", "scheduler", "scheduler.coroutines", "scheduler.host_threads" },
   { "groups", "pager", "batch" },
   { "operations", "default", "operations", "users", "presence", "authorization", "routing", "groups", "api",
     "api_help" },

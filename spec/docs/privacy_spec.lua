@@ -19,8 +19,7 @@ end
 -- fields of its own tables and records, which no other file may name.
 local OWN = {
   ["lua/purecloud/pager.lua"] = { "_spawn", "_prefetch", "_finish" },                        -- Pager methods
-  ["lua/purecloud/scheduler.lua"] = { "_wake", "_step", "_drain", "_wake_sleepers", "_drive",
-                                      "_wait_thread" },                            -- Scheduler, Group methods
+  ["lua/purecloud/scheduler/coroutines.lua"] = { "_wake", "_step", "_drain", "_wake_sleepers", "_drive" }, -- Engine methods
   ["emulator/lua/emu/state.lua"] = { "_index", "_created", "_deleted", "_json", "_state_reason", "_state_date" }, -- a user record's bookkeeping
 }
 -- Lua's module conventions, public by design.
@@ -143,7 +142,7 @@ describe("underscore fields stay in their file #hermetic", function()
   it("fails on a planted read of an emulator record's field and of another module's method", function()
     added({
       "^emulator/lua/emu/app%.lua:%d+: _deleted is a private field of emulator/lua/emu/state%.lua$",
-      "^lua/purecloud/batch%.lua:%d+: _drive is a private field of lua/purecloud/scheduler%.lua$",
+      "^lua/purecloud/batch%.lua:%d+: _drive is a private field of lua/purecloud/scheduler/coroutines%.lua$",
       "^lua/purecloud/client%.lua:%d+: _busy is a private field of another file$",
     }, violations(sources{
       ["emulator/lua/emu/app.lua"] = "\nlocal function gone(u) return u._deleted end\n",

@@ -73,10 +73,11 @@ describe("purecloud.store.redis", function()
     assert.is_true(wait > 0 and wait <= 1, tostring(wait))
     core.sleep(wait + 0.01)
     assert.are.equal(3, (s.take(KEY, 3))) -- the window reset
-    assert.is_true(s.hold(KEY, 0.3))        -- a 429's Retry-After holds every process
+    assert.is_true(s.hold(KEY, 1))          -- a 429's Retry-After holds every process
     granted, wait = s.take(KEY, 1)
     assert.are.equal(0, granted)
-    assert.is_true(wait > 0.2 and wait <= 0.3)
+    -- (the lower bound leaves half a second for a slow CI between the two calls)
+    assert.is_true(wait > 0.5 and wait <= 1, tostring(wait))
   end)
 
   it("keeps its password out of tostring, errors and log lines; refuses a URL with userinfo", function()

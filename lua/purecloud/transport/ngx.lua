@@ -283,7 +283,7 @@ function M.new(opts)
     spawn = function(...) return ngx.thread.spawn(...) end,
     wait = function(...) return ngx.thread.wait(...) end,
     -- Told by each thread as it ends, so a group waits for "any of mine"
-    -- without ngx.thread.wait on several threads (purecloud.scheduler, rule 5).
+    -- without ngx.thread.wait on several threads (purecloud.scheduler.host_threads).
     event = function()
       local sema = require("ngx.semaphore").new()
       return { post = function() sema:post(1) end, wait = function(t) return sema:wait(t) end }
