@@ -14,20 +14,10 @@ local curl = require "purecloud.transport.curl"
 
 local ROUNDS, N, CONC = tonumber(arg[1]) or 7, tonumber(arg[2]) or 200, tonumber(arg[3]) or 32
 
-local function sh(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("a")
-  p:close()
-  return out
-end
-
-local out = sh("emulator/ctl start --port 0 --rate none --users 50 --latency-ms 50 --tls 2>&1")
-local url = assert(out:match("(http://[^\n]+)\n?$"), "the emulator did not start:\n" .. out)
-local https, ca = out:match("https_url=(%S+)"), out:match("ca_file=(%S+)")
+local emu = require("purecloud.testing").emulator{ rate = false, users = 50, latency_ms = 50, tls = true }
+local https, ca = emu.https_url, emu.ca_file
 local ok, err = pcall(function()
-  local token = require("cjson").decode(sh(
-    ("curl -s -u emulator-client:emulator-secret -d grant_type=client_credentials %s/oauth/token"):format(url)))
-    .access_token
+  local token = emu:token()
   local req = { method = "GET", url = https .. "/api/v2/users?pageSize=1",
                 headers = { Authorization = "Bearer " .. token } }
 
@@ -67,5 +57,5 @@ local ok, err = pcall(function()
     print(("%-40s median %.3f s  min %.3f  max %.3f"):format(case[1], median, ts[1], ts[#ts]))
   end
 end)
-sh("emulator/ctl stop --url " .. url)
+emu:stop()
 if not ok then error(err, 0) end

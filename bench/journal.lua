@@ -7,25 +7,15 @@
 package.path = "./lua/?.lua;./lua/?/init.lua;./spec/?.lua;" .. package.path
 package.cpath = "./build/lua5.4/?.so;" .. package.cpath
 local core = require "purecloud.core"
-local purecloud = require "purecloud"
 
 local N, ROUNDS = tonumber(arg[1]) or 400, tonumber(arg[2]) or 7
 
-local function sh(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("a")
-  p:close()
-  return out
-end
+local emu = require("purecloud.testing").emulator{ rate = false, users = 0 }
+emu:config{ rate_per_min = 100000000 }
+local dir = os.tmpname()
+assert(os.remove(dir) and os.execute("mkdir -m 0700 " .. dir))
 
-local url = sh("emulator/ctl start --port 0 --rate none --users 0 2>&1"):match("(http://[^\n]+)\n?$")
-assert(url, "emulator did not start")
-local dir = sh("mktemp -d"):gsub("%s+$", "")
-sh(("curl -s -X POST -H 'Content-Type: application/json' -d '{\"rate_per_min\":100000000}' %s/__emulator/config")
-  :format(url))
-
-local client = purecloud.new{ base_url = url, client_id = "emulator-client", client_secret = "emulator-secret",
-  log = "none" }
+local client = emu:client{ log = "none" }
 local seq = 0
 local function run(mode)
   seq = seq + 1
@@ -64,5 +54,5 @@ for _, m in ipairs(modes) do print(("  %-8s %7.1f [%.1f–%.1f]"):format(m, stat
 print(("  extra, journal: %7.1f [%.1f–%.1f]"):format(stats(extra.journal)))
 print(("  extra, sync:    %7.1f [%.1f–%.1f]"):format(stats(extra.sync)))
 client:close()
-sh("emulator/ctl stop --url " .. url)
-sh("rm -rf " .. dir)
+emu:stop()
+os.execute("rm -rf " .. dir)

@@ -10,20 +10,6 @@
 package.path = "./lua/?.lua;./lua/?/init.lua;" .. package.path
 package.cpath = "./build/lua5.4/?.so;" .. package.cpath
 
-local function sh(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("a")
-  p:close()
-  return out
-end
-
-local function start(users, latency)
-  local out = sh(("emulator/ctl start --port 0 --rate none --users %d --latency-ms %d"):format(users, latency))
-  return assert(out:match("(http://[^\n]+)\n?$"), "emulator/ctl start failed (reasons above)")
-end
-
-local function stop(url) sh(("emulator/ctl stop --url %s"):format(url)) end
-
 local mode = arg[1]
 if mode == "rss" then
   -- Child mode: iterate every user of the emulator at arg[2], print peak RSS (kB).
@@ -31,18 +17,18 @@ if mode == "rss" then
   local client = purecloud.new{ base_url = arg[2], login_url = arg[2], client_id = "emulator-client",
                                 client_secret = "emulator-secret" }
   local n = 0
-  for _ in client.users.each_user{ page_size = 500, concurrency = 8 } do n = n + 1 end
+  -- by cursor: offset paging stops at 10 000 results, as the service's does
+  for _ in client.users.each_user_by_cursor{ page_size = 500 } do n = n + 1 end
   local status = io.open("/proc/self/status"):read("a")
   print(n, status:match("VmHWM:%s+(%d+)"))
   return
 end
 
-local purecloud = require "purecloud"
+local testing = require "purecloud.testing"
 local PAGE, USERS, LATENCY, CONC = 100, 10000, 20, 8
 
-local url = start(USERS, LATENCY)
-local client = purecloud.new{ base_url = url, login_url = url, client_id = "emulator-client",
-                              client_secret = "emulator-secret" }
+local emu = testing.emulator{ rate = false, users = USERS, latency_ms = LATENCY }
+local client = emu:client{ login_url = emu.url }
 assert(client:token())
 local function walk(concurrency)
   local t0 = client.io.now()
@@ -54,7 +40,7 @@ walk(CONC) -- warm up connections
 local seq, n1 = walk(1)
 local par, n2 = walk(CONC)
 client:close()
-stop(url)
+emu:stop()
 local pages = math.ceil(USERS / PAGE)
 local ideal = math.ceil(pages / CONC) * LATENCY / 1000
 print(("listing %d users, page_size %d, %d ms latency (%d pages)"):format(USERS, PAGE, LATENCY, pages))
@@ -64,9 +50,11 @@ print(("  ideal ceil(pages/%d) x latency = %.3f s; ratio %.2f (target <= 1.5)"):
 
 local rss = {}
 for _, users in ipairs({ 10000, 100000 }) do
-  local u = start(users, 0)
-  local out = sh(("lua5.4 bench/pagination.lua rss %s"):format(u))
-  stop(u)
+  local big = testing.emulator{ rate = false, users = users }
+  local p = assert(io.popen(("lua5.4 bench/pagination.lua rss %s"):format(big.url)))
+  local out = p:read("a")
+  p:close()
+  big:stop()
   local n, kb = out:match("(%d+)%s+(%d+)")
   rss[users] = tonumber(kb)
   print(("  peak RSS iterating %6d users: %d kB (%s seen)"):format(users, kb, n))

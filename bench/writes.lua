@@ -9,18 +9,8 @@ local core = require "purecloud.core"
 
 local N, ROUNDS = tonumber(arg[1]) or 1000, tonumber(arg[2]) or 5
 
-local function sh(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("a")
-  p:close()
-  return out
-end
-
-local url = sh("emulator/ctl start --port 0 --rate none --users 50 2>&1"):match("(http://[^\n]+)\n?$")
-assert(url, "emulator did not start")
-local port = url:match(":(%d+)$")
-local token = require("cjson").decode(sh(
-  ("curl -s -u emulator-client:emulator-secret -d grant_type=client_credentials %s/oauth/token"):format(url))).access_token
+local emu = require("purecloud.testing").emulator{ rate = false, users = 50 }
+local url, token = emu.url, emu:token()
 local headers = { Authorization = "Bearer " .. token, ["Content-Type"] = "application/json" }
 local body = '{"query":[{"type":"EXACT","fields":["email"],"value":"nobody@example.com"}],"pageSize":1}'
 
@@ -71,4 +61,4 @@ for _, mode in ipairs({ { "sequential", sequential }, { "concurrency 8", paralle
   print(("%d POSTs, %s: POSTFIELDS %s; once-only read callback %s; ratio %.2f"):format(N, mode[1],
     stats(without), stats(with), with[(#with + 1) // 2] / without[(#without + 1) // 2]))
 end
-sh("emulator/ctl stop --port " .. port)
+emu:stop()

@@ -3,6 +3,7 @@
 -- added, on a free port picked at run time. Used by the embedding and the
 -- hostile-transport specs.
 local emu = require "support.emulator"
+local nginx = require "support.nginx"
 local core = require "purecloud.core"
 
 local M = {}
@@ -72,17 +73,7 @@ function M.start(opts)
           return {
             port = port, url = url, prefix = prefix,
             stop = function()
-              -- Signal the master by its pid (read before anything can remove the file).
-              local pf = io.open(prefix .. "/nginx.pid")
-              local pid = pf and tonumber(pf:read("a"):match("%d+"))
-              if pf then pf:close() end
-              if pid then os.execute("kill -TERM " .. pid .. " 2>/dev/null") end
-              for _ = 1, 50 do
-                local pidf = io.open(prefix .. "/nginx.pid")
-                if not pidf then break end
-                pidf:close()
-                core.sleep(0.1)
-              end
+              nginx.stop(prefix .. "/nginx.pid")
               os.execute("cp " .. prefix .. "/error.log build/nginx-spec-error.log 2>/dev/null; rm -rf " .. prefix)
             end,
           }

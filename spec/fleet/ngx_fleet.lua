@@ -9,6 +9,7 @@
 --   n.log()                                 -- its error log so far
 --   n.stop()
 local emu = require "support.emulator"
+local nginx = require "support.nginx"
 local core = require "purecloud.core"
 
 local M = {}
@@ -40,18 +41,7 @@ http {
 
 local function sh_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
-local function stop_pid(prefix)
-  local pf = io.open(prefix .. "/nginx.pid")
-  local pid = pf and tonumber(pf:read("a"):match("%d+"))
-  if pf then pf:close() end
-  if pid then os.execute("kill -TERM " .. pid .. " 2>/dev/null") end
-  for _ = 1, 50 do
-    local f = io.open(prefix .. "/nginx.pid")
-    if not f then break end
-    f:close()
-    core.sleep(0.1)
-  end
-end
+local function stop_pid(prefix) nginx.stop(prefix .. "/nginx.pid") end
 
 --- Start it (opts: redis = a support.redis server, workers = 2).
 function M.start(opts)

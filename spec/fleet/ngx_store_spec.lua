@@ -4,6 +4,7 @@
 -- an unreachable Redis falling back within the timeout. One nginx with 2
 -- workers of its own, on a free port.
 local redis_server = require "support.redis"
+local nginx = require "support.nginx"
 local emu = require "support.emulator"
 local core = require "purecloud.core"
 
@@ -83,11 +84,7 @@ describe("purecloud.store.redis inside nginx (cosockets)", function()
   end)
   lazy_teardown(function()
     if prefix then
-      local pf = io.open(prefix .. "/nginx.pid")
-      local pid = pf and pf:read("a"):match("%d+")
-      if pf then pf:close() end
-      if pid then os.execute("kill -TERM " .. pid) end
-      core.sleep(0.3)
+      nginx.stop(prefix .. "/nginx.pid")
       os.execute("cp " .. prefix .. "/error.log build/ngx-store-error.log 2>/dev/null; rm -rf " .. prefix)
     end
     if r then r.stop() end

@@ -3,6 +3,8 @@
 -- port of 127.0.0.1, in front of an emulator. Certificates are made with the
 -- openssl command at test time (M.certs). Each server is stopped by the spec
 -- that started it (`server:stop()`, in a `finally` or `teardown`).
+local nginx = require "support.nginx"
+
 local M = {}
 
 local function sh_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
@@ -131,17 +133,7 @@ http {
       local server = { port = port, prefix = prefix }
       function server.access() return M.access(prefix .. "/logs/access.log") end
       function server.stop()
-        local pid = tonumber(read(prefix .. "/logs/nginx.pid") or "")
-        if pid then
-          run("kill -QUIT " .. pid)
-          local alive = true
-          for _ = 1, 50 do
-            alive = run("kill -0 " .. pid)
-            if not alive then break end
-            run("sleep 0.1")
-          end
-          if alive then run("kill -9 " .. pid) end
-        end
+        nginx.stop(prefix .. "/logs/nginx.pid")
         if not opts.prefix then M.remove(prefix) end
       end
       return server
