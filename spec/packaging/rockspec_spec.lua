@@ -91,6 +91,35 @@ describe("the rock", function()
     for name in slurp("README.md"):gmatch("purecloud%-(%d+%.%d+%.%d+)%-1") do assert.are.equal(VERSION, name) end
   end)
 
+  -- The release's own path (luarocks pack clones source.url at source.tag),
+  -- offline: the repository is a local bare copy of this checkout's HEAD
+  -- tagged vVERSION, and the rockspec differs from the release one only in
+  -- source.url, so a wrong tag, a file the build names but git does not
+  -- track, or a build section that fails outside the checkout fails here.
+  it("luarocks pack of the release rockspec clones the tag, and its source rock installs offline and loads", function()
+    local dir = mktemp()
+    local code, out = sh(("git clone -q --bare . %s/repo.git && git -C %s/repo.git tag v%s HEAD")
+      :format(dir, dir, VERSION))
+    assert.are.equal(0, code, out)
+    local rel = slurp(("rockspecs/purecloud-%s-1.rockspec"):format(VERSION))
+    local local_url, n = rel:gsub('\n   url = "[^"\n]*",', ('\n   url = "git+file://%s/repo.git",'):format(dir), 1)
+    assert.are.equal(1, n, "the release rockspec has no source.url line")
+    local f = assert(io.open(("%s/purecloud-%s-1.rockspec"):format(dir, VERSION), "wb"))
+    f:write(local_url)
+    f:close()
+    code, out = sh(("cd %s && luarocks --lua-version=5.4 pack purecloud-%s-1.rockspec"):format(dir, VERSION))
+    assert.are.equal(0, code, out)
+    local rock = ("%s/purecloud-%s-1.src.rock"):format(dir, VERSION)
+    code, out = sh(("cd %s && luarocks --lua-version=5.4 --tree=%s/tree install --deps-mode=none %s")
+      :format(dir, dir, rock))
+    assert.are.equal(0, code, out)
+    local lcode, loaded = load_from(dir .. "/tree", "lua5.4", "5.4")
+    sh("rm -rf " .. dir)
+    assert.are.equal(0, lcode, loaded)
+    assert.are.equal(("%s %s %s/tree/lib/lua/5.4/purecloud/core.so function function"):format(VERSION, VERSION, dir),
+      loaded)
+  end)
+
   it("make rockspec refuses a VERSION that is not x.y.z, and --check sees a stale file", function()
     local dir = mktemp()
     sh(("mkdir -p %s/rockspecs && cp purecloud-scm-1.rockspec %s/ && cp %s %s/rockspecs/"):format(dir, dir,
