@@ -19,6 +19,21 @@ local function load_from(tree, lua, short)
     :format(tree, short, tree, short, tree, short, lua))
 end
 
+-- Install a rock offline into `tree` (a fresh folder), load it from /tmp and
+-- run its command line from there (with the tree's paths, as `luarocks path`
+-- gives them for a tree of one's own).
+local function assert_installs(rock, tree)
+  local code, out = sh(("luarocks --lua-version=5.4 --tree=%s install --deps-mode=none %s"):format(tree, rock))
+  assert.are.equal(0, code, rock .. ": " .. out)
+  local lcode, loaded = load_from(tree, "lua5.4", "5.4")
+  assert.are.equal(0, lcode, loaded)
+  assert.are.equal(("%s %s %s/lib/lua/5.4/purecloud/core.so function function"):format(VERSION, VERSION, tree), loaded)
+  code, out = sh(("cd /tmp && eval \"$(luarocks --lua-version=5.4 --tree=%s path)\" && %s/bin/purecloud --version")
+    :format(tree, tree))
+  assert.are.equal(0, code, out)
+  assert.are.equal("purecloud " .. VERSION .. "\n", out)
+end
+
 describe("the rock", function()
   it("has one version: VERSION, the core, the library and the command line agree", function()
     assert.is_string(VERSION, "VERSION must hold one x.y.z line")
@@ -48,17 +63,7 @@ describe("the rock", function()
       slurp(("build/rock/purecloud-%s-1.rockspec"):format(VERSION)))
     for _, rock in ipairs({ src, bin }) do
       local tree = mktemp()
-      code, out = sh(("luarocks --lua-version=5.4 --tree=%s install --deps-mode=none %s"):format(tree, rock))
-      assert.are.equal(0, code, rock .. ": " .. out)
-      local lcode, loaded = load_from(tree, "lua5.4", "5.4")
-      assert.are.equal(0, lcode, loaded)
-      assert.are.equal(("%s %s %s/lib/lua/5.4/purecloud/core.so function function"):format(VERSION, VERSION, tree), loaded)
-      -- The installed command line runs from anywhere too (with the tree's
-      -- paths, as `luarocks path` gives them for a tree of one's own).
-      code, out = sh(("cd /tmp && eval \"$(luarocks --lua-version=5.4 --tree=%s path)\" && %s/bin/purecloud --version")
-        :format(tree, tree))
-      assert.are.equal(0, code, out)
-      assert.are.equal("purecloud " .. VERSION .. "\n", out)
+      assert_installs(rock, tree)
       sh("rm -rf " .. tree)
     end
   end)
@@ -110,14 +115,7 @@ describe("the rock", function()
     f:close()
     code, out = sh(("cd %s && luarocks --lua-version=5.4 pack purecloud-%s-1.rockspec"):format(dir, VERSION))
     assert.are.equal(0, code, out)
-    local rock = ("%s/purecloud-%s-1.src.rock"):format(dir, VERSION)
-    code, out = sh(("cd %s && luarocks --lua-version=5.4 --tree=%s/tree install --deps-mode=none %s")
-      :format(dir, dir, rock))
-    assert.are.equal(0, code, out)
-    local lcode, loaded = load_from(dir .. "/tree", "lua5.4", "5.4")
-    assert.are.equal(0, lcode, loaded)
-    assert.are.equal(("%s %s %s/tree/lib/lua/5.4/purecloud/core.so function function"):format(VERSION, VERSION, dir),
-      loaded)
+    assert_installs(("%s/purecloud-%s-1.src.rock"):format(dir, VERSION), dir .. "/tree")
   end)
 
   it("make rockspec refuses a VERSION that is not x.y.z, and --check sees a stale file", function()
